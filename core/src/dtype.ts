@@ -1,0 +1,88 @@
+/**
+ * Element types. mnemo has two: `float32` for speed and `float64` for gradient
+ * checks. Integer data (labels, indices) is held in float tensors, exactly.
+ *
+ * @module
+ */
+import { ArgumentError } from './errors.js';
+
+/**
+ * The element type of a tensor.
+ *
+ * @example
+ * ```ts
+ * import { zeros, type DType } from '@mnemo/core';
+ * const d: DType = 'float64';
+ * console.assert(zeros([2], d).dtype === 'float64');
+ * ```
+ * @category Tensors
+ */
+export type DType = 'float32' | 'float64';
+
+/**
+ * The typed array that backs a tensor of each dtype.
+ *
+ * @example
+ * ```ts
+ * import { tensor, unsafeDataOf, type TypedArray } from '@mnemo/core';
+ * const a: TypedArray = unsafeDataOf(tensor([1, 2], 'float32'));
+ * console.assert(a instanceof Float32Array);
+ * ```
+ * @category Tensors
+ */
+export type TypedArray = Float32Array | Float64Array;
+
+/**
+ * The dtypes, in a fixed order.
+ *
+ * @example
+ * ```ts
+ * import { DTYPES } from '@mnemo/core';
+ * console.assert(DTYPES.includes('float32'));
+ * ```
+ * @category Tensors
+ */
+export const DTYPES: readonly DType[] = ['float32', 'float64'];
+
+/**
+ * Allocate a zero-filled typed array of a dtype.
+ *
+ * @example
+ * ```ts
+ * import { allocate } from '@mnemo/core';
+ * console.assert(allocate('float32', 3) instanceof Float32Array);
+ * ```
+ * @category Tensors
+ */
+export function allocate(dtype: DType, length: number): TypedArray {
+  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+}
+
+/**
+ * Check that a value names a dtype; throws an {@link ArgumentError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { checkDType } from '@mnemo/core';
+ * console.assert(checkDType('op', 'dtype', 'float64') === 'float64');
+ * ```
+ * @category Tensors
+ */
+export function checkDType(op: string, arg: string, dtype: unknown): DType {
+  if (dtype === 'float32' || dtype === 'float64') return dtype;
+  throw new ArgumentError(op, arg, `unknown dtype ${JSON.stringify(dtype)}; expected 'float32' or 'float64'`);
+}
+
+/**
+ * The dtype of a typed array.
+ *
+ * @example
+ * ```ts
+ * import { dtypeOfArray } from '@mnemo/core';
+ * console.assert(dtypeOfArray(new Float64Array(1)) === 'float64');
+ * ```
+ * @category Tensors
+ */
+export function dtypeOfArray(a: TypedArray): DType {
+  return a instanceof Float32Array ? 'float32' : 'float64';
+}

@@ -1,0 +1,384 @@
+/**
+ * The immutable `Tensor` and its constructors.
+ *
+ * @module
+ */
+import { allocate, checkDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
+import { ArgumentError, formatShape } from './errors.js';
+import { checkShape, sizeOf, stridesOf, type Shape } from './shape.js';
+
+/**
+ * Nested arrays of numbers, as accepted by {@link tensor} and returned by
+ * {@link Tensor.toNested}.
+ *
+ * @example
+ * ```ts
+ * import { tensor, type NestedArray } from '@mnemo/core';
+ * const rows: NestedArray = [[1, 2], [3, 4]];
+ * console.assert(tensor(rows).shape.join() === '2,2');
+ * ```
+ * @category Tensors
+ */
+export type NestedArray = number | readonly NestedArray[];
+
+const DATA: unique symbol = Symbol('mnemo.data');
+
+/**
+ * An immutable n-dimensional array of float32 or float64 values.
+ *
+ * A tensor's data is never written after construction: every operation
+ * allocates its output, and reading data out ({@link Tensor.toArray},
+ * {@link Tensor.toNested}) copies. Because of this, tensors can share buffers
+ * (a reshape is free) and need no `dispose`.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from '@mnemo/core';
+ * const t = tensor([[1, 2, 3], [4, 5, 6]]);
+ * console.assert(t.shape.join() === '2,3' && t.dtype === 'float32' && t.size === 6);
+ * ```
+ * @category Tensors
+ */
+export class Tensor {
+  /** The size of each axis. */
+  readonly shape: Shape;
+  /** The element type. */
+  readonly dtype: DType;
+  /** The number of elements. */
+  readonly size: number;
+  /** @internal */
+  readonly [DATA]: TypedArray;
+
+  /** @internal Use {@link tensor}, {@link zeros}, ... instead. */
+  constructor(data: TypedArray, shape: Shape, dtype: DType) {
+    this.shape = Object.freeze(shape.slice());
+    this.dtype = dtype;
+    this.size = data.length;
+    this[DATA] = data;
+    Object.freeze(this);
+  }
+
+  /** The number of axes. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /**
+   * A copy of the data, flattened in row-major order, as a typed array of the
+   * tensor's dtype.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from '@mnemo/core';
+   * console.assert(tensor([[1, 2], [3, 4]]).toArray().join() === '1,2,3,4');
+   * ```
+   */
+  toArray(): TypedArray {
+    return this[DATA].slice();
+  }
+
+  /**
+   * A copy of the data as nested arrays (a number for a scalar).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from '@mnemo/core';
+   * console.assert(JSON.stringify(tensor([[1, 2], [3, 4]]).toNested()) === '[[1,2],[3,4]]');
+   * ```
+   */
+  toNested(): NestedArray {
+    const data = this[DATA];
+    const shape = this.shape;
+    const strides = stridesOf(shape);
+    const build = (axis: number, offset: number): NestedArray => {
+      if (axis === shape.length) return data[offset]!;
+      const out: NestedArray[] = [];
+      for (let i = 0; i < shape[axis]!; i++) out.push(build(axis + 1, offset + i * strides[axis]!));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /**
+   * The value of a tensor with exactly one element.
+   *
+   * @example
+   * ```ts
+   * import { scalar } from '@mnemo/core';
+   * console.assert(scalar(2.5, 'float64').item() === 2.5);
+   * ```
+   */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ArgumentError('item', 'this', `item() needs a tensor with one element, got shape ${formatShape(this.shape)}`);
+    }
+    return this[DATA][0]!;
+  }
+
+  /**
+   * A readable rendering: values for small tensors, a summary for large ones.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from '@mnemo/core';
+   * console.assert(tensor([1, 2], 'float64').toString() === 'Tensor float64 [2]\n[1, 2]');
+   * ```
+   */
+  toString(): string {
+    const head = `Tensor ${this.dtype} ${formatShape(this.shape)}`;
+    if (this.size > 1000) return `${head} (${this.size} elements)`;
+    const fmt = (v: number): string => {
+      if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+      const s = v.toPrecision(this.dtype === 'float32' ? 6 : 8);
+      return String(Number(s));
+    };
+    const render = (v: NestedArray, depth: number): string => {
+      if (typeof v === 'number') return fmt(v);
+      const inner = v.map((x) => render(x, depth + 1));
+      const nested = v.length > 0 && typeof v[0] !== 'number';
+      return nested ? `[${inner.join(`,\n${' '.repeat(depth + 1)}`)}]` : `[${inner.join(', ')}]`;
+    };
+    return `${head}\n${render(this.toNested(), 0)}`;
+  }
+}
+
+/**
+ * The tensor's underlying buffer, without a copy. For kernels and backends
+ * only: the caller must never write to it.
+ *
+ * @example
+ * ```ts
+ * import { tensor, unsafeDataOf } from '@mnemo/core';
+ * console.assert(unsafeDataOf(tensor([7])).length === 1);
+ * ```
+ * @category Backends
+ */
+export function unsafeDataOf(t: Tensor): TypedArray {
+  return t[DATA];
+}
+
+/**
+ * Wrap a freshly allocated buffer as a tensor, without a copy. For kernels and
+ * backends only: the caller gives up the buffer and must never write to it again.
+ *
+ * @example
+ * ```ts
+ * import { unsafeFromData } from '@mnemo/core';
+ * const t = unsafeFromData(new Float64Array([1, 2, 3, 4]), [2, 2]);
+ * console.assert(t.dtype === 'float64' && t.shape.join() === '2,2');
+ * ```
+ * @category Backends
+ */
+export function unsafeFromData(data: TypedArray, shape: Shape): Tensor {
+  if (sizeOf(shape) !== data.length) {
+    throw new ArgumentError('fromData', 'data', `length ${data.length} does not match shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
+  }
+  return new Tensor(data, shape, dtypeOfArray(data));
+}
+
+/**
+ * Whether a value is a {@link Tensor}.
+ *
+ * @example
+ * ```ts
+ * import { isTensor, scalar } from '@mnemo/core';
+ * console.assert(isTensor(scalar(1)) && !isTensor([1]));
+ * ```
+ * @category Tensors
+ */
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
+
+function inferShape(value: NestedArray, op: string): number[] {
+  const shape: number[] = [];
+  let v: NestedArray = value;
+  while (typeof v !== 'number') {
+    if (!Array.isArray(v)) throw new ArgumentError(op, 'values', `expected numbers or nested arrays of numbers, got ${typeof v}`);
+    shape.push(v.length);
+    if (v.length === 0) break;
+    v = v[0] as NestedArray;
+  }
+  return shape;
+}
+
+function fill(value: NestedArray, shape: number[], out: TypedArray, op: string): void {
+  let k = 0;
+  const walk = (v: NestedArray, axis: number, path: number[]): void => {
+    if (axis === shape.length) {
+      if (typeof v !== 'number') throw new ArgumentError(op, 'values', `ragged nested array at index [${path.join(', ')}]: expected a number`);
+      out[k++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[axis]) {
+      throw new ArgumentError(
+        op,
+        'values',
+        `ragged nested array at index [${path.join(', ')}]: expected ${shape[axis]} entries (shape ${formatShape(shape)})`,
+      );
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i] as NestedArray, axis + 1, [...path, i]);
+  };
+  walk(value, 0, []);
+}
+
+/**
+ * Create a tensor from a number, nested arrays or a typed array (always copied).
+ * A typed array is read as 1-D unless `shape` is given. The dtype defaults to
+ * float32, or to the typed array's own dtype.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from '@mnemo/core';
+ * const a = tensor([[1, 2], [3, 4]], 'float64');
+ * const b = tensor(new Float32Array([1, 2, 3, 4, 5, 6]), 'float32', [2, 3]);
+ * console.assert(a.dtype === 'float64' && b.shape.join() === '2,3');
+ * ```
+ * @category Tensors
+ */
+export function tensor(values: NestedArray | TypedArray, dtype?: DType, shape?: Shape): Tensor {
+  const op = 'tensor';
+  if (values instanceof Float32Array || values instanceof Float64Array) {
+    const dt = dtype === undefined ? dtypeOfArray(values) : checkDType(op, 'dtype', dtype);
+    const s = shape === undefined ? [values.length] : checkShape(op, 'shape', shape);
+    if (sizeOf(s) !== values.length) {
+      throw new ArgumentError(op, 'values', `data of length ${values.length} does not fit shape ${formatShape(s)} (${sizeOf(s)} elements)`);
+    }
+    const data = allocate(dt, values.length);
+    data.set(values);
+    return new Tensor(data, s, dt);
+  }
+  const dt = dtype === undefined ? 'float32' : checkDType(op, 'dtype', dtype);
+  const inferred = inferShape(values, op);
+  const data = allocate(dt, sizeOf(inferred));
+  fill(values, inferred, data, op);
+  if (shape !== undefined) {
+    const s = checkShape(op, 'shape', shape);
+    if (sizeOf(s) !== data.length) {
+      throw new ArgumentError(op, 'shape', `shape ${formatShape(s)} does not fit ${data.length} values of shape ${formatShape(inferred)}`);
+    }
+    return new Tensor(data, s, dt);
+  }
+  return new Tensor(data, inferred, dt);
+}
+
+/**
+ * A rank-0 tensor holding one number.
+ *
+ * @example
+ * ```ts
+ * import { scalar } from '@mnemo/core';
+ * console.assert(scalar(3).rank === 0 && scalar(3).item() === 3);
+ * ```
+ * @category Tensors
+ */
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  if (typeof value !== 'number') throw new ArgumentError('scalar', 'value', `expected a number, got ${typeof value}`);
+  const data = allocate(checkDType('scalar', 'dtype', dtype), 1);
+  data[0] = value;
+  return new Tensor(data, [], dtype);
+}
+
+/**
+ * A tensor of the given shape filled with one value.
+ *
+ * @example
+ * ```ts
+ * import { full } from '@mnemo/core';
+ * console.assert(full([2, 2], 7).toArray().join() === '7,7,7,7');
+ * ```
+ * @category Tensors
+ */
+export function full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+  const s = checkShape('full', 'shape', shape);
+  const data = allocate(checkDType('full', 'dtype', dtype), sizeOf(s));
+  if (value !== 0) data.fill(value);
+  return new Tensor(data, s, dtype);
+}
+
+/**
+ * A tensor of zeros.
+ *
+ * @example
+ * ```ts
+ * import { zeros } from '@mnemo/core';
+ * console.assert(zeros([3], 'float64').toArray().join() === '0,0,0');
+ * ```
+ * @category Tensors
+ */
+export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return full(shape, 0, dtype);
+}
+
+/**
+ * A tensor of ones.
+ *
+ * @example
+ * ```ts
+ * import { ones } from '@mnemo/core';
+ * console.assert(ones([2]).toArray().join() === '1,1');
+ * ```
+ * @category Tensors
+ */
+export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return full(shape, 1, dtype);
+}
+
+/**
+ * Evenly spaced values in `[start, stop)` with step `step`, like `numpy.arange`.
+ * With one argument, counts from 0 to `start`.
+ *
+ * @example
+ * ```ts
+ * import { arange } from '@mnemo/core';
+ * console.assert(arange(4).toArray().join() === '0,1,2,3');
+ * console.assert(arange(1, 2, 0.5, 'float64').toArray().join() === '1,1.5');
+ * ```
+ * @category Tensors
+ */
+export function arange(start: number, stop?: number, step = 1, dtype: DType = 'float32'): Tensor {
+  const [lo, hi] = stop === undefined ? [0, start] : [start, stop];
+  for (const [name, v] of [['start', lo], ['stop', hi], ['step', step]] as const) {
+    if (!Number.isFinite(v)) throw new ArgumentError('arange', name, `must be finite, got ${v}`);
+  }
+  if (step === 0) throw new ArgumentError('arange', 'step', 'step must not be 0');
+  const n = Math.max(0, Math.ceil((hi - lo) / step));
+  const data = allocate(checkDType('arange', 'dtype', dtype), n);
+  for (let i = 0; i < n; i++) data[i] = lo + i * step;
+  return new Tensor(data, [n], dtype);
+}
+
+/**
+ * `num` evenly spaced values from `start` to `stop`, both included.
+ *
+ * @example
+ * ```ts
+ * import { linspace } from '@mnemo/core';
+ * console.assert(linspace(0, 1, 5, 'float64').toArray().join() === '0,0.25,0.5,0.75,1');
+ * ```
+ * @category Tensors
+ */
+export function linspace(start: number, stop: number, num: number, dtype: DType = 'float32'): Tensor {
+  const [n] = checkShape('linspace', 'num', [num]);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ArgumentError('linspace', 'start', `bounds must be finite, got ${start} and ${stop}`);
+  const data = allocate(checkDType('linspace', 'dtype', dtype), n!);
+  for (let i = 0; i < n!; i++) data[i] = n === 1 ? start : start + ((stop - start) * i) / (n! - 1);
+  return new Tensor(data, [n!], dtype);
+}
+
+/**
+ * The identity matrix of size n x n (or n x m).
+ *
+ * @example
+ * ```ts
+ * import { eye } from '@mnemo/core';
+ * console.assert(eye(2).toArray().join() === '1,0,0,1');
+ * ```
+ * @category Tensors
+ */
+export function eye(n: number, m: number = n, dtype: DType = 'float32'): Tensor {
+  const [r, c] = checkShape('eye', 'n', [n, m]);
+  const data = allocate(checkDType('eye', 'dtype', dtype), r! * c!);
+  for (let i = 0; i < Math.min(r!, c!); i++) data[i * c! + i] = 1;
+  return new Tensor(data, [r!, c!], dtype);
+}
