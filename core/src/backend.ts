@@ -1,0 +1,257 @@
+/**
+ * The `Backend` interface: the kernels every backend implements, and the
+ * choice of the current backend.
+ *
+ * @module
+ */
+import type { DType } from './dtype.js';
+import { ArgumentError } from './errors.js';
+import type { Tensor } from './tensor.js';
+
+/**
+ * Elementwise functions of one tensor.
+ *
+ * `sigmoid` is computed stably (no overflow for large |x|); `step` is the
+ * Heaviside function (1 where x > 0, else 0), used by relu's derivative.
+ *
+ * @example
+ * ```ts
+ * import { cpu, tensor, type UnaryOp } from '@mnemo/core';
+ * const op: UnaryOp = 'square';
+ * console.assert(cpu.unary(op, tensor([3])).item() === 9);
+ * ```
+ * @category Backends
+ */
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'log1p'
+  | 'expm1'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'abs'
+  | 'sign'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'step'
+  | 'square'
+  | 'reciprocal'
+  | 'sin'
+  | 'cos'
+  | 'floor'
+  | 'ceil'
+  | 'round';
+
+/**
+ * Elementwise functions of two tensors, with NumPy broadcasting.
+ *
+ * @example
+ * ```ts
+ * import { cpu, tensor, type BinaryOp } from '@mnemo/core';
+ * const op: BinaryOp = 'maximum';
+ * console.assert(cpu.binary(op, tensor([1, 5]), tensor([3])).toArray().join() === '3,5');
+ * ```
+ * @category Backends
+ */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+
+/**
+ * Elementwise comparisons, with broadcasting; the result holds 1 where true and
+ * 0 where false, in the inputs' dtype.
+ *
+ * @example
+ * ```ts
+ * import { cpu, tensor, type CompareOp } from '@mnemo/core';
+ * const op: CompareOp = 'greater';
+ * console.assert(cpu.compare(op, tensor([1, 5]), tensor([3])).toArray().join() === '0,1');
+ * ```
+ * @category Backends
+ */
+export type CompareOp = 'equal' | 'notEqual' | 'less' | 'lessEqual' | 'greater' | 'greaterEqual';
+
+/**
+ * Reductions over axes. `logsumexp` is computed stably (shifted by the maximum).
+ *
+ * @example
+ * ```ts
+ * import { cpu, tensor, type ReduceOp } from '@mnemo/core';
+ * const op: ReduceOp = 'sum';
+ * console.assert(cpu.reduce(op, tensor([[1, 2], [3, 4]]), [1], false).toArray().join() === '3,7');
+ * ```
+ * @category Backends
+ */
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'logsumexp';
+
+/**
+ * The kernels of a backend. Every kernel allocates its output and never
+ * writes to its inputs. Arguments are validated by the kernels (shape errors
+ * name the op, the argument and the shapes), so every backend reports the same
+ * errors. Axes passed to kernels may be negative.
+ *
+ * @example
+ * ```ts
+ * import { cpu, tensor, type Backend } from '@mnemo/core';
+ * const b: Backend = cpu;
+ * console.assert(b.matmul(tensor([[1, 2]]), tensor([[3], [4]]), false, false).item() === 11);
+ * ```
+ * @category Backends
+ */
+export interface Backend {
+  /** The backend's name, as accepted by {@link setBackend}. */
+  readonly name: string;
+  /** Apply an elementwise function. */
+  unary(op: UnaryOp, x: Tensor): Tensor;
+  /** Combine two tensors elementwise, broadcasting their shapes. */
+  binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;
+  /** Compare two tensors elementwise (1 or 0), broadcasting their shapes. */
+  compare(op: CompareOp, a: Tensor, b: Tensor): Tensor;
+  /** `cond != 0 ? a : b`, elementwise, broadcasting all three shapes. */
+  where(cond: Tensor, a: Tensor, b: Tensor): Tensor;
+  /** Reduce over `axes` (all axes when undefined). */
+  reduce(op: ReduceOp, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor;
+  /** Index of the largest (or smallest) value along one axis, as float values; the first wins ties. */
+  argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keepDims: boolean): Tensor;
+  /**
+   * Matrix product of the last two axes; leading (batch) axes broadcast. With
+   * `transA` the last two axes of `a` are read transposed (no copy is made); likewise `transB`.
+   */
+  matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor;
+  /** The same data under a new shape of the same size (one entry may be -1). */
+  reshape(x: Tensor, shape: readonly number[]): Tensor;
+  /** Permute the axes: output axis i is input axis `perm[i]`. */
+  transpose(x: Tensor, perm: readonly number[]): Tensor;
+  /** Repeat size-1 (and missing leading) axes to reach `shape`. */
+  broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
+  /** The block starting at `begin` with size `size` along each axis. */
+  slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor;
+  /** Join tensors along an existing axis. */
+  concat(xs: readonly Tensor[], axis: number): Tensor;
+  /** Pad each axis with `widths[i] = [before, after]` copies of `value`. */
+  pad(x: Tensor, widths: readonly (readonly [number, number])[], value: number): Tensor;
+  /** Take entries along `axis` at integer-valued `indices`; the result's shape is `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. */
+  gather(x: Tensor, indices: Tensor, axis: number): Tensor;
+  /** The adjoint of gather: add `updates` into zeros of `shape` at `indices` along `axis`. */
+  scatterAdd(indices: Tensor, updates: Tensor, axis: number, shape: readonly number[]): Tensor;
+  /** One-hot rows: the result has shape `indices.shape + [depth]`. */
+  oneHot(indices: Tensor, depth: number, dtype: DType): Tensor;
+  /** Convert to another dtype (a copy even when it is the same dtype is not required). */
+  cast(x: Tensor, dtype: DType): Tensor;
+}
+
+const registry = new Map<string, () => Backend>();
+const instances = new Map<string, Backend>();
+let current: Backend | undefined;
+
+/**
+ * Make a backend available by name. `factory` is called once, on first use.
+ *
+ * @example
+ * ```ts
+ * import { registerBackend, cpu, backendNames } from '@mnemo/core';
+ * registerBackend('cpu-again', () => ({ ...cpu, name: 'cpu-again' }));
+ * console.assert(backendNames().includes('cpu-again'));
+ * ```
+ * @category Backends
+ */
+export function registerBackend(name: string, factory: () => Backend): void {
+  registry.set(name, factory);
+  instances.delete(name);
+}
+
+/**
+ * The names of the registered backends.
+ *
+ * @example
+ * ```ts
+ * import { backendNames } from '@mnemo/core';
+ * console.assert(backendNames().includes('cpu') && backendNames().includes('gpujs'));
+ * ```
+ * @category Backends
+ */
+export function backendNames(): string[] {
+  return [...registry.keys()];
+}
+
+/**
+ * Look a backend up by name; throws an {@link ArgumentError} listing the
+ * registered names when there is none.
+ *
+ * @example
+ * ```ts
+ * import { getBackend } from '@mnemo/core';
+ * console.assert(getBackend('cpu').name === 'cpu');
+ * ```
+ * @category Backends
+ */
+export function getBackend(name: string): Backend {
+  const have = instances.get(name);
+  if (have) return have;
+  const factory = registry.get(name);
+  if (!factory) {
+    throw new ArgumentError('setBackend', 'name', `unknown backend ${JSON.stringify(name)}; registered: ${backendNames().join(', ')}`);
+  }
+  const b = factory();
+  instances.set(name, b);
+  return b;
+}
+
+/**
+ * The backend in use: the last one set with {@link setBackend} or
+ * {@link withBackend}, else the one named by the environment variable
+ * `MNEMO_BACKEND`, else `cpu`.
+ *
+ * @example
+ * ```ts
+ * import { currentBackend } from '@mnemo/core';
+ * console.assert(typeof currentBackend().name === 'string');
+ * ```
+ * @category Backends
+ */
+export function currentBackend(): Backend {
+  if (current === undefined) {
+    const env = typeof process !== 'undefined' ? process.env['MNEMO_BACKEND'] : undefined;
+    current = getBackend(env !== undefined && env !== '' ? env : 'cpu');
+  }
+  return current;
+}
+
+/**
+ * Choose the backend for everything that follows (by name or as a value).
+ * Returns the previous backend.
+ *
+ * @example
+ * ```ts
+ * import { setBackend, currentBackend } from '@mnemo/core';
+ * const prev = setBackend('cpu');
+ * console.assert(currentBackend().name === 'cpu');
+ * setBackend(prev);
+ * ```
+ * @category Backends
+ */
+export function setBackend(backend: string | Backend): Backend {
+  const prev = currentBackend();
+  current = typeof backend === 'string' ? getBackend(backend) : backend;
+  return prev;
+}
+
+/**
+ * Run `f` with a backend, then restore the previous one (also when `f` throws).
+ *
+ * @example
+ * ```ts
+ * import { withBackend, currentBackend } from '@mnemo/core';
+ * const name = withBackend('cpu', () => currentBackend().name);
+ * console.assert(name === 'cpu');
+ * ```
+ * @category Backends
+ */
+export function withBackend<T>(backend: string | Backend, f: () => T): T {
+  const prev = setBackend(backend);
+  try {
+    return f();
+  } finally {
+    current = prev;
+  }
+}

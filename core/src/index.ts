@@ -1,0 +1,21 @@
+/**
+ * `@mnemo/core`: immutable tensors, dtypes, shapes and broadcasting, random
+ * keys, the CPU kernels and the backends.
+ *
+ * @packageDocumentation
+ */
+import { registerBackend } from './backend.js';
+import { cpu } from './kernels/cpu.js';
+import { gpujs } from './kernels/gpujs.js';
+
+export * from './errors.js';
+export * from './dtype.js';
+export * from './shape.js';
+export { Tensor, tensor, scalar, full, zeros, ones, arange, linspace, eye, isTensor, unsafeDataOf, unsafeFromData, type NestedArray } from './tensor.js';
+export * from './backend.js';
+export { cpu } from './kernels/cpu.js';
+export { gpujs, gpujsMode } from './kernels/gpujs.js';
+export { gemm, gemmReference, setGemmImpl, type GemmArgs } from './kernels/gemm.js';
+
+registerBackend('cpu', () => cpu);
+registerBackend('gpujs', () => gpujs);
