@@ -1,0 +1,253 @@
+/**
+ * Pytrees: nested records and arrays whose leaves are tensors. Parameters,
+ * optimizer states and gradients are pytrees; `grad` returns gradients with
+ * the same structure as its arguments.
+ *
+ * Records are traversed in sorted key order, so two records with the same keys
+ * always flatten the same way.
+ *
+ * @module
+ */
+import { ArgumentError, Tensor } from '@mnemo/core';
+
+/**
+ * A tensor, or an array or record of pytrees.
+ *
+ * @example
+ * ```ts
+ * import type { Tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * const params: Tree = { w: zeros([2, 2]), layers: [{ b: zeros([2]) }] };
+ * console.assert(typeof params === 'object');
+ * ```
+ * @category Pytrees
+ */
+export type Tree = Tensor | readonly Tree[] | { readonly [key: string]: Tree };
+
+/**
+ * The structure of a pytree without its leaves.
+ *
+ * @example
+ * ```ts
+ * import { tree, type TreeDef } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * const def: TreeDef = tree.flatten({ a: zeros([1]) })[1];
+ * console.assert(def.kind === 'record');
+ * ```
+ * @category Pytrees
+ */
+export type TreeDef =
+  | { readonly kind: 'leaf' }
+  | { readonly kind: 'array'; readonly children: readonly TreeDef[] }
+  | { readonly kind: 'record'; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+
+const LEAF: TreeDef = { kind: 'leaf' };
+
+function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  if (x instanceof Float32Array || x instanceof Float64Array) return `a ${x.constructor.name} (wrap it with tensor())`;
+  return typeof x;
+}
+
+function flattenInto(x: unknown, leaves: Tensor[], path: string, op: string): TreeDef {
+  if (x instanceof Tensor) {
+    leaves.push(x);
+    return LEAF;
+  }
+  if (Array.isArray(x)) {
+    return { kind: 'array', children: x.map((c, i) => flattenInto(c, leaves, `${path}[${i}]`, op)) };
+  }
+  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    const keys = Object.keys(x).sort();
+    return {
+      kind: 'record',
+      keys,
+      children: keys.map((k) => flattenInto((x as Record<string, unknown>)[k], leaves, `${path}.${k}`, op)),
+    };
+  }
+  throw new ArgumentError(op, path, `expected a Tensor or a pytree (arrays and plain records) of Tensors, found ${describeValue(x)}`);
+}
+
+/**
+ * The leaves of a pytree in a fixed order, and its structure.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { scalar } from '@mnemo/core';
+ * const [leaves] = tree.flatten({ b: scalar(2), a: [scalar(1)] });
+ * console.assert(leaves.map((t) => t.item()).join() === '1,2');
+ * ```
+ * @category Pytrees
+ */
+export function flatten(x: unknown, op = 'tree.flatten', path = 'tree'): [Tensor[], TreeDef] {
+  const leaves: Tensor[] = [];
+  const def = flattenInto(x, leaves, path, op);
+  return [leaves, def];
+}
+
+function build(def: TreeDef, leaves: readonly unknown[], pos: { i: number }): unknown {
+  switch (def.kind) {
+    case 'leaf':
+      return leaves[pos.i++];
+    case 'array':
+      return def.children.map((c) => build(c, leaves, pos));
+    case 'record': {
+      const out: Record<string, unknown> = {};
+      def.keys.forEach((k, j) => (out[k] = build(def.children[j]!, leaves, pos)));
+      return out;
+    }
+  }
+}
+
+/**
+ * Count the leaves of a structure.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * console.assert(tree.leafCount(tree.flatten([zeros([1]), { a: zeros([1]) }])[1]) === 2);
+ * ```
+ * @category Pytrees
+ */
+export function leafCount(def: TreeDef): number {
+  return def.kind === 'leaf' ? 1 : def.children.reduce((n, c) => n + leafCount(c), 0);
+}
+
+/**
+ * Rebuild a pytree from its structure and leaves (the inverse of {@link flatten}).
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { scalar } from '@mnemo/core';
+ * const [leaves, def] = tree.flatten({ a: scalar(1) });
+ * const back = tree.unflatten(def, leaves) as { a: ReturnType<typeof scalar> };
+ * console.assert(back.a.item() === 1);
+ * ```
+ * @category Pytrees
+ */
+export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): unknown {
+  const n = leafCount(def);
+  if (n !== leaves.length) throw new ArgumentError('tree.unflatten', 'leaves', `the structure has ${n} leaves, got ${leaves.length}`);
+  return build(def, leaves, { i: 0 });
+}
+
+/**
+ * Whether two structures are the same.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * const d = (x: unknown) => tree.flatten(x)[1];
+ * console.assert(tree.sameStructure(d({ a: zeros([1]) }), d({ a: zeros([5]) })));
+ * ```
+ * @category Pytrees
+ */
+export function sameStructure(a: TreeDef, b: TreeDef): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'leaf') return true;
+  const bc = (b as { children: readonly TreeDef[] }).children;
+  if (a.children.length !== bc.length) return false;
+  if (a.kind === 'record' && (b as { keys: readonly string[] }).keys.join('\u0000') !== a.keys.join('\u0000')) return false;
+  return a.children.every((c, i) => sameStructure(c, bc[i]!));
+}
+
+/**
+ * A readable rendering of a structure, for error messages.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * console.assert(tree.describe(tree.flatten({ a: [zeros([1])] })[1]) === '{a: [*]}');
+ * ```
+ * @category Pytrees
+ */
+export function describe(def: TreeDef): string {
+  switch (def.kind) {
+    case 'leaf':
+      return '*';
+    case 'array':
+      return `[${def.children.map(describe).join(', ')}]`;
+    case 'record':
+      return `{${def.keys.map((k, i) => `${k}: ${describe(def.children[i]!)}`).join(', ')}}`;
+  }
+}
+
+/**
+ * Apply `f` to every leaf (and the matching leaves of `rest`, which must have
+ * the same structure), keeping the structure.
+ *
+ * @example
+ * ```ts
+ * import { tree, add } from '@mnemo/autodiff';
+ * import { scalar } from '@mnemo/core';
+ * const s = tree.map({ a: scalar(1) }, (x, y) => add(x, y!), { a: scalar(2) });
+ * console.assert(s.a.item() === 3);
+ * ```
+ * @category Pytrees
+ */
+export function map<T extends Tree>(x: T, f: (leaf: Tensor, ...rest: Tensor[]) => Tensor, ...rest: readonly T[]): T {
+  const [leaves, def] = flatten(x, 'tree.map');
+  const others = rest.map((r, j) => {
+    const [l, d] = flatten(r, 'tree.map', `rest[${j}]`);
+    if (!sameStructure(def, d)) {
+      throw new ArgumentError('tree.map', `rest[${j}]`, `structure ${describe(d)} differs from ${describe(def)}`);
+    }
+    return l;
+  });
+  return unflatten(def, leaves.map((leaf, i) => f(leaf, ...others.map((o) => o[i]!)))) as T;
+}
+
+/**
+ * Pair up the leaves of two pytrees of the same structure.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { scalar } from '@mnemo/core';
+ * const pairs = tree.zip({ a: scalar(1) }, { a: scalar(2) });
+ * console.assert(pairs[0]![1].item() === 2);
+ * ```
+ * @category Pytrees
+ */
+export function zip(a: Tree, b: Tree): [Tensor, Tensor][] {
+  const [la, da] = flatten(a, 'tree.zip', 'a');
+  const [lb, db] = flatten(b, 'tree.zip', 'b');
+  if (!sameStructure(da, db)) throw new ArgumentError('tree.zip', 'b', `structure ${describe(db)} differs from ${describe(da)}`);
+  return la.map((x, i) => [x, lb[i]!]);
+}
+
+/**
+ * The leaves of a pytree, in flatten order.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * console.assert(tree.leaves([zeros([1]), zeros([2])]).length === 2);
+ * ```
+ * @category Pytrees
+ */
+export function leaves(x: Tree): Tensor[] {
+  return flatten(x, 'tree.leaves')[0];
+}
+
+/**
+ * Reduce the leaves of a pytree to one value.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * console.assert(tree.reduce({ a: zeros([2]), b: zeros([3]) }, (n, t) => n + t.size, 0) === 5);
+ * ```
+ * @category Pytrees
+ */
+export function reduce<A>(x: Tree, f: (acc: A, leaf: Tensor) => A, init: A): A {
+  return leaves(x).reduce(f, init);
+}
