@@ -1,0 +1,7 @@
+/**
+ * `@mnemo/nn`: compositional recurrent cells, sequences, layers, losses,
+ * optimizers and parameter files.
+ *
+ * @packageDocumentation
+ */
+export * from './cell.js';
