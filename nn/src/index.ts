@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export * from './cell.js';
+export * from './fused/lstm-sequence.js';

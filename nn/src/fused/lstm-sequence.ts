@@ -1,0 +1,209 @@
+/**
+ * A fused LSTM over a whole sequence: the forward loop and backpropagation
+ * through time written directly on typed arrays, with one matrix product per
+ * step and the recurrent weight gradient accumulated in a single matrix
+ * product after the loop. It computes exactly the tutorial LSTM (gate order
+ * i, f, g, o; no peepholes) and is proven equal to the compositional cell by
+ * the test suite; it is the speed path for training, not a new definition.
+ *
+ * @module
+ */
+import { ShapeError, DTypeError, allocate, formatShape, gemm, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
+import { customVjp } from '@mnemo/autodiff';
+
+/**
+ * The outputs of {@link lstmSequence}: every step's hidden state
+ * (`[batch, steps, H]`) and the final hidden and cell states (`[batch, H]`).
+ *
+ * @example
+ * ```ts
+ * import { lstmSequence, type LstmSequenceOutput } from '@mnemo/nn';
+ * import { zeros } from '@mnemo/core';
+ * const out: LstmSequenceOutput = lstmSequence(zeros([1, 2, 4], 'float64'), zeros([1, 4], 'float64'), zeros([1, 1], 'float64'), zeros([1, 1], 'float64'));
+ * console.assert(out.hs.shape.join() === '1,2,1');
+ * ```
+ * @category Fused kernels
+ */
+export type LstmSequenceOutput = {
+  readonly hs: Tensor;
+  readonly hT: Tensor;
+  readonly cT: Tensor;
+};
+
+interface Residuals {
+  readonly B: number;
+  readonly T: number;
+  readonly H: number;
+  readonly wh: Tensor;
+  /** Post-activation gates, time-major [T, B, 4H]: i, f, g, o. */
+  readonly acts: TypedArray;
+  /** tanh(c_t), time-major [T, B, H]. */
+  readonly tcs: TypedArray;
+  /** c_t for t = -1..T-1, time-major [(T+1), B, H]. */
+  readonly cs: TypedArray;
+  /** h_t for t = -1..T-1, time-major [(T+1), B, H]. */
+  readonly hsT: TypedArray;
+}
+
+function sigmoid(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
+  if (gx.rank !== 3) throw new ShapeError('lstmSequence', 'gx', `expected [batch, steps, 4 * hidden], got ${formatShape(gx.shape)}`);
+  const [B, T, G] = gx.shape as [number, number, number];
+  if (G % 4 !== 0) throw new ShapeError('lstmSequence', 'gx', `the last axis (${G}) must be 4 * hidden for gates i, f, g, o; got ${formatShape(gx.shape)}`);
+  const H = G / 4;
+  const want = (t: Tensor, name: string, shape: number[]): void => {
+    if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new ShapeError('lstmSequence', name, `expected ${formatShape(shape)} for gx ${formatShape(gx.shape)}, got ${formatShape(t.shape)}`);
+    }
+    if (t.dtype !== gx.dtype) throw new DTypeError('lstmSequence', name, `is ${t.dtype}, gx is ${gx.dtype}`);
+  };
+  want(wh, 'wh', [H, G]);
+  want(h0, 'h0', [B, H]);
+  want(c0, 'c0', [B, H]);
+  return { B, T, H };
+}
+
+function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): [LstmSequenceOutput, Residuals] {
+  const { B, T, H } = check(gx, wh, h0, c0);
+  const G = 4 * H;
+  const dt = gx.dtype;
+  const gxd = unsafeDataOf(gx);
+  const whd = unsafeDataOf(wh);
+  const BH = B * H;
+  const acts = allocate(dt, T * B * G);
+  const tcs = allocate(dt, T * BH);
+  const cs = allocate(dt, (T + 1) * BH);
+  const hsT = allocate(dt, (T + 1) * BH);
+  cs.set(unsafeDataOf(c0));
+  hsT.set(unsafeDataOf(h0));
+  const hs = allocate(dt, B * T * H);
+  for (let t = 0; t < T; t++) {
+    const aOff = t * B * G;
+    // pre-activations of step t: h_{t-1} W_h, written into acts, then + gx[:, t, :]
+    gemm({ a: hsT, b: whd, out: acts, m: B, k: H, n: G, transA: false, transB: false, aOffset: t * BH, outOffset: aOff });
+    for (let b = 0; b < B; b++) {
+      const row = aOff + b * G;
+      const xrow = (b * T + t) * G;
+      const prev = t * BH + b * H;
+      const cur = (t + 1) * BH + b * H;
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(acts[row + j]! + gxd[xrow + j]!);
+        const f = sigmoid(acts[row + H + j]! + gxd[xrow + H + j]!);
+        const g = Math.tanh(acts[row + 2 * H + j]! + gxd[xrow + 2 * H + j]!);
+        const o = sigmoid(acts[row + 3 * H + j]! + gxd[xrow + 3 * H + j]!);
+        acts[row + j] = i;
+        acts[row + H + j] = f;
+        acts[row + 2 * H + j] = g;
+        acts[row + 3 * H + j] = o;
+        const c = f * cs[prev + j]! + i * g;
+        cs[cur + j] = c;
+        const tc = Math.tanh(cs[cur + j]!);
+        tcs[t * BH + b * H + j] = tc;
+        const h = o * tc;
+        hsT[cur + j] = h;
+        hs[(b * T + t) * H + j] = hsT[cur + j]!;
+      }
+    }
+  }
+  const out: LstmSequenceOutput = {
+    hs: unsafeFromData(hs, [B, T, H]),
+    hT: unsafeFromData(hsT.slice(T * BH), [B, H]),
+    cT: unsafeFromData(cs.slice(T * BH), [B, H]),
+  };
+  return [out, { B, T, H, wh, acts, tcs, cs, hsT }];
+}
+
+function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor, Tensor] {
+  const { B, T, H, acts, tcs, cs, hsT } = r;
+  const G = 4 * H;
+  const BH = B * H;
+  const dt = r.wh.dtype;
+  const dHs = unsafeDataOf(ct.hs);
+  const dh = allocate(dt, BH);
+  dh.set(unsafeDataOf(ct.hT));
+  const dc = allocate(dt, BH);
+  dc.set(unsafeDataOf(ct.cT));
+  const dG = allocate(dt, T * B * G); // time-major [T, B, 4H]
+  const whd = unsafeDataOf(r.wh);
+  for (let t = T - 1; t >= 0; t--) {
+    const aOff = t * B * G;
+    for (let b = 0; b < B; b++) {
+      const row = aOff + b * G;
+      const s = b * H;
+      const prev = t * BH + s;
+      for (let j = 0; j < H; j++) {
+        const i = acts[row + j]!;
+        const f = acts[row + H + j]!;
+        const g = acts[row + 2 * H + j]!;
+        const o = acts[row + 3 * H + j]!;
+        const tc = tcs[prev + j]!;
+        const dhj = dh[s + j]! + dHs[(b * T + t) * H + j]!;
+        // h = o tanh(c): do = dh tanh(c); dc += dh o (1 - tanh(c)^2)
+        const dcj = dc[s + j]! + dhj * o * (1 - tc * tc);
+        // c = f c_prev + i g
+        dG[row + j] = dcj * g * i * (1 - i);
+        dG[row + H + j] = dcj * cs[prev + j]! * f * (1 - f);
+        dG[row + 2 * H + j] = dcj * i * (1 - g * g);
+        dG[row + 3 * H + j] = dhj * tc * o * (1 - o);
+        dc[s + j] = dcj * f;
+      }
+    }
+    // dh_{t-1} = dG_t W_h^T
+    gemm({ a: dG, b: whd, out: dh, m: B, k: G, n: H, transA: false, transB: true, aOffset: aOff });
+  }
+  // dW_h = sum_t h_{t-1}^T dG_t: one product over all steps, [H, T*B] x [T*B, 4H]
+  const dWh = allocate(dt, H * G);
+  gemm({ a: hsT, b: dG, out: dWh, m: H, k: T * B, n: G, transA: true, transB: false });
+  // dgx[b, t, :] = dG[t, b, :]
+  const dgx = allocate(dt, B * T * G);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) dgx.set(dG.subarray((t * B + b) * G, (t * B + b + 1) * G), (b * T + t) * G);
+  }
+  return [unsafeFromData(dgx, [B, T, G]), unsafeFromData(dWh, [H, G]), unsafeFromData(dh, [B, H]), unsafeFromData(dc, [B, H])];
+}
+
+/**
+ * Run the tutorial LSTM over a whole sequence in one fused, differentiable op.
+ *
+ * `gx` holds every step's input contribution to the gate pre-activations,
+ * `x_t W_x + b`, shaped `[batch, steps, 4H]` with gates in the order
+ * i, f, g, o (compute it for all steps with one matmul). With `wh` the
+ * recurrent weights `[H, 4H]`:
+ *
+ * ```
+ * [i f g o] = [σ σ tanh σ](gx_t + h_{t-1} W_h)
+ * c_t = f ⊙ c_{t-1} + i ⊙ g
+ * h_t = o ⊙ tanh(c_t)
+ * ```
+ *
+ * Its gradient is backpropagation through time on typed arrays: one matrix
+ * product per step for `dh_{t-1} = dG_t W_hᵀ`, and `dW_h` in one product over
+ * all steps. It supports first-order gradients only (its backward pass is not
+ * itself recorded); use the compositional LSTM cell for gradients of gradients.
+ *
+ * @example
+ * ```ts
+ * import { lstmSequence } from '@mnemo/nn';
+ * import { grad, sum } from '@mnemo/autodiff';
+ * import { zeros, ones, type Tensor } from '@mnemo/core';
+ * const gx = ones([2, 3, 8], 'float64');
+ * const wh = zeros([2, 8], 'float64');
+ * const h0 = zeros([2, 2], 'float64');
+ * const { hT } = lstmSequence(gx, wh, h0, h0);
+ * const dwh = grad((w: Tensor) => sum(lstmSequence(gx, w, h0, h0).hT))(wh);
+ * console.assert(hT.shape.join() === '2,2' && dwh.shape.join() === '2,8');
+ * ```
+ * @category Fused kernels
+ */
+export const lstmSequence: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => LstmSequenceOutput = customVjp(
+  (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => forward(gx, wh, h0, c0)[0],
+  {
+    fwd: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => forward(gx, wh, h0, c0),
+    bwd: (r: Residuals, ct: LstmSequenceOutput) => backward(r, ct),
+  },
+);
