@@ -1,0 +1,418 @@
+/**
+ * The fast gemm of the CPU backend: a packed, cache-blocked WebAssembly SIMD
+ * kernel (f32x4 for float32, f64x2 for float64), equally fast in all four
+ * transpose layouts, that splits large products across helper threads.
+ *
+ * The module is emitted from TypeScript (see `wasm-gemm-module.ts`) and
+ * compiled synchronously on first use. Each call copies A and B into the
+ * module's memory, runs the kernel (on this thread, or on this thread and the
+ * helpers, each computing a band of C's columns or rows), and copies C out:
+ * inputs are never written. Tiny products stay in JavaScript, where the call
+ * overhead of WebAssembly would dominate. Where WebAssembly SIMD is missing
+ * (or a product would need more than 1 GiB of scratch) the reference gemm
+ * runs instead.
+ *
+ * Threads: `MNEMO_THREADS` (an environment variable read once, on first use)
+ * caps the number of threads, the calling one included; `1` disables helper
+ * threads. By default mnemo uses up to 4, and no more than the machine's
+ * cores.
+ *
+ * @module
+ */
+import type * as WorkerThreads from 'node:worker_threads';
+import type { TypedArray } from '../dtype.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
+import { GemmPool } from './gemm-threads.js';
+import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
+import { DEFAULT_TILES, buildGemmModule } from './wasm-gemm-module.js';
+
+// ---------------------------------------------------------------------------
+// Tuning (measured on a 2-core Zen 3, Node 20; see models/src/bench/matmul.ts)
+// ---------------------------------------------------------------------------
+
+/** Cache blocking per dtype: k block, rows of A per packed block, columns of B per packed slab. */
+const BLOCKING = {
+  f32: { kc: 256, mc: 128, nc: 2048 },
+  f64: { kc: 256, mc: 64, nc: 1024 },
+} as const;
+
+/** Below this many multiply-adds (m·n·k) the JavaScript reference is faster. */
+const DEFAULT_JS_BELOW = 4096;
+/** From this many multiply-adds on, helper threads share the work. */
+const DEFAULT_THREADS_FROM = 1 << 20;
+/** Scratch memory cap: 1 GiB, in 64 KiB pages. */
+const MAX_PAGES = 16384;
+const PAGE = 65536;
+
+// ---------------------------------------------------------------------------
+// Options and status
+// ---------------------------------------------------------------------------
+
+/**
+ * Per-call overrides of {@link wasmGemm}'s choices, for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { wasmGemm, type WasmGemmOptions } from '@mnemo/core';
+ * const options: WasmGemmOptions = { threads: 1, jsBelow: 0 };
+ * const out = new Float32Array(1);
+ * wasmGemm({ a: new Float32Array([2]), b: new Float32Array([3]), out, m: 1, k: 1, n: 1, transA: false, transB: false }, options);
+ * console.assert(out[0] === 6);
+ * ```
+ * @category Backends
+ */
+export interface WasmGemmOptions {
+  /** At most this many threads, the calling one included (default: all that are ready). */
+  readonly threads?: number;
+  /** Products with fewer multiply-adds (m·n·k) than this run in JavaScript; 0 forces WebAssembly. */
+  readonly jsBelow?: number;
+  /** Products with at least this many multiply-adds are split across threads. */
+  readonly threadsFrom?: number;
+}
+
+/**
+ * What {@link wasmGemm} is running on: see {@link gemmInfo}.
+ *
+ * @example
+ * ```ts
+ * import { gemmInfo, type GemmInfo } from '@mnemo/core';
+ * const info: GemmInfo = gemmInfo();
+ * console.assert(info.threads >= 1);
+ * ```
+ * @category Backends
+ */
+export interface GemmInfo {
+  /** `'wasm-simd'` when the WebAssembly kernel runs, `'javascript'` when only the reference is available. */
+  readonly kernel: 'wasm-simd' | 'javascript';
+  /** Whether WebAssembly SIMD compiled and runs here. */
+  readonly simd: boolean;
+  /** Threads that share a large product now (the calling thread included; helpers count once started). */
+  readonly threads: number;
+  /** Threads allowed by `MNEMO_THREADS` and the machine. */
+  readonly maxThreads: number;
+  /** Multiply-adds (m·n·k) below which JavaScript runs; from which threads split. */
+  readonly thresholds: { readonly jsBelow: number; readonly threadsFrom: number };
+  /** The micro-kernel's register tile (rows x columns of C) per dtype. */
+  readonly tiles: { readonly float32: string; readonly float64: string };
+  /** Why the kernel or the threads are not in use, when they are not. */
+  readonly notes: readonly string[];
+}
+
+interface Kernel {
+  readonly module: WasmModule;
+  readonly memory: WasmMemory;
+  readonly f32: (...args: number[]) => void;
+  readonly f64: (...args: number[]) => void;
+  view32: Float32Array;
+  view64: Float64Array;
+  readonly shared: boolean;
+}
+
+let kernel: Kernel | null | undefined; // undefined: not tried yet; null: unavailable
+let pool: GemmPool | null | undefined;
+let maxThreads = 1;
+const notes: string[] = [];
+
+function nodeModule<T>(id: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    return proc?.getBuiltinModule?.(id) as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function envThreads(): number {
+  const wt = nodeModule<typeof WorkerThreads>('node:worker_threads');
+  const os = nodeModule<typeof import('node:os')>('node:os');
+  if (!wt || !os) {
+    notes.push('no node:worker_threads here: one thread');
+    return 1;
+  }
+  const cores = Math.max(1, os.availableParallelism());
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['MNEMO_THREADS'];
+  if (raw !== undefined && raw !== '') {
+    const v = Number(raw);
+    if (Number.isInteger(v) && v >= 1) return Math.min(v, 64);
+    notes.push(`MNEMO_THREADS=${JSON.stringify(raw)} is not a positive integer: ignored`);
+  }
+  return Math.min(cores, 4);
+}
+
+function load(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const wasm = wasmApi();
+    if (!wasm) throw new Error('no WebAssembly');
+    // Shared memory lets helper threads work on the same scratch; where it is
+    // unavailable (a browser page that is not cross-origin isolated) the
+    // kernel runs on one thread with a private memory.
+    let shared = true;
+    let memory: WasmMemory;
+    try {
+      memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+    } catch {
+      shared = false;
+      notes.push('no shared WebAssembly memory here: one thread');
+      memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+    }
+    const module = new wasm.Module(buildGemmModule({ initial: 16, maximum: MAX_PAGES, shared }));
+    const ex = new wasm.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
+    kernel = {
+      module,
+      memory,
+      f32: ex['gemm_f32']!,
+      f64: ex['gemm_f64']!,
+      view32: new Float32Array(memory.buffer),
+      view64: new Float64Array(memory.buffer),
+      shared,
+    };
+  } catch (e) {
+    notes.push(`WebAssembly SIMD unavailable (${e instanceof Error ? e.message : String(e)}): the JavaScript reference runs`);
+    kernel = null;
+  }
+  maxThreads = kernel?.shared ? envThreads() : 1;
+  return kernel;
+}
+
+/** The helper pool, started on first need (asynchronously: usable once ready). */
+function helpers(k: Kernel): GemmPool | null {
+  if (pool !== undefined) return pool;
+  pool = null;
+  if (maxThreads <= 1) return pool;
+  const wt = nodeModule<typeof WorkerThreads>('node:worker_threads');
+  if (!wt) return pool;
+  try {
+    pool = new GemmPool(wt, k.module, k.memory, maxThreads - 1);
+  } catch (e) {
+    notes.push(`could not start gemm worker threads (${e instanceof Error ? e.message : String(e)}): one thread`);
+  }
+  return pool;
+}
+
+/**
+ * Describe the fast gemm: whether the WebAssembly SIMD kernel runs, how many
+ * threads share large products, the size thresholds and register tiles.
+ * Compiles the kernel if that has not happened yet.
+ *
+ * @example
+ * ```ts
+ * import { gemmInfo } from '@mnemo/core';
+ * const info = gemmInfo();
+ * console.assert(info.kernel === 'wasm-simd' ? info.simd : !info.simd);
+ * ```
+ * @category Backends
+ */
+export function gemmInfo(): GemmInfo {
+  const k = load();
+  const running = pool ? 1 + pool.ready() : 1;
+  const extra = pool?.failure ? [pool.failure] : [];
+  const tile = (t: { mr: number; nrv: number }, lanes: number): string => `${t.mr}x${t.nrv * lanes}`;
+  return {
+    kernel: k ? 'wasm-simd' : 'javascript',
+    simd: k !== null,
+    threads: running,
+    maxThreads,
+    thresholds: { jsBelow: DEFAULT_JS_BELOW, threadsFrom: DEFAULT_THREADS_FROM },
+    tiles: { float32: tile(DEFAULT_TILES.f32, 4), float64: tile(DEFAULT_TILES.f64, 2) },
+    notes: [...notes, ...extra],
+  };
+}
+
+/**
+ * Start the helper threads now (they otherwise start on the first large
+ * product) and resolve once they are ready, with {@link gemmInfo}'s report.
+ * Products never wait for threads: until they are ready, work runs on the
+ * calling thread alone. Benchmarks and tests call this first.
+ *
+ * @example
+ * ```ts
+ * import { startGemmThreads } from '@mnemo/core';
+ * const info = await startGemmThreads();
+ * console.assert(info.threads <= info.maxThreads);
+ * ```
+ * @category Backends
+ */
+export async function startGemmThreads(): Promise<GemmInfo> {
+  const k = load();
+  const p = k ? helpers(k) : null;
+  if (p) await p.whenStarted();
+  return gemmInfo();
+}
+
+// ---------------------------------------------------------------------------
+// The kernel call
+// ---------------------------------------------------------------------------
+
+function checkArgs(args: GemmArgs): void {
+  const { a, b, out, m, k, n } = args;
+  for (const [name, v] of [['m', m], ['k', k], ['n', n]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new ArgumentError('gemm', name, `expected a non-negative integer, got ${v}`);
+  }
+  const isF32 = a instanceof Float32Array;
+  if (!isF32 && !(a instanceof Float64Array)) throw new DTypeError('gemm', 'a', 'expected a Float32Array or Float64Array');
+  for (const [name, x] of [['b', b], ['out', out]] as const) {
+    if (isF32 ? !(x instanceof Float32Array) : !(x instanceof Float64Array)) {
+      throw new DTypeError('gemm', name, `dtypes differ: a is a ${a.constructor.name}, ${name} is a ${x.constructor.name}`);
+    }
+  }
+  const check = (name: string, arr: TypedArray, offset: number | undefined, rows: number, cols: number, layout: string): void => {
+    const o = offset ?? 0;
+    if (!Number.isInteger(o) || o < 0) throw new ArgumentError('gemm', `${name}Offset`, `expected a non-negative integer, got ${o}`);
+    if (o + rows * cols > arr.length) {
+      throw new ShapeError(
+        'gemm',
+        name,
+        `stored ${layout} [${rows}, ${cols}] from offset ${o} needs ${o + rows * cols} elements, the array has ${arr.length}`,
+      );
+    }
+  };
+  check('a', a, args.aOffset, args.transA ? k : m, args.transA ? m : k, args.transA ? 'transposed as' : 'as');
+  check('b', b, args.bOffset, args.transB ? n : k, args.transB ? k : n, args.transB ? 'transposed as' : 'as');
+  check('out', out, args.outOffset, m, n, 'as');
+}
+
+const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+const align = (bytes: number): number => roundUp(bytes, 64);
+
+/**
+ * Multiply two matrices held in raw buffers (see {@link GemmArgs}) with the
+ * WebAssembly SIMD kernel, using helper threads for large products. Results
+ * equal {@link gemmReference}'s up to rounding: float64 sums run in the same
+ * order (bit-identical for finite inputs), float32 sums accumulate in
+ * float32. Inputs are not modified. Throws a {@link ShapeError},
+ * {@link DTypeError} or {@link ArgumentError} naming `gemm` and the argument
+ * when the arguments do not describe a product.
+ *
+ * @example
+ * ```ts
+ * import { wasmGemm, gemmReference } from '@mnemo/core';
+ * const m = 3, k = 40, n = 5;
+ * const a = Float64Array.from({ length: m * k }, (_, i) => Math.sin(i));
+ * const b = Float64Array.from({ length: n * k }, (_, i) => Math.cos(i)); // stored [n, k]
+ * const fast = new Float64Array(m * n), slow = new Float64Array(m * n);
+ * wasmGemm({ a, b, out: fast, m, k, n, transA: false, transB: true });
+ * gemmReference({ a, b, out: slow, m, k, n, transA: false, transB: true });
+ * console.assert(fast.every((v, i) => Math.abs(v - slow[i]!) < 1e-12));
+ * ```
+ * @category Backends
+ */
+export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
+  checkArgs(args);
+  const { a, b, out, m, k, n, transA, transB } = args;
+  const oo = args.outOffset ?? 0;
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    out.fill(0, oo, oo + m * n);
+    return;
+  }
+  const work = m * n * k;
+  const K = work < (options?.jsBelow ?? DEFAULT_JS_BELOW) ? null : load();
+  if (!K) {
+    gemmReference(args);
+    return;
+  }
+  const f32 = a instanceof Float32Array;
+  const dt = f32 ? 'f32' : 'f64';
+  const es = f32 ? 4 : 8;
+  const tile = DEFAULT_TILES[dt];
+  const mr = tile.mr;
+  const nr = (tile.nrv * 16) / es;
+  const { kc, mc, nc } = BLOCKING[dt];
+  const ldc = roundUp(n, nr);
+
+  // How many threads, and along which dimension of C they split.
+  let threads = 1;
+  const wanted = Math.min(options?.threads ?? Infinity, maxThreads);
+  if (wanted > 1 && work >= (options?.threadsFrom ?? DEFAULT_THREADS_FROM)) {
+    const p = helpers(K);
+    if (p) threads = Math.min(wanted, 1 + p.ready());
+  }
+  // Splitting columns shares the packing of B (each thread packs its own
+  // columns) and repeats A's; splitting rows the reverse. Prefer the split
+  // that packs less per thread, when it leaves every thread a tile.
+  const colTiles = Math.ceil(n / nr);
+  const rowTiles = Math.ceil(m / mr);
+  let byCols = n >= m;
+  if ((byCols ? colTiles : rowTiles) < threads) byCols = !byCols;
+  threads = Math.max(1, Math.min(threads, byCols ? colTiles : rowTiles));
+
+  // Scratch layout: A, B, C, then a pair of packing buffers per thread.
+  const kcr = Math.min(kc, k);
+  const bandCols = byCols ? Math.ceil(colTiles / threads) * nr : ldc;
+  const bandRows = byCols ? roundUp(m, mr) : Math.ceil(rowTiles / threads) * mr;
+  const aAt = 64;
+  const bAt = align(aAt + m * k * es);
+  const cAt = align(bAt + k * n * es);
+  const packAt = align(cAt + roundUp(m, mr) * ldc * es);
+  const packA = align(Math.min(mc, bandRows) * kcr * es);
+  const packB = align(Math.min(nc, bandCols) * kcr * es);
+  const end = packAt + threads * (packA + packB);
+  if (end > MAX_PAGES * PAGE) {
+    gemmReference(args);
+    return;
+  }
+  const have = K.memory.buffer.byteLength;
+  if (end > have) K.memory.grow(Math.ceil((end - have) / PAGE));
+  if (K.view32.buffer.byteLength !== K.memory.buffer.byteLength) {
+    K.view32 = new Float32Array(K.memory.buffer);
+    K.view64 = new Float64Array(K.memory.buffer);
+  }
+  const view: TypedArray = f32 ? K.view32 : K.view64;
+
+  const ao = args.aOffset ?? 0;
+  const bo = args.bOffset ?? 0;
+  view.set(a.subarray(ao, ao + m * k), aAt / es);
+  view.set(b.subarray(bo, bo + k * n), bAt / es);
+
+  const job = (t: number, whole = false): number[] => {
+    const [i0, i1, j0, j1] = whole
+      ? [0, m, 0, n]
+      : byCols
+        ? [0, m, Math.min(n, t * bandCols), Math.min(n, (t + 1) * bandCols)]
+        : [Math.min(m, t * bandRows), Math.min(m, (t + 1) * bandRows), 0, n];
+    const pa = packAt + t * (packA + packB);
+    return [aAt, bAt, cAt, m, n, k, transA ? 1 : 0, transB ? 1 : 0, i0, i1, j0, j1, ldc, pa, pa + packA, kc, mc, nc];
+  };
+  const fn = f32 ? K.f32 : K.f64;
+  if (threads === 1) {
+    fn(...job(0, true));
+  } else {
+    const jobs: number[][] = [];
+    for (let t = 1; t < threads; t++) jobs.push(job(t));
+    try {
+      pool!.run(f32 ? 0 : 1, jobs, () => fn(...job(0)));
+    } catch {
+      // A helper failed (the pool now reports why and is no longer used):
+      // compute the whole product here. A kernel error would throw again.
+      notes.push(`${pool?.failure ?? 'a gemm worker failed'}: helper threads are off`);
+      pool = null;
+      fn(...job(0, true));
+    }
+  }
+
+  const c = cAt / es;
+  if (ldc === n) out.set(view.subarray(c, c + m * n), oo);
+  else for (let i = 0; i < m; i++) out.set(view.subarray(c + i * ldc, c + i * ldc + n), oo + i * n);
+}
+
+/**
+ * Make {@link gemm} (and so every matmul of the `cpu` backend) use
+ * {@link wasmGemm}. Returns the implementation it replaces, so the change can
+ * be undone with {@link setGemmImpl}.
+ *
+ * @example
+ * ```ts
+ * import { installFastGemm, setGemmImpl, gemm } from '@mnemo/core';
+ * const previous = installFastGemm();
+ * const out = new Float32Array(1);
+ * gemm({ a: new Float32Array([2]), b: new Float32Array([4]), out, m: 1, k: 1, n: 1, transA: false, transB: false });
+ * console.assert(out[0] === 8);
+ * setGemmImpl(previous);
+ * ```
+ * @category Backends
+ */
+export function installFastGemm(): (args: GemmArgs) => void {
+  return setGemmImpl((args) => wasmGemm(args));
+}
