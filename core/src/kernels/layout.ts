@@ -41,3 +41,29 @@ export function offsetsOf(shape: Shape, strides: readonly number[], base = 0): I
     if (d < 0) return out;
   }
 }
+
+const cache = new Map<string, Int32Array>();
+let cached = 0;
+const CACHE_LIMIT = 1 << 24; // offsets kept, in elements (64 MiB)
+
+/**
+ * {@link offsetsOf} with base 0, memoized by shape and strides. Training
+ * repeats the same broadcasts, reductions and slices every step, so their
+ * index maps are computed once. The returned array is shared: read only.
+ * @internal
+ */
+export function cachedOffsetsOf(shape: Shape, strides: readonly number[]): Int32Array {
+  const k = `${shape.join(',')}|${strides.join(',')}`;
+  const hit = cache.get(k);
+  if (hit !== undefined) return hit;
+  const offs = offsetsOf(shape, strides);
+  if (offs.length > CACHE_LIMIT / 4) return offs;
+  while (cached + offs.length > CACHE_LIMIT && cache.size > 0) {
+    const [oldest, arr] = cache.entries().next().value as [string, Int32Array];
+    cache.delete(oldest);
+    cached -= arr.length;
+  }
+  cache.set(k, offs);
+  cached += offs.length;
+  return offs;
+}

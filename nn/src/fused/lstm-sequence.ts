@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ShapeError, DTypeError, allocate, formatShape, gemm, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
+import { ShapeError, DTypeError, allocate, sigmoidFast as sigmoid, tanhFast, formatShape, gemm, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
 import { customVjp } from '@mnemo/autodiff';
 
 /**
@@ -43,12 +43,6 @@ interface Residuals {
   readonly cs: TypedArray;
   /** h_t for t = -1..T-1, time-major [(T+1), B, H]. */
   readonly hsT: TypedArray;
-}
-
-function sigmoid(v: number): number {
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
-  return e / (1 + e);
 }
 
 function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
@@ -94,7 +88,7 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): [LstmSequenceO
       for (let j = 0; j < H; j++) {
         const i = sigmoid(acts[row + j]! + gxd[xrow + j]!);
         const f = sigmoid(acts[row + H + j]! + gxd[xrow + H + j]!);
-        const g = Math.tanh(acts[row + 2 * H + j]! + gxd[xrow + 2 * H + j]!);
+        const g = tanhFast(acts[row + 2 * H + j]! + gxd[xrow + 2 * H + j]!);
         const o = sigmoid(acts[row + 3 * H + j]! + gxd[xrow + 3 * H + j]!);
         acts[row + j] = i;
         acts[row + H + j] = f;
@@ -102,11 +96,11 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): [LstmSequenceO
         acts[row + 3 * H + j] = o;
         const c = f * cs[prev + j]! + i * g;
         cs[cur + j] = c;
-        const tc = Math.tanh(cs[cur + j]!);
+        const tc = tanhFast(c);
         tcs[t * BH + b * H + j] = tc;
         const h = o * tc;
         hsT[cur + j] = h;
-        hs[(b * T + t) * H + j] = hsT[cur + j]!;
+        hs[(b * T + t) * H + j] = h;
       }
     }
   }
