@@ -32,10 +32,9 @@ const SPIN = 20_000;
 
 // The worker's code, as a plain script (it must not depend on how the
 // library itself is loaded: TypeScript sources under a test runner, or
-// compiled JavaScript).
+// compiled JavaScript), valid both as a CommonJS script and as an ES module.
 const WORKER_SOURCE = `
-'use strict';
-const { workerData } = require('node:worker_threads');
+const { workerData } = process.getBuiltinModule('node:worker_threads');
 const { module, memory, control } = workerData;
 const ctl = new Int32Array(control);
 let exports;
@@ -91,6 +90,8 @@ export class GemmPool {
       const worker = new wt.Worker(WORKER_SOURCE, {
         eval: true,
         workerData: { module, memory, control },
+        // The parent's flags (a TypeScript loader, --input-type) are of no use here.
+        execArgv: [],
         stdout: false,
         stderr: false,
       });

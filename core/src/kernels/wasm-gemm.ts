@@ -97,6 +97,8 @@ export interface GemmInfo {
   readonly tiles: { readonly float32: string; readonly float64: string };
   /** Why the kernel or the threads are not in use, when they are not. */
   readonly notes: readonly string[];
+  /** Calls of {@link wasmGemm} so far, by the path they took. */
+  readonly calls: { readonly javascript: number; readonly wasm: number; readonly threaded: number };
 }
 
 interface Kernel {
@@ -113,6 +115,7 @@ let kernel: Kernel | null | undefined; // undefined: not tried yet; null: unavai
 let pool: GemmPool | null | undefined;
 let maxThreads = 1;
 const notes: string[] = [];
+const calls = { javascript: 0, wasm: 0, threaded: 0 };
 
 function nodeModule<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
@@ -217,6 +220,7 @@ export function gemmInfo(): GemmInfo {
     thresholds: { jsBelow: DEFAULT_JS_BELOW, threadsFrom: DEFAULT_THREADS_FROM },
     tiles: { float32: tile(DEFAULT_TILES.f32, 4), float64: tile(DEFAULT_TILES.f64, 2) },
     notes: [...notes, ...extra],
+    calls: { ...calls },
   };
 }
 
@@ -310,6 +314,7 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   const work = m * n * k;
   const K = work < (options?.jsBelow ?? DEFAULT_JS_BELOW) ? null : load();
   if (!K) {
+    calls.javascript++;
     gemmReference(args);
     return;
   }
@@ -350,6 +355,7 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   const packB = align(Math.min(nc, bandCols) * kcr * es);
   const end = packAt + threads * (packA + packB);
   if (end > MAX_PAGES * PAGE) {
+    calls.javascript++;
     gemmReference(args);
     return;
   }
@@ -377,17 +383,20 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   };
   const fn = f32 ? K.f32 : K.f64;
   if (threads === 1) {
+    calls.wasm++;
     fn(...job(0, true));
   } else {
     const jobs: number[][] = [];
     for (let t = 1; t < threads; t++) jobs.push(job(t));
     try {
       pool!.run(f32 ? 0 : 1, jobs, () => fn(...job(0)));
+      calls.threaded++;
     } catch {
       // A helper failed (the pool now reports why and is no longer used):
       // compute the whole product here. A kernel error would throw again.
       notes.push(`${pool?.failure ?? 'a gemm worker failed'}: helper threads are off`);
       pool = null;
+      calls.wasm++;
       fn(...job(0, true));
     }
   }
