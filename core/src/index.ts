@@ -16,6 +16,8 @@ export * from './backend.js';
 export { cpu } from './kernels/cpu.js';
 export { gpujs, gpujsMode } from './kernels/gpujs.js';
 export { gemm, gemmReference, setGemmImpl, type GemmArgs } from './kernels/gemm.js';
+export { stack, splitTensor } from './kernels/compose.js';
+export * from './random.js';
 
 registerBackend('cpu', () => cpu);
 registerBackend('gpujs', () => gpujs);

@@ -195,19 +195,22 @@ export function unbroadcastAxes(from: Shape, to: Shape): { leading: number[]; ke
 }
 
 /**
- * Normalize an axis (negative counts from the end) against a rank; throws an
- * {@link ArgumentError} naming the op when it is out of range.
+ * Normalize an axis (negative counts from the end) against a rank, or a
+ * shape; throws an {@link ArgumentError} naming the op (and the shape, when
+ * given) when it is out of range.
  *
  * @example
  * ```ts
  * import { normalizeAxis } from '@mnemo/core';
- * console.assert(normalizeAxis('sum', -1, 3) === 2);
+ * console.assert(normalizeAxis('sum', -1, 3) === 2 && normalizeAxis('sum', 0, [2, 5]) === 0);
  * ```
  * @category Shapes
  */
-export function normalizeAxis(op: string, axis: number, rank: number, arg = 'axis'): number {
+export function normalizeAxis(op: string, axis: number, rankOrShape: number | Shape, arg = 'axis'): number {
+  const rank = typeof rankOrShape === 'number' ? rankOrShape : rankOrShape.length;
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ArgumentError(op, arg, `axis ${axis} is out of range for a tensor of rank ${rank}`);
+    const of = typeof rankOrShape === 'number' ? '' : ` (shape ${formatShape(rankOrShape)})`;
+    throw new ArgumentError(op, arg, `axis ${axis} is out of range for a tensor of rank ${rank}${of}`);
   }
   return axis < 0 ? axis + rank : axis;
 }
@@ -224,12 +227,13 @@ export function normalizeAxis(op: string, axis: number, rank: number, arg = 'axi
  * ```
  * @category Shapes
  */
-export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
+export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rankOrShape: number | Shape): number[] {
+  const rank = typeof rankOrShape === 'number' ? rankOrShape : rankOrShape.length;
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   const set = new Set<number>();
   for (const a of list) {
-    const n = normalizeAxis(op, a, rank, 'axes');
+    const n = normalizeAxis(op, a, rankOrShape, 'axes');
     if (set.has(n)) throw new ArgumentError(op, 'axes', `axis ${a} appears twice in [${list.join(', ')}]`);
     set.add(n);
   }

@@ -290,8 +290,12 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
  * @category Tensors
  */
 export function full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
-  const s = checkShape('full', 'shape', shape);
-  const data = allocate(checkDType('full', 'dtype', dtype), sizeOf(s));
+  return filled('full', shape, value, dtype);
+}
+
+function filled(op: string, shape: Shape, value: number, dtype: DType): Tensor {
+  const s = checkShape(op, 'shape', shape);
+  const data = allocate(checkDType(op, 'dtype', dtype), sizeOf(s));
   if (value !== 0) data.fill(value);
   return new Tensor(data, s, dtype);
 }
@@ -307,7 +311,7 @@ export function full(shape: Shape, value: number, dtype: DType = 'float32'): Ten
  * @category Tensors
  */
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return full(shape, 0, dtype);
+  return filled('zeros', shape, 0, dtype);
 }
 
 /**
@@ -321,7 +325,7 @@ export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
  * @category Tensors
  */
 export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return full(shape, 1, dtype);
+  return filled('ones', shape, 1, dtype);
 }
 
 /**

@@ -9,6 +9,7 @@ import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js
 import {
   broadcastShapes,
   broadcastStrides,
+  checkShape,
   normalizeAxes,
   normalizeAxis,
   shapesEqual,
@@ -270,7 +271,7 @@ const REDUCE_OPS: ReadonlySet<string> = new Set<ReduceOp>(['sum', 'mean', 'max',
 function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | undefined, keepDims: boolean): Tensor {
   checkTensor(op, 'x', x);
   if (!REDUCE_OPS.has(op)) throw new ArgumentError('reduce', 'op', `unknown reduction ${JSON.stringify(op)}`);
-  const axes = normalizeAxes(op, axesArg, x.rank);
+  const axes = normalizeAxes(op, axesArg, x.shape);
   const shape = reducedShape(x.shape, axes, keepDims);
   const n = sizeOf(shape);
   const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
@@ -317,7 +318,7 @@ function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | u
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims: boolean): Tensor {
   checkTensor(op, 'x', x);
-  const axis = normalizeAxis(op, axisArg, x.rank);
+  const axis = normalizeAxis(op, axisArg, x.shape);
   const len = x.shape[axis]!;
   if (len === 0) throw new ArgumentError(op, 'x', `cannot take ${op} over the empty axis ${axis} of shape ${formatShape(x.shape)}`);
   const outer = sizeOf(x.shape.slice(0, axis));
@@ -344,6 +345,25 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims
   return unsafeFromData(y, shape);
 }
 
+/** @internal The broadcast batch shape of a matmul; the error names both full shapes. */
+export function matmulBatch(a: Tensor, b: Tensor): number[] {
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  if (refuseBroadcast(batchA, batchB)) {
+    throw new ShapeError('matmul', 'b', `batch axes do not broadcast: a ${formatShape(a.shape)}, b ${formatShape(b.shape)} (batch ${formatShape(batchA)} vs ${formatShape(batchB)})`);
+  }
+  return broadcastShapes('matmul', batchA, batchB);
+}
+
+function refuseBroadcast(x: Shape, y: Shape): boolean {
+  for (let i = 1; i <= Math.min(x.length, y.length); i++) {
+    const p = x[x.length - i]!;
+    const q = y[y.length - i]!;
+    if (p !== q && p !== 1 && q !== 1) return true;
+  }
+  return false;
+}
+
 function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   checkTensor('matmul', 'a', a);
   checkTensor('matmul', 'b', b);
@@ -365,7 +385,7 @@ function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor 
   }
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
-  const batch = broadcastShapes('matmul', batchA, batchB);
+  const batch = matmulBatch(a, b);
   const shape = [...batch, m, n];
   const y = out(a.dtype, shape);
   const ad = unsafeDataOf(a);
@@ -404,12 +424,13 @@ function reshape(x: Tensor, shapeArg: readonly number[]): Tensor {
   return unsafeFromData(unsafeDataOf(x), shape);
 }
 
-function checkPerm(op: string, perm: readonly number[], rank: number): number[] {
+function checkPerm(op: string, perm: readonly number[], shape: Shape): number[] {
+  const rank = shape.length;
   if (!Array.isArray(perm) || perm.length !== rank) {
-    throw new ArgumentError(op, 'perm', `needs ${rank} axes for a tensor of rank ${rank}, got [${String(perm)}]`);
+    throw new ArgumentError(op, 'perm', `needs ${rank} axes for shape ${formatShape(shape)}, got [${String(perm)}]`);
   }
-  const p = perm.map((a) => normalizeAxis(op, a, rank, 'perm'));
-  if (new Set(p).size !== rank) throw new ArgumentError(op, 'perm', `[${perm.join(', ')}] is not a permutation of ${rank} axes`);
+  const p = perm.map((a) => normalizeAxis(op, a, shape, 'perm'));
+  if (new Set(p).size !== rank) throw new ArgumentError(op, 'perm', `[${perm.join(', ')}] is not a permutation of the ${rank} axes of shape ${formatShape(shape)}`);
   return p;
 }
 
@@ -422,7 +443,7 @@ function gatherData(x: Tensor, shape: Shape, offsets: Int32Array): Tensor {
 
 function transpose(x: Tensor, permArg: readonly number[]): Tensor {
   checkTensor('transpose', 'x', x);
-  const perm = checkPerm('transpose', permArg, x.rank);
+  const perm = checkPerm('transpose', permArg, x.shape);
   const shape = perm.map((p) => x.shape[p]!);
   if (perm.every((p, i) => p === i)) return x;
   const xs = stridesOf(x.shape);
@@ -438,6 +459,7 @@ function transpose(x: Tensor, permArg: readonly number[]): Tensor {
 
 function broadcastTo(x: Tensor, shapeArg: readonly number[]): Tensor {
   checkTensor('broadcastTo', 'x', x);
+  checkShape('broadcastTo', 'shape', shapeArg);
   const shape = broadcastShapes('broadcastTo', x.shape, shapeArg);
   if (!shapesEqual(shape, shapeArg)) {
     throw new ShapeError('broadcastTo', 'shape', `${formatShape(x.shape)} cannot be broadcast to ${formatShape(shapeArg)}`);
@@ -469,7 +491,7 @@ function concat(xs: readonly Tensor[], axisArg: number): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new ArgumentError('concat', 'xs', 'needs at least one tensor');
   xs.forEach((t, i) => checkTensor('concat', `xs[${i}]`, t));
   const first = xs[0]!;
-  const axis = normalizeAxis('concat', axisArg, first.rank);
+  const axis = normalizeAxis('concat', axisArg, first.shape);
   let total = 0;
   xs.forEach((t: Tensor, i: number) => {
     checkSameDType('concat', first, t, 'xs[0]', `xs[${i}]`);
@@ -522,7 +544,7 @@ function checkIndex(op: string, v: number, len: number, j: number): number {
 function gather(x: Tensor, indices: Tensor, axisArg: number): Tensor {
   checkTensor('gather', 'x', x);
   checkTensor('gather', 'indices', indices);
-  const axis = normalizeAxis('gather', axisArg, x.rank);
+  const axis = normalizeAxis('gather', axisArg, x.shape);
   const len = x.shape[axis]!;
   const outer = sizeOf(x.shape.slice(0, axis));
   const inner = sizeOf(x.shape.slice(axis + 1));
@@ -544,7 +566,8 @@ function gather(x: Tensor, indices: Tensor, axisArg: number): Tensor {
 function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg: readonly number[]): Tensor {
   checkTensor('scatterAdd', 'indices', indices);
   checkTensor('scatterAdd', 'updates', updates);
-  const axis = normalizeAxis('scatterAdd', axisArg, shapeArg.length);
+  checkShape('scatterAdd', 'shape', shapeArg);
+  const axis = normalizeAxis('scatterAdd', axisArg, shapeArg);
   const expected = [...shapeArg.slice(0, axis), ...indices.shape, ...shapeArg.slice(axis + 1)];
   if (!shapesEqual(expected, updates.shape)) {
     throw new ShapeError('scatterAdd', 'updates', `expected shape ${formatShape(expected)}, got ${formatShape(updates.shape)}`);

@@ -6,9 +6,9 @@
 import { createRequire } from 'node:module';
 import type { Backend } from '../backend.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
+import { broadcastStrides, sizeOf } from '../shape.js';
 import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
-import { cpu } from './cpu.js';
+import { cpu, matmulBatch } from './cpu.js';
 import { offsetsOf } from './layout.js';
 
 interface GpuKernel {
@@ -100,7 +100,7 @@ function gpuMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tens
   if (k !== (transB ? bc : br)) return cpu.matmul(a, b, transA, transB);
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
-  const batch = broadcastShapes('matmul', batchA, batchB);
+  const batch = matmulBatch(a, b);
   const shape = [...batch, m, n];
   const y = new Float32Array(sizeOf(shape));
   if (m * n === 0 || sizeOf(batch) === 0) return unsafeFromData(y, shape);
