@@ -5,4 +5,7 @@
  * @packageDocumentation
  */
 export * from './cell.js';
+export * from './cells/index.js';
+export * from './scan.js';
+export * from './stack.js';
 export * from './fused/lstm-sequence.js';

@@ -1,0 +1,338 @@
+/**
+ * What every cell of `nn/src/cells` shares: the {@link GatedCell} interface
+ * (a {@link Cell} that can also project a whole sequence's inputs at once and
+ * report its gate activations), input, state, parameter and probe checks that
+ * name the cell, and the split whose adjoint is one concatenation.
+ *
+ * A cell here is defined by two functions:
+ *
+ * - `inputPart(params, x)`: everything that depends on the input alone, row
+ *   by row (for most cells `x W_x + b`). Because it is row-wise, a sequence's
+ *   inputs `[batch * steps, inputSize]` go through it in one matmul;
+ * - `core(params, state, xPart, probes)`: the gates, written like the paper.
+ *
+ * `step(params, state, x)` is `core(params, state, inputPart(params, x))`;
+ * `scan` calls `projectInputs` once and then `stepProjected` per step, which
+ * is the same `core`, so the fast path and the reference definition cannot
+ * drift apart.
+ *
+ * @module
+ */
+import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, zeros, type DType, type Key } from '@mnemo/core';
+import { add, concat, customVjp, reshape, sliceAxis, stack, type Tree } from '@mnemo/autodiff';
+import type { Cell, GateProbes } from '../cell.js';
+
+// ---------------------------------------------------------------------------
+// The gated cell interface
+// ---------------------------------------------------------------------------
+
+/**
+ * What {@link GatedCell.inspect} returns: the gate activations of one step
+ * by name (gates a variant removes are reported as the constant they become,
+ * for example `i` is all ones in an LSTM without input gate, and a coupled
+ * forget gate is `1 - i`), the new state and the output.
+ *
+ * @example
+ * ```ts
+ * import { lstmCell } from '@mnemo/nn';
+ * import { key, zeros } from '@mnemo/core';
+ * const cell = lstmCell({ inputSize: 2, hiddenSize: 3, dtype: 'float64', variant: 'cifg' });
+ * const p = cell.init(key(0));
+ * const r = cell.inspect(p, cell.initialState(1), zeros([1, 2], 'float64'));
+ * console.assert(r.gates['f']!.toArray()[0] === 1 - r.gates['i']!.toArray()[0]!);
+ * ```
+ * @category Cells
+ */
+export interface StepReport<S extends Tree = Tree> {
+  readonly gates: Readonly<Record<string, Tensor>>;
+  readonly state: S;
+  readonly output: Tensor;
+}
+
+/**
+ * A {@link Cell} with a fast path for whole sequences and a window on its
+ * gates. `projectInputs(params, xs)` maps `[batch, steps, inputSize]` to
+ * `[batch, steps, inputPartSize]` with one matmul (the input-only part of
+ * every gate's pre-activation, biases included); `stepProjected` takes one
+ * step's slice of that instead of the raw input. `step(p, s, x)` equals
+ * `stepProjected(p, s, row of projectInputs(p, x))`: both run the same gate
+ * equations. `inspect` runs one step and also returns every gate's activation.
+ *
+ * @example
+ * ```ts
+ * import { gruCell } from '@mnemo/nn';
+ * import { key, ones } from '@mnemo/core';
+ * import { index } from '@mnemo/autodiff';
+ * const cell = gruCell({ inputSize: 2, hiddenSize: 3, dtype: 'float64' });
+ * const p = cell.init(key(1));
+ * const x = ones([1, 2], 'float64');
+ * const [, a] = cell.step(p, cell.initialState(1), x);
+ * const xp = index(cell.projectInputs(p, ones([1, 1, 2], 'float64')), 1, 0);
+ * const [, b] = cell.stepProjected(p, cell.initialState(1), xp);
+ * console.assert(a.toArray().join() === b.toArray().join());
+ * ```
+ * @category Cells
+ */
+export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends Cell<P, S> {
+  /** Width of `projectInputs`'s last axis. */
+  readonly inputPartSize: number;
+  /** The input-only part of every step's pre-activations, for a whole sequence `[batch, steps, inputSize]`. */
+  projectInputs(params: P, xs: Tensor): Tensor;
+  /** One step from a row of {@link GatedCell.projectInputs} (`[batch, inputPartSize]`). */
+  stepProjected(params: P, state: S, xPart: Tensor, probes?: GateProbes): readonly [S, Tensor];
+  /** One step, reporting every gate's activation. */
+  inspect(params: P, state: S, x: Tensor, probes?: GateProbes): StepReport<S>;
+  /**
+   * A fused kernel for a whole sequence, where the cell has one (the tutorial
+   * LSTM): `xPart` is `projectInputs`'s result. Such kernels give first-order
+   * gradients only; `scan` uses them only when asked (`fusedKernel: true`).
+   */
+  readonly sequenceKernel?: (params: P, xPart: Tensor, state: S) => { readonly outputs: Tensor; readonly finalState: S };
+}
+
+/**
+ * Whether a cell has the sequence fast path of {@link GatedCell}
+ * (`projectInputs` and `stepProjected`); `scan` uses it when present.
+ *
+ * @example
+ * ```ts
+ * import { isGatedCell, rnnCell } from '@mnemo/nn';
+ * console.assert(isGatedCell(rnnCell({ inputSize: 1, hiddenSize: 2 })));
+ * ```
+ * @category Cells
+ */
+export function isGatedCell<P extends Tree, S extends Tree>(cell: Cell<P, S>): cell is GatedCell<P, S> {
+  const c = cell as Partial<GatedCell<P, S>>;
+  return typeof c.projectInputs === 'function' && typeof c.stepProjected === 'function';
+}
+
+// ---------------------------------------------------------------------------
+// Building a cell from its two functions (internal)
+// ---------------------------------------------------------------------------
+
+/** The flat record of `[batch, size]` tensors every cell here uses as its state. @internal */
+export type FlatState = { readonly [name: string]: Tensor };
+
+/** @internal */
+export interface CoreResult<S> {
+  readonly state: S;
+  readonly output: Tensor;
+  /** Activations by gate name, with removed gates as their constants. */
+  readonly gates: Record<string, Tensor>;
+}
+
+/** @internal */
+export interface CellDefinition<P extends Tree, S extends FlatState> {
+  readonly name: string;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly outputSize: number;
+  readonly dtype: DType;
+  readonly gates: readonly string[];
+  /** The size of each gate's pre-activation (all hiddenSize here). */
+  readonly gateSize: number;
+  /** Every parameter's name and shape, checked on each call. */
+  readonly paramShapes: Readonly<Record<string, readonly number[]>>;
+  /** Each state entry's name and width. */
+  readonly stateSizes: Readonly<Record<string, number>>;
+  readonly inputPartSize: number;
+  init(key: Key): P;
+  inputPart(params: P, x: Tensor): Tensor;
+  /** The gate equations; gate activations are collected only when `report` is true. */
+  core(params: P, state: S, xPart: Tensor, probes: GateProbes | undefined, report: boolean): CoreResult<S>;
+}
+
+function checkDims(op: string, arg: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${String(v)}`);
+}
+
+/** Check the sizes a cell is created with. @internal */
+export function checkCellSizes(cell: string, inputSize: number, hiddenSize: number): void {
+  checkDims(cell, 'inputSize', inputSize);
+  checkDims(cell, 'hiddenSize', hiddenSize);
+}
+
+/** Check one step's input `[batch, inputSize]`; returns the batch size. @internal */
+export function checkStepInput(cell: string, arg: string, x: unknown, width: number, widthName: string, dtype: DType): number {
+  if (!(x instanceof Tensor)) throw new ArgumentError(cell, arg, `expected a Tensor [batch, ${width}], got ${x === null ? 'null' : typeof x}`);
+  if (x.rank !== 2) {
+    throw new ShapeError(cell, arg, `expected one time step of shape [batch, ${width}], got ${formatShape(x.shape)} (for a sequence [batch, steps, features] use scan)`);
+  }
+  if (x.shape[1] !== width) {
+    throw new ShapeError(cell, arg, `has ${x.shape[1]} features per step (shape ${formatShape(x.shape)}), but the cell's ${widthName} is ${width}`);
+  }
+  if (x.dtype !== dtype) throw new DTypeError(cell, arg, `is ${x.dtype}, the cell is ${dtype}; cast the input first`);
+  return x.shape[0]!;
+}
+
+/** Check a state record against the cell's state sizes for a batch. @internal */
+export function checkState(cell: string, state: unknown, sizes: Readonly<Record<string, number>>, batch: number, dtype: DType): void {
+  const names = Object.keys(sizes);
+  const want = `{ ${names.map((n) => `${n}: [${batch}, ${sizes[n]}]`).join(', ')} }`;
+  if (state === null || typeof state !== 'object' || state instanceof Tensor || Array.isArray(state)) {
+    throw new ArgumentError(cell, 'state', `expected a record ${want}, got ${state instanceof Tensor ? `a Tensor ${formatShape(state.shape)}` : typeof state}`);
+  }
+  const rec = state as Record<string, unknown>;
+  for (const n of names) {
+    const t = rec[n];
+    if (!(t instanceof Tensor)) throw new ArgumentError(cell, `state.${n}`, `is missing; the state is ${want}`);
+    const size = sizes[n]!;
+    if (t.rank !== 2 || t.shape[0] !== batch || t.shape[1] !== size) {
+      throw new ShapeError(cell, `state.${n}`, `has shape ${formatShape(t.shape)}, expected [${batch}, ${size}] (batch ${batch} of the input, ${n} size ${size})`);
+    }
+    if (t.dtype !== dtype) throw new DTypeError(cell, `state.${n}`, `is ${t.dtype}, the cell is ${dtype}`);
+  }
+  for (const n of Object.keys(rec)) {
+    if (!(n in sizes)) throw new ArgumentError(cell, `state.${n}`, `is not part of this cell's state ${want}`);
+  }
+}
+
+/** Check a parameter record against the declared shapes. @internal */
+export function checkParams(cell: string, params: unknown, shapes: Readonly<Record<string, readonly number[]>>, dtype: DType): void {
+  if (params === null || typeof params !== 'object' || params instanceof Tensor || Array.isArray(params)) {
+    throw new ArgumentError(cell, 'params', `expected the record that cell.init returns (keys ${Object.keys(shapes).join(', ')}), got ${typeof params}`);
+  }
+  const rec = params as Record<string, unknown>;
+  for (const [n, shape] of Object.entries(shapes)) {
+    const t = rec[n];
+    if (!(t instanceof Tensor)) {
+      throw new ArgumentError(cell, `params.${n}`, `is missing; this cell's parameters are ${Object.keys(shapes).join(', ')}`);
+    }
+    if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new ShapeError(cell, `params.${n}`, `has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
+    }
+    if (t.dtype !== dtype) throw new DTypeError(cell, `params.${n}`, `is ${t.dtype}, the cell is ${dtype}`);
+  }
+  for (const n of Object.keys(rec)) {
+    if (!(n in shapes)) {
+      throw new ArgumentError(cell, `params.${n}`, `is not a parameter of this cell (it has ${Object.keys(shapes).join(', ')}); was it made for another variant?`);
+    }
+  }
+}
+
+function checkProbes(cell: string, probes: GateProbes | undefined, gates: readonly string[], batch: number, size: number, dtype: DType): void {
+  if (probes === undefined) return;
+  for (const [g, t] of Object.entries(probes)) {
+    if (!gates.includes(g)) {
+      throw new ArgumentError(cell, `probes.${g}`, `'${g}' is not a gate of this cell; its gates are ${gates.length === 0 ? '(none)' : gates.join(', ')}`);
+    }
+    if (!(t instanceof Tensor) || t.rank !== 2 || t.shape[0] !== batch || t.shape[1] !== size) {
+      throw new ShapeError(cell, `probes.${g}`, `has shape ${t instanceof Tensor ? formatShape(t.shape) : typeof t}, expected [${batch}, ${size}]`);
+    }
+    if (t.dtype !== dtype) throw new DTypeError(cell, `probes.${g}`, `is ${t.dtype}, the cell is ${dtype}`);
+  }
+}
+
+/**
+ * Add the probe of `gate`, if any, to its pre-activation.
+ * @internal
+ */
+export function probe(pre: Tensor, probes: GateProbes | undefined, gate: string): Tensor {
+  const p = probes?.[gate];
+  return p === undefined ? pre : add(pre, p);
+}
+
+/** Turn a definition into a {@link GatedCell}. @internal */
+export function defineCell<P extends Tree, S extends FlatState>(def: CellDefinition<P, S>): GatedCell<P, S> {
+  const { name, dtype, stateSizes, paramShapes, gates, gateSize } = def;
+  const stateOf = (batch: number): S => {
+    checkDims(name, 'batch', batch);
+    const s: Record<string, Tensor> = {};
+    for (const [n, size] of Object.entries(stateSizes)) s[n] = zeros([batch, size], dtype);
+    return s as S;
+  };
+  const run = (params: P, state: S, xPart: Tensor, probes: GateProbes | undefined, report = false): CoreResult<S> => {
+    const batch = checkStepInput(name, 'xPart', xPart, def.inputPartSize, 'inputPartSize', dtype);
+    checkParams(name, params, paramShapes, dtype);
+    checkState(name, state, stateSizes, batch, dtype);
+    checkProbes(name, probes, gates, batch, gateSize, dtype);
+    return def.core(params, state, xPart, probes, report);
+  };
+  const partOf = (params: P, x: Tensor): Tensor => {
+    checkStepInput(name, 'x', x, def.inputSize, 'inputSize', dtype);
+    checkParams(name, params, paramShapes, dtype);
+    return def.inputPart(params, x);
+  };
+  return {
+    name,
+    inputSize: def.inputSize,
+    hiddenSize: def.hiddenSize,
+    outputSize: def.outputSize,
+    dtype,
+    gates,
+    inputPartSize: def.inputPartSize,
+    init: (key: Key) => def.init(key),
+    initialState: stateOf,
+    step(params, state, x, probes) {
+      const r = run(params, state, partOf(params, x), probes);
+      return [r.state, r.output] as const;
+    },
+    stepProjected(params, state, xPart, probes) {
+      const r = run(params, state, xPart, probes);
+      return [r.state, r.output] as const;
+    },
+    inspect(params, state, x, probes) {
+      const r = run(params, state, partOf(params, x), probes, true);
+      return { gates: r.gates, state: r.state, output: r.output };
+    },
+    projectInputs(params, xs) {
+      if (!(xs instanceof Tensor) || xs.rank !== 3) {
+        throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${def.inputSize}], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
+      }
+      const [b, t, d] = xs.shape as [number, number, number];
+      if (d !== def.inputSize) {
+        throw new ShapeError(name, 'xs', `has ${d} features per step (shape ${formatShape(xs.shape)}), but the cell's inputSize is ${def.inputSize}`);
+      }
+      if (xs.dtype !== dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${dtype}; cast the input first`);
+      checkParams(name, params, paramShapes, dtype);
+      return reshape(def.inputPart(params, reshape(xs, [b * t, d])), [b, t, def.inputPartSize]);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Splitting with a cheap adjoint
+// ---------------------------------------------------------------------------
+
+/**
+ * Split along the last axis into pieces of the given widths. The same values
+ * as `split(x, sizes, -1)`, but the backward pass is one concatenation of the
+ * pieces' cotangents (zeros for unused pieces) instead of one zero-padded
+ * copy of `x` per piece.
+ * @internal
+ */
+export function splitColumns(x: Tensor, sizes: readonly number[]): Tensor[] {
+  if (sizes.length === 1) return [x];
+  const f = (t: Tensor): Tensor[] => {
+    let at = 0;
+    return sizes.map((s) => {
+      const piece = sliceAxis(t, -1, at, at + s);
+      at += s;
+      return piece;
+    });
+  };
+  return customVjp(f, {
+    fwd: (t: Tensor) => [f(t), null] as const,
+    bwd: (_: null, cts: Tensor[]) => [concat(cts, -1)],
+  })(x);
+}
+
+/**
+ * The slices of `x` along `axis`, with that axis removed; the backward pass
+ * is one `stack` of the cotangents (zeros where a slice got none).
+ * @internal
+ */
+export function unstack(x: Tensor, axis: number): Tensor[] {
+  const a = axis < 0 ? axis + x.rank : axis;
+  const n = x.shape[a]!;
+  const f = (t: Tensor): Tensor[] => {
+    const out: Tensor[] = [];
+    const shape = t.shape.filter((_, i) => i !== a);
+    for (let i = 0; i < n; i++) out.push(reshape(sliceAxis(t, a, i, i + 1), shape));
+    return out;
+  };
+  return customVjp(f, {
+    fwd: (t: Tensor) => [f(t), null] as const,
+    bwd: (_: null, cts: Tensor[]) => [stack(cts, a)],
+  })(x);
+}

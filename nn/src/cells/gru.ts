@@ -1,0 +1,202 @@
+/**
+ * The gated recurrent unit (Cho et al. 2014) in its two forms.
+ *
+ * @module
+ */
+import { ArgumentError, zeros, split as splitKey, type DType, type Key, type Tensor } from '@mnemo/core';
+import { add, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
+import type { GateProbes } from '../cell.js';
+import { checkCellSizes, defineCell, probe, splitColumns, type GatedCell } from './common.js';
+import { recurrentUniform } from './init.js';
+
+/**
+ * Where the GRU's reset gate acts. `reset-before` (the paper, Cho et al.
+ * 2014): the reset gate scales h before the recurrent matmul of the
+ * candidate, `(r * h) U_n`. `reset-after` (cuDNN, PyTorch, and Keras's
+ * default): it scales the matmul's result, `r * (h U_n + b_hn)`, which lets
+ * all three recurrent matmuls run as one.
+ *
+ * @example
+ * ```ts
+ * import { GRU_VARIANTS, type GruVariant } from '@mnemo/nn';
+ * const v: GruVariant = 'reset-after';
+ * console.assert(GRU_VARIANTS.includes(v));
+ * ```
+ * @category Cells
+ */
+export type GruVariant = 'reset-before' | 'reset-after';
+
+/**
+ * The GRU's variants: `reset-before` (the default, `gru`) and `reset-after`.
+ *
+ * @example
+ * ```ts
+ * import { GRU_VARIANTS } from '@mnemo/nn';
+ * console.assert(GRU_VARIANTS.join() === 'reset-before,reset-after');
+ * ```
+ * @category Cells
+ */
+export const GRU_VARIANTS: readonly GruVariant[] = Object.freeze(['reset-before', 'reset-after']);
+
+/**
+ * Options of {@link gruCell}.
+ *
+ * @example
+ * ```ts
+ * import { gruCell, type GruOptions } from '@mnemo/nn';
+ * const o: GruOptions = { inputSize: 2, hiddenSize: 3, variant: 'reset-after' };
+ * console.assert(gruCell(o).name === 'gru+reset-after');
+ * ```
+ * @category Cells
+ */
+export interface GruOptions {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  /** Parameter and state dtype (default float32). */
+  readonly dtype?: DType;
+  /** Default `reset-before` (the paper). */
+  readonly variant?: GruVariant;
+}
+
+/**
+ * A GRU's parameters. Gate blocks are in the order `r, z, n` (reset gate,
+ * update gate, candidate), H the hidden size.
+ *
+ * - `wx` `[inputSize, 3H]`, `b` `[3H]`: input weights and biases of all three
+ *   (for `r` and `z`, PyTorch's `bias_ih + bias_hh`; for `n`, `bias_ih` only);
+ * - reset-after: `wh` `[H, 3H]` (all three recurrent matrices) and `bhn` `[H]`
+ *   (the candidate's recurrent bias, which the reset gate scales);
+ * - reset-before: `wh` `[H, 2H]` (`r` and `z`) and `whn` `[H, H]` (applied to `r * h`).
+ *
+ * @example
+ * ```ts
+ * import { gruCell, type GruParams } from '@mnemo/nn';
+ * import { key } from '@mnemo/core';
+ * const p: GruParams = gruCell({ inputSize: 2, hiddenSize: 3 }).init(key(0));
+ * console.assert(p.wh.shape.join() === '3,6' && p.whn!.shape.join() === '3,3');
+ * ```
+ * @category Cells
+ */
+export type GruParams = { readonly wx: Tensor; readonly wh: Tensor; readonly b: Tensor; readonly bhn?: Tensor; readonly whn?: Tensor };
+
+/**
+ * The state of the cells with a single hidden vector (GRU, MGU, MUT1-3 and
+ * the simple RNN): `h` `[batch, hiddenSize]`.
+ *
+ * @example
+ * ```ts
+ * import { gruCell, type HiddenState } from '@mnemo/nn';
+ * const s: HiddenState = gruCell({ inputSize: 2, hiddenSize: 3 }).initialState(4);
+ * console.assert(s.h.shape.join() === '4,3');
+ * ```
+ * @category Cells
+ */
+export type HiddenState = { readonly h: Tensor };
+
+/**
+ * A GRU cell; `variant` tells which form it is.
+ *
+ * @example
+ * ```ts
+ * import { gruCell, type GruCell } from '@mnemo/nn';
+ * const c: GruCell = gruCell({ inputSize: 2, hiddenSize: 3 });
+ * console.assert(c.variant === 'reset-before' && c.gates.join() === 'r,z,n');
+ * ```
+ * @category Cells
+ */
+export interface GruCell extends GatedCell<GruParams, HiddenState> {
+  readonly variant: GruVariant;
+}
+
+/**
+ * A gated recurrent unit (Cho et al. 2014). With x = x(t), h = h(t-1):
+ *
+ * ```text
+ * r  = sigmoid(x W_r + h U_r + b_r)           reset gate
+ * z  = sigmoid(x W_z + h U_z + b_z)           update gate
+ * n  = tanh(x W_n + (r * h) U_n + b_n)        candidate (reset-before, the paper)
+ * n  = tanh(x W_n + b_n + r * (h U_n + b_hn)) candidate (reset-after, cuDNN / PyTorch)
+ * h' = (1 - z) * n + z * h
+ * ```
+ *
+ * z = 1 keeps the old state, as in the paper and in PyTorch. Weights are
+ * initialised uniform in `[-1/sqrt(H), 1/sqrt(H)]`, biases 0. Probes go to
+ * the pre-activations of `r`, `z` and `n`.
+ *
+ * @example
+ * ```ts
+ * import { gruCell } from '@mnemo/nn';
+ * import { key, ones } from '@mnemo/core';
+ * const cell = gruCell({ inputSize: 2, hiddenSize: 3, variant: 'reset-after', dtype: 'float64' });
+ * const [s, h] = cell.step(cell.init(key(0)), cell.initialState(1), ones([1, 2], 'float64'));
+ * console.assert(h === s.h && h.shape.join() === '1,3');
+ * ```
+ * @category Cells
+ */
+export function gruCell(options: GruOptions): GruCell {
+  if (options === null || typeof options !== 'object') throw new ArgumentError('gru', 'options', 'expected { inputSize, hiddenSize, ... }');
+  const { inputSize: D, hiddenSize: H } = options;
+  checkCellSizes('gru', D, H);
+  const dtype = options.dtype ?? 'float32';
+  const variant = options.variant ?? 'reset-before';
+  if (!GRU_VARIANTS.includes(variant)) {
+    throw new ArgumentError('gru', 'variant', `unknown GRU variant '${String(variant)}'; the GRU accepts ${GRU_VARIANTS.join(', ')}`);
+  }
+  const after = variant === 'reset-after';
+  const name = after ? 'gru+reset-after' : 'gru';
+  const shapes: Record<string, number[]> = after
+    ? { wx: [D, 3 * H], wh: [H, 3 * H], b: [3 * H], bhn: [H] }
+    : { wx: [D, 3 * H], wh: [H, 2 * H], whn: [H, H], b: [3 * H] };
+
+  const init = (k: Key): GruParams => {
+    const [kx, kh, kn] = splitKey(k, 3) as [Key, Key, Key];
+    const wx = recurrentUniform(kx, [D, 3 * H], H, dtype);
+    const b = zeros([3 * H], dtype);
+    return after
+      ? { wx, wh: recurrentUniform(kh, [H, 3 * H], H, dtype), b, bhn: zeros([H], dtype) }
+      : { wx, wh: recurrentUniform(kh, [H, 2 * H], H, dtype), whn: recurrentUniform(kn, [H, H], H, dtype), b };
+  };
+
+  const inputPart = (p: GruParams, x: Tensor): Tensor => add(matmul(x, p.wx), p.b);
+
+  const core = (p: GruParams, s: HiddenState, xPart: Tensor, probes: GateProbes | undefined, report: boolean) => {
+    const h = s.h;
+    const [xr, xz, xn] = splitColumns(xPart, [H, H, H]) as [Tensor, Tensor, Tensor];
+    let r: Tensor, z: Tensor, nPre: Tensor;
+    if (after) {
+      const [hr, hz, hn] = splitColumns(matmul(h, p.wh), [H, H, H]) as [Tensor, Tensor, Tensor];
+      // Reset gate: how much of the recurrent candidate term gets through.
+      r = sigmoid(probe(add(xr, hr), probes, 'r'));
+      // Update gate: how much of the old state is kept.
+      z = sigmoid(probe(add(xz, hz), probes, 'z'));
+      nPre = add(xn, mul(r, add(hn, p.bhn!)));
+    } else {
+      const [hr, hz] = splitColumns(matmul(h, p.wh), [H, H]) as [Tensor, Tensor];
+      r = sigmoid(probe(add(xr, hr), probes, 'r'));
+      z = sigmoid(probe(add(xz, hz), probes, 'z'));
+      nPre = add(xn, matmul(mul(r, h), p.whn!));
+    }
+    // Candidate: the new content, computed from the reset-scaled past.
+    const n = tanh(probe(nPre, probes, 'n'));
+    // Interpolate between the candidate and the old state.
+    const h2 = add(mul(sub(1, z), n), mul(z, h));
+    return { state: { h: h2 }, output: h2, gates: (report ? { r, z, n } : {}) as Record<string, Tensor> };
+  };
+
+  const cell = defineCell<GruParams, HiddenState>({
+    name,
+    inputSize: D,
+    hiddenSize: H,
+    outputSize: H,
+    dtype,
+    gates: ['r', 'z', 'n'],
+    gateSize: H,
+    paramShapes: shapes,
+    stateSizes: { h: H },
+    inputPartSize: 3 * H,
+    init,
+    inputPart,
+    core,
+  });
+  return Object.freeze({ ...cell, variant });
+}

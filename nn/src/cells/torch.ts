@@ -1,0 +1,292 @@
+/**
+ * Bringing trained weights over from PyTorch's recurrent layers (`nn.LSTM`,
+ * `nn.GRU`, `nn.RNN`), whose layout is also cuDNN's and Keras's with
+ * `reset_after`. Every importer is written in differentiable ops, so the
+ * gradient of a loss with respect to the PyTorch-layout tensors is available
+ * too (the parity tests compare it with PyTorch's own).
+ *
+ * @module
+ */
+import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, zeros, type DType } from '@mnemo/core';
+import { add, concat, index, sliceAxis, stack, transpose, type Tree } from '@mnemo/autodiff';
+import type { Cell } from '../cell.js';
+import type { Rnn, RnnLayerParams, RnnLayerState } from '../stack.js';
+import type { GruCell, GruParams } from './gru.js';
+import type { LstmCell, LstmParams } from './lstm.js';
+import type { SimpleRnnCell, SimpleRnnParams } from './rnn.js';
+
+/**
+ * One layer and direction of a PyTorch recurrent module's weights, named as
+ * in its `state_dict` without the `_l0` / `_reverse` suffix: `weight_ih`
+ * `[G*H, inputSize]`, `weight_hh` `[G*H, H or projSize]`, `bias_ih` and
+ * `bias_hh` `[G*H]` (absent with `bias=False`), and for an LSTM with
+ * `proj_size` `weight_hr` `[projSize, H]`. Gates are stacked `i, f, g, o`
+ * (LSTM) or `r, z, n` (GRU).
+ *
+ * @example
+ * ```ts
+ * import type { TorchLayerWeights } from '@mnemo/nn';
+ * import { zeros } from '@mnemo/core';
+ * const w: TorchLayerWeights = { weight_ih: zeros([8, 3]), weight_hh: zeros([8, 2]) };
+ * console.assert(w.bias_ih === undefined);
+ * ```
+ * @category Import
+ */
+export type TorchLayerWeights = {
+  readonly weight_ih: Tensor;
+  readonly weight_hh: Tensor;
+  readonly bias_ih?: Tensor;
+  readonly bias_hh?: Tensor;
+  readonly weight_hr?: Tensor;
+};
+
+function want(cell: string, arg: string, t: unknown, shape: readonly number[], dtype: DType): Tensor {
+  if (!(t instanceof Tensor)) throw new ArgumentError(cell, arg, `is missing; expected a Tensor ${formatShape(shape)}`);
+  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(cell, arg, `has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} for this cell`);
+  }
+  if (t.dtype !== dtype) throw new DTypeError(cell, arg, `is ${t.dtype}, the cell is ${dtype}`);
+  return t;
+}
+
+/** bias_ih + bias_hh, or zeros when the module had no biases. */
+function biases(cell: string, w: TorchLayerWeights, n: number, dtype: DType): [Tensor, Tensor] {
+  if ((w.bias_ih === undefined) !== (w.bias_hh === undefined)) {
+    throw new ArgumentError(cell, w.bias_ih === undefined ? 'bias_ih' : 'bias_hh', 'is missing: give both biases, or neither (bias=False)');
+  }
+  if (w.bias_ih === undefined) return [zeros([n], dtype), zeros([n], dtype)];
+  return [want(cell, 'bias_ih', w.bias_ih, [n], dtype), want(cell, 'bias_hh', w.bias_hh, [n], dtype)];
+}
+
+function checkWeights(op: string, w: unknown): TorchLayerWeights {
+  if (w === null || typeof w !== 'object') throw new ArgumentError(op, 'weights', 'expected { weight_ih, weight_hh, bias_ih?, bias_hh? }');
+  return w as TorchLayerWeights;
+}
+
+/**
+ * Our LSTM parameters from one layer-direction of a PyTorch `nn.LSTM`:
+ * `wx = weight_ihᵀ`, `wh = weight_hhᵀ`, `b = bias_ih + bias_hh` and, with
+ * `proj_size`, `wp = weight_hrᵀ`. The cell must be the tutorial LSTM (no
+ * variants, no layer normalization: PyTorch has neither), with the same
+ * sizes; its gate order i, f, g, o is PyTorch's.
+ *
+ * @example
+ * ```ts
+ * import { importTorchLstm, lstmCell } from '@mnemo/nn';
+ * import { ones } from '@mnemo/core';
+ * const cell = lstmCell({ inputSize: 3, hiddenSize: 2, dtype: 'float64' });
+ * const p = importTorchLstm(cell, {
+ *   weight_ih: ones([8, 3], 'float64'), weight_hh: ones([8, 2], 'float64'),
+ *   bias_ih: ones([8], 'float64'), bias_hh: ones([8], 'float64'),
+ * });
+ * console.assert(p.wx.shape.join() === '3,8' && p.b.toArray()[0] === 2);
+ * ```
+ * @category Import
+ */
+export function importTorchLstm(cell: LstmCell, weights: TorchLayerWeights): LstmParams {
+  const op = 'importTorchLstm';
+  if (cell?.structure === undefined) throw new ArgumentError(op, 'cell', 'expected an LSTM cell made by lstmCell or makeCell');
+  if (cell.structure.variants.length > 0 || cell.layerNorm) {
+    throw new ArgumentError(op, 'cell', `PyTorch's LSTM has no variants and no layer normalization; ${cell.name}${cell.layerNorm ? ' with layer norm' : ''} cannot take its weights (use a plain lstm cell)`);
+  }
+  const w = checkWeights(op, weights);
+  const { inputSize: D, hiddenSize: H, projSize: P, dtype } = cell;
+  const R = P > 0 ? P : H;
+  const wih = want(op, 'weight_ih', w.weight_ih, [4 * H, D], dtype);
+  const whh = want(op, 'weight_hh', w.weight_hh, [4 * H, R], dtype);
+  const [bih, bhh] = biases(op, w, 4 * H, dtype);
+  const p: Record<string, Tensor> = { wx: transpose(wih), wh: transpose(whh), b: add(bih, bhh) };
+  if (P > 0) p['wp'] = transpose(want(op, 'weight_hr', w.weight_hr, [P, H], dtype));
+  else if (w.weight_hr !== undefined) throw new ArgumentError(op, 'weight_hr', `the weights have a projection ${formatShape(w.weight_hr.shape)}, but the cell has projSize 0`);
+  return p as LstmParams;
+}
+
+/**
+ * Our GRU parameters from one layer-direction of a PyTorch `nn.GRU`, which
+ * is reset-after: `wx = weight_ihᵀ`, `wh = weight_hhᵀ`, `b` = `bias_ih` plus
+ * `bias_hh` for the r and z blocks and `bias_ih` alone for n, and
+ * `bhn = bias_hh`'s n block (the reset gate scales it). The cell must be
+ * `gru+reset-after`.
+ *
+ * @example
+ * ```ts
+ * import { importTorchGru, gruCell } from '@mnemo/nn';
+ * import { ones } from '@mnemo/core';
+ * const cell = gruCell({ inputSize: 2, hiddenSize: 1, variant: 'reset-after', dtype: 'float64' });
+ * const p = importTorchGru(cell, {
+ *   weight_ih: ones([3, 2], 'float64'), weight_hh: ones([3, 1], 'float64'),
+ *   bias_ih: ones([3], 'float64'), bias_hh: ones([3], 'float64'),
+ * });
+ * console.assert(p.b.toArray().join() === '2,2,1' && p.bhn!.toArray().join() === '1');
+ * ```
+ * @category Import
+ */
+export function importTorchGru(cell: GruCell, weights: TorchLayerWeights): GruParams {
+  const op = 'importTorchGru';
+  if (cell?.variant !== 'reset-after') {
+    throw new ArgumentError(op, 'cell', `PyTorch's GRU is reset-after; make the cell with variant 'reset-after' (got ${cell?.name ?? typeof cell})`);
+  }
+  const w = checkWeights(op, weights);
+  const { inputSize: D, hiddenSize: H, dtype } = cell;
+  const wih = want(op, 'weight_ih', w.weight_ih, [3 * H, D], dtype);
+  const whh = want(op, 'weight_hh', w.weight_hh, [3 * H, H], dtype);
+  const [bih, bhh] = biases(op, w, 3 * H, dtype);
+  const b = concat([add(sliceAxis(bih, 0, 0, 2 * H), sliceAxis(bhh, 0, 0, 2 * H)), sliceAxis(bih, 0, 2 * H, 3 * H)], 0);
+  return { wx: transpose(wih), wh: transpose(whh), b, bhn: sliceAxis(bhh, 0, 2 * H, 3 * H) };
+}
+
+/**
+ * Our simple-RNN parameters from one layer-direction of a PyTorch `nn.RNN`:
+ * `wx = weight_ihᵀ`, `wh = weight_hhᵀ`, `b = bias_ih + bias_hh`. Make the
+ * cell with the module's nonlinearity (`tanh` or `relu`).
+ *
+ * @example
+ * ```ts
+ * import { importTorchRnn, rnnCell } from '@mnemo/nn';
+ * import { ones } from '@mnemo/core';
+ * const cell = rnnCell({ inputSize: 2, hiddenSize: 3, dtype: 'float64' });
+ * const p = importTorchRnn(cell, { weight_ih: ones([3, 2], 'float64'), weight_hh: ones([3, 3], 'float64') });
+ * console.assert(p.wx.shape.join() === '2,3' && p.b.toArray().join() === '0,0,0');
+ * ```
+ * @category Import
+ */
+export function importTorchRnn(cell: SimpleRnnCell, weights: TorchLayerWeights): SimpleRnnParams {
+  const op = 'importTorchRnn';
+  if (cell?.activation === undefined) throw new ArgumentError(op, 'cell', 'expected a simple RNN cell made by rnnCell or makeCell');
+  const w = checkWeights(op, weights);
+  const { inputSize: D, hiddenSize: H, dtype } = cell;
+  const wih = want(op, 'weight_ih', w.weight_ih, [H, D], dtype);
+  const whh = want(op, 'weight_hh', w.weight_hh, [H, H], dtype);
+  const [bih, bhh] = biases(op, w, H, dtype);
+  return { wx: transpose(wih), wh: transpose(whh), b: add(bih, bhh) };
+}
+
+/**
+ * The weights of one layer (and direction) out of a PyTorch `state_dict`
+ * (names like `weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`), for the
+ * importers above.
+ *
+ * @example
+ * ```ts
+ * import { torchLayerWeights } from '@mnemo/nn';
+ * import { zeros } from '@mnemo/core';
+ * const sd = { weight_ih_l0: zeros([4, 1]), weight_hh_l0: zeros([4, 1]), weight_ih_l0_reverse: zeros([4, 1]), weight_hh_l0_reverse: zeros([4, 1]) };
+ * console.assert(torchLayerWeights(sd, 0, true).weight_ih === sd.weight_ih_l0_reverse);
+ * ```
+ * @category Import
+ */
+export function torchLayerWeights(stateDict: Readonly<Record<string, Tensor>>, layer: number, reverse = false): TorchLayerWeights {
+  const op = 'torchLayerWeights';
+  if (stateDict === null || typeof stateDict !== 'object') throw new ArgumentError(op, 'stateDict', 'expected a record of tensors by PyTorch name');
+  const suffix = `_l${layer}${reverse ? '_reverse' : ''}`;
+  const get = (n: string): Tensor | undefined => stateDict[`${n}${suffix}`];
+  const wih = get('weight_ih');
+  const whh = get('weight_hh');
+  if (wih === undefined || whh === undefined) {
+    throw new ArgumentError(op, 'stateDict', `has no weight_ih${suffix} / weight_hh${suffix}; its keys are ${Object.keys(stateDict).join(', ')}`);
+  }
+  const out: Record<string, Tensor> = { weight_ih: wih, weight_hh: whh };
+  for (const n of ['bias_ih', 'bias_hh', 'weight_hr']) {
+    const t = get(n);
+    if (t !== undefined) out[n] = t;
+  }
+  return out as TorchLayerWeights;
+}
+
+function importCell(cell: Cell, w: TorchLayerWeights): Tree {
+  const c = cell as Partial<LstmCell & GruCell & SimpleRnnCell>;
+  if (c.structure !== undefined) return importTorchLstm(cell as LstmCell, w);
+  if (c.variant !== undefined) return importTorchGru(cell as GruCell, w);
+  if (c.activation !== undefined) return importTorchRnn(cell as SimpleRnnCell, w);
+  throw new ArgumentError('importTorchModule', 'cells', `PyTorch has no counterpart of ${cell.name}; only lstm, gru+reset-after and rnn cells take PyTorch weights`);
+}
+
+/**
+ * All parameters of an {@link Rnn} from a PyTorch `nn.LSTM` / `nn.GRU` /
+ * `nn.RNN` `state_dict` (with `batch_first=True`, `num_layers` = the number
+ * of cells and the same `bidirectional`).
+ *
+ * @example
+ * ```ts
+ * import { importTorchModule, rnn, rnnCell } from '@mnemo/nn';
+ * import { zeros } from '@mnemo/core';
+ * const net = rnn({ cells: [rnnCell({ inputSize: 1, hiddenSize: 2, dtype: 'float64' })] });
+ * const params = importTorchModule(net, { weight_ih_l0: zeros([2, 1], 'float64'), weight_hh_l0: zeros([2, 2], 'float64') });
+ * console.assert(params.length === 1);
+ * ```
+ * @category Import
+ */
+export function importTorchModule(model: Rnn, stateDict: Readonly<Record<string, Tensor>>): RnnLayerParams[] {
+  return model.cells.map((c, l) => {
+    const fwd = importCell(c, torchLayerWeights(stateDict, l));
+    return model.bidirectional ? { fwd, bwd: importCell(c, torchLayerWeights(stateDict, l, true)) } : { fwd };
+  });
+}
+
+/**
+ * PyTorch's initial states `h0` (and `c0` for an LSTM), shaped
+ * `[numLayers * directions, batch, H]` with index `layer * directions +
+ * direction`, as the per-layer states of an {@link Rnn}. Differentiable.
+ *
+ * @example
+ * ```ts
+ * import { importTorchState, rnn, lstmCell } from '@mnemo/nn';
+ * import { zeros } from '@mnemo/core';
+ * const net = rnn({ cells: [lstmCell({ inputSize: 1, hiddenSize: 2 })], bidirectional: true });
+ * const s = importTorchState(net, { h0: zeros([2, 5, 2]), c0: zeros([2, 5, 2]) });
+ * console.assert(s[0]!.bwd !== undefined);
+ * ```
+ * @category Import
+ */
+export function importTorchState(model: Rnn, states: { readonly h0: Tensor; readonly c0?: Tensor }): RnnLayerState[] {
+  const op = 'importTorchState';
+  const dirs = model.bidirectional ? 2 : 1;
+  const rows = model.numLayers * dirs;
+  const check = (name: string, t: Tensor | undefined): Tensor => {
+    if (!(t instanceof Tensor)) throw new ArgumentError(op, name, `is missing; expected [${rows}, batch, H]`);
+    if (t.rank !== 3 || t.shape[0] !== rows) throw new ShapeError(op, name, `has shape ${formatShape(t.shape)}, expected [${rows}, batch, H] (${model.numLayers} layers x ${dirs} directions)`);
+    return t;
+  };
+  const h0 = check('h0', states.h0);
+  return model.cells.map((c, l) => {
+    const keys = Object.keys(c.initialState(1) as Record<string, Tensor>);
+    const one = (d: number): Tree => {
+      const s: Record<string, Tensor> = {};
+      for (const k of keys) {
+        if (k === 'h') s[k] = index(h0, 0, l * dirs + d);
+        else if (k === 'c') s[k] = index(check('c0', states.c0), 0, l * dirs + d);
+        else throw new ArgumentError(op, 'model', `${c.name}'s state has '${k}', which PyTorch's modules do not have`);
+      }
+      return s;
+    };
+    return model.bidirectional ? { fwd: one(0), bwd: one(1) } : { fwd: one(0) };
+  });
+}
+
+/**
+ * The final states of an {@link Rnn} in PyTorch's layout: `hn` (and `cn`
+ * when the cells have a cell state) `[numLayers * directions, batch, H]`.
+ * Differentiable.
+ *
+ * @example
+ * ```ts
+ * import { exportTorchState, rnn, gruCell } from '@mnemo/nn';
+ * const net = rnn({ cells: [gruCell({ inputSize: 1, hiddenSize: 2 })] });
+ * const { hn, cn } = exportTorchState(net, net.initialState(3));
+ * console.assert(hn.shape.join() === '1,3,2' && cn === undefined);
+ * ```
+ * @category Import
+ */
+export function exportTorchState(model: Rnn, state: readonly RnnLayerState[]): { hn: Tensor; cn?: Tensor } {
+  const op = 'exportTorchState';
+  if (!Array.isArray(state) || state.length !== model.numLayers) {
+    throw new ArgumentError(op, 'state', `expected ${model.numLayers} layers' states, got ${Array.isArray(state) ? state.length : typeof state}`);
+  }
+  const per: Record<string, Tensor>[] = state.flatMap((s) => (model.bidirectional ? [s.fwd, s.bwd!] : [s.fwd]) as Record<string, Tensor>[]);
+  const hn = stack(
+    per.map((s) => s['h']!),
+    0,
+  );
+  const hasC = per.every((s) => s['c'] !== undefined);
+  return hasC ? { hn, cn: stack(per.map((s) => s['c']!), 0) } : { hn };
+}

@@ -1,0 +1,287 @@
+/**
+ * Running a cell over time: {@link scan} (with masks or lengths for
+ * variable-length batches, reverse direction, per-step probes and
+ * rematerialized chunks), {@link sequenceMask}, and {@link truncatedBptt}.
+ *
+ * @module
+ */
+import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, tensor, type DType } from '@mnemo/core';
+import { checkpoint, gather, sliceAxis, stack, stopGradient, tree, where, type Tree } from '@mnemo/autodiff';
+import type { Cell, GateProbes } from './cell.js';
+import { isGatedCell, unstack } from './cells/common.js';
+
+/**
+ * Options of {@link scan}.
+ *
+ * @example
+ * ```ts
+ * import type { ScanOptions } from '@mnemo/nn';
+ * const o: ScanOptions<never> = { lengths: [3, 1], reverse: true };
+ * console.assert(o.reverse === true);
+ * ```
+ * @category Sequences
+ */
+export interface ScanOptions<S extends Tree> {
+  /** The state before the first step (default: the cell's zero state). */
+  readonly initialState?: S;
+  /**
+   * `[batch, steps]` of 1 (a real step) and 0 (padding). At a padded step the
+   * state is kept, the output is zero, and nothing flows back into that
+   * step's input. Give this or `lengths`, not both.
+   */
+  readonly mask?: Tensor;
+  /** Each sequence's length (right-padded batches); the same as the mask {@link sequenceMask} makes. */
+  readonly lengths?: readonly number[] | Tensor;
+  /**
+   * Run from the last step to the first. Outputs stay at their own time
+   * positions; with a mask or lengths, each sequence starts at its own last
+   * real step (padding at the end is skipped), as in PyTorch's packed sequences.
+   */
+  readonly reverse?: boolean;
+  /** Gate probes per time step (`probes[t]`), added to the gates' pre-activations (see {@link GateProbes}). */
+  readonly probes?: readonly (GateProbes | undefined)[];
+  /**
+   * Project every step's input with one matmul before the loop, when the cell
+   * can (a {@link GatedCell}); default true. False runs `cell.step` on the raw
+   * inputs: the reference path, slower, same values.
+   */
+  readonly projectInputs?: boolean;
+  /**
+   * Use the cell's fused whole-sequence kernel when it has one (the tutorial
+   * LSTM: {@link lstmSequence}) and no mask, probes or checkpointing is asked
+   * for. Fastest for training, but such kernels give first-order gradients only,
+   * so this is off by default.
+   */
+  readonly fusedKernel?: boolean;
+  /**
+   * Rematerialize: keep only every `checkpointEvery` steps' states on the
+   * tape and recompute each chunk's steps during the backward pass (see
+   * `checkpoint` in autodiff). Trades compute for memory on long sequences.
+   */
+  readonly checkpointEvery?: number;
+}
+
+/**
+ * What {@link scan} returns: every step's output `[batch, steps, outputSize]`
+ * and the state after the last step (for `reverse`, after step 0).
+ *
+ * @example
+ * ```ts
+ * import { scan, rnnCell, type ScanResult, type HiddenState } from '@mnemo/nn';
+ * import { key, ones } from '@mnemo/core';
+ * const cell = rnnCell({ inputSize: 1, hiddenSize: 2 });
+ * const r: ScanResult<HiddenState> = scan(cell, cell.init(key(0)), ones([1, 4, 1]));
+ * console.assert(r.outputs.shape.join() === '1,4,2');
+ * ```
+ * @category Sequences
+ */
+export interface ScanResult<S extends Tree> {
+  readonly outputs: Tensor;
+  readonly finalState: S;
+}
+
+/**
+ * The mask of a right-padded batch: `[batch, steps]`, 1 where `t < lengths[b]`.
+ *
+ * @example
+ * ```ts
+ * import { sequenceMask } from '@mnemo/nn';
+ * console.assert(sequenceMask([2, 0, 3], 3).toArray().join() === '1,1,0,0,0,0,1,1,1');
+ * ```
+ * @category Sequences
+ */
+export function sequenceMask(lengths: readonly number[] | Tensor, steps: number, dtype: DType = 'float32'): Tensor {
+  const op = 'sequenceMask';
+  const ls = lengths instanceof Tensor ? Array.from(lengths.toArray()) : lengths;
+  if (!Array.isArray(ls)) throw new ArgumentError(op, 'lengths', `expected an array of lengths or a Tensor, got ${typeof lengths}`);
+  if (lengths instanceof Tensor && lengths.rank !== 1) throw new ShapeError(op, 'lengths', `expected a vector [batch], got ${formatShape(lengths.shape)}`);
+  if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(op, 'steps', `must be a non-negative integer, got ${String(steps)}`);
+  const data = new Array<number>(ls.length * steps).fill(0);
+  ls.forEach((l, b) => {
+    if (!Number.isInteger(l) || l < 0 || l > steps) {
+      throw new ArgumentError(op, `lengths[${b}]`, `must be an integer from 0 to ${steps} (the number of steps), got ${String(l)}`);
+    }
+    for (let t = 0; t < l; t++) data[b * steps + t] = 1;
+  });
+  return tensor(data, dtype, [ls.length, steps]);
+}
+
+/** Per-step mask columns `[batch, 1]`, or undefined where a step is real for every sequence. */
+function maskColumns(name: string, options: ScanOptions<never>, batch: number, steps: number, dtype: DType): (Tensor | undefined)[] | undefined {
+  const { mask, lengths } = options;
+  if (mask !== undefined && lengths !== undefined) throw new ArgumentError(name, 'mask', 'give a mask or lengths, not both');
+  let m: Tensor;
+  if (lengths !== undefined) {
+    const n = lengths instanceof Tensor ? lengths.size : Array.isArray(lengths) ? lengths.length : -1;
+    if (n !== batch) throw new ShapeError(name, 'lengths', `has ${n} entries, but the batch has ${batch} sequences`);
+    m = sequenceMask(lengths, steps, dtype);
+  } else if (mask !== undefined) {
+    if (!(mask instanceof Tensor)) throw new ArgumentError(name, 'mask', `expected a Tensor [batch, steps], got ${typeof mask}`);
+    if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== steps) {
+      throw new ShapeError(name, 'mask', `has shape ${formatShape(mask.shape)}, expected [${batch}, ${steps}] (batch and steps of xs)`);
+    }
+    m = mask;
+  } else return undefined;
+  const d = m.toArray();
+  if (d.some((v) => v !== 0 && v !== 1)) throw new ArgumentError(name, 'mask', 'must hold only 0 (padding) and 1 (a real step)');
+  if (d.every((v) => v === 1)) return undefined;
+  const cols: (Tensor | undefined)[] = [];
+  for (let t = 0; t < steps; t++) {
+    const col: number[] = [];
+    for (let b = 0; b < batch; b++) col.push(d[b * steps + t]!);
+    cols.push(col.every((v) => v === 1) ? undefined : tensor(col, dtype, [batch, 1]));
+  }
+  return cols;
+}
+
+/** Reverse the time axis (1) of `[batch, steps, ...]`, differentiably. */
+function reverseTime(x: Tensor): Tensor {
+  const T = x.shape[1]!;
+  const idx = tensor(
+    Array.from({ length: T }, (_, t) => T - 1 - t),
+    'float32',
+    [T],
+  );
+  return gather(x, idx, 1);
+}
+
+/**
+ * Run a cell over a batch of sequences `xs` `[batch, steps, inputSize]`
+ * (batch first), returning every step's output and the final state. Works
+ * with any {@link Cell}; with a {@link GatedCell} (all cells of this
+ * package) every step's input is first projected with one matmul
+ * (`cell.projectInputs`), then the loop runs `cell.stepProjected`, which is
+ * the same gate equations as `cell.step`. Gradients flow back through time
+ * (BPTT) by the tape; padded steps (mask or lengths) keep the state, output
+ * zero and get zero gradient.
+ *
+ * @example
+ * ```ts
+ * import { scan, lstmCell } from '@mnemo/nn';
+ * import { key, normal } from '@mnemo/core';
+ * const cell = lstmCell({ inputSize: 3, hiddenSize: 4, dtype: 'float64' });
+ * const params = cell.init(key(0));
+ * const xs = normal(key(1), [2, 5, 3], { dtype: 'float64' });
+ * const { outputs, finalState } = scan(cell, params, xs, { lengths: [5, 2] });
+ * console.assert(outputs.shape.join() === '2,5,4' && finalState.h.shape.join() === '2,4');
+ * // The second sequence stops after 2 steps: its outputs afterwards are 0.
+ * console.assert(outputs.toArray().slice(2 * 5 * 4 - 4).every((v) => v === 0));
+ * ```
+ * @category Sequences
+ */
+export function scan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P, xs: Tensor, options: ScanOptions<S> = {}): ScanResult<S> {
+  const name = cell?.name ?? 'scan';
+  if (!(xs instanceof Tensor)) throw new ArgumentError(name, 'xs', `expected a Tensor [batch, steps, ${cell.inputSize}], got ${typeof xs}`);
+  if (xs.rank !== 3) {
+    throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${cell.inputSize}] (batch first), got ${formatShape(xs.shape)}`);
+  }
+  const [B, T, D] = xs.shape as [number, number, number];
+  if (D !== cell.inputSize) {
+    throw new ShapeError(name, 'xs', `has ${D} features per step (shape ${formatShape(xs.shape)}), but the cell's inputSize is ${cell.inputSize}`);
+  }
+  if (xs.dtype !== cell.dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${cell.dtype}; cast the input first`);
+  if (T === 0) throw new ShapeError(name, 'xs', `has no time steps (shape ${formatShape(xs.shape)})`);
+  const o = options ?? {};
+  const state0 = o.initialState ?? cell.initialState(B);
+  const masks = maskColumns(name, o as ScanOptions<never>, B, T, cell.dtype);
+  const probes = o.probes;
+  if (probes !== undefined && (!Array.isArray(probes) || probes.length !== T)) {
+    throw new ArgumentError(name, 'probes', `expected one entry per time step (${T}), got ${Array.isArray(probes) ? probes.length : typeof probes}`);
+  }
+  const every = o.checkpointEvery ?? 0;
+  if (!Number.isInteger(every) || every < 0) throw new ArgumentError(name, 'checkpointEvery', `must be a non-negative integer, got ${String(every)}`);
+  const reverse = o.reverse ?? false;
+
+  const gated = (o.projectInputs ?? true) && isGatedCell(cell);
+  if (gated && o.fusedKernel === true && cell.sequenceKernel !== undefined && masks === undefined && probes === undefined && every === 0) {
+    const xPart = cell.projectInputs(params, xs);
+    const r = cell.sequenceKernel(params, reverse ? reverseTime(xPart) : xPart, state0);
+    return { outputs: reverse ? reverseTime(r.outputs) : r.outputs, finalState: r.finalState };
+  }
+  const inputs = gated ? unstack(cell.projectInputs(params, xs), 1) : unstack(xs, 1);
+  const step = gated ? cell.stepProjected : cell.step;
+  const order = Array.from({ length: T }, (_, j) => (reverse ? T - 1 - j : j));
+
+  // Run the steps order[from..to) from `state`; returns the state and their outputs.
+  const runSteps = (from: number, to: number) => (p: P, state: S, xsChunk: readonly Tensor[], probesChunk: readonly GateProbes[]): [S, Tensor[]] => {
+    let s = state;
+    const outs: Tensor[] = [];
+    for (let j = from; j < to; j++) {
+      const t = order[j]!;
+      const pr = probesChunk[j - from];
+      const [s1, y1] = step(p, s, xsChunk[j - from]!, pr !== undefined && Object.keys(pr).length > 0 ? pr : undefined);
+      const m = masks?.[t];
+      if (m === undefined) {
+        s = s1;
+        outs.push(y1);
+      } else {
+        s = tree.map(s1, (n, old) => where(m, n, old!), s);
+        outs.push(where(m, y1, 0));
+      }
+    }
+    return [s, outs];
+  };
+
+  let state = state0;
+  const outputs: Tensor[] = new Array<Tensor>(T);
+  const chunk = every > 0 ? every : T;
+  for (let from = 0; from < T; from += chunk) {
+    const to = Math.min(T, from + chunk);
+    const xsChunk = order.slice(from, to).map((t) => inputs[t]!);
+    const probesChunk = order.slice(from, to).map((t) => probes?.[t] ?? {});
+    const f = runSteps(from, to);
+    const [s, outs] = every > 0 ? checkpoint(f)(params, state, xsChunk, probesChunk) : f(params, state, xsChunk, probesChunk);
+    state = s;
+    outs.forEach((y, j) => (outputs[order[from + j]!] = y));
+  }
+  return { outputs: stack(outputs, 1), finalState: state };
+}
+
+/**
+ * Truncated backpropagation through time: cut `xs` `[batch, steps, ...]`
+ * into chunks of `chunk` steps along axis 1 and call `body` on each in order,
+ * carrying the state from one chunk to the next with its gradient stopped,
+ * so each chunk's gradient reaches back at most `chunk` steps. `body`
+ * typically computes a loss and its gradient on the chunk (and updates the
+ * parameters) and returns the chunk's final state and a result; the results
+ * are collected in order. `info` gives the chunk's index and time range, for
+ * slicing targets or masks the same way.
+ *
+ * @example
+ * ```ts
+ * import { truncatedBptt, scan, rnnCell } from '@mnemo/nn';
+ * import { grad, sum } from '@mnemo/autodiff';
+ * import { key, ones, type Tensor } from '@mnemo/core';
+ * const cell = rnnCell({ inputSize: 1, hiddenSize: 2, dtype: 'float64' });
+ * const params = cell.init(key(0));
+ * const { results } = truncatedBptt(ones([1, 7, 1], 'float64'), 3, cell.initialState(1), (xs, state) => {
+ *   const g = grad((p: typeof params) => sum(scan(cell, p, xs, { initialState: state }).outputs))(params);
+ *   return [scan(cell, params, xs, { initialState: state }).finalState, g.wh] as const;
+ * });
+ * console.assert(results.length === 3);
+ * ```
+ * @category Sequences
+ */
+export function truncatedBptt<S extends Tree, R>(
+  xs: Tensor,
+  chunk: number,
+  initialState: S,
+  body: (xsChunk: Tensor, state: S, info: { readonly index: number; readonly start: number; readonly end: number }) => readonly [S, R],
+): { readonly finalState: S; readonly results: R[] } {
+  const op = 'truncatedBptt';
+  if (!(xs instanceof Tensor) || xs.rank < 2) {
+    throw new ShapeError(op, 'xs', `expected a sequence [batch, steps, ...], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
+  }
+  if (!Number.isInteger(chunk) || chunk <= 0) throw new ArgumentError(op, 'chunk', `must be a positive integer, got ${String(chunk)}`);
+  if (typeof body !== 'function') throw new ArgumentError(op, 'body', `expected a function, got ${typeof body}`);
+  const T = xs.shape[1]!;
+  let state = stopGradient(initialState);
+  const results: R[] = [];
+  for (let start = 0, index = 0; start < T; start += chunk, index++) {
+    const end = Math.min(T, start + chunk);
+    const [s, r] = body(sliceAxis(xs, 1, start, end), state, { index, start, end });
+    state = stopGradient(s);
+    results.push(r);
+  }
+  return { finalState: state, results };
+}
