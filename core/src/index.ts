@@ -15,6 +15,7 @@ export { Tensor, tensor, scalar, full, zeros, ones, arange, linspace, eye, isTen
 export * from './backend.js';
 export { cpu } from './kernels/cpu.js';
 export { gpujs, gpujsMode } from './kernels/gpujs.js';
+export { expFast, sigmoidFast, tanhFast } from './kernels/fastmath.js';
 export { gemm, gemmReference, setGemmImpl, type GemmArgs } from './kernels/gemm.js';
 export { stack, splitTensor } from './kernels/compose.js';
 export * from './random.js';

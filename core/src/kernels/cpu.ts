@@ -19,7 +19,7 @@ import {
 } from '../shape.js';
 import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
 import { gemm } from './gemm.js';
-import { offsetsOf } from './layout.js';
+import { cachedOffsetsOf, offsetsOf } from './layout.js';
 
 function out(dtype: DType, shape: Shape): TypedArray {
   return allocate(dtype, sizeOf(shape));
@@ -47,7 +47,7 @@ function checkTensor(op: string, arg: string, x: unknown): asserts x is Tensor {
 /** Offsets reading `shape` broadcast to `target`; null when no broadcast is needed. */
 function readMap(shape: Shape, target: Shape): Int32Array | null {
   if (shapesEqual(shape, target)) return null;
-  return offsetsOf(target, broadcastStrides(shape, target));
+  return cachedOffsetsOf(target, broadcastStrides(shape, target));
 }
 
 function unaryLoop(op: UnaryOp, x: TypedArray, y: TypedArray): void {
@@ -263,7 +263,7 @@ function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean):
 function reduceMap(shape: Shape, axes: readonly number[]): Int32Array {
   const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const ks = stridesOf(kept);
-  return offsetsOf(shape, shape.map((_, i) => (axes.includes(i) ? 0 : ks[i]!)));
+  return cachedOffsetsOf(shape, shape.map((_, i) => (axes.includes(i) ? 0 : ks[i]!)));
 }
 
 const REDUCE_OPS: ReadonlySet<string> = new Set<ReduceOp>(['sum', 'mean', 'max', 'min', 'logsumexp']);
@@ -434,10 +434,10 @@ function checkPerm(op: string, perm: readonly number[], shape: Shape): number[] 
   return p;
 }
 
-function gatherData(x: Tensor, shape: Shape, offsets: Int32Array): Tensor {
+function gatherData(x: Tensor, shape: Shape, offsets: Int32Array, base = 0): Tensor {
   const xd = unsafeDataOf(x);
   const y = out(x.dtype, shape);
-  for (let i = 0; i < y.length; i++) y[i] = xd[offsets[i]!]!;
+  for (let i = 0; i < y.length; i++) y[i] = xd[base + offsets[i]!]!;
   return unsafeFromData(y, shape);
 }
 
@@ -454,7 +454,7 @@ function transpose(x: Tensor, permArg: readonly number[]): Tensor {
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) y[j * r + i] = xd[i * c + j]!;
     return unsafeFromData(y, shape);
   }
-  return gatherData(x, shape, offsetsOf(shape, perm.map((p) => xs[p]!)));
+  return gatherData(x, shape, cachedOffsetsOf(shape, perm.map((p) => xs[p]!)));
 }
 
 function broadcastTo(x: Tensor, shapeArg: readonly number[]): Tensor {
@@ -465,7 +465,7 @@ function broadcastTo(x: Tensor, shapeArg: readonly number[]): Tensor {
     throw new ShapeError('broadcastTo', 'shape', `${formatShape(x.shape)} cannot be broadcast to ${formatShape(shapeArg)}`);
   }
   if (shapesEqual(x.shape, shape)) return x;
-  return gatherData(x, shape, offsetsOf(shape, broadcastStrides(x.shape, shape)));
+  return gatherData(x, shape, cachedOffsetsOf(shape, broadcastStrides(x.shape, shape)));
 }
 
 function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
@@ -484,7 +484,7 @@ function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Te
   }
   const xs = stridesOf(x.shape);
   const base = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
-  return gatherData(x, shape, offsetsOf(shape, xs, base));
+  return gatherData(x, shape, cachedOffsetsOf(shape, xs), base);
 }
 
 function concat(xs: readonly Tensor[], axisArg: number): Tensor {
