@@ -78,8 +78,8 @@ function mapLeaves<P extends Tree>(op: string, x: P, f: (v: number) => number): 
  * ```ts
  * import { clipByGlobalNorm } from '@mnemo/nn';
  * import { tensor } from '@mnemo/core';
- * const [g, n] = clipByGlobalNorm({ w: tensor([3, 4], 'float64') }, 1);
- * console.assert(n === 5 && g.w.toArray().join() === '0.6,0.8');
+ * const [g, n] = clipByGlobalNorm({ w: tensor([6, 8], 'float64') }, 5);
+ * console.assert(n === 10 && g.w.toArray().join() === '3,4');
  * ```
  * @category Clipping
  */
