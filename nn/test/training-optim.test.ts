@@ -136,10 +136,12 @@ describe('optimizer behaviour', () => {
     let p = big;
     let s = opt.init(p);
     for (let i = 0; i < 5; i++) [p, s] = opt.update(g, s, p); // warm up
-    const t0 = performance.now();
+    // CPU time, not wall time: the shared machine may deschedule us.
+    const c0 = process.cpuUsage();
     for (let i = 0; i < 20; i++) [p, s] = opt.update(g, s, p);
-    const ms = (performance.now() - t0) / 20;
-    expect(ms).toBeLessThan(20);
+    const c = process.cpuUsage(c0);
+    const ms = (c.user + c.system) / 1000 / 20;
+    expect(ms).toBeLessThan(20); // about 3 ms measured (2-core EPYC, loaded)
     expect(p.w.toArray()[0]).toBeCloseTo(-25e-3, 6);
   });
 });
