@@ -52,7 +52,7 @@ function model(g: Golden): Rnn {
   const cells: Cell[] = [];
   for (let l = 0; l < g.numLayers; l++) {
     const o = { inputSize: l === 0 ? g.inputSize : g.hiddenSize * dirs, hiddenSize: g.hiddenSize, dtype: 'float64' as const };
-    cells.push((g.kind === 'lstm' ? lstmCell(o) : g.kind === 'gru' ? gruCell({ ...o, variant: 'reset-after' }) : rnnCell(o)) as unknown as Cell);
+    cells.push((g.kind === 'lstm' ? lstmCell(o) : g.kind === 'gru' ? gruCell({ ...o, variant: 'reset-after' }) : rnnCell(o)));
   }
   return rnn({ cells, bidirectional: g.bidirectional });
 }

@@ -87,7 +87,7 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
    * LSTM): `xPart` is `projectInputs`'s result. Such kernels give first-order
    * gradients only; `scan` uses them only when asked (`fusedKernel: true`).
    */
-  readonly sequenceKernel?: (params: P, xPart: Tensor, state: S) => { readonly outputs: Tensor; readonly finalState: S };
+  sequenceKernel?(params: P, xPart: Tensor, state: S): { readonly outputs: Tensor; readonly finalState: S };
 }
 
 /**

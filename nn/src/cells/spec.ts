@@ -214,22 +214,19 @@ export function makeCell(spec: string | CellSpec, options: MakeCellOptions): Gat
         ...(options.projSize === undefined ? {} : { projSize: options.projSize }),
         ...(options.layerNorm === undefined ? {} : { layerNorm: options.layerNorm }),
         ...(options.forgetBias === undefined ? {} : { forgetBias: options.forgetBias }),
-      }) as unknown as GatedCell<Tree, Tree>;
+      });
     case 'gru':
       rejectOptions([...LSTM_ONLY, 'inputProjection']);
-      return gruCell({ ...base, ...(v0 === undefined ? {} : { variant: v0 as GruVariant }) }) as unknown as GatedCell<Tree, Tree>;
+      return gruCell({ ...base, ...(v0 === undefined ? {} : { variant: v0 as GruVariant }) });
     case 'mgu':
       rejectOptions([...LSTM_ONLY, 'inputProjection']);
-      return mguCell(base) as unknown as GatedCell<Tree, Tree>;
+      return mguCell(base);
     case 'rnn':
       rejectOptions([...LSTM_ONLY, 'inputProjection']);
-      return rnnCell({ ...base, ...(v0 === undefined ? {} : { activation: v0 as RnnActivation }) }) as unknown as GatedCell<Tree, Tree>;
+      return rnnCell({ ...base, ...(v0 === undefined ? {} : { activation: v0 as RnnActivation }) });
     default:
       rejectOptions(LSTM_ONLY);
-      return mutCell({ kind: fam, ...base, ...(options.inputProjection === undefined ? {} : { inputProjection: options.inputProjection }) }) as unknown as GatedCell<
-        Tree,
-        Tree
-      >;
+      return mutCell({ kind: fam, ...base, ...(options.inputProjection === undefined ? {} : { inputProjection: options.inputProjection }) });
   }
 }
 
