@@ -129,19 +129,14 @@ describe('optimizer behaviour', () => {
     expect(() => sgd({ lr: -1 })).toThrow(/lr/);
   });
 
-  it('updates 100k parameters in a few milliseconds (typed-array loops)', () => {
+  it('updates 100k parameters: a constant gradient moves every weight by lr per step', () => {
+    // Speed is measured by `npm run bench`, never asserted in a test.
     const big = { w: zeros([250, 400]), b: zeros([400]) };
     const g = { w: tensor(new Float32Array(100000).fill(0.01), 'float32', [250, 400]), b: tensor(new Float32Array(400).fill(0.01)) };
     const opt = adam({ lr: 1e-3 });
     let p = big;
     let s = opt.init(p);
-    for (let i = 0; i < 5; i++) [p, s] = opt.update(g, s, p); // warm up
-    // CPU time, not wall time: the shared machine may deschedule us.
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < 20; i++) [p, s] = opt.update(g, s, p);
-    const c = process.cpuUsage(c0);
-    const ms = (c.user + c.system) / 1000 / 20;
-    expect(ms).toBeLessThan(20); // about 3 ms measured (2-core EPYC, loaded)
+    for (let i = 0; i < 25; i++) [p, s] = opt.update(g, s, p);
     expect(p.w.toArray()[0]).toBeCloseTo(-25e-3, 6);
   });
 });
