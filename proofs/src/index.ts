@@ -5,4 +5,21 @@
  *
  * @packageDocumentation
  */
-export * from './gradcheck.js';
+export {
+  gradcheck,
+  gradgradcheck,
+  GRADCHECK_DEFAULTS,
+  GRADCHECK_FLOAT32_DEFAULTS,
+  type GradcheckMode,
+  type GradcheckOptions,
+  type GradcheckSettings,
+  type GradcheckReport,
+  type GradcheckFailure,
+  type GradcheckResult,
+  type InputReport,
+  type ElementComparison,
+  type KinkPoint,
+} from './gradcheck.js';
+export * from './arbitraries.js';
+export * from './bptt.js';
+export * from './prove.js';
