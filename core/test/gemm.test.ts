@@ -244,6 +244,18 @@ describe('wasmGemm with helper threads', () => {
     expect(gemmInfo().calls.threaded - before).toBe(threads > 1 ? runs : 0);
   });
 
+  it('lets the helpers take chunks of a large product', () => {
+    if (threads < 2) return;
+    const before = gemmInfo().calls.helperChunks;
+    const c: Case = { m: 256, k: 256, n: 512, transA: true, transB: false, dtype: 'float32', aOffset: 0, bOffset: 0, outOffset: 0, seed: 11 };
+    const built = build(c);
+    // A helper that gets no core in time leaves all chunks to this thread;
+    // on a busy machine it may take a few products before one joins in.
+    for (let tries = 0; tries < 50 && gemmInfo().calls.helperChunks === before; tries++) wasmGemm(built.args);
+    expect(gemmInfo().calls.helperChunks).toBeGreaterThan(before);
+    expect(mismatches(c, built, built.args.out)).toEqual([]);
+  });
+
   it('survives memory growth between threaded calls (small, then much larger, then small)', () => {
     for (const [m, k, n] of [[40, 50, 60], [400, 300, 500], [45, 20, 33]] as const) {
       const c: Case = { m, k, n, transA: false, transB: true, dtype: 'float32', aOffset: 0, bOffset: 0, outOffset: 0, seed: m };
@@ -282,6 +294,6 @@ describe('helper threads and the process', () => {
 
   it('MNEMO_THREADS=1 keeps everything on the calling thread', () => {
     const r = run({ MNEMO_THREADS: '1' });
-    expect(r).toEqual({ threads: 1, max: 1, calls: { javascript: 0, wasm: 1, threaded: 0 }, ok: true });
+    expect(r).toEqual({ threads: 1, max: 1, calls: { javascript: 0, wasm: 1, threaded: 0, helperChunks: 0 }, ok: true });
   });
 });

@@ -1,16 +1,26 @@
 /**
  * Helper threads for the WebAssembly gemm: `worker_threads` that share the
- * kernel's WebAssembly memory and take jobs through `Atomics`, with no
+ * kernel's WebAssembly memory and take work through `Atomics`, with no
  * message per call.
  *
- * Each worker owns a small control block (an `Int32Array` over a
- * `SharedArrayBuffer`). To hand it a job the main thread writes the kernel's
- * arguments, bumps the job counter and notifies; the worker runs the kernel on
- * its share of C, stores the counter into its "done" slot and notifies back.
- * Workers start asynchronously (a few tens of milliseconds) and are used only
- * once they report ready, so the main thread never blocks on a start-up.
- * They are `unref`'d: they never keep a process alive, and Node stops them
- * at exit.
+ * A product is cut into chunks (bands of C's columns or rows). To start one,
+ * the calling thread writes the kernel's arguments into a shared control
+ * block, bumps the job counter and wakes the helpers; then every thread, the
+ * caller included, claims chunks one at a time with a compare-and-swap on a
+ * shared counter until none is left, and the caller waits until the chunks
+ * others claimed are finished. The caller never waits for a helper to wake
+ * up: on a busy machine, where a helper gets no core, the caller simply does
+ * all the chunks itself, so threads cost little where they cannot help.
+ *
+ * Publishing a job is a seqlock: the caller makes the job counter odd, writes
+ * the arguments, then makes it even; a helper accepts what it read only if
+ * the counter was the same even value before and after. Claims go through a
+ * word tagged with the job's number, so a helper that wakes late, holding an
+ * earlier job's arguments, can never claim (or run) a chunk of a later job.
+ *
+ * Helpers start asynchronously (tens of milliseconds) and are used once they
+ * report ready, so no call blocks on a start-up. They are `unref`'d: they never
+ * keep a process alive, and Node stops them at exit.
  *
  * Internal to the kernels folder; `wasm-gemm.ts` is its one user.
  *
@@ -19,181 +29,186 @@
 import type * as WorkerThreads from 'node:worker_threads';
 import type { WasmMemory, WasmModule } from './wasm-emit.js';
 
-/** Slots of a worker's control block. */
-const JOB = 0; // job counter, bumped by the main thread
-const DONE = 1; // last finished job; -1 until the worker is ready
-const STATE = 2; // 0 running, 1 failed
-const KERNEL = 3; // 0: gemm_f32, 1: gemm_f64, -1: exit
-const ARGS = 4; // the kernel's 18 arguments
-const SLOTS = ARGS + 18;
+// Slots of the shared control block.
+const SEQ = 0; // seqlock over the job's arguments: odd while they are written; 2·job when published
+const CLAIM = 1; // (job tag << 8) | next chunk index
+const DONE = 2; // chunks of the current job finished
+const FAIL = 3; // set when a chunk failed
+const COUNT = 4; // the current job's number of chunks (at most MAX_CHUNKS)
+const KERNEL = 5; // 0: gemm_f32, 1: gemm_f64
+const HELPER_CHUNKS = 6; // chunks run by helpers, in total (statistics)
+const LIMIT = 7; // helpers with a slot below this take part in the current job
+const ARGS = 8; // the kernel's 21 arguments; chunk and slot are set per chunk
+const READY = ARGS + 21; // one slot per helper: 0 starting, 1 ready, 2 failed
+const MAX_HELPERS = 63;
+const SLOTS = READY + MAX_HELPERS;
+/** Position of `chunk` and `slot` among the kernel's arguments. */
+const ARG_CHUNK = 10;
+const ARG_SLOT = 15;
+/** The most chunks one job may have (the claim word keeps 8 bits for the index). */
+export const MAX_CHUNKS = 255;
+const TAG_MASK = 0x3fffff;
 
-/** Spin this long (in polls of a shared slot) before sleeping on a futex. */
-const SPIN = 20_000;
+/** Polls of a shared slot before sleeping on a futex. */
+const HELPER_SPIN = 4_000;
+const CALLER_SPIN = 200_000;
 
-// The worker's code, as a plain script (it must not depend on how the
-// library itself is loaded: TypeScript sources under a test runner, or
-// compiled JavaScript), valid both as a CommonJS script and as an ES module.
+// The helpers' code, as a plain script (it must not depend on how the library
+// itself is loaded: TypeScript sources under a test runner, or compiled
+// JavaScript), valid both as a CommonJS script and as an ES module.
 const WORKER_SOURCE = `
 const { workerData } = process.getBuiltinModule('node:worker_threads');
-const { module, memory, control } = workerData;
+const { module, memory, control, slot } = workerData;
 const ctl = new Int32Array(control);
-let exports;
+let kernels;
 try {
-  exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  kernels = [exports.gemm_f32, exports.gemm_f64];
 } catch (e) {
-  Atomics.store(ctl, ${STATE}, 1);
-  Atomics.store(ctl, ${DONE}, 0);
-  Atomics.notify(ctl, ${DONE});
+  Atomics.store(ctl, ${READY} + slot - 1, 2);
   throw e;
 }
-const kernels = [exports.gemm_f32, exports.gemm_f64];
-let seen = 0;
-Atomics.store(ctl, ${DONE}, 0);
-Atomics.notify(ctl, ${DONE});
+let seen = Atomics.load(ctl, ${SEQ});
+Atomics.store(ctl, ${READY} + slot - 1, 1);
 for (;;) {
   let spins = 0;
-  while (Atomics.load(ctl, ${JOB}) === seen) {
-    if (++spins > ${SPIN}) Atomics.wait(ctl, ${JOB}, seen);
+  while (Atomics.load(ctl, ${SEQ}) === seen) {
+    if (++spins > ${HELPER_SPIN}) Atomics.wait(ctl, ${SEQ}, seen);
   }
-  seen = Atomics.load(ctl, ${JOB});
-  const which = ctl[${KERNEL}];
-  if (which < 0) break;
-  try {
-    const a = ctl.slice(${ARGS}, ${SLOTS});
-    kernels[which](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
-  } catch (e) {
-    Atomics.store(ctl, ${STATE}, 1);
+  const s1 = Atomics.load(ctl, ${SEQ});
+  if (s1 & 1) continue; // being written: look again
+  const count = slot < Atomics.load(ctl, ${LIMIT}) ? Atomics.load(ctl, ${COUNT}) : 0;
+  const which = Atomics.load(ctl, ${KERNEL});
+  const args = Array.from(ctl.subarray(${ARGS}, ${ARGS + 21}));
+  if (Atomics.load(ctl, ${SEQ}) !== s1) continue; // torn: look again
+  seen = s1;
+  const tag = (s1 >>> 1) & ${TAG_MASK};
+  args[${ARG_SLOT}] = slot;
+  for (;;) {
+    const cur = Atomics.load(ctl, ${CLAIM});
+    if (cur >>> 8 !== tag || (cur & 255) >= count) break;
+    if (Atomics.compareExchange(ctl, ${CLAIM}, cur, cur + 1) !== cur) continue;
+    args[${ARG_CHUNK}] = cur & 255;
+    try {
+      kernels[which](...args);
+    } catch (e) {
+      Atomics.store(ctl, ${FAIL}, 1);
+    }
+    Atomics.add(ctl, ${HELPER_CHUNKS}, 1);
+    if (Atomics.add(ctl, ${DONE}, 1) + 1 === count) Atomics.notify(ctl, ${DONE});
   }
-  Atomics.store(ctl, ${DONE}, seen);
-  Atomics.notify(ctl, ${DONE});
 }
 `;
 
-interface Helper {
-  readonly worker: WorkerThreads.Worker;
-  readonly ctl: Int32Array;
-  alive: boolean;
-}
-
 /** A set of helper threads running the gemm kernels on one shared memory. */
 export class GemmPool {
-  private readonly helpers: Helper[] = [];
-  private job = 0;
+  private readonly ctl: Int32Array;
+  private readonly workers: WorkerThreads.Worker[] = [];
+  private seq = 0;
+  private dead = false;
   /** Why the pool stopped working, if it did. */
   failure: string | undefined;
 
   constructor(wt: typeof WorkerThreads, module: WasmModule, memory: WasmMemory, count: number) {
-    for (let i = 0; i < count; i++) {
-      const control = new SharedArrayBuffer(SLOTS * 4);
-      const ctl = new Int32Array(control);
-      ctl[DONE] = -1;
+    const control = new SharedArrayBuffer(SLOTS * 4);
+    this.ctl = new Int32Array(control);
+    for (let slot = 1; slot <= Math.min(count, MAX_HELPERS); slot++) {
       const worker = new wt.Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory, control },
+        workerData: { module, memory, control, slot },
         // The parent's flags (a TypeScript loader, --input-type) are of no use here.
         execArgv: [],
         stdout: false,
         stderr: false,
       });
-      const helper: Helper = { worker, ctl, alive: true };
       worker.on('error', (e: unknown) => {
-        helper.alive = false;
+        Atomics.store(this.ctl, READY + slot - 1, 2);
         this.failure ??= `gemm worker failed: ${e instanceof Error ? e.message : String(e)}`;
       });
-      worker.on('exit', () => {
-        helper.alive = false;
-      });
       worker.unref();
-      this.helpers.push(helper);
+      this.workers.push(worker);
     }
   }
 
-  /** How many helpers have started and are healthy (the main thread not counted). */
+  /** The number of helpers (started or not); their slots are `1 .. size`. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** How many helpers are ready (the calling thread not counted). */
   ready(): number {
+    if (this.dead) return 0;
     let n = 0;
-    for (const h of this.helpers) {
-      if (h.alive && Atomics.load(h.ctl, DONE) >= 0 && Atomics.load(h.ctl, STATE) === 0) n++;
-      else if (Atomics.load(h.ctl, STATE) !== 0) {
-        h.alive = false;
-        this.failure ??= 'gemm worker could not instantiate the WebAssembly module';
-      }
-    }
+    for (let i = 0; i < this.workers.length; i++) if (Atomics.load(this.ctl, READY + i) === 1) n++;
     return n;
   }
 
-  /** The number of helpers this pool was created with. */
-  get size(): number {
-    return this.helpers.length;
+  /** Chunks run by helper threads so far. */
+  helperChunks(): number {
+    return Atomics.load(this.ctl, HELPER_CHUNKS);
   }
 
   /** Resolves once every helper has started or failed (polling; never rejects). */
   async whenStarted(timeoutMs = 10_000): Promise<number> {
-    const start = Date.now();
+    const begin = Date.now();
     for (;;) {
-      const pending = this.helpers.filter((h) => h.alive && Atomics.load(h.ctl, DONE) < 0).length;
-      if (pending === 0 || Date.now() - start > timeoutMs) return this.ready();
+      let pending = 0;
+      for (let i = 0; i < this.workers.length; i++) if (Atomics.load(this.ctl, READY + i) === 0) pending++;
+      if (pending === 0 || Date.now() - begin > timeoutMs) return this.ready();
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
 
   /**
-   * Hand each of the first `jobs.length` ready helpers one job (kernel index
-   * and its 18 arguments), run `own` on this thread, then wait for them all.
-   * Throws if a helper reports a failure (after waiting for the others).
+   * Run `count` chunks of a product: `args` are the kernel's 21 arguments
+   * (chunk and slot are filled in per chunk), `own(args)` runs one chunk on
+   * this thread (slot 0), and helpers with slots `1 .. helpers` may take part. Returns once every chunk is finished; throws if a helper's
+   * chunk failed (its band of C is then not written).
    */
-  run(kernel: 0 | 1, jobs: readonly (readonly number[])[], own: () => void): void {
-    const used: Helper[] = [];
-    const seq = ++this.job;
-    for (const h of this.helpers) {
-      if (used.length === jobs.length) break;
-      if (!h.alive || Atomics.load(h.ctl, DONE) < 0) continue;
-      const args = jobs[used.length]!;
-      h.ctl[KERNEL] = kernel;
-      h.ctl.set(args, ARGS);
-      Atomics.store(h.ctl, JOB, seq);
-      Atomics.notify(h.ctl, JOB);
-      used.push(h);
-    }
-    if (used.length !== jobs.length) throw new Error('gemm: fewer helper threads ready than jobs');
+  run(kernel: 0 | 1, args: readonly number[], count: number, helpers: number, own: (args: number[]) => void): void {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_CHUNKS) throw new RangeError(`gemm: ${count} chunks (1 to ${MAX_CHUNKS})`);
+    const ctl = this.ctl;
+    const job = ++this.seq;
+    const tag = job & TAG_MASK;
+    Atomics.store(ctl, SEQ, 2 * job - 1);
+    ctl.set(args, ARGS);
+    Atomics.store(ctl, KERNEL, kernel);
+    Atomics.store(ctl, COUNT, count);
+    Atomics.store(ctl, LIMIT, helpers + 1);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAIL, 0);
+    Atomics.store(ctl, CLAIM, tag << 8);
+    Atomics.store(ctl, SEQ, 2 * job);
+    Atomics.notify(ctl, SEQ);
+
+    const mine = [...args];
+    mine[ARG_SLOT] = 0;
     let ownError: unknown;
-    try {
-      own();
-    } catch (e) {
-      ownError = e;
+    for (;;) {
+      const cur = Atomics.load(ctl, CLAIM);
+      if ((cur & 255) >= count) break;
+      if (Atomics.compareExchange(ctl, CLAIM, cur, cur + 1) !== cur) continue;
+      mine[ARG_CHUNK] = cur & 255;
+      try {
+        if (ownError === undefined) own(mine);
+      } catch (e) {
+        ownError = e;
+      }
+      Atomics.add(ctl, DONE, 1);
     }
-    // Wait for every helper. (Events such as a worker's 'exit' cannot be
-    // delivered while this thread waits, so a helper is trusted to finish: it
-    // catches every error of a job and reports it in its STATE slot.)
-    let failed = false;
-    for (const h of used) {
-      let spins = 0;
-      for (;;) {
-        const done = Atomics.load(h.ctl, DONE);
-        if (done === seq) break;
-        if (++spins > SPIN) Atomics.wait(h.ctl, DONE, done);
-      }
-      if (Atomics.load(h.ctl, STATE) !== 0) {
-        h.alive = false;
-        failed = true;
-      }
+    // Every chunk is claimed; wait for those the helpers are still running.
+    // (A helper catches every error of a chunk and still counts it as done.)
+    let spins = 0;
+    for (;;) {
+      const done = Atomics.load(ctl, DONE);
+      if (done >= count) break;
+      if (++spins > CALLER_SPIN) Atomics.wait(ctl, DONE, done, 50);
     }
     if (ownError !== undefined) throw ownError;
-    if (failed) {
-      this.failure ??= 'a gemm worker failed while running a job';
+    if (Atomics.load(ctl, FAIL) !== 0) {
+      this.dead = true;
+      this.failure ??= 'a gemm worker failed while running a chunk';
       throw new Error(this.failure);
     }
-  }
-
-  /** Ask every helper to exit (used by tests; workers are also stopped at process exit). */
-  async close(): Promise<void> {
-    const exits: Promise<unknown>[] = [];
-    for (const h of this.helpers) {
-      h.ctl[KERNEL] = -1;
-      Atomics.store(h.ctl, JOB, ++this.job);
-      Atomics.notify(h.ctl, JOB);
-      if (h.alive) exits.push(new Promise((resolve) => h.worker.once('exit', resolve)));
-      h.alive = false;
-    }
-    await Promise.all(exits);
   }
 }

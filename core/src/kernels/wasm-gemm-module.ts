@@ -19,10 +19,16 @@
  * area padded to whole tiles, so the micro-kernel never needs an edge case.
  *
  * Exports, for each dtype `T` in `f32`, `f64`:
- * `gemm_T(a, b, c, m, n, k, transA, transB, i0, i1, j0, j1, ldc, packA, packB, kcMax, mcMax, ncMax)`
- * computes the tiles of C with rows in `[i0, i1)` and columns in `[j0, j1)`
- * (pointers are byte addresses; `ldc` is C's row stride in elements; `i0`,
- * `j0`, `mcMax` and `ncMax` are multiples of `MR` and `NR`).
+ * `gemm_T(a, b, c, m, n, k, transA, transB, split, band, chunk, ldc, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, prepacked, packedAt)`
+ * computes one chunk of C: with `split` 0, the columns
+ * `[chunk·band, (chunk+1)·band)` (all rows), with `split` 1 those rows (all
+ * columns). Pointers are byte addresses; `ldc` is C's row stride in elements;
+ * the caller (thread) `slot` packs into `packBase + slot·packStride` (A, then
+ * B `packABytes` later); `band`, `mcMax` and `ncMax` are multiples of the
+ * tile's rows or columns. With `prepacked` 1 (or 2), A (or B) was packed
+ * whole by `prepack_T(which, src, transposed, rows, k, kcMax, packedAt)` and
+ * is read from there, so that threads splitting C's columns (or rows) share
+ * one packed copy of the operand they all read.
  *
  * @module
  */
@@ -220,14 +226,95 @@ function packKernel(s: Spec, w: number, contiguous: boolean): Fn {
   return f;
 }
 
-/** The driver: loops over k, n and m blocks, packs, and calls the micro-kernel. */
-function driver(s: Spec, micro: number, packA: { copy: number; trans: number }, packB: { copy: number; trans: number }): Fn {
+/** Function indices of one dtype's packing routines. */
+interface Packers {
+  readonly aCopy: number;
+  readonly aTrans: number;
+  readonly bCopy: number;
+  readonly bTrans: number;
+}
+
+/** Call the packer of A (`which` 0) or B (1) for the operand's layout: `args` pushes (src, ld, r0, rEnd, pc, kc, dst). */
+function callPack(f: Fn, packers: Packers, which: 0 | 1, transposed: number, args: () => void): void {
+  // A is stored with its rows (the panel direction) contiguous when transposed; B when not.
+  const [ifTrans, ifPlain] = which === 0 ? [packers.aCopy, packers.aTrans] : [packers.bTrans, packers.bCopy];
+  f.ifElse(
+    () => f.get(transposed),
+    () => {
+      args();
+      f.call(ifTrans);
+    },
+    () => {
+      args();
+      f.call(ifPlain);
+    },
+  );
+}
+
+/**
+ * prepack_T(which, src, transposed, rows, k, kcMax, dst): pack a whole
+ * operand (A when `which` is 0, with `rows` = m; B when 1, with `rows` = n),
+ * k block after k block: block `pc` starts at `dst + pc·roundUp(rows, W)·es`.
+ * Threads then share it instead of each packing its own copy.
+ */
+function prepack(s: Spec, packers: Packers): Fn {
+  const nr = s.tile.nrv * s.lanes;
+  const f = new Fn([I32, I32, I32, I32, I32, I32, I32]);
+  const [which, src, transposed, rows, k, kcMax, dst] = [0, 1, 2, 3, 4, 5, 6];
+  const ld = f.local(I32);
+  const pc = f.local(I32);
+  const kc = f.local(I32);
+  const padded = f.local(I32);
+  const tx = f.local(I32);
+  const ty = f.local(I32);
+  const esLog = log2(s.es);
+  // ld: A stored [m][k] (plain) or [k][m]; B stored [k][n] (plain) or [n][k].
+  f.ifElse(
+    () => f.get(transposed).get(which).op(Op.i32Eq),
+    () => f.get(k).set(ld),
+    () => f.get(rows).set(ld),
+  );
+  const body = (w: number, whichConst: 0 | 1): void => {
+    f.get(rows).i32(w - 1).op(Op.i32Add).i32(-w).op(Op.i32And).set(padded);
+    f.forLoop(pc, () => f.i32(0), () => f.get(k), () => f.get(kcMax), () => {
+      pushMin(f, () => f.get(k).get(pc).op(Op.i32Sub), () => f.get(kcMax), tx, ty);
+      f.set(kc);
+      callPack(f, packers, whichConst, transposed, () => {
+        f.get(src).get(ld).i32(0).get(rows).get(pc).get(kc);
+        f.get(dst).get(pc).get(padded).op(Op.i32Mul).i32(esLog).op(Op.i32Shl).op(Op.i32Add);
+      });
+    });
+  };
+  f.ifElse(
+    () => f.get(which),
+    () => body(nr, 1),
+    () => body(s.tile.mr, 0),
+  );
+  return f;
+}
+
+const DRIVER_PARAMS = 21;
+
+/**
+ * The driver: computes one chunk of C, looping over k, n and m blocks,
+ * packing (or using the prepacked operand) and calling the micro-kernel.
+ */
+function driver(s: Spec, micro: number, packers: Packers): Fn {
   const { mr } = s.tile;
   const nr = s.tile.nrv * s.lanes;
-  const f = new Fn(Array<ValType>(18).fill(I32));
-  const [a, b, c, m, n, k, ta, tb, i0, i1, j0, j1, ldc, pa, pb, kcMax, mcMax, ncMax] = Array.from({ length: 18 }, (_, i) => i) as [
-    number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+  const f = new Fn(Array<ValType>(DRIVER_PARAMS).fill(I32));
+  const p = Array.from({ length: DRIVER_PARAMS }, (_, i) => i);
+  const [a, b, c, m, n, k, ta, tb, split, band, chunk, ldc, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, prepacked, packedAt] = p as [
+    number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
   ];
+  const i0 = f.local(I32);
+  const i1 = f.local(I32);
+  const j0 = f.local(I32);
+  const j1 = f.local(I32);
+  const pa = f.local(I32); // this slot's buffer for A
+  const pb = f.local(I32); // and for B
+  const blockA = f.local(I32); // the packed A block in use
+  const blockB = f.local(I32);
   const lda = f.local(I32);
   const ldb = f.local(I32);
   const pc = f.local(I32);
@@ -241,45 +328,82 @@ function driver(s: Spec, micro: number, packA: { copy: number; trans: number }, 
   const tx = f.local(I32);
   const ty = f.local(I32);
   const esLog = log2(s.es);
+  const shlEs = (): void => void f.i32(esLog).op(Op.i32Shl);
 
+  // This chunk's rows [i0, i1) and columns [j0, j1), and this slot's packing buffers.
+  const bandOf = (lo: number, hi: number, size: number): void => {
+    f.get(chunk).get(band).op(Op.i32Mul).set(lo);
+    pushMin(f, () => f.get(lo).get(band).op(Op.i32Add), () => f.get(size), tx, ty);
+    f.set(hi);
+  };
+  f.ifElse(
+    () => f.get(split),
+    () => {
+      bandOf(i0, i1, m);
+      f.i32(0).set(j0);
+      f.get(n).set(j1);
+    },
+    () => {
+      bandOf(j0, j1, n);
+      f.i32(0).set(i0);
+      f.get(m).set(i1);
+    },
+  );
+  f.get(packBase).get(slot).get(packStride).op(Op.i32Mul).op(Op.i32Add).tee(pa).get(packABytes).op(Op.i32Add).set(pb);
   f.ifElse(() => f.get(ta), () => f.get(m).set(lda), () => f.get(k).set(lda));
   f.ifElse(() => f.get(tb), () => f.get(k).set(ldb), () => f.get(n).set(ldb));
+
   f.forLoop(pc, () => f.i32(0), () => f.get(k), () => f.get(kcMax), () => {
     pushMin(f, () => f.get(k).get(pc).op(Op.i32Sub), () => f.get(kcMax), tx, ty);
     f.set(kc);
     f.forLoop(jc, () => f.get(j0), () => f.get(j1), () => f.get(ncMax), () => {
       pushMin(f, () => f.get(j1).get(jc).op(Op.i32Sub), () => f.get(ncMax), tx, ty);
       f.set(nc);
-      const argsB = (): void => void f.get(b).get(ldb).get(jc).get(jc).get(nc).op(Op.i32Add).get(pc).get(kc).get(pb);
-      f.ifElse(() => f.get(tb), () => {
-          argsB();
-          f.call(packB.trans);
+      f.ifElse(
+        () => f.get(prepacked).i32(2).op(Op.i32Eq),
+        () => {
+          // blockB = packedAt + (pc·roundUp(n, NR) + jc·kc)·es
+          f.get(packedAt).get(pc).get(n).i32(nr - 1).op(Op.i32Add).i32(-nr).op(Op.i32And).op(Op.i32Mul);
+          f.get(jc).get(kc).op(Op.i32Mul).op(Op.i32Add);
+          shlEs();
+          f.op(Op.i32Add).set(blockB);
         },
         () => {
-          argsB();
-          f.call(packB.copy);
+          callPack(f, packers, 1, tb, () => void f.get(b).get(ldb).get(jc).get(jc).get(nc).op(Op.i32Add).get(pc).get(kc).get(pb));
+          f.get(pb).set(blockB);
         },
       );
       f.forLoop(ic, () => f.get(i0), () => f.get(i1), () => f.get(mcMax), () => {
         pushMin(f, () => f.get(i1).get(ic).op(Op.i32Sub), () => f.get(mcMax), tx, ty);
         f.set(mc);
-        const argsA = (): void => void f.get(a).get(lda).get(ic).get(ic).get(mc).op(Op.i32Add).get(pc).get(kc).get(pa);
-        f.ifElse(() => f.get(ta), () => {
-            argsA();
-            f.call(packA.copy);
+        f.ifElse(
+          () => f.get(prepacked).i32(1).op(Op.i32Eq),
+          () => {
+            // blockA = packedAt + (pc·roundUp(m, MR) + ic·kc)·es
+            f.get(packedAt).get(pc).get(m).i32(mr - 1).op(Op.i32Add).i32(-mr).op(Op.i32And).op(Op.i32Mul);
+            f.get(ic).get(kc).op(Op.i32Mul).op(Op.i32Add);
+            shlEs();
+            f.op(Op.i32Add).set(blockA);
           },
           () => {
-            argsA();
-            f.call(packA.trans);
+            callPack(f, packers, 0, ta, () => void f.get(a).get(lda).get(ic).get(ic).get(mc).op(Op.i32Add).get(pc).get(kc).get(pa));
+            f.get(pa).set(blockA);
           },
         );
         f.forLoop(jr, () => f.i32(0), () => f.get(nc), nr, () => {
           f.forLoop(ir, () => f.i32(0), () => f.get(mc), mr, () => {
-            // micro(pa + ir*kc*es, pb + jr*kc*es, c + ((ic+ir)*ldc + jc+jr)*es, ldc*es, kc, pc > 0)
-            f.get(pa).get(ir).get(kc).op(Op.i32Mul).i32(esLog).op(Op.i32Shl).op(Op.i32Add);
-            f.get(pb).get(jr).get(kc).op(Op.i32Mul).i32(esLog).op(Op.i32Shl).op(Op.i32Add);
-            f.get(c).get(ic).get(ir).op(Op.i32Add).get(ldc).op(Op.i32Mul).get(jc).op(Op.i32Add).get(jr).op(Op.i32Add).i32(esLog).op(Op.i32Shl).op(Op.i32Add);
-            f.get(ldc).i32(esLog).op(Op.i32Shl);
+            // micro(blockA + ir·kc·es, blockB + jr·kc·es, c + ((ic+ir)·ldc + jc+jr)·es, ldc·es, kc, pc > 0)
+            f.get(blockA).get(ir).get(kc).op(Op.i32Mul);
+            shlEs();
+            f.op(Op.i32Add);
+            f.get(blockB).get(jr).get(kc).op(Op.i32Mul);
+            shlEs();
+            f.op(Op.i32Add);
+            f.get(c).get(ic).get(ir).op(Op.i32Add).get(ldc).op(Op.i32Mul).get(jc).op(Op.i32Add).get(jr).op(Op.i32Add);
+            shlEs();
+            f.op(Op.i32Add);
+            f.get(ldc);
+            shlEs();
             f.get(kc);
             f.get(pc).i32(0).op(Op.i32GtS);
             f.call(micro);
@@ -301,12 +425,14 @@ export function buildGemmModule(
     const s = specOf(dtype, tiles[dtype]);
     const nr = s.tile.nrv * s.lanes;
     const base = functions.length;
+    const packers: Packers = { aCopy: base + 1, aTrans: base + 2, bCopy: base + 3, bTrans: base + 4 };
     functions.push({ fn: microKernel(s) });
     functions.push({ fn: packKernel(s, s.tile.mr, true) });
     functions.push({ fn: packKernel(s, s.tile.mr, false) });
     functions.push({ fn: packKernel(s, nr, true) });
     functions.push({ fn: packKernel(s, nr, false) });
-    functions.push({ fn: driver(s, base, { copy: base + 1, trans: base + 2 }, { copy: base + 3, trans: base + 4 }), exportAs: `gemm_${dtype}` });
+    functions.push({ fn: driver(s, base, packers), exportAs: `gemm_${dtype}` });
+    functions.push({ fn: prepack(s, packers), exportAs: `prepack_${dtype}` });
   }
   return encodeModule({ memory, functions });
 }

@@ -23,7 +23,7 @@ import type * as WorkerThreads from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
-import { GemmPool } from './gemm-threads.js';
+import { GemmPool, MAX_CHUNKS } from './gemm-threads.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
 import { DEFAULT_TILES, buildGemmModule } from './wasm-gemm-module.js';
 
@@ -97,8 +97,12 @@ export interface GemmInfo {
   readonly tiles: { readonly float32: string; readonly float64: string };
   /** Why the kernel or the threads are not in use, when they are not. */
   readonly notes: readonly string[];
-  /** Calls of {@link wasmGemm} so far, by the path they took. */
-  readonly calls: { readonly javascript: number; readonly wasm: number; readonly threaded: number };
+  /**
+   * Calls of {@link wasmGemm} so far, by the path they took, and how many
+   * chunks of the threaded calls helper threads ran (the calling thread ran
+   * the rest).
+   */
+  readonly calls: { readonly javascript: number; readonly wasm: number; readonly threaded: number; readonly helperChunks: number };
 }
 
 interface Kernel {
@@ -106,6 +110,8 @@ interface Kernel {
   readonly memory: WasmMemory;
   readonly f32: (...args: number[]) => void;
   readonly f64: (...args: number[]) => void;
+  readonly prepack32: (...args: number[]) => void;
+  readonly prepack64: (...args: number[]) => void;
   view32: Float32Array;
   view64: Float64Array;
   readonly shared: boolean;
@@ -116,6 +122,7 @@ let pool: GemmPool | null | undefined;
 let maxThreads = 1;
 const notes: string[] = [];
 const calls = { javascript: 0, wasm: 0, threaded: 0 };
+let retiredChunks = 0; // helper chunks of a pool that failed
 
 function nodeModule<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
@@ -167,6 +174,8 @@ function load(): Kernel | null {
       memory,
       f32: ex['gemm_f32']!,
       f64: ex['gemm_f64']!,
+      prepack32: ex['prepack_f32']!,
+      prepack64: ex['prepack_f64']!,
       view32: new Float32Array(memory.buffer),
       view64: new Float64Array(memory.buffer),
       shared,
@@ -220,7 +229,7 @@ export function gemmInfo(): GemmInfo {
     thresholds: { jsBelow: DEFAULT_JS_BELOW, threadsFrom: DEFAULT_THREADS_FROM },
     tiles: { float32: tile(DEFAULT_TILES.f32, 4), float64: tile(DEFAULT_TILES.f64, 2) },
     notes: [...notes, ...extra],
-    calls: { ...calls },
+    calls: { ...calls, helperChunks: pool?.helperChunks() ?? retiredChunks },
   };
 }
 
@@ -327,33 +336,46 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   const { kc, mc, nc } = BLOCKING[dt];
   const ldc = roundUp(n, nr);
 
-  // How many threads, and along which dimension of C they split.
-  let threads = 1;
+  // How many threads. Helpers join a product as they wake: the caller claims
+  // chunks too and never waits for a helper to start.
+  let helperCount = 0;
   const wanted = Math.min(options?.threads ?? Infinity, maxThreads);
   if (wanted > 1 && work >= (options?.threadsFrom ?? DEFAULT_THREADS_FROM)) {
     const p = helpers(K);
-    if (p) threads = Math.min(wanted, 1 + p.ready());
+    if (p && p.ready() > 0) helperCount = Math.min(wanted - 1, p.size);
   }
-  // Splitting columns shares the packing of B (each thread packs its own
-  // columns) and repeats A's; splitting rows the reverse. Prefer the split
-  // that packs less per thread, when it leaves every thread a tile.
+  // Chunks: bands of C's columns, or of its rows when C is tall. A column
+  // band packs its own columns of B and all of A; a row band the reverse:
+  // cut the larger of the two so that less is packed twice. About four
+  // chunks per thread balance the load when a helper starts late or shares
+  // its core.
   const colTiles = Math.ceil(n / nr);
   const rowTiles = Math.ceil(m / mr);
-  let byCols = n >= m;
-  if ((byCols ? colTiles : rowTiles) < threads) byCols = !byCols;
-  threads = Math.max(1, Math.min(threads, byCols ? colTiles : rowTiles));
+  const byRows = m > n;
+  const tiles = byRows ? rowTiles : colTiles;
+  const tileSize = byRows ? mr : nr;
+  const chunks = helperCount > 0 ? Math.min(tiles, 4 * (helperCount + 1), MAX_CHUNKS) : 1;
+  const band = Math.ceil(tiles / chunks) * tileSize;
+  const count = Math.ceil((byRows ? m : n) / band);
 
-  // Scratch layout: A, B, C, then a pair of packing buffers per thread.
+  // With helpers, the operand every chunk reads in full (A for column bands,
+  // B for row bands) is packed once, up front, and shared.
+  const threaded = helperCount > 0 && count > 1;
+  const prepacked = !threaded ? 0 : byRows ? 2 : 1;
+
+  // Scratch layout: A, B, C, the shared packed operand, then packing
+  // buffers (A's, then B's) per thread.
   const kcr = Math.min(kc, k);
-  const bandCols = byCols ? Math.ceil(colTiles / threads) * nr : ldc;
-  const bandRows = byCols ? roundUp(m, mr) : Math.ceil(rowTiles / threads) * mr;
+  const chunkRows = byRows ? band : roundUp(m, mr);
+  const chunkCols = byRows ? ldc : band;
   const aAt = 64;
   const bAt = align(aAt + m * k * es);
   const cAt = align(bAt + k * n * es);
-  const packAt = align(cAt + roundUp(m, mr) * ldc * es);
-  const packA = align(Math.min(mc, bandRows) * kcr * es);
-  const packB = align(Math.min(nc, bandCols) * kcr * es);
-  const end = packAt + threads * (packA + packB);
+  const sharedAt = align(cAt + roundUp(m, mr) * ldc * es);
+  const packAt = align(sharedAt + (prepacked === 0 ? 0 : prepacked === 1 ? roundUp(m, mr) * k * es : ldc * k * es));
+  const packA = prepacked === 1 ? 0 : align(Math.min(mc, chunkRows) * kcr * es);
+  const packB = prepacked === 2 ? 0 : align(Math.min(nc, chunkCols) * kcr * es);
+  const end = packAt + (1 + helperCount) * (packA + packB);
   if (end > MAX_PAGES * PAGE) {
     calls.javascript++;
     gemmReference(args);
@@ -372,32 +394,30 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   view.set(a.subarray(ao, ao + m * k), aAt / es);
   view.set(b.subarray(bo, bo + k * n), bAt / es);
 
-  const job = (t: number, whole = false): number[] => {
-    const [i0, i1, j0, j1] = whole
-      ? [0, m, 0, n]
-      : byCols
-        ? [0, m, Math.min(n, t * bandCols), Math.min(n, (t + 1) * bandCols)]
-        : [Math.min(m, t * bandRows), Math.min(m, (t + 1) * bandRows), 0, n];
-    const pa = packAt + t * (packA + packB);
-    return [aAt, bAt, cAt, m, n, k, transA ? 1 : 0, transB ? 1 : 0, i0, i1, j0, j1, ldc, pa, pa + packA, kc, mc, nc];
-  };
+  // gemm_T(a, b, c, m, n, k, transA, transB, split, band, chunk, ldc, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, prepacked, packedAt)
+  const kernelArgs = [aAt, bAt, cAt, m, n, k, transA ? 1 : 0, transB ? 1 : 0, byRows ? 1 : 0, band, 0, ldc, packAt, packA + packB, packA, 0, kc, mc, nc, prepacked, sharedAt];
   const fn = f32 ? K.f32 : K.f64;
-  if (threads === 1) {
+  if (!threaded) {
     calls.wasm++;
-    fn(...job(0, true));
+    fn(...kernelArgs);
   } else {
-    const jobs: number[][] = [];
-    for (let t = 1; t < threads; t++) jobs.push(job(t));
+    // prepack_T(which, src, transposed, rows, k, kcMax, dst)
+    if (prepacked === 1) (f32 ? K.prepack32 : K.prepack64)(0, aAt, transA ? 1 : 0, m, k, kc, sharedAt);
+    else (f32 ? K.prepack32 : K.prepack64)(1, bAt, transB ? 1 : 0, n, k, kc, sharedAt);
     try {
-      pool!.run(f32 ? 0 : 1, jobs, () => fn(...job(0)));
+      pool!.run(f32 ? 0 : 1, kernelArgs, count, helperCount, (chunkArgs) => fn(...chunkArgs));
       calls.threaded++;
     } catch {
       // A helper failed (the pool now reports why and is no longer used):
-      // compute the whole product here. A kernel error would throw again.
+      // compute every chunk here. A kernel error would throw again.
       notes.push(`${pool?.failure ?? 'a gemm worker failed'}: helper threads are off`);
+      retiredChunks = pool?.helperChunks() ?? 0;
       pool = null;
       calls.wasm++;
-      fn(...job(0, true));
+      for (let chunk = 0; chunk < count; chunk++) {
+        kernelArgs[10] = chunk;
+        fn(...kernelArgs);
+      }
     }
   }
 
