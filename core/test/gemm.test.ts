@@ -256,12 +256,22 @@ describe('wasmGemm with helper threads', () => {
     expect(mismatches(c, built, built.args.out)).toEqual([]);
   });
 
-  it('survives memory growth between threaded calls (small, then much larger, then small)', () => {
-    for (const [m, k, n] of [[40, 50, 60], [400, 300, 500], [45, 20, 33]] as const) {
+  it('survives memory growth between threaded calls (small, then much larger, then small), helpers included', () => {
+    for (const [m, k, n] of [[40, 50, 60], [400, 300, 520], [45, 20, 33]] as const) {
       const c: Case = { m, k, n, transA: false, transB: true, dtype: 'float32', aOffset: 0, bOffset: 0, outOffset: 0, seed: m };
       const built = build(c);
+      const before = gemmInfo().calls.helperChunks;
       wasmGemm(built.args, { threadsFrom: 0 });
       expect(mismatches(c, built, built.args.out)).toEqual([]);
+      if (threads > 1 && m === 400) {
+        // The memory grew for this product: make sure a helper computed part of it.
+        for (let tries = 0; tries < 50 && gemmInfo().calls.helperChunks === before; tries++) {
+          built.args.out.fill(Number.NaN);
+          wasmGemm(built.args, { threadsFrom: 0 });
+          expect(mismatches(c, built, built.args.out)).toEqual([]);
+        }
+        expect(gemmInfo().calls.helperChunks).toBeGreaterThan(before);
+      }
     }
   });
 });

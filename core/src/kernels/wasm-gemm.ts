@@ -38,7 +38,7 @@ const BLOCKING = {
 } as const;
 
 /** Below this many multiply-adds (m·n·k) the JavaScript reference is faster. */
-const DEFAULT_JS_BELOW = 4096;
+const DEFAULT_JS_BELOW = 1000;
 /** From this many multiply-adds on, helper threads share the work. */
 const DEFAULT_THREADS_FROM = 1 << 20;
 /** Scratch memory cap: 1 GiB, in 64 KiB pages. */
