@@ -130,6 +130,35 @@ function microKernel(s: Spec): Fn {
   return f;
 }
 
+/** Shuffle lane bytes picking 32-bit (or 64-bit) lanes: 0-3 (0-1) from the first operand, 4-7 (2-3) from the second. */
+function laneBytes(lanes: readonly number[]): number[] {
+  const size = 16 / lanes.length;
+  return lanes.flatMap((l) => Array.from({ length: size }, (_, b) => l * size + b));
+}
+
+/**
+ * Transpose the `L` x `L` block held in locals `v` (row q in v[q]) in place,
+ * using `tmp` as scratch: 4 x 4 for f32 lanes, 2 x 2 for f64.
+ */
+function transpose(f: Fn, L: number, v: readonly number[], tmp: readonly number[]): void {
+  const shuffle = (x: number, y: number, lanes: number[], to: number): void => void f.get(x).get(y).shuffle(laneBytes(lanes)).set(to);
+  if (L === 2) {
+    shuffle(v[0]!, v[1]!, [0, 2], tmp[0]!);
+    shuffle(v[0]!, v[1]!, [1, 3], v[1]!);
+    f.get(tmp[0]!).set(v[0]!);
+    return;
+  }
+  // Interleave row pairs, then pairs of pairs.
+  shuffle(v[0]!, v[1]!, [0, 4, 1, 5], tmp[0]!);
+  shuffle(v[0]!, v[1]!, [2, 6, 3, 7], tmp[1]!);
+  shuffle(v[2]!, v[3]!, [0, 4, 1, 5], tmp[2]!);
+  shuffle(v[2]!, v[3]!, [2, 6, 3, 7], tmp[3]!);
+  shuffle(tmp[0]!, tmp[2]!, [0, 1, 4, 5], v[0]!);
+  shuffle(tmp[0]!, tmp[2]!, [2, 3, 6, 7], v[1]!);
+  shuffle(tmp[1]!, tmp[3]!, [0, 1, 4, 5], v[2]!);
+  shuffle(tmp[1]!, tmp[3]!, [2, 3, 6, 7], v[3]!);
+}
+
 /** Zero `bytes` (a multiple of 16) bytes at `ptr` (a local, left unchanged). */
 function zeroFill(f: Fn, ptr: number, bytes: () => void, cursor: number, end: number): void {
   f.get(ptr).set(cursor);
@@ -171,6 +200,11 @@ function packKernel(s: Spec, w: number, contiguous: boolean): Fn {
   const ty = f.local(I32);
   const esLog = log2(s.es);
   const vecs = (w * s.es) / 16;
+  const kEnd = f.local(I32);
+  const ldBytes = f.local(I32);
+  const vin = Array.from({ length: s.lanes }, () => f.local(V128));
+  const vtmp = Array.from({ length: s.lanes }, () => f.local(V128));
+  f.get(ld).i32(esLog).op(Op.i32Shl).set(ldBytes);
 
   f.get(kc).i32(w * s.es).op(Op.i32Mul).set(panelBytes);
   f.forLoop(
@@ -208,17 +242,52 @@ function packKernel(s: Spec, w: number, contiguous: boolean): Fn {
           },
         );
       } else {
-        f.ifElse(() => f.get(valid).i32(w).op(Op.i32LtS), () => zeroFill(f, dst, () => f.get(panelBytes), cursor, end));
-        f.forLoop(t, () => f.i32(0), () => f.get(valid), 1, () => {
-          // sp = src + ((r+t)*ld + pc)*es; dp = dst + t*es
-          f.get(src).get(r).get(t).op(Op.i32Add).get(ld).op(Op.i32Mul).get(pc).op(Op.i32Add).i32(esLog).op(Op.i32Shl).op(Op.i32Add).set(sp);
-          f.get(dst).get(t).i32(esLog).op(Op.i32Shl).op(Op.i32Add).set(dp);
-          f.forLoop(p, () => f.i32(0), () => f.get(kc), 1, () => {
-            f.get(dp).get(sp).mem(s.load, 0, esLog).mem(s.store, 0, esLog);
-            f.addTo(sp, s.es);
-            f.addTo(dp, w * s.es);
+        // Scalar copy of rows [t0, valid) of the panel, k steps [p0, kc).
+        const scalarRows = (t0: () => void, p0: () => void): void => {
+          f.forLoop(t, t0, () => f.get(valid), 1, () => {
+            // sp = src + ((r+t)*ld + pc + p0)*es; dp = dst + (p0*w + t)*es
+            f.get(src).get(r).get(t).op(Op.i32Add).get(ld).op(Op.i32Mul).get(pc).op(Op.i32Add);
+            p0();
+            f.op(Op.i32Add).i32(esLog).op(Op.i32Shl).op(Op.i32Add).set(sp);
+            f.get(dst);
+            p0();
+            f.i32(w).op(Op.i32Mul).get(t).op(Op.i32Add).i32(esLog).op(Op.i32Shl).op(Op.i32Add).set(dp);
+            f.forLoop(p, p0, () => f.get(kc), 1, () => {
+              f.get(dp).get(sp).mem(s.load, 0, esLog).mem(s.store, 0, esLog);
+              f.addTo(sp, s.es);
+              f.addTo(dp, w * s.es);
+            });
           });
-        });
+        };
+        f.ifElse(
+          () => f.get(valid).i32(w).op(Op.i32LtS),
+          () => {
+            zeroFill(f, dst, () => f.get(panelBytes), cursor, end);
+            scalarRows(() => f.i32(0), () => f.i32(0));
+          },
+          () => {
+            // A full panel: transpose blocks of `lanes` rows by `lanes` k steps
+            // in registers, then finish the last kc % lanes steps one by one.
+            const L = s.lanes;
+            f.get(kc).i32(-L).op(Op.i32And).set(kEnd);
+            for (let t0 = 0; t0 < w; t0 += L) {
+              f.get(src).get(r).i32(t0).op(Op.i32Add).get(ld).op(Op.i32Mul).get(pc).op(Op.i32Add).i32(esLog).op(Op.i32Shl).op(Op.i32Add).set(sp);
+              f.get(dst).i32(t0 * s.es).op(Op.i32Add).set(dp);
+              f.forLoop(p, () => f.i32(0), () => f.get(kEnd), L, () => {
+                for (let q = 0; q < L; q++) {
+                  f.get(sp);
+                  if (q > 0) f.get(ldBytes).i32(q).op(Op.i32Mul).op(Op.i32Add);
+                  f.simdMem(Simd.load, 0, 0).set(vin[q]!);
+                }
+                transpose(f, L, vin, vtmp);
+                for (let q = 0; q < L; q++) f.get(dp).get(vin[q]!).simdMem(Simd.store, q * w * s.es, 0);
+                f.addTo(sp, L * s.es);
+                f.addTo(dp, L * w * s.es);
+              });
+            }
+            scalarRows(() => f.i32(0), () => f.get(kEnd));
+          },
+        );
       }
       f.addTo(dst, () => f.get(panelBytes));
     },
