@@ -126,13 +126,15 @@ export async function runMatmulBench(options: MatmulBenchOptions = {}): Promise<
   const rows: MatmulBenchRow[] = [];
   for (const [m, k, n] of shapes) {
     for (const dtype of ['float32', 'float64'] as const) {
-      const Arr = dtype === 'float32' ? Float32Array : Float64Array;
+      const alloc = (length: number): Float32Array | Float64Array => (dtype === 'float32' ? new Float32Array(length) : new Float64Array(length));
       // Deterministic values in [-1, 1).
-      const a = Arr.from({ length: m * k }, (_, i) => Math.sin(i * 12.9898) * 0.999);
-      const b = Arr.from({ length: k * n }, (_, i) => Math.cos(i * 78.233) * 0.999);
+      const a = alloc(m * k);
+      const b = alloc(k * n);
+      for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * 12.9898) * 0.999;
+      for (let i = 0; i < b.length; i++) b[i] = Math.cos(i * 78.233) * 0.999;
       for (const layout of LAYOUTS) {
         const base = { a, b, m, k, n, transA: layout[0] === 'T', transB: layout[1] === 'T' };
-        const expected = new Arr(m * n);
+        const expected = alloc(m * n);
         gemmReference({ ...base, out: expected });
         const slow = m * n * k > 1e7;
         const kernels: [string, (args: GemmArgs) => void, number][] = [
@@ -143,7 +145,7 @@ export async function runMatmulBench(options: MatmulBenchOptions = {}): Promise<
         if (info.threads > 1) kernels.push([`wasm ${info.threads} threads`, (args) => wasmGemm(args, { jsBelow: 0 }), 5]);
         let plainGflops = NaN;
         for (const [kernel, f, minRuns] of kernels) {
-          const out = new Arr(m * n);
+          const out = alloc(m * n);
           const { wall: ms, cpu } = bestMs(() => f({ ...base, out }), minMs, minRuns);
           const gflops = (2 * m * n * k) / ms / 1e6;
           if (kernel === 'plain loop') plainGflops = gflops;
