@@ -7,10 +7,13 @@
  * 2. Renders TeX math at build time with KaTeX (`$...$` inline, `$$...$$` on
  *    lines of their own), in guides and doc comments alike, and fails the build
  *    on a TeX error instead of shipping red error text.
- * 3. Checks that every type a public signature names is itself documented.
+ * 3. Files a re-export (`export type { Tree } from './tree.js'` beside
+ *    `export * as tree`) under its target's `@category`: typedoc leaves such
+ *    references in the default category ("Other").
+ * 4. Checks that every type a public signature names is itself documented.
  *    typedoc's own `validation.notExported` skips types from any package but
  *    the root one ("mnemo"), which owns no sources, so it would never fire.
- * 4. Copies KaTeX's stylesheet and fonts into the site and links them from
+ * 5. Copies KaTeX's stylesheet and fonts into the site and links them from
  *    every page, so that math renders offline: the site loads nothing from the
  *    network.
  */
@@ -19,11 +22,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
   Application,
+  Comment,
   Converter,
   DeclarationReflection,
   JSX,
   makeRecursiveVisitor,
   ParameterReflection,
+  ReferenceReflection,
   ReflectionKind,
   RendererEvent,
   SignatureReflection,
@@ -122,6 +127,12 @@ export function load(app) {
   });
 
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
+    // Before typedoc's CategoryPlugin (RESOLVE_END) reads and strips @category tags.
+    for (const refl of Object.values(context.project.reflections)) {
+      if (!(refl instanceof ReferenceReflection) || refl.comment) continue;
+      const categories = refl.getTargetReflectionDeep().comment?.blockTags.filter((t) => t.tag === '@category') ?? [];
+      if (categories.length > 0) refl.comment = new Comment([], categories.map((t) => t.clone()));
+    }
     for (const mod of context.project.getChildrenByKind(ReflectionKind.Module)) {
       const file = context.getSymbolFromReflection(mod)?.declarations?.[0]?.getSourceFile().fileName;
       const name = file ? packageNameOf(file) : undefined;

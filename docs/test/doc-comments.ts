@@ -171,6 +171,16 @@ export function guideExamples(): Example[] {
     });
 }
 
+/** The `@module` / `@packageDocumentation` doc comments at the top of a file. */
+function moduleComments(sf: ts.SourceFile): ts.JSDoc[] {
+  const first = sf.statements[0];
+  if (!first) return [];
+  return ts
+    .getJSDocCommentsAndTags(first)
+    .filter(ts.isJSDoc)
+    .filter((c) => c.tags?.some((t) => t.tagName.text === 'module' || t.tagName.text === 'packageDocumentation'));
+}
+
 /** A public export whose doc comment falls short, and how. */
 export interface Shortfall {
   readonly name: string;
@@ -207,7 +217,18 @@ export function publicExportShortfalls(program: ts.Program, indexPath: string): 
       const decls = target.declarations ?? [];
       const sourceModule = decls.find(ts.isSourceFile);
       if (sourceModule) {
-        // `export * as tree from './tree.js'`: the namespace's members are public too.
+        // `export * as tree from './tree.js'`: the namespace needs a description
+        // and a @category (on the export, or in the file's `@module` comment),
+        // and its members are public exports too.
+        const statement = exported.declarations?.find(ts.isNamespaceExport)?.parent;
+        const comments = [
+          ...(statement ? ts.getJSDocCommentsAndTags(statement) : []),
+          ...moduleComments(sourceModule),
+        ].filter(ts.isJSDoc);
+        const missing: string[] = [];
+        if (!comments.some((c) => (ts.getTextOfJSDocComment(c.comment) ?? '').trim().length > 0)) missing.push('a description');
+        if (!comments.some((c) => c.tags?.some((t) => t.tagName.text === 'category'))) missing.push('@category');
+        if (missing.length > 0) out.push({ name, where: `${relative(ROOT, sourceModule.fileName)}:1`, missing });
         walk(target, `${name}.`);
         continue;
       }
