@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bernoulli, foldIn, key, normal, tensor, type Key, type Tensor } from '@mnemo/core';
-import { add, concat, gather, grad, index, mul, stack, sum, tree, type Tree } from '@mnemo/autodiff';
+import { add, concat, gather, grad, hessianVectorProduct, index, mul, stack, sum, tree, type Tree } from '@mnemo/autodiff';
 import {
   lstmCell,
   makeCell,
@@ -191,6 +191,22 @@ describe('scan', () => {
       const ga = grad(loss(true), { argnums: [0, 1] })(p, xs);
       const gb = grad(loss(false), { argnums: [0, 1] })(p, xs);
       expect(maxDiff(ga as Tree, gb as Tree)).toBeLessThan(1e-13);
+    }
+  });
+
+  it('second order: a Hessian-vector product through scan matches central differences of the gradient', () => {
+    for (const n of ['lstm+peephole', 'gru', 'mut3']) {
+      const cell = cellOf(n);
+      const p = randomParams(cell, key(17));
+      const v = randomParams(cell, key(18));
+      const R = normal(key(19), [B, T, H], { dtype: F64 });
+      const loss = (q: Tree) => sum(mul(scan(cell, q, xs, { lengths: [5, 2, 4], checkpointEvery: 2 }).outputs, R));
+      const hv = hessianVectorProduct(loss, p, v);
+      const eps = 1e-5;
+      const shifted = (s: number) => grad(loss)(tree.map(p, (a, b) => add(a, mul(b!, s * eps)), v));
+      const fd = tree.map(shifted(1), (a, b) => mul(add(a, mul(b!, -1)), 1 / (2 * eps)), shifted(-1));
+      expect(maxDiff(hv, fd), n).toBeLessThan(1e-6);
+      expect(Math.max(...tree.leaves(hv).flatMap((l) => Array.from(l.toArray(), Math.abs))), n).toBeGreaterThan(1e-3);
     }
   });
 

@@ -8,7 +8,7 @@ import { ArgumentError, ones, split as splitKey, type DType, type Key, type Tens
 import { add, concat, layerNorm, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
 import type { GateProbes } from '../cell.js';
 import { lstmSequence } from '../fused/lstm-sequence.js';
-import { checkCellSizes, defineCell, probe, splitColumns, type GatedCell } from './common.js';
+import { checkCellSizes, checkParams, checkState, defineCell, probe, splitColumns, type GatedCell } from './common.js';
 import { biasWith, layerNormInit, recurrentUniform } from './init.js';
 
 // ---------------------------------------------------------------------------
@@ -442,6 +442,8 @@ export function lstmCell(options: LstmOptions): LstmCell {
   // The tutorial LSTM has a fused whole-sequence kernel (proven equal to this definition in its own tests).
   const tutorial = st.variants.length === 0 && P === 0 && !ln;
   const sequenceKernel = (p: LstmParams, xPart: Tensor, s: LstmState) => {
+    checkParams(name, p, shapes, dtype);
+    checkState(name, s, stateSizes, xPart.shape[0]!, dtype);
     const r = lstmSequence(xPart, p.wh, s.h, s.c);
     return { outputs: r.hs, finalState: { h: r.hT, c: r.cT } };
   };
