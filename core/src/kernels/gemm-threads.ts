@@ -51,7 +51,7 @@ const TAG_MASK = 0x3fffff;
 
 /** Polls of a shared slot before sleeping on a futex. */
 const HELPER_SPIN = 4_000;
-const CALLER_SPIN = 200_000;
+const CALLER_SPIN = 20_000;
 
 // The helpers' code, as a plain script (it must not depend on how the library
 // itself is loaded: TypeScript sources under a test runner, or compiled

@@ -51,6 +51,12 @@ const DEFAULT_JS_BELOW = 1000;
  * chunk cost about what a second core gains.
  */
 const DEFAULT_THREADS_FROM = 1 << 22;
+/**
+ * Chunks per thread in a threaded product. Each chunk packs only its own
+ * columns of B (or rows of A), so small chunks cost little; they bound what
+ * a helper that loses its core mid-chunk can hold the caller up by.
+ */
+const CHUNKS_PER_THREAD = 12;
 /** Scratch memory cap: 1 GiB, in 64 KiB pages. */
 const MAX_PAGES = 16384;
 const PAGE = 65536;
@@ -354,17 +360,16 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
     const p = helpers(K);
     if (p && p.ready() > 0) helperCount = Math.min(wanted - 1, p.size);
   }
-  // Chunks: bands of C's columns, or of its rows when C is tall. A column
-  // band packs its own columns of B and all of A; a row band the reverse:
-  // cut the larger of the two so that less is packed twice. About four
-  // chunks per thread balance the load when a helper starts late or shares
-  // its core.
+  // Chunks: bands of C's columns, or of its rows when C is tall (the operand
+  // all bands read, A or B, is packed once and shared; each band packs its
+  // own part of the other). Many small chunks balance the load when a helper
+  // starts late or shares its core.
   const colTiles = Math.ceil(n / nr);
   const rowTiles = Math.ceil(m / mr);
   const byRows = m > n;
   const tiles = byRows ? rowTiles : colTiles;
   const tileSize = byRows ? mr : nr;
-  const chunks = helperCount > 0 ? Math.min(tiles, 4 * (helperCount + 1), MAX_CHUNKS) : 1;
+  const chunks = helperCount > 0 ? Math.min(tiles, CHUNKS_PER_THREAD * (helperCount + 1), MAX_CHUNKS) : 1;
   const band = Math.ceil(tiles / chunks) * tileSize;
   const count = Math.ceil((byRows ? m : n) / band);
 
