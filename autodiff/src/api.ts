@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { ArgumentError, MnemoError, Tensor, formatShape, shapesEqual, unsafeDataOf, unsafeFromData, zeros, scalar } from '@mnemo/core';
+import { ArgumentError, DTypeError, MnemoError, ShapeError, Tensor, formatShape, shapesEqual, unsafeDataOf, unsafeFromData, zeros, scalar } from '@mnemo/core';
 import { add, mul, sum } from './ops.js';
 import './rules.js';
-import { Tape, bind, popTape, pushTape, recordEverywhere, recording, untraced, type TapeEntry } from './tape.js';
+import { Tape, bind, nestedRecording, popTape, pushTape, recordEverywhere, recording, untraced, type TapeEntry } from './tape.js';
 import { describe, flatten, sameStructure, unflatten, type Tree, type TreeDef } from './tree.js';
 
 /** A new tensor object sharing `x`'s (immutable) buffer, traced by nothing. */
@@ -132,6 +132,8 @@ function differentiate(
       throw new ArgumentError(op, 'argnums', `argument ${n} does not exist: the function was called with ${args.length} argument(s)`);
     }
   }
+  // Checked here so that an error names the argument by its position in the call.
+  nums.forEach((n) => flatten(args[n], op, `args[${n}]`));
   const selected = nums.map((n) => args[n]);
   let aux: unknown;
   const t = trace(op, ((...sel: unknown[]) => {
@@ -154,7 +156,25 @@ function scalarLikeOnes(y: Tensor): Tensor {
   return y.rank === 0 ? s : unsafeFromData(unsafeDataOf(s), y.shape);
 }
 
-type ArgsAt<A extends readonly unknown[], N> = N extends number ? A[N] : unknown[];
+/**
+ * The type of what {@link grad} returns: the type of argument `N`, or a tuple
+ * of the named arguments' types when `N` is a list.
+ *
+ * @example
+ * ```ts
+ * import type { ArgsAt } from '@mnemo/autodiff';
+ * import type { Tensor } from '@mnemo/core';
+ * type G = ArgsAt<[Tensor, { w: Tensor }], 1>;
+ * const check: G extends { w: Tensor } ? true : false = true;
+ * console.assert(check);
+ * ```
+ * @category Transformations
+ */
+export type ArgsAt<A extends readonly unknown[], N> = N extends number
+  ? A[N]
+  : N extends readonly number[]
+    ? { -readonly [K in keyof N]: A[N[K] & number] }
+    : never;
 
 /**
  * The gradient of a scalar-valued function: `grad(f)(...args)` returns the
@@ -170,7 +190,7 @@ type ArgsAt<A extends readonly unknown[], N> = N extends number ? A[N] : unknown
  * ```
  * @category Transformations
  */
-export function grad<A extends readonly Tree[], N extends number | readonly number[] = 0>(
+export function grad<A extends readonly Tree[], const N extends number | readonly number[] = 0>(
   f: (...args: A) => Tensor,
   options: { readonly argnums?: N } = {},
 ): (...args: A) => ArgsAt<A, N> {
@@ -192,11 +212,11 @@ export function grad<A extends readonly Tree[], N extends number | readonly numb
  * ```
  * @category Transformations
  */
-export function valueAndGrad<A extends readonly Tree[], N extends number | readonly number[] = 0>(
+export function valueAndGrad<A extends readonly Tree[], const N extends number | readonly number[] = 0>(
   f: (...args: A) => Tensor,
   options?: { readonly argnums?: N; readonly hasAux?: false },
 ): (...args: A) => [Tensor, ArgsAt<A, N>];
-export function valueAndGrad<A extends readonly Tree[], Aux, N extends number | readonly number[] = 0>(
+export function valueAndGrad<A extends readonly Tree[], Aux, const N extends number | readonly number[] = 0>(
   f: (...args: A) => readonly [Tensor, Aux],
   options: { readonly argnums?: N; readonly hasAux: true },
 ): (...args: A) => [[Tensor, Aux], ArgsAt<A, N>];
@@ -291,7 +311,9 @@ export function stopGradient<T extends Tree>(x: T): T {
  * @category Transformations
  */
 export interface CustomVjpRules<A extends readonly Tree[], O extends Tree, R> {
+  /** The forward pass: the output and the residuals the backward pass needs. */
   readonly fwd: (...args: A) => readonly [O, R];
+  /** The backward pass: residuals and the output's cotangent to one cotangent per argument. */
   readonly bwd: (residuals: R, ct: O) => { readonly [K in keyof A]: Tree };
 }
 
@@ -300,7 +322,11 @@ export interface CustomVjpRules<A extends readonly Tree[], O extends Tree, R> {
  * cheaper gradient than the composition would get. Outside any tape, `f`
  * itself runs. Under a tape, `fwd` runs without recording and one entry is
  * recorded whose backward is `bwd`. The cotangents `bwd` returns are checked
- * against the arguments' shapes and dtypes.
+ * against the arguments' shapes and dtypes. Under nested tapes (a gradient of
+ * a gradient) `fwd` is recorded too, so that the residuals stay connected to
+ * the arguments and `bwd`, written in ops, can be differentiated in turn.
+ * Tensors that `fwd` closes over are constants to the custom rule; pass
+ * everything to differentiate as an argument.
  *
  * @example
  * ```ts
@@ -321,7 +347,7 @@ export function customVjp<A extends readonly Tree[], O extends Tree, R>(
   return (...args: A): O => {
     if (!recording()) return f(...args);
     const [leaves, def] = flatten(args, 'customVjp', 'args');
-    const [out, residuals] = untraced(() => rules.fwd(...args));
+    const [out, residuals] = nestedRecording() ? rules.fwd(...args) : untraced(() => rules.fwd(...args));
     const [outLeaves, outDef] = flatten(out, 'customVjp', 'output');
     const outputs = outLeaves.map(fresh);
     recordEverywhere(
@@ -337,6 +363,15 @@ export function customVjp<A extends readonly Tree[], O extends Tree, R>(
           if (!sameStructure(gdef, def)) {
             throw new MnemoError('customVjp', 'bwd', `bwd returned cotangents of structure ${describe(gdef)}, the arguments have ${describe(def)}`);
           }
+          gl.forEach((c, i) => {
+            const x = leaves[i]!;
+            if (!shapesEqual(c.shape, x.shape)) {
+              throw new ShapeError('customVjp', 'bwd', `bwd returned a cotangent of shape ${formatShape(c.shape)} for argument leaf ${i} of shape ${formatShape(x.shape)}`);
+            }
+            if (c.dtype !== x.dtype) {
+              throw new DTypeError('customVjp', 'bwd', `bwd returned a ${c.dtype} cotangent for argument leaf ${i}, which is ${x.dtype}`);
+            }
+          });
           return gl;
         },
       }),

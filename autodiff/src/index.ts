@@ -5,8 +5,20 @@
  * @packageDocumentation
  */
 export * from './ops.js';
-export { PRIMS, type Prim, type PrimParams } from './prims.js';
+export { PRIMS, UNARY_PRIMS, BINARY_PRIMS, COMPARE_PRIMS, type Prim, type PrimParams, type NoParams } from './prims.js';
 export { bind, type VjpRule, type TapeEntry } from './tape.js';
 export * from './api.js';
+/**
+ * Pytree utilities: `tree.flatten`, `tree.unflatten`, `tree.map`, `tree.zip`,
+ * `tree.leaves`, `tree.reduce` over nested records and arrays of tensors.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * console.assert(tree.leaves({ w: zeros([2]), b: [zeros([1])] }).length === 2);
+ * ```
+ * @category Pytrees
+ */
 export * as tree from './tree.js';
 export type { Tree, TreeDef } from './tree.js';

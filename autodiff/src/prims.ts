@@ -7,17 +7,55 @@
 import type { DType, Tensor, UnaryOp, BinaryOp, CompareOp } from '@mnemo/core';
 import { currentBackend } from '@mnemo/core';
 
-/** @internal */
+/**
+ * The elementwise primitives of one tensor.
+ *
+ * @example
+ * ```ts
+ * import { UNARY_PRIMS } from '@mnemo/autodiff';
+ * console.assert((UNARY_PRIMS as readonly string[]).includes('neg'));
+ * ```
+ * @category Primitives
+ */
 export const UNARY_PRIMS = [
   'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'step', 'square',
   'reciprocal', 'sin', 'cos', 'floor', 'ceil', 'round',
 ] as const satisfies readonly UnaryOp[];
-/** @internal */
+/**
+ * The elementwise primitives of two tensors (broadcasting).
+ *
+ * @example
+ * ```ts
+ * import { BINARY_PRIMS } from '@mnemo/autodiff';
+ * console.assert((BINARY_PRIMS as readonly string[]).includes('add'));
+ * ```
+ * @category Primitives
+ */
 export const BINARY_PRIMS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const satisfies readonly BinaryOp[];
-/** @internal */
+/**
+ * The comparison primitives (1 where true, 0 elsewhere; no gradient).
+ *
+ * @example
+ * ```ts
+ * import { COMPARE_PRIMS } from '@mnemo/autodiff';
+ * console.assert((COMPARE_PRIMS as readonly string[]).includes('less'));
+ * ```
+ * @category Primitives
+ */
 export const COMPARE_PRIMS = ['equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual'] as const satisfies readonly CompareOp[];
 
-type NoParams = Record<string, never>;
+/**
+ * The parameters of a primitive that takes none.
+ *
+ * @example
+ * ```ts
+ * import type { NoParams } from '@mnemo/autodiff';
+ * const p: NoParams = {};
+ * console.assert(Object.keys(p).length === 0);
+ * ```
+ * @category Primitives
+ */
+export type NoParams = Record<string, never>;
 
 /**
  * The static parameters of each primitive, keyed by the primitive's name.

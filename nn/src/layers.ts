@@ -81,6 +81,7 @@ export interface DenseOptions {
  * @category Layers
  */
 export const dense = {
+  /** Draw `{ w: [in, out], b: [out] }` (no `b` with `bias: false`). */
   init(key: Key, inSize: number, outSize: number, options: DenseOptions = {}): DenseParams {
     const i = checkSize('dense.init', 'in', inSize);
     const o = checkSize('dense.init', 'out', outSize);
@@ -90,6 +91,7 @@ export const dense = {
     if (options.bias === false) return { w };
     return { w, b: (options.biasInit ?? zeros)(kb, [o], dtype) };
   },
+  /** `x W + b` for `x` of shape `[..., in]`. */
   apply(params: DenseParams, x: Tensor): Tensor {
     const op = 'dense.apply';
     if (params === null || typeof params !== 'object' || !('w' in params)) {
@@ -170,11 +172,13 @@ export interface EmbeddingOptions {
  * @category Layers
  */
 export const embedding = {
+  /** Draw the table `[vocab, dim]`. */
   init(key: Key, vocabSize: number, dim: number, options: EmbeddingOptions = {}): EmbeddingParams {
     const v = checkSize('embedding.init', 'vocab', vocabSize);
     const d = checkSize('embedding.init', 'dim', dim);
     return { table: (options.init ?? normal(1))(key, [v, d], options.dtype ?? 'float32') };
   },
+  /** The rows of the table at integer-valued `ids`: shape `ids.shape + [dim]`. */
   apply(params: EmbeddingParams, ids: Tensor): Tensor {
     const op = 'embedding.apply';
     if (params === null || typeof params !== 'object' || !('table' in params)) throw new ArgumentError(op, 'params', 'expected embedding parameters { table }');

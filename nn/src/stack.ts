@@ -183,7 +183,9 @@ export interface Rnn {
   /** Features per step of the output: the last cell's outputSize, twice when bidirectional. */
   readonly outputSize: number;
   readonly dtype: DType;
+  /** Draw every layer's parameters (both directions when bidirectional). */
   init(key: Key): RnnLayerParams[];
+  /** Every layer's zero state for a batch. */
   initialState(batch: number): RnnLayerState[];
   /** Run over `xs` `[batch, steps, inputSize]`: the last layer's outputs and every layer's final state. */
   apply(params: readonly RnnLayerParams[], xs: Tensor, options?: RnnApplyOptions): ScanResult<RnnLayerState[]>;
