@@ -125,5 +125,11 @@ export function cellProperty(subject: Cell | CellFactory, options: ProveCellOpti
  * @category BPTT
  */
 export function proveCell(subject: Cell | CellFactory, options: ProveCellOptions = {}): void {
-  fc.assert(cellProperty(subject, options), { numRuns: options.numRuns ?? 25, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  const run = fc.check(cellProperty(subject, options), { numRuns: options.numRuns ?? 25, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  if (!run.failed) return;
+  const cause = run.errorInstance instanceof Error ? run.errorInstance.message : String(run.errorInstance);
+  throw new Error(
+    `proveCell: failed after ${run.numRuns} run(s), shrunk ${run.numShrinks} time(s); replay with { seed: ${run.seed} } ` +
+      `(fast-check path ${JSON.stringify(run.counterexamplePath)}).\n${cause}`,
+  );
 }
