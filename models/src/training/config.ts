@@ -1,0 +1,431 @@
+/**
+ * The configuration of a training run: every choice that decides its result,
+ * with defaults per task, an io-ts codec (a run directory's `config.json` is
+ * decoded with it, so a damaged or hand-edited file is rejected with a report
+ * naming each bad field), and the conversion to the model and optimizer.
+ *
+ * @module
+ */
+import { ArgumentError, type DType } from '@mnemo/core';
+import { adagrad, adam, adamw, parseCellSpec, rmsprop, sgd, type Optimizer } from '@mnemo/nn';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import type { SequenceModelConfig } from '../models/sequence-model.js';
+import { TASK_NAMES, type TaskName } from '../tasks/types.js';
+
+// -------------------------------------------------------------------------------------
+// codecs of single values
+// -------------------------------------------------------------------------------------
+
+/** A codec for a number that passes `ok`, named for messages. */
+function numberCodec(name: string, ok: (n: number) => boolean): t.Type<number, number, unknown> {
+  return new t.Type<number, number, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && ok(u),
+    (u, c) => (typeof u === 'number' && ok(u) ? t.success(u) : t.failure(u, c)),
+    t.identity,
+  );
+}
+
+/** A codec for one of the given strings. */
+function oneOf<const K extends string>(name: string, values: readonly K[]): t.Type<K, K, unknown> {
+  return new t.Type<K, K, unknown>(
+    name,
+    (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u),
+    (u, c) => (typeof u === 'string' && (values as readonly string[]).includes(u) ? t.success(u as K) : t.failure(u, c)),
+    t.identity,
+  );
+}
+
+/**
+ * The codecs of the values a run is configured with. Each one's `name` says
+ * what it accepts, so a failed decode reads as "expected <name>"; the
+ * enumerations list their members.
+ *
+ * @example
+ * ```ts
+ * import { Codecs } from '@mnemo/models';
+ * import * as E from 'fp-ts/lib/Either.js';
+ * console.assert(E.isRight(Codecs.positiveInt.decode(3)) && E.isLeft(Codecs.positiveInt.decode(0)));
+ * console.assert(Codecs.optimizer.name.includes('adam') && E.isLeft(Codecs.optimizer.decode('adma')));
+ * console.assert(E.isLeft(Codecs.cell.decode('lstm+nope')));
+ * ```
+ * @category Training
+ */
+export const Codecs = {
+  positiveInt: numberCodec('an integer >= 1', (n) => Number.isInteger(n) && n >= 1),
+  nonNegativeInt: numberCodec('an integer >= 0', (n) => Number.isInteger(n) && n >= 0),
+  seed: numberCodec('an integer in [-2^53, 2^53]', (n) => Number.isInteger(n) && Math.abs(n) <= 2 ** 53),
+  positive: numberCodec('a finite number > 0', (n) => Number.isFinite(n) && n > 0),
+  finite: numberCodec('a finite number', (n) => Number.isFinite(n)),
+  task: oneOf<TaskName>(`one of ${TASK_NAMES.join(', ')}`, TASK_NAMES),
+  optimizer: oneOf<OptimizerName>(`one of ${['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'].join(', ')}`, [
+    'sgd',
+    'momentum',
+    'nesterov',
+    'adam',
+    'adamw',
+    'rmsprop',
+    'adagrad',
+  ]),
+  dtype: oneOf<DType>('one of float32, float64', ['float32', 'float64']),
+  backend: oneOf<BackendName>('one of cpu, gpujs', ['cpu', 'gpujs']),
+  /** A cell name as nn's `parseCellSpec` reads it; the failure's message is nn's (it lists the cells and variants). */
+  cell: new t.Type<string, string, unknown>(
+    'a cell name (see mnemo train --help)',
+    (u): u is string => typeof u === 'string' && E.isRight(cellSpecOf(u)),
+    (u, c) => {
+      if (typeof u !== 'string') return t.failure(u, c);
+      const r = cellSpecOf(u);
+      return E.isRight(r) ? t.success(r.right) : t.failure(u, c, r.left);
+    },
+    t.identity,
+  ),
+} as const;
+
+/** The canonical name of a cell spec (`lstm+cifg+np`), or nn's message why it is not one. */
+function cellSpecOf(text: string): E.Either<string, string> {
+  try {
+    const s = parseCellSpec(text);
+    return E.right([s.family, ...s.variants].join('+'));
+  } catch (e) {
+    return E.left((e as Error).message);
+  }
+}
+
+/**
+ * The optimizers a run can use: plain SGD, SGD with momentum 0.9 (`momentum`)
+ * or Nesterov momentum 0.9 (`nesterov`), Adam, AdamW, RMSProp, Adagrad, all
+ * with nn's defaults besides the learning rate.
+ *
+ * @example
+ * ```ts
+ * import type { OptimizerName } from '@mnemo/models';
+ * const o: OptimizerName = 'adam';
+ * console.assert(o === 'adam');
+ * ```
+ * @category Training
+ */
+export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+
+/**
+ * The backends a run can compute on: `cpu`, or `gpujs` (gpu.js matmul; on a
+ * machine without a GPU a correctness path, not a speed path).
+ *
+ * @example
+ * ```ts
+ * import type { BackendName } from '@mnemo/models';
+ * const b: BackendName = 'cpu';
+ * console.assert(b === 'cpu');
+ * ```
+ * @category Training
+ */
+export type BackendName = 'cpu' | 'gpujs';
+
+// -------------------------------------------------------------------------------------
+// the configuration
+// -------------------------------------------------------------------------------------
+
+const nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
+
+/**
+ * The io-ts codec of a resolved {@link TrainConfig}, as `config.json` holds it.
+ * The codec strips unknown fields; {@link decodeConfig} reports them, so a typo
+ * in a hand-written config is caught.
+ *
+ * @example
+ * ```ts
+ * import { TrainConfigCodec, defaultConfig } from '@mnemo/models';
+ * import * as E from 'fp-ts/lib/Either.js';
+ * const c = defaultConfig('adding');
+ * console.assert(E.isRight(TrainConfigCodec.decode(c)));
+ * console.assert(E.isLeft(TrainConfigCodec.decode({ ...c, hidden: -1 })));
+ * ```
+ * @category Training
+ */
+export const TrainConfigCodec = t.exact(
+  t.type({
+    version: t.literal(1),
+    task: Codecs.task,
+    sequenceLength: Codecs.positiveInt,
+    trainSize: nullable(Codecs.positiveInt),
+    testSize: nullable(Codecs.positiveInt),
+    cell: Codecs.cell,
+    hidden: Codecs.positiveInt,
+    layers: Codecs.positiveInt,
+    projection: Codecs.nonNegativeInt,
+    projSize: Codecs.nonNegativeInt,
+    layerNorm: t.boolean,
+    forgetBias: nullable(Codecs.finite),
+    fused: t.boolean,
+    steps: Codecs.positiveInt,
+    batch: Codecs.positiveInt,
+    lr: Codecs.positive,
+    optimizer: Codecs.optimizer,
+    clip: nullable(Codecs.positive),
+    clipValue: nullable(Codecs.positive),
+    seed: Codecs.seed,
+    dtype: Codecs.dtype,
+    backend: Codecs.backend,
+    logEvery: Codecs.positiveInt,
+    checkpointEvery: Codecs.positiveInt,
+    evalBatch: Codecs.positiveInt,
+  }),
+);
+
+/**
+ * Everything that decides a run's result:
+ *
+ * - the task: `task`, `sequenceLength` (28 for MNIST), `trainSize` and
+ *   `testSize` (null: the whole split, or the task's default);
+ * - the model: `cell` (canonical name, e.g. `lstm+cifg`), `hidden`, `layers`,
+ *   `projection` (dense input projection width, 0 for none), the LSTM options
+ *   `projSize`, `layerNorm`, `forgetBias` (null: nn's default, 1), and
+ *   `fused` (use the fused whole-sequence LSTM kernel where possible);
+ * - training: `steps`, `batch`, `lr`, `optimizer`, `clip` (global-norm bound
+ *   or null), `clipValue` (elementwise bound or null), `seed`, `dtype`, `backend`;
+ * - bookkeeping: `logEvery` (metrics line every this many steps),
+ *   `checkpointEvery`, `evalBatch` (test batch size).
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, type TrainConfig } from '@mnemo/models';
+ * const c: TrainConfig = defaultConfig('mnist');
+ * console.assert(c.steps === 781 && c.batch === 128 && c.hidden === 128 && c.projection === 128 && c.lr === 0.001);
+ * ```
+ * @category Training
+ */
+export type TrainConfig = t.TypeOf<typeof TrainConfigCodec>;
+
+/**
+ * The tutorial's budget: 100,000 training examples, so `floor(100000 / batch)`
+ * steps (781 at batch 128).
+ *
+ * @example
+ * ```ts
+ * import { MNIST_TRAIN_EXAMPLES } from '@mnemo/models';
+ * console.assert(Math.floor(MNIST_TRAIN_EXAMPLES / 128) === 781);
+ * ```
+ * @category Training
+ */
+export const MNIST_TRAIN_EXAMPLES = 100_000;
+
+/**
+ * The default configuration of a task. For MNIST it is the tutorial's run:
+ * projection 28 -> 128, LSTM 128, Adam 0.001, batch 128, 781 steps, float32.
+ * For the long-time-lag tasks: sequences of 100 steps, no projection, one
+ * layer of 64 units, Adam 0.001, batch 64, gradient clipping at norm 1.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from '@mnemo/models';
+ * const c = defaultConfig('adding');
+ * console.assert(c.sequenceLength === 100 && c.projection === 0 && c.cell === 'lstm');
+ * ```
+ * @category Training
+ */
+export function defaultConfig(task: TaskName): TrainConfig {
+  const common = {
+    version: 1 as const,
+    task,
+    trainSize: null,
+    testSize: null,
+    cell: 'lstm',
+    layers: 1,
+    projSize: 0,
+    layerNorm: false,
+    forgetBias: null,
+    fused: true,
+    lr: 0.001,
+    optimizer: 'adam' as const,
+    clipValue: null,
+    seed: 0,
+    dtype: 'float32' as const,
+    backend: 'cpu' as const,
+    checkpointEvery: 100,
+  };
+  if (task === 'mnist') {
+    return {
+      ...common,
+      sequenceLength: 28,
+      hidden: 128,
+      projection: 128,
+      steps: Math.floor(MNIST_TRAIN_EXAMPLES / 128),
+      batch: 128,
+      clip: null,
+      logEvery: 1,
+      evalBatch: 1000,
+    };
+  }
+  return {
+    ...common,
+    sequenceLength: 100,
+    hidden: 64,
+    projection: 0,
+    steps: 2000,
+    batch: 64,
+    clip: 1,
+    logEvery: 1,
+    evalBatch: 250,
+  };
+}
+
+/**
+ * Fill in a configuration: the task's defaults, then `overrides`. For MNIST, a
+ * batch size given without steps keeps the tutorial's 100,000 examples. The
+ * result is checked with {@link TrainConfigCodec}; a bad value throws an
+ * `ArgumentError` naming the field and what it accepts.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from '@mnemo/models';
+ * const c = resolveConfig('mnist', { batch: 64, cell: 'GRU' });
+ * console.assert(c.steps === 1562 && c.cell === 'gru');
+ * let msg = '';
+ * try { resolveConfig('adding', { optimizer: 'adma' as never }); } catch (e) { msg = (e as Error).message; }
+ * console.assert(msg.includes('optimizer') && msg.includes('adamw'));
+ * ```
+ * @category Training
+ */
+export function resolveConfig(task: TaskName, overrides: Partial<Omit<TrainConfig, 'version' | 'task'>> = {}): TrainConfig {
+  if (!TASK_NAMES.includes(task)) {
+    throw new ArgumentError('resolveConfig', 'task', `unknown task '${String(task)}'; known tasks: ${TASK_NAMES.join(', ')}`);
+  }
+  const base = defaultConfig(task);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const merged: Record<string, unknown> = { ...base, ...defined };
+  if (task === 'mnist' && overrides.steps === undefined && overrides.batch !== undefined) {
+    merged['steps'] = Math.max(1, Math.floor(MNIST_TRAIN_EXAMPLES / overrides.batch));
+  }
+  return decodeConfig(merged, 'resolveConfig');
+}
+
+/**
+ * Decode a configuration (from `config.json`, say) with {@link TrainConfigCodec}
+ * and check what the codec cannot (MNIST has 28 steps; the projection size
+ * of an LSTM only with an LSTM). Throws an `ArgumentError` listing every problem.
+ *
+ * @example
+ * ```ts
+ * import { decodeConfig, defaultConfig } from '@mnemo/models';
+ * let msg = '';
+ * try { decodeConfig({ ...defaultConfig('adding'), lr: 0, batch: 'x' }); } catch (e) { msg = (e as Error).message; }
+ * console.assert(msg.includes('lr') && msg.includes('batch'));
+ * ```
+ * @category Training
+ */
+export function decodeConfig(u: unknown, op = 'decodeConfig'): TrainConfig {
+  const r = TrainConfigCodec.decode(u);
+  const problems = E.isLeft(r) ? describeErrors(r.left) : [];
+  // t.exact drops unknown fields silently; report them.
+  if (u !== null && typeof u === 'object') {
+    const known = Object.keys(TrainConfigCodec.type.props);
+    for (const k of Object.keys(u)) if (!known.includes(k)) problems.push(`${k}: unknown field (known: ${known.join(', ')})`);
+  }
+  if (E.isRight(r)) {
+    const c = r.right;
+    if (c.task === 'mnist' && c.sequenceLength !== 28) problems.push(`sequenceLength: mnist has 28 rows per image, got ${c.sequenceLength}`);
+    if (c.task !== 'mnist' && c.trainSize !== null) problems.push(`trainSize: ${c.task} draws new sequences every step, so it takes no training set size`);
+    const family = c.cell.split('+')[0];
+    if (family !== 'lstm') {
+      if (c.projSize !== 0) problems.push(`projSize: only an LSTM has a projection of its hidden state, the cell is ${c.cell}`);
+      if (c.layerNorm) problems.push(`layerNorm: only the LSTM has layer normalization here, the cell is ${c.cell}`);
+      if (c.forgetBias !== null) problems.push(`forgetBias: only an LSTM has a forget-gate bias option, the cell is ${c.cell}`);
+    }
+    if (c.task === 'mnist' && c.trainSize !== null && c.batch > c.trainSize) {
+      problems.push(`batch: ${c.batch} is larger than the training set (trainSize ${c.trainSize})`);
+    }
+    if (problems.length === 0) return c;
+  }
+  throw new ArgumentError(op, 'config', `invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * One line per failed field of an io-ts decode: `path: expected <what>, got <value>`.
+ *
+ * @example
+ * ```ts
+ * import { describeErrors, Codecs } from '@mnemo/models';
+ * import * as E from 'fp-ts/lib/Either.js';
+ * const r = Codecs.dtype.decode('float16');
+ * console.assert(E.isLeft(r) && describeErrors(r.left)[0] === "expected one of float32, float64, got 'float16'");
+ * ```
+ * @category Training
+ */
+export function describeErrors(errors: t.Errors): string[] {
+  const lines = errors.map((e) => {
+    const path = e.context
+      .map((c) => c.key)
+      .filter((k) => k !== '' && !/^\d+$/.test(k))
+      .join('.');
+    const last = e.context[e.context.length - 1];
+    const expected = last?.type.name ?? 'a valid value';
+    const got = typeof e.value === 'string' ? `'${e.value}'` : e.value === undefined ? 'nothing' : JSON.stringify(e.value);
+    const detail = e.message !== undefined ? e.message : `expected ${expected}, got ${got}`;
+    return path === '' ? detail : `${path}: ${detail}`;
+  });
+  return [...new Set(lines)];
+}
+
+// -------------------------------------------------------------------------------------
+// from a configuration to the parts
+// -------------------------------------------------------------------------------------
+
+/**
+ * The model part of a configuration, for `sequenceModel`, given the task's
+ * input and output sizes.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, modelConfigOf } from '@mnemo/models';
+ * const m = modelConfigOf(defaultConfig('mnist'), 28, 10);
+ * console.assert(m.projection === 128 && m.hidden === 128 && m.cell === 'lstm');
+ * ```
+ * @category Training
+ */
+export function modelConfigOf(c: TrainConfig, inputSize: number, outputSize: number): SequenceModelConfig {
+  return {
+    inputSize,
+    outputSize,
+    projection: c.projection,
+    cell: c.cell,
+    hidden: c.hidden,
+    layers: c.layers,
+    dtype: c.dtype,
+    fused: c.fused,
+    ...(c.projSize === 0 ? {} : { projSize: c.projSize }),
+    ...(c.layerNorm ? { layerNorm: true } : {}),
+    ...(c.forgetBias === null ? {} : { forgetBias: c.forgetBias }),
+  };
+}
+
+/**
+ * The optimizer a configuration names, with its learning rate.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, optimizerOf } from '@mnemo/models';
+ * const o = optimizerOf({ ...defaultConfig('adding'), optimizer: 'nesterov', lr: 0.01 });
+ * console.assert(o.name === 'sgd' && o.config['nesterov'] === true && o.config['lr'] === 0.01);
+ * ```
+ * @category Training
+ */
+export function optimizerOf(c: Pick<TrainConfig, 'optimizer' | 'lr'>): Optimizer {
+  const lr = c.lr;
+  switch (c.optimizer) {
+    case 'sgd':
+      return sgd({ lr });
+    case 'momentum':
+      return sgd({ lr, momentum: 0.9 });
+    case 'nesterov':
+      return sgd({ lr, momentum: 0.9, nesterov: true });
+    case 'adam':
+      return adam({ lr });
+    case 'adamw':
+      return adamw({ lr });
+    case 'rmsprop':
+      return rmsprop({ lr });
+    case 'adagrad':
+      return adagrad({ lr });
+  }
+}
