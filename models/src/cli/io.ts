@@ -1,0 +1,170 @@
+/**
+ * Where the command line writes, how it knows whether it writes to a
+ * terminal, and the exit codes scripts can rely on.
+ *
+ * @module
+ */
+import { ArgumentError } from '@mnemo/core';
+import { ParamFileError } from '@mnemo/nn';
+import { IdxError } from '../data/idx.js';
+import { RunDirError } from '../training/checkpoint.js';
+import { DivergedError } from '../training/loop.js';
+
+/**
+ * The exit codes of `mnemo`:
+ *
+ * | code | name | meaning |
+ * | --- | --- | --- |
+ * | 0 | `ok` | done (for `--help` too) |
+ * | 1 | `failed` | the command ran and its check failed (`gradcheck` found a gradient that disagrees) |
+ * | 2 | `usage` | a bad command line: unknown command or option, a bad value, options that do not go together |
+ * | 3 | `data` | an input could not be used: MNIST files missing or corrupt, a run directory or checkpoint that is missing or damaged |
+ * | 4 | `diverged` | training stopped because the loss became NaN or infinite |
+ * | 70 | `internal` | a bug in mnemo (the message has the stack) |
+ * | 130 | `interrupted` | stopped by Ctrl-C (SIGINT); training saved a checkpoint first |
+ * | 143 | `terminated` | stopped by SIGTERM; training saved a checkpoint first |
+ *
+ * @example
+ * ```ts
+ * import { EXIT } from '@mnemo/models';
+ * console.assert(EXIT.ok === 0 && EXIT.usage === 2 && EXIT.interrupted === 130);
+ * ```
+ * @category Command line
+ */
+export const EXIT = Object.freeze({
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  data: 3,
+  diverged: 4,
+  internal: 70,
+  interrupted: 130,
+  terminated: 143,
+});
+
+/**
+ * What the commands write to and read from. {@link processIo} is the real
+ * process; tests pass their own to run the command line in-process.
+ *
+ * @example
+ * ```ts
+ * import type { CliIo } from '@mnemo/models';
+ * const out: string[] = [];
+ * const io: CliIo = { stdout: (s) => out.push(s), stderr: (s) => out.push(s), stdoutIsTTY: false, stderrIsTTY: false };
+ * io.stdout('hello\n');
+ * console.assert(out.join('') === 'hello\n');
+ * ```
+ * @category Command line
+ */
+export interface CliIo {
+  /** Write text to standard output. */
+  readonly stdout: (text: string) => void;
+  /** Write text to standard error. */
+  readonly stderr: (text: string) => void;
+  /** Whether standard output is a terminal (progress bars and colours only then). */
+  readonly stdoutIsTTY: boolean;
+  /** Whether standard error is a terminal. */
+  readonly stderrIsTTY: boolean;
+  /** The terminal's width. */
+  readonly columns?: number;
+  /** Aborted, with reason `SIGINT` or `SIGTERM`, when the user asks to stop. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The real process's standard streams, and a signal that Ctrl-C (SIGINT) or
+ * SIGTERM aborts. A second Ctrl-C exits at once with code 130. Call `dispose`
+ * to remove the signal handlers.
+ *
+ * @example
+ * ```ts
+ * import { processIo } from '@mnemo/models';
+ * const io = processIo();
+ * console.assert(typeof io.stdout === 'function' && io.signal !== undefined);
+ * io.dispose();
+ * ```
+ * @category Command line
+ */
+export function processIo(): CliIo & {
+  /** Remove the signal handlers. */
+  readonly dispose: () => void;
+} {
+  const ac = new AbortController();
+  const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
+    if (ac.signal.aborted) process.exit(name === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
+    ac.abort(name);
+  };
+  const int = onSignal('SIGINT');
+  const term = onSignal('SIGTERM');
+  process.on('SIGINT', int);
+  process.on('SIGTERM', term);
+  return {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    ...(process.stdout.columns === undefined ? {} : { columns: process.stdout.columns }),
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', int);
+      process.off('SIGTERM', term);
+    },
+  };
+}
+
+/** ANSI escape sequences (colours, cursor moves). */
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+
+/**
+ * Remove terminal escape codes from text, for output that is not a terminal.
+ *
+ * @example
+ * ```ts
+ * import { stripAnsi } from '@mnemo/models';
+ * console.assert(stripAnsi('\u001b[31merror\u001b[39m: bad') === 'error: bad');
+ * ```
+ * @category Command line
+ */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/**
+ * The exit code for an error a command threw: bad options and arguments are
+ * usage errors (2), unreadable data and damaged run directories are data
+ * errors (3), a diverged run is 4, anything else is a bug (70).
+ *
+ * @example
+ * ```ts
+ * import { exitCodeOf, EXIT } from '@mnemo/models';
+ * import { ArgumentError } from '@mnemo/core';
+ * console.assert(exitCodeOf(new ArgumentError('x', 'y', 'z')) === EXIT.usage);
+ * console.assert(exitCodeOf(new TypeError('oops')) === EXIT.internal);
+ * ```
+ * @category Command line
+ */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof DivergedError) return EXIT.diverged;
+  if (e instanceof IdxError || e instanceof RunDirError || e instanceof ParamFileError) return EXIT.data;
+  if (e instanceof ArgumentError || e instanceof UsageError) return EXIT.usage;
+  return EXIT.internal;
+}
+
+/**
+ * A command line that makes no sense: options that do not go together, a
+ * missing argument. Exit code 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError, exitCodeOf } from '@mnemo/models';
+ * console.assert(exitCodeOf(new UsageError('--task and --resume do not go together')) === 2);
+ * ```
+ * @category Command line
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
