@@ -73,8 +73,11 @@ export interface SequenceModelConfig {
  * @category Models
  */
 export type SequenceModelParams = {
+  /** The dense input projection `{ w [inputSize, projection], b }`, absent without one. */
   readonly proj?: DenseParams;
+  /** One entry per recurrent layer: `{ fwd: <the cell's parameters> }`. */
   readonly rnn: readonly RnnLayerParams[];
+  /** The output layer `{ w [hidden, outputSize], b }`. */
   readonly head: DenseParams;
 };
 

@@ -24,10 +24,15 @@ import { TASK_NAMES, type Task, type TaskName } from './types.js';
  * @category Tasks
  */
 export interface TaskOptions {
+  /** Which task. */
   readonly task: TaskName;
+  /** Synthetic tasks: time steps per sequence (default 100). */
   readonly sequenceLength?: number;
+  /** The dtype of the batches (default float32). */
   readonly dtype?: DType;
+  /** MNIST: use only the first this many training images. */
   readonly trainSize?: number;
+  /** Examples in the test set (default: MNIST's 10,000; 2000 for the synthetic tasks). */
   readonly testSize?: number;
   /** MNIST only: the folder of its IDX files. */
   readonly dataDir?: string;
