@@ -569,7 +569,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const t = tensorArg('transpose', 'x', x);
   const p = perm ?? t.shape.map((_, i) => t.rank - 1 - i);
-  return bind('transpose', [t], { perm: p.slice() });
+  // Negative axes count from the end; the rule inverts the permutation, so it needs them normalized.
+  return bind('transpose', [t], { perm: p.map((a) => normalizeAxis('transpose', a, t.rank, 'perm')) });
 }
 
 /** Broadcast to a larger shape. @example
@@ -804,15 +805,22 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 // Derived (compositions of primitives)
 // ---------------------------------------------------------------------------
 
-/** `log(1 + e^x)`, stably: `relu(x) + log1p(e^-|x|)`. @example
+/** `log(1 + e^x)`, stably: `x + log1p(e^-x)` for x > 0, `log1p(e^x)` elsewhere, so
+ * that `e` is never raised to a positive power. Each branch is smooth and sees only
+ * the inputs it serves, so the gradient is `sigmoid(x)` everywhere, at 0 too (the
+ * shorter `relu(x) + log1p(e^-|x|)` gets 0 there, from the kinks of relu and abs). @example
  * ```ts
- * import { softplus } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
+ * import { softplus, grad } from '@mnemo/autodiff';
+ * import { tensor, scalar } from '@mnemo/core';
  * console.assert(softplus(tensor([1000], 'float64')).item() === 1000);
+ * console.assert(grad(softplus)(scalar(0, 'float64')).item() === 0.5);
  * ```
  * @category Activations */
 export function softplus(x: Tensor): Tensor {
-  return add(relu(x), log1p(exp(neg(abs(x)))));
+  const pos = greater(x, 0);
+  const xp = where(pos, x, 0);
+  const xn = where(pos, 0, x);
+  return where(pos, add(xp, log1p(exp(neg(xp)))), log1p(exp(xn)));
 }
 
 /** `x - logsumexp(x)` along an axis (last by default): stable log-probabilities. @example

@@ -120,9 +120,12 @@ const RULES: Rules = {
     const ga = div(g, b!);
     return [unbroadcast(ga, a!.shape), unbroadcast(neg(mul(ga, div(a!, b!))), b!.shape)];
   },
-  // d a^b = b a^(b-1) da + a^b log(a) db  (the db term is taken as 0 where a = 0, as in PyTorch)
+  // d a^b = b a^(b-1) da + a^b log(a) db  (the db term is taken as 0 where a = 0, as in PyTorch).
+  // At a = b = 0 the da term is 0 (a^0 = 1 is constant), where b a^(b-1) would be
+  // 0 * Inf = NaN: the exponent is replaced by 0 at exactly those points, so that
+  // this rule, applied again to its own pow, keeps higher derivatives finite too.
   pow: (g, { inputs: [a, b], output: y }) => {
-    const ga = mul(g, mul(b!, pow(a!, sub(b!, 1))));
+    const ga = mul(g, mul(b!, pow(a!, where(mul(equal(a!, 0), equal(b!, 0)), 0, sub(b!, 1)))));
     const safeLog = log(where(equal(a!, 0), 1, a!));
     return [unbroadcast(ga, a!.shape), unbroadcast(mul(g, mul(y, safeLog)), b!.shape)];
   },

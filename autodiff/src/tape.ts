@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { MnemoError, ShapeError, DTypeError, formatShape, shapesEqual, type Tensor } from '@mnemo/core';
+import { MnemoError, ShapeError, DTypeError, formatShape, shapesEqual, unsafeDataOf, unsafeFromData, type Tensor } from '@mnemo/core';
 import { IMPLS, type Prim, type PrimParams } from './prims.js';
 
 /**
@@ -153,6 +153,11 @@ export function recording(): boolean {
   return paused === 0 && active.length > 0;
 }
 
+/** Whether tapes are nested (a gradient of a gradient is being taken). @internal */
+export function nestedRecording(): boolean {
+  return paused === 0 && active.length > 1;
+}
+
 let rules: { readonly [P in Prim]: VjpRule<P> } | undefined;
 
 /** @internal Installed by rules.ts, which is written in ops and so imports this module. */
@@ -174,8 +179,15 @@ export function installRules(table: { readonly [P in Prim]: VjpRule<P> }): void 
  * ```
  * @category Primitives
  */
-export function bind<P extends Prim>(prim: P, inputs: readonly Tensor[], params: PrimParams[P]): Tensor {
-  const output = (IMPLS[prim] as (xs: readonly Tensor[], p: PrimParams[P]) => Tensor)(inputs, params);
+export function bind<P extends Prim>(prim: P, args: readonly Tensor[], params: PrimParams[P]): Tensor {
+  // The tape keeps its own copy of the input list: a caller may go on to push
+  // into the array it passed (concat of a growing list of states).
+  const inputs = args.slice();
+  let output = (IMPLS[prim] as (xs: readonly Tensor[], p: PrimParams[P]) => Tensor)(inputs, params);
+  // A kernel may hand back an input unchanged (transpose by the identity
+  // permutation). The output needs its own identity, or the tape would take it
+  // for that input and count its cotangent twice.
+  if (inputs.includes(output)) output = unsafeFromData(unsafeDataOf(output), output.shape);
   if (paused === 0 && active.length > 0) {
     recordEverywhere(() => {
       const rule = rules![prim] as VjpRule<P>;
