@@ -35,6 +35,8 @@ export interface MatmulBenchRow {
    * 2·m·n·k / the process's CPU time (all threads) for that best run: on a
    * shared host, where wall time includes waiting for a core, this shows what
    * one core does; for threaded kernels it also counts the helpers' time.
+   * The kernel accounts CPU time in scheduler ticks, so it is coarse for runs
+   * under a few milliseconds.
    */
   readonly gflopsPerCpu: number;
   /** GFLOP/s relative to the plain loop of the same shape, dtype and layout. */
