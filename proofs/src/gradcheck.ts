@@ -455,7 +455,7 @@ interface OutputShape {
   readonly size: number;
 }
 
-function describeOutput(out: unknown, setting: 'any' | 'scalar'): OutputShape {
+function describeOutput(out: unknown, setting: 'any' | 'scalar', precision: 'float64' | 'float32'): OutputShape {
   let leaves: Tensor[];
   let def: TreeDef;
   try {
@@ -465,6 +465,16 @@ function describeOutput(out: unknown, setting: 'any' | 'scalar'): OutputShape {
   }
   if (leaves.length === 0) throw new Abort({ kind: 'bad-output', message: 'gradcheck: f returned no tensors, so there is nothing to differentiate' });
   const size = leaves.reduce((n, t) => n + t.size, 0);
+  const paths = leafPaths(out, 'out');
+  const f32 = leaves.findIndex((t) => t.dtype === 'float32');
+  if (f32 >= 0 && precision === 'float64') {
+    throw new Abort({
+      kind: 'bad-output',
+      message:
+        `gradcheck: f returned a float32 tensor (${paths[f32]}) from float64 inputs: its rounding (about 1e-7 relative) ` +
+        `swamps central differences with a step of 1e-6. Compute in float64, or check with { precision: 'float32' }`,
+    });
+  }
   if (setting === 'scalar' && (leaves.length !== 1 || size !== 1)) {
     const shape = leaves.length === 1 ? leaves[0]!.shape : [size];
     throw new Abort({
@@ -482,7 +492,6 @@ function describeOutput(out: unknown, setting: 'any' | 'scalar'): OutputShape {
     offsets.push(o);
     o += t.size;
   }
-  const paths = leafPaths(out, 'out');
   return { def, shapes: leaves.map((t) => t.shape), dtypes: leaves.map((t) => t.dtype), paths, offsets, size };
 }
 
@@ -858,7 +867,7 @@ export function check(op: string, subject: Subject, s: GradcheckSettings, baseKe
     } catch (e) {
       throw new Abort({ kind: 'threw', message: `${op}: f threw at the point itself: ${errorText(e)}`, error: e });
     }
-    const os = describeOutput(y0, s.output);
+    const os = describeOutput(y0, s.output, s.precision);
     const ev = new Evaluator(subject, os);
     let f0: Float64Array;
     try {
@@ -1018,7 +1027,7 @@ export function gradgradcheck<A extends readonly Tree[]>(f: (...args: A) => unkn
   }
   let os: OutputShape;
   try {
-    os = describeOutput(y0, 'any');
+    os = describeOutput(y0, 'any', s.precision);
   } catch (e) {
     if (e instanceof Abort) return E.left(e.failure);
     throw e;

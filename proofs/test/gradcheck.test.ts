@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { DTypeError, ArgumentError, key, normal, scalar, tensor, type Tensor } from '@mnemo/core';
-import { add, cos, customVjp, log, matmul, mul, sigmoid, sin, sqrt, stopGradient, sub, sum, tanh, transpose, relu } from '@mnemo/autodiff';
+import { add, cast, cos, customVjp, log, matmul, mul, sigmoid, sin, sqrt, stopGradient, sub, sum, tanh, transpose, relu } from '@mnemo/autodiff';
 import { arbShape, arbTensor, gradcheck, gradgradcheck, type GradcheckFailure, type GradcheckResult } from '@mnemo/proofs';
 import { runs } from './helpers.js';
 
@@ -204,6 +204,12 @@ describe('bad input is reported with a clear reason, not thrown', () => {
     const f = failure(gradcheck((x: Tensor) => sum(relu(x)), [f64([4e-7, 1])]));
     expect(f).toMatchObject({ kind: 'non-differentiable' });
     if (f.kind === 'non-differentiable') expect(f.kinks[0]!.at).toBe('within-step');
+  });
+
+  it('a float32 output from float64 inputs (its rounding would swamp the differences)', () => {
+    const f = failure(gradcheck((x: Tensor) => cast(x, 'float32'), [f64([1, 2])]));
+    expect(f.kind).toBe('bad-output');
+    expect(f.message).toMatch(/float32 tensor \(out\) from float64 inputs/);
   });
 
   it('f throwing, or returning something that is not a pytree of tensors', () => {
