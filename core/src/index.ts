@@ -7,6 +7,7 @@
 import { registerBackend } from './backend.js';
 import { cpu } from './kernels/cpu.js';
 import { gpujs } from './kernels/gpujs.js';
+import { installFastGemm } from './kernels/wasm-gemm.js';
 
 export * from './errors.js';
 export * from './dtype.js';
@@ -17,8 +18,14 @@ export { cpu } from './kernels/cpu.js';
 export { gpujs, gpujsMode } from './kernels/gpujs.js';
 export { expFast, sigmoidFast, tanhFast } from './kernels/fastmath.js';
 export { gemm, gemmReference, setGemmImpl, type GemmArgs } from './kernels/gemm.js';
+export { wasmGemm, gemmInfo, startGemmThreads, installFastGemm, type WasmGemmOptions, type GemmInfo } from './kernels/wasm-gemm.js';
 export { stack, splitTensor } from './kernels/compose.js';
 export * from './random.js';
 
 registerBackend('cpu', () => cpu);
 registerBackend('gpujs', () => gpujs);
+
+// Every cpu matmul runs on the WebAssembly SIMD gemm (it falls back to the
+// reference loop where WebAssembly SIMD is missing); its helper threads start
+// on the first large product. MNEMO_GEMM=reference keeps the plain loop.
+if (typeof process === 'undefined' || process.env['MNEMO_GEMM'] !== 'reference') installFastGemm();
