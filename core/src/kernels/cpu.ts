@@ -225,8 +225,38 @@ function elementwise2(op: string, f: Fn2 | undefined, a: Tensor, b: Tensor): Ten
   checkSameDType(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const y = out(a.dtype, shape);
-  binaryLoop(op, f, unsafeDataOf(a), readMap(a.shape, shape), unsafeDataOf(b), readMap(b.shape, shape), y);
+  const period = shapesEqual(a.shape, shape) ? suffixPeriod(b.shape, shape) : 0;
+  if (period > 0) rowBroadcastLoop(op, f, unsafeDataOf(a), unsafeDataOf(b), period, y);
+  else binaryLoop(op, f, unsafeDataOf(a), readMap(a.shape, shape), unsafeDataOf(b), readMap(b.shape, shape), y);
   return unsafeFromData(y, shape);
+}
+
+/**
+ * When `shape` (leading 1s aside) equals the trailing axes of `target`, the
+ * broadcast repeats it as a whole every `size` elements (a bias added to every
+ * row): returns that period, else 0.
+ */
+function suffixPeriod(shape: Shape, target: Shape): number {
+  let lead = 0;
+  while (lead < shape.length && shape[lead] === 1) lead++;
+  const rest = shape.length - lead;
+  if (rest === 0 || rest > target.length || rest === target.length) return 0;
+  for (let i = 0; i < rest; i++) if (shape[lead + i] !== target[target.length - rest + i]) return 0;
+  return sizeOf(shape);
+}
+
+/** `y[r*p + j] = f(a[r*p + j], b[j])`: the row-broadcast case without an index map. */
+function rowBroadcastLoop(op: string, f: Fn2, a: TypedArray, b: TypedArray, p: number, y: TypedArray): void {
+  const n = y.length;
+  if (op === 'add') {
+    for (let o = 0; o < n; o += p) for (let j = 0; j < p; j++) y[o + j] = a[o + j]! + b[j]!;
+  } else if (op === 'mul') {
+    for (let o = 0; o < n; o += p) for (let j = 0; j < p; j++) y[o + j] = a[o + j]! * b[j]!;
+  } else if (op === 'sub') {
+    for (let o = 0; o < n; o += p) for (let j = 0; j < p; j++) y[o + j] = a[o + j]! - b[j]!;
+  } else {
+    for (let o = 0; o < n; o += p) for (let j = 0; j < p; j++) y[o + j] = f(a[o + j]!, b[j]!);
+  }
 }
 
 function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
@@ -280,8 +310,12 @@ function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | u
   const map = axes.length === 0 ? null : reduceMap(x.shape, axes);
   const at = (i: number): number => (map === null ? i : map[i]!);
   if (op === 'sum' || op === 'mean') {
+    const lead = axes.every((a, i) => a === i) ? sizeOf(x.shape.slice(0, axes.length)) : 0;
     if (map === null) acc.set(xd);
-    else for (let i = 0; i < xd.length; i++) acc[map[i]!]! += xd[i]!;
+    else if (lead > 0 && n > 0) {
+      // Summing over leading axes (a bias gradient): add whole rows, no index map.
+      for (let o = 0; o < xd.length; o += n) for (let j = 0; j < n; j++) acc[j]! += xd[o + j]!;
+    } else for (let i = 0; i < xd.length; i++) acc[map[i]!]! += xd[i]!;
     if (op === 'mean') for (let j = 0; j < n; j++) acc[j] = acc[j]! / count;
   } else if (op === 'max' || op === 'min') {
     acc.fill(op === 'max' ? -Infinity : Infinity);
