@@ -10,3 +10,5 @@ export * from './tasks/index.js';
 export * from './models/index.js';
 export * from './training/index.js';
 export * from './cli/index.js';
+export * from './charlm/index.js';
+export * from './seq2seq/index.js';

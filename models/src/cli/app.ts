@@ -12,6 +12,7 @@ import { evalCommand } from './eval.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { EXIT, exitCodeOf, stripAnsi, type CliIo } from './io.js';
 import { trainCommand } from './train.js';
+import { isPatternTrain, patternTrainCli, sampleCommand } from '../charlm/cli.js';
 
 const VERSION = ((): string => {
   try {
@@ -76,6 +77,9 @@ export function mnemoCli(io: CliIo) {
       '  mnemo eval runs/x                  score a run on the test set\n' +
       '  mnemo gradcheck lstm --variant cifg   BPTT gradient report of a cell\n' +
       '  mnemo compare --task adding --steps-per-sequence 100 --cells rnn,lstm,gru\n' +
+      "  mnemo train charlm                 a character language model on Shakespeare's sonnets\n" +
+      '  mnemo sample runs/charlm-lstm --prime "Shall I compare" --temperature 0.8 --seed 1\n' +
+      '  mnemo train seq2seq --problem add  an encoder-decoder adding digit strings (or --problem reverse)\n' +
       "Every command takes --help; output has no escape codes when it is not a terminal, and --json gives machine-readable results.\n\n" +
       EXIT_CODES_HELP,
     cmds: {
@@ -83,6 +87,7 @@ export function mnemoCli(io: CliIo) {
       eval: evalCommand(io),
       gradcheck: gradcheckCommand(io),
       compare: compareCommand(io),
+      sample: sampleCommand(io),
     },
   });
 }
@@ -107,10 +112,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await runCli(['--help'], { ...io, stdout: io.stderr, stdoutIsTTY: io.stderrIsTTY });
     return EXIT.usage;
   }
-  const cli = mnemoCli(io);
+  // `mnemo train charlm|seq2seq` have options of their own (charlm/cli.ts); cmd-ts runs them as subcommands of `mnemo train`.
+  const pattern = isPatternTrain(argv);
+  const cli = pattern ? (patternTrainCli(io) as unknown as ReturnType<typeof mnemoCli>) : mnemoCli(io);
   let result: Awaited<ReturnType<typeof runSafely<typeof cli>>>;
   try {
-    result = await runSafely(cli, [...argv]);
+    result = await runSafely(cli, pattern ? argv.slice(1) : [...argv]);
   } catch (e) {
     return failure(io, argv, e);
   }
