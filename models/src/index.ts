@@ -12,3 +12,8 @@ export * from './training/index.js';
 export * from './cli/index.js';
 export * from './charlm/index.js';
 export * from './seq2seq/index.js';
+export { runMatmulBench, formatTable, type MatmulBenchRow, type MatmulBenchOptions } from './bench/matmul.js';
+export { runSeedBench, formatSeedTable, type SeedBenchRow, type SeedBenchResult } from './bench/seed.js';
+export { runLstmSweep, formatSweepTable, type SweepRow } from './bench/sweep.js';
+export { runMemoryBench, formatMemoryTable, type MemoryRow } from './bench/memory.js';
+export { timeOnce, timeRuns, maxAbsDifference } from './bench/timing.js';
