@@ -97,7 +97,7 @@ export type Seq2seqParams = {
  * ```ts
  * import { seq2seq, type Seq2seqBatch } from '@mnemo/models';
  * const m = seq2seq({ symbols: '0123456789+', embedding: 2, cell: 'lstm', hidden: 3, layers: 1 });
- * const b: Seq2seqBatch = m.batch([{ input: '1+2', target: '3', size: 1 }, { input: '10+20', target: '30', size: 2 }]);
+ * const b: Seq2seqBatch = m.batch([{ input: '1+2', target: '3' }, { input: '10+20', target: '30' }]);
  * console.assert(b.source.shape.join() === '2,5' && b.lengths.join() === '3,5' && b.targetPositions.shape.join() === '5');
  * ```
  * @category Sequence to sequence
