@@ -1,6 +1,6 @@
 /**
  * BPTT through every cell and variant of nn: proveCell over drawn sizes
- * (input and hidden 1 to 8, batch 1 to 3, steps 1 to 12, biases on or off,
+ * (input and hidden 1 to 8, batch 1 to 3, steps 1 to 20, biases on or off,
  * variable lengths), long horizons (24 steps), every entry on small problems,
  * and gradients through `scan` with variable-length masks, reversed and
  * rematerialized. Also the BPTT checker's own behaviour, on cells written here
@@ -51,7 +51,7 @@ describe('every cell and variant: BPTT gradients', () => {
   for (const s of SPECS) {
     describe(s.spec, () => {
       it('proveCell: drawn sizes, batches, lengths (masks), biases on and off', () => {
-        proveCell(factory(s), { numRuns: runs(4), maxSteps: 12, masks: true, directions: 1 });
+        proveCell(factory(s), { numRuns: runs(4), maxSteps: 20, masks: true, directions: 1 });
       });
 
       it('every entry on a small problem with ragged lengths (rtol 1e-5, norm-wise 1e-8)', () => {
