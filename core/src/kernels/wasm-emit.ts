@@ -2,10 +2,11 @@
  * A small WebAssembly binary writer: just enough of the format (types, one
  * imported memory, functions, exports, code) and of the instruction set
  * (integer arithmetic, structured control flow, scalar and SIMD loads, stores
- * and arithmetic) to emit mnemo's gemm kernels from TypeScript, so that no
- * assembler is needed at build time or run time.
+ * and arithmetic) to emit mnemo's gemm and LSTM kernels from TypeScript, so
+ * that no assembler is needed at build time or run time.
  *
- * Internal to the kernels folder; see `wasm-gemm-module.ts` for its one user.
+ * Internal to the kernels folder; see `wasm-gemm-module.ts` and
+ * `wasm-lstm.ts` for its users.
  *
  * @module
  */
@@ -61,8 +62,26 @@ export const Simd = {
   store: 11,
   const: 12,
   shuffle: 13,
+  f32x4Splat: 0x13,
+  f32x4ExtractLane: 0x1f,
+  f32x4Lt: 0x43,
+  v128And: 0x4e,
+  v128Or: 0x50,
+  v128Bitselect: 0x52,
+  f32x4Nearest: 0x6a,
+  i32x4Shl: 0xab,
+  i32x4ShrS: 0xac,
+  i32x4Add: 0xae,
+  i32x4Sub: 0xb1,
+  f32x4Abs: 0xe0,
+  f32x4Neg: 0xe1,
   f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+  f32x4Pmin: 0xea,
+  f32x4Pmax: 0xeb,
+  i32x4TruncSatF32x4S: 0xf8,
   f64x2Add: 0xf0,
   f64x2Mul: 0xf2,
 } as const;
@@ -185,6 +204,27 @@ export class Fn {
   zero128(): this {
     this.simd(Simd.const);
     for (let i = 0; i < 16; i++) this.code.push(0);
+    return this;
+  }
+
+  /** `v128.const` with the same f32 value (rounded to float32) in all four lanes. */
+  f32x4(value: number): this {
+    this.simd(Simd.const);
+    for (const b of new Uint8Array(new Float32Array([value, value, value, value]).buffer)) this.code.push(b);
+    return this;
+  }
+
+  /** `v128.const` with the same i32 value in all four lanes. */
+  i32x4(value: number): this {
+    this.simd(Simd.const);
+    for (const b of new Uint8Array(new Int32Array([value, value, value, value]).buffer)) this.code.push(b);
+    return this;
+  }
+
+  /** A SIMD lane instruction (`f32x4ExtractLane`, ...) with its lane index. */
+  lane(code: number, laneIndex: number): this {
+    this.simd(code);
+    this.code.push(laneIndex);
     return this;
   }
 
