@@ -6,9 +6,15 @@
  * i, f, g, o; no peepholes) and is proven equal to the compositional cell by
  * the test suite; it is the speed path for training, not a new definition.
  *
+ * In float32, the elementwise steps run in WebAssembly SIMD (`lstmWasm` of
+ * `@mnemo/core`) on buffers in the kernel's memory, which the gemm reads and
+ * writes directly; the residuals are copied out into arrays owned by the one
+ * call, so nothing outside sees the kernel's (reused) memory. float64, and
+ * float32 where WebAssembly SIMD is missing, run the JavaScript loops.
+ *
  * @module
  */
-import { ShapeError, DTypeError, allocate, sigmoidFast as sigmoid, tanhFast, formatShape, gemm, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
+import { ShapeError, DTypeError, allocate, sigmoidFast as sigmoid, tanhFast, formatShape, gemm, lstmWasm, unsafeDataOf, unsafeFromData, type LstmWasm, type Tensor, type TypedArray } from '@mnemo/core';
 import { customVjp } from '@mnemo/autodiff';
 
 /**
@@ -43,6 +49,8 @@ interface Residuals {
   readonly cs: TypedArray;
   /** h_t for t = -1..T-1, time-major [(T+1), B, H]. */
   readonly hsT: TypedArray;
+  /** The float32 WebAssembly kernels, when the forward pass ran on them (the backward pass then does too). */
+  readonly wasm?: LstmWasm;
 }
 
 function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
@@ -62,8 +70,81 @@ function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: 
   return { B, T, H };
 }
 
-function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): [LstmSequenceOutput, Residuals] {
+/** Float offsets of consecutive regions of the given sizes, each rounded up to 4 floats (16 bytes); the last entry is the total. */
+function regions(...sizes: number[]): number[] {
+  const at = [0];
+  for (const n of sizes) at.push(at[at.length - 1]! + Math.ceil(n / 4) * 4);
+  return at;
+}
+
+function forwardWasm(k: LstmWasm, gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, B: number, T: number, H: number): [LstmSequenceOutput, Residuals] {
+  const G = 4 * H;
+  const BH = B * H;
+  const whd = unsafeDataOf(wh);
+  const [gxO, actsO, tcsO, csO, hsO, total] = regions(B * T * G, T * B * G, T * BH, (T + 1) * BH, (T + 1) * BH) as [number, number, number, number, number, number];
+  const m = k.reserve(total); // the only growth: the view stays valid for the whole call
+  m.set(unsafeDataOf(gx), gxO);
+  m.set(unsafeDataOf(c0), csO);
+  m.set(unsafeDataOf(h0), hsO);
+  for (let t = 0; t < T; t++) {
+    const aOff = actsO + t * B * G;
+    // pre-activations of step t: h_{t-1} W_h, written into acts; the kernel adds gx[:, t, :]
+    gemm({ a: m, b: whd, out: m, m: B, k: H, n: G, transA: false, transB: false, aOffset: hsO + t * BH, outOffset: aOff });
+    k.forwardStep(aOff, gxO + t * G, T * G, csO + t * BH, csO + (t + 1) * BH, tcsO + t * BH, hsO + (t + 1) * BH, B, H);
+  }
+  // copies: the kernel's memory is reused by the next call
+  const hsT = m.slice(hsO, hsO + (T + 1) * BH);
+  const cs = m.slice(csO, csO + (T + 1) * BH);
+  const acts = m.slice(actsO, actsO + T * B * G);
+  const tcs = m.slice(tcsO, tcsO + T * BH);
+  const hs = new Float32Array(B * T * H);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) hs.set(hsT.subarray((t + 1) * BH + b * H, (t + 1) * BH + (b + 1) * H), (b * T + t) * H);
+  }
+  const out: LstmSequenceOutput = {
+    hs: unsafeFromData(hs, [B, T, H]),
+    hT: unsafeFromData(hsT.slice(T * BH), [B, H]),
+    cT: unsafeFromData(cs.slice(T * BH), [B, H]),
+  };
+  return [out, { B, T, H, wh, acts, tcs, cs, hsT, wasm: k }];
+}
+
+function backwardWasm(k: LstmWasm, r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor, Tensor] {
+  const { B, T, H } = r;
+  const G = 4 * H;
+  const BH = B * H;
+  const whd = unsafeDataOf(r.wh);
+  const [actsO, tcsO, csO, dHsO, dhO, dcO, dGO, total] = regions(T * B * G, T * BH, T * BH, B * T * H, BH, BH, T * B * G) as [number, number, number, number, number, number, number, number];
+  const m = k.reserve(total);
+  m.set(r.acts, actsO);
+  m.set(r.tcs, tcsO);
+  m.set(r.cs.subarray(0, T * BH), csO);
+  m.set(unsafeDataOf(ct.hs), dHsO);
+  m.set(unsafeDataOf(ct.hT), dhO);
+  m.set(unsafeDataOf(ct.cT), dcO);
+  for (let t = T - 1; t >= 0; t--) {
+    const gOff = dGO + t * B * G;
+    k.backwardStep(actsO + t * B * G, tcsO + t * BH, csO + t * BH, dhO, dHsO + t * H, T * H, dcO, gOff, B, H);
+    // dh_{t-1} = dG_t W_h^T
+    gemm({ a: m, b: whd, out: m, m: B, k: G, n: H, transA: false, transB: true, aOffset: gOff, outOffset: dhO });
+  }
+  // dW_h = sum_t h_{t-1}^T dG_t: one product over all steps
+  const dWh = new Float32Array(H * G);
+  gemm({ a: r.hsT, b: m, out: dWh, m: H, k: T * B, n: G, transA: true, transB: false, bOffset: dGO });
+  const dgx = new Float32Array(B * T * G);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) dgx.set(m.subarray(dGO + (t * B + b) * G, dGO + (t * B + b + 1) * G), (b * T + t) * G);
+  }
+  const dh = m.slice(dhO, dhO + BH);
+  const dc = m.slice(dcO, dcO + BH);
+  return [unsafeFromData(dgx, [B, T, G]), unsafeFromData(dWh, [H, G]), unsafeFromData(dh, [B, H]), unsafeFromData(dc, [B, H])];
+}
+
+function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true): [LstmSequenceOutput, Residuals] {
   const { B, T, H } = check(gx, wh, h0, c0);
+  const k = useWasm && gx.dtype === 'float32' ? lstmWasm() : null;
+  if (k) return forwardWasm(k, gx, wh, h0, c0, B, T, H);
+
   const G = 4 * H;
   const dt = gx.dtype;
   const gxd = unsafeDataOf(gx);
@@ -113,6 +194,7 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): [LstmSequenceO
 }
 
 function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor, Tensor] {
+  if (r.wasm) return backwardWasm(r.wasm, r, ct);
   const { B, T, H, acts, tcs, cs, hsT } = r;
   const G = 4 * H;
   const BH = B * H;
@@ -198,6 +280,32 @@ export const lstmSequence: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => L
   (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => forward(gx, wh, h0, c0)[0],
   {
     fwd: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => forward(gx, wh, h0, c0),
+    bwd: (r: Residuals, ct: LstmSequenceOutput) => backward(r, ct),
+  },
+);
+
+/**
+ * {@link lstmSequence} with its elementwise steps always in JavaScript, also
+ * in float32: the path that runs where WebAssembly SIMD is missing, kept
+ * callable to compare against the WebAssembly kernels and to benchmark them.
+ * Same values (up to float32 rounding) and gradients as `lstmSequence`.
+ *
+ * @example
+ * ```ts
+ * import { lstmSequence, lstmSequenceJs } from '@mnemo/nn';
+ * import { ones, zeros } from '@mnemo/core';
+ * const gx = ones([1, 2, 4], 'float32');
+ * const h0 = zeros([1, 1], 'float32');
+ * const a = lstmSequenceJs(gx, zeros([1, 4], 'float32'), h0, h0).hT.item();
+ * const b = lstmSequence(gx, zeros([1, 4], 'float32'), h0, h0).hT.item();
+ * console.assert(Math.abs(a - b) < 1e-6);
+ * ```
+ * @category Fused kernels
+ */
+export const lstmSequenceJs: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => LstmSequenceOutput = customVjp(
+  (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => forward(gx, wh, h0, c0, false)[0],
+  {
+    fwd: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => forward(gx, wh, h0, c0, false),
     bwd: (r: Residuals, ct: LstmSequenceOutput) => backward(r, ct),
   },
 );
