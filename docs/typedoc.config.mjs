@@ -28,6 +28,7 @@ export const GUIDES = [
   'backends.md',
   'reproducibility.md',
   'mnist.md',
+  'sequence-patterns.md',
 ];
 
 const onDisk = readdirSync(join(here, 'guides')).filter((f) => f.endsWith('.md'));
