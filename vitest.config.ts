@@ -13,6 +13,8 @@ export default defineConfig({
       '@mnemo/nn': src('nn'),
       '@mnemo/proofs': src('proofs'),
       '@mnemo/models': src('models'),
+      // The umbrella entry (the root package's export).
+      mnemo: fileURLToPath(new URL('./models/src/mnemo.ts', import.meta.url)),
     },
   },
   test: {

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import * as mnemo from 'mnemo';
+import * as core from '@mnemo/core';
+import * as autodiff from '@mnemo/autodiff';
+import * as nn from '@mnemo/nn';
+import * as proofs from '@mnemo/proofs';
+import * as models from '@mnemo/models';
+
+describe('the umbrella entry re-exports every layer', () => {
+  it('has every public name of every layer, the ops winning where names clash', () => {
+    for (const layer of [core, autodiff, nn, proofs, models]) {
+      for (const name of Object.keys(layer)) expect(mnemo, name).toHaveProperty(name);
+    }
+    expect(mnemo.split).toBe(autodiff.split);
+    expect(mnemo.stack).toBe(autodiff.stack);
+    expect(mnemo.splitKey).toBe(core.split);
+    expect(mnemo.grad).toBe(autodiff.grad);
+  });
+  it('a first gradient through the umbrella', () => {
+    const g = mnemo.grad((x: core.Tensor) => mnemo.sum(mnemo.square(x)))(mnemo.tensor([1, -2], 'float64'));
+    expect(Array.from(g.toArray())).toEqual([2, -4]);
+  });
+});
