@@ -47,8 +47,9 @@ export interface Seq2seqTrainOptions {
 /**
  * The defaults of `mnemo train seq2seq`: one-layer LSTMs of 128 units over
  * 16-dimensional embeddings, batches of 64, Adam at 1e-2 with a cosine
- * decay, training on sizes 1 to 3 and testing 1 to 5, 200 held-out
- * examples per size.
+ * decay, 1500 steps, training on sizes 1 to 3 and testing 1 to 5, 200
+ * held-out examples per size. Measured on addition (682 s on a busy 2-core
+ * machine): exact match 90%, 89.5%, 42% at 1, 2, 3 digits, 0% at 4 and 5.
  *
  * @example
  * ```ts
