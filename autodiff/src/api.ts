@@ -184,8 +184,8 @@ export type ArgsAt<A extends readonly unknown[], N> = N extends number
  * @example
  * ```ts
  * import { grad, sum, square } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
- * const g = grad((x) => sum(square(x)))(tensor([1, 2], 'float64'));
+ * import { tensor, type Tensor } from '@mnemo/core';
+ * const g = grad((x: Tensor) => sum(square(x)))(tensor([1, 2], 'float64'));
  * console.assert(g.toArray().join() === '2,4');
  * ```
  * @category Transformations
@@ -206,8 +206,8 @@ export function grad<A extends readonly Tree[], const N extends number | readonl
  * @example
  * ```ts
  * import { valueAndGrad, sum, square } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
- * const [v, g] = valueAndGrad((x) => sum(square(x)))(tensor([3], 'float64'));
+ * import { tensor, type Tensor } from '@mnemo/core';
+ * const [v, g] = valueAndGrad((x: Tensor) => sum(square(x)))(tensor([3], 'float64'));
  * console.assert(v.item() === 9 && g.item() === 6);
  * ```
  * @category Transformations
@@ -284,8 +284,8 @@ export function hessianVectorProduct<T extends Tree>(f: (x: T) => Tensor, x: T, 
  * @example
  * ```ts
  * import { grad, stopGradient, mul } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
- * const g = grad((x) => mul(x, stopGradient(x)))(tensor(3, 'float64'));
+ * import { tensor, type Tensor } from '@mnemo/core';
+ * const g = grad((x: Tensor) => mul(x, stopGradient(x)))(tensor(3, 'float64'));
  * console.assert(g.item() === 3);
  * ```
  * @category Transformations

@@ -38,8 +38,9 @@ export type VjpRule<P extends Prim> = (
  *
  * @example
  * ```ts
- * import { traceTape, tanh, tensor, type TapeEntry } from '@mnemo/autodiff';
- * const entries: readonly TapeEntry[] = traceTape((x) => tanh(x), tensor([1], 'float64')).entries;
+ * import { traceTape, tanh, type TapeEntry } from '@mnemo/autodiff';
+ * import { tensor, type Tensor } from '@mnemo/core';
+ * const entries: readonly TapeEntry[] = traceTape((x: Tensor) => tanh(x), tensor([1], 'float64')).entries;
  * console.assert(entries[entries.length - 1]!.name === 'tanh');
  * ```
  * @category Tape

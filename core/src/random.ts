@@ -482,7 +482,7 @@ export interface NormalOptions {
  * ```ts
  * import { key, normal } from '@mnemo/core';
  * const x = normal(key(0), [10000], { dtype: 'float64' }).toArray();
- * const mean = x.reduce((a, b) => a + b, 0) / x.length;
+ * const mean = Array.from(x).reduce((a, b) => a + b, 0) / x.length;
  * console.assert(Math.abs(mean) < 0.05);
  * ```
  * @category Random

@@ -103,7 +103,7 @@ export function gemm(args: GemmArgs): void {
  * ```ts
  * import { setGemmImpl, gemmReference } from '@mnemo/core';
  * const previous = setGemmImpl(gemmReference);
- * setGemmImpl(previous);
+ * console.assert(setGemmImpl(previous) === gemmReference);
  * ```
  * @category Backends
  */

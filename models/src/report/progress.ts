@@ -69,9 +69,11 @@ export interface StepStats {
  * @example
  * ```ts
  * import { createProgress, type Progress } from '@mnemo/models';
- * const p: Progress = createProgress({ total: 1, isTTY: false, write: () => {} });
+ * const lines: string[] = [];
+ * const p: Progress = createProgress({ total: 1, isTTY: false, write: (s) => lines.push(s) });
  * p.update(1, { loss: 1, acc: 0.5, examplesPerSec: 100 });
  * p.stop();
+ * console.assert(lines.join('').includes('1/1'));
  * ```
  * @category Reports
  */
