@@ -129,6 +129,7 @@ export interface Seq2seq {
   readonly vocab: Vocabulary;
   readonly encoderRnn: Rnn;
   readonly decoderRnn: Rnn;
+  /** Draw the embedding, both LSTMs and the output layer. */
   init(key: Key): Seq2seqParams;
   /** Encode examples into tensors (inputs must use only the model's symbols). */
   batch(examples: readonly { readonly input: string; readonly target: string }[]): Seq2seqBatch;

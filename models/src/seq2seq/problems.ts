@@ -98,7 +98,10 @@ function number(next: () => number, d: number): number {
  * ```
  * @category Sequence to sequence
  */
-export const ADDITION: Seq2seqProblem & { make(a: number, b: number): Seq2seqExample } = Object.freeze({
+export const ADDITION: Seq2seqProblem & {
+  /** The example `a+b` with its sum as the target. */
+  make(a: number, b: number): Seq2seqExample;
+} = Object.freeze({
   name: 'add' as const,
   description: 'add two decimal numbers: "123+45" -> "168"',
   symbols: '0123456789+',
