@@ -296,6 +296,27 @@ export function stopGradient<T extends Tree>(x: T): T {
 }
 
 /**
+ * Record one tape entry that stands for a whole function (customVjp,
+ * checkpoint): its outputs get fresh identities, and `backward` maps the
+ * output's cotangent (zeros where none arrived) to the input leaves' cotangents.
+ */
+function recordComposite<O>(name: string, leaves: readonly Tensor[], out: O, backward: (ct: O) => readonly Tensor[]): O {
+  const [outLeaves, outDef] = flatten(out, name, 'output');
+  const outputs = outLeaves.map(fresh);
+  recordEverywhere(
+    (): TapeEntry => ({
+      name,
+      inputs: leaves,
+      outputs,
+      params: {},
+      backward: (cts) => backward(unflatten(outDef, cts.map((c, i) => c ?? zeros(outputs[i]!.shape, outputs[i]!.dtype))) as O),
+    }),
+    leaves,
+  );
+  return unflatten(outDef, outputs) as O;
+}
+
+/**
  * The pieces of a custom VJP: `fwd` returns the output and whatever the
  * backward pass needs (residuals); `bwd` maps residuals and the output's
  * cotangent to one cotangent per argument (an array as long as the argument list,
@@ -348,36 +369,23 @@ export function customVjp<A extends readonly Tree[], O extends Tree, R>(
     if (!recording()) return f(...args);
     const [leaves, def] = flatten(args, 'customVjp', 'args');
     const [out, residuals] = nestedRecording() ? rules.fwd(...args) : untraced(() => rules.fwd(...args));
-    const [outLeaves, outDef] = flatten(out, 'customVjp', 'output');
-    const outputs = outLeaves.map(fresh);
-    recordEverywhere(
-      (): TapeEntry => ({
-        name: 'customVjp',
-        inputs: leaves,
-        outputs,
-        params: {},
-        backward: (cts) => {
-          const ct = unflatten(outDef, cts.map((c, i) => c ?? zeros(outputs[i]!.shape, outputs[i]!.dtype))) as O;
-          const g = rules.bwd(residuals, ct);
-          const [gl, gdef] = flatten(g, 'customVjp', 'bwd result');
-          if (!sameStructure(gdef, def)) {
-            throw new MnemoError('customVjp', 'bwd', `bwd returned cotangents of structure ${describe(gdef)}, the arguments have ${describe(def)}`);
-          }
-          gl.forEach((c, i) => {
-            const x = leaves[i]!;
-            if (!shapesEqual(c.shape, x.shape)) {
-              throw new ShapeError('customVjp', 'bwd', `bwd returned a cotangent of shape ${formatShape(c.shape)} for argument leaf ${i} of shape ${formatShape(x.shape)}`);
-            }
-            if (c.dtype !== x.dtype) {
-              throw new DTypeError('customVjp', 'bwd', `bwd returned a ${c.dtype} cotangent for argument leaf ${i}, which is ${x.dtype}`);
-            }
-          });
-          return gl;
-        },
-      }),
-      leaves,
-    );
-    return unflatten(outDef, outputs) as O;
+    return recordComposite('customVjp', leaves, out, (ct) => {
+      const g = rules.bwd(residuals, ct);
+      const [gl, gdef] = flatten(g, 'customVjp', 'bwd result');
+      if (!sameStructure(gdef, def)) {
+        throw new MnemoError('customVjp', 'bwd', `bwd returned cotangents of structure ${describe(gdef)}, the arguments have ${describe(def)}`);
+      }
+      gl.forEach((c, i) => {
+        const x = leaves[i]!;
+        if (!shapesEqual(c.shape, x.shape)) {
+          throw new ShapeError('customVjp', 'bwd', `bwd returned a cotangent of shape ${formatShape(c.shape)} for argument leaf ${i} of shape ${formatShape(x.shape)}`);
+        }
+        if (c.dtype !== x.dtype) {
+          throw new DTypeError('customVjp', 'bwd', `bwd returned a ${c.dtype} cotangent for argument leaf ${i}, which is ${x.dtype}`);
+        }
+      });
+      return gl;
+    });
   };
 }
 
@@ -405,23 +413,10 @@ export function checkpoint<A extends readonly Tree[], O extends Tree>(f: (...arg
     if (!recording()) return f(...args);
     const [leaves, def] = flatten(args, 'checkpoint', 'args');
     const out = untraced(() => f(...args));
-    const [outLeaves, outDef] = flatten(out, 'checkpoint', 'output');
-    const outputs = outLeaves.map(fresh);
-    recordEverywhere(
-      (): TapeEntry => ({
-        name: 'checkpoint',
-        inputs: leaves,
-        outputs,
-        params: {},
-        backward: (cts) => {
-          const [, pullback] = vjp(f, ...(unflatten(def, leaves) as unknown as A));
-          const ct = unflatten(outDef, cts.map((c, i) => c ?? zeros(outputs[i]!.shape, outputs[i]!.dtype))) as O;
-          return flatten(pullback(ct), 'checkpoint', 'gradient')[0];
-        },
-      }),
-      leaves,
-    );
-    return unflatten(outDef, outputs) as O;
+    return recordComposite('checkpoint', leaves, out, (ct) => {
+      const [, pullback] = vjp(f, ...(unflatten(def, leaves) as unknown as A));
+      return flatten(pullback(ct), 'checkpoint', 'gradient')[0];
+    });
   };
 }
 
