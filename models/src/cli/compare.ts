@@ -50,7 +50,8 @@ export interface CompareArgs extends Omit<TrainArgs, 'cell' | 'variant' | 'resum
 export async function runCompare(io: CliIo, a: CompareArgs): Promise<number> {
   const cells = a.cells ?? ['rnn', 'lstm', 'gru'];
   const task = a.task ?? 'adding';
-  const config = configFromArgs(task, { ...a, cell: cells[0] });
+  // Resolve with an LSTM of the list, if any, so that LSTM-only options (--forget-bias...) are checked against it.
+  const config = configFromArgs(task, { ...a, cell: cells.find((c) => c.split('+')[0] === 'lstm') ?? cells[0] });
   const outDir = createRunDir(a.out ?? 'runs', `compare-${task}-${config.sequenceLength}`);
   const json = a.json === true;
   const write = json ? io.stderr : io.stdout;

@@ -15,6 +15,7 @@ import { Codecs, describeErrors, modelConfigOf, resolveConfig, type TrainConfig 
 import { runKeys, taskOf, train, type TrainResult } from '../training/loop.js';
 import { summarize } from '../training/summary.js';
 import { sequenceModel } from '../models/sequence-model.js';
+import type { Task } from '../tasks/types.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { OptionTypes } from './types.js';
 
@@ -66,7 +67,7 @@ export const trainArgs = {
     description: 'the cell: lstm (default), gru, rnn, mgu, mut1, mut2, mut3, variants joined with + (lstm+cifg); the list is above',
   }),
   variant: option({ long: 'variant', type: optional(string), description: 'variants of the cell, comma-separated (same as cell+variant)' }),
-  hidden: option({ long: 'hidden', type: optional(OptionTypes.positiveInt), description: 'hidden units per layer (mnist 128, others 64)' }),
+  hidden: option({ long: 'hidden', type: optional(OptionTypes.positiveInt), description: 'hidden units per layer (mnist 128, others 32)' }),
   layers: option({ long: 'layers', type: optional(OptionTypes.positiveInt), description: 'stacked recurrent layers (1)' }),
   projection: option({
     long: 'projection',
@@ -79,7 +80,7 @@ export const trainArgs = {
   noFused: flag({ long: 'no-fused', description: 'run the tutorial LSTM step by step instead of its fused whole-sequence kernel' }),
   steps: option({ long: 'steps', type: optional(OptionTypes.positiveInt), description: 'training steps (mnist: 100,000 examples / batch = 781; others 2000)' }),
   batch: option({ long: 'batch', type: optional(OptionTypes.positiveInt), description: 'examples per step (mnist 128, others 64)' }),
-  lr: option({ long: 'lr', type: optional(OptionTypes.lr), description: 'learning rate (0.001)' }),
+  lr: option({ long: 'lr', type: optional(OptionTypes.lr), description: 'learning rate (mnist 0.001, others 0.005)' }),
   optimizer: option({
     long: 'optimizer',
     type: optional(OptionTypes.optimizer),
@@ -201,39 +202,37 @@ function cellOf(cell: string | undefined, variant: string | undefined): string |
  */
 export function configFromArgs(task: TrainConfig['task'], a: TrainArgs): TrainConfig {
   const cell = cellOf(a.cell, a.variant);
-  const pick = <T>(v: T | undefined): T | undefined => v;
   return resolveConfig(task, {
     ...(cell === undefined ? {} : { cell }),
-    hidden: pick(a.hidden),
-    layers: pick(a.layers),
-    projection: pick(a.projection),
-    projSize: pick(a.projSize),
+    hidden: a.hidden,
+    layers: a.layers,
+    projection: a.projection,
+    projSize: a.projSize,
     layerNorm: a.layerNorm === true ? true : undefined,
-    forgetBias: pick(a.forgetBias),
+    forgetBias: a.forgetBias,
     fused: a.noFused === true ? false : undefined,
-    steps: pick(a.steps),
-    batch: pick(a.batch),
-    lr: pick(a.lr),
-    optimizer: pick(a.optimizer),
-    clip: pick(a.clip),
-    clipValue: pick(a.clipValue),
-    seed: pick(a.seed),
-    dtype: pick(a.dtype),
-    backend: pick(a.backend),
-    sequenceLength: pick(a.stepsPerSequence),
-    trainSize: pick(a.trainSize),
-    testSize: pick(a.testSize),
-    logEvery: pick(a.logEvery),
-    checkpointEvery: pick(a.checkpointEvery),
-    evalBatch: pick(a.evalBatch),
+    steps: a.steps,
+    batch: a.batch,
+    lr: a.lr,
+    optimizer: a.optimizer,
+    clip: a.clip,
+    clipValue: a.clipValue,
+    seed: a.seed,
+    dtype: a.dtype,
+    backend: a.backend,
+    sequenceLength: a.stepsPerSequence,
+    trainSize: a.trainSize,
+    testSize: a.testSize,
+    logEvery: a.logEvery,
+    checkpointEvery: a.checkpointEvery,
+    evalBatch: a.evalBatch,
   });
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 /** Print the run's result and return the exit code. */
-function report(io: CliIo, json: boolean, r: TrainResult, signal: AbortSignal | undefined): number {
-  const task = taskOf(r.config);
+function report(io: CliIo, json: boolean, r: TrainResult, task: Task, signal: AbortSignal | undefined): number {
   const s = summarize(r, task, r.history);
   const interrupted = r.stopped && signal?.aborted === true;
   const code = !interrupted ? EXIT.ok : signal?.reason === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
@@ -323,8 +322,9 @@ export async function runTrain(io: CliIo, a: TrainArgs): Promise<number> {
     ...(resumeState === undefined ? {} : { resume: resumeState }),
     ...(io.signal === undefined ? {} : { signal: io.signal }),
     progress: (start, total) => createProgress({ total, start, isTTY, write, ...(io.columns === undefined ? {} : { columns: io.columns }) }),
+    onEvaluate: () => write(`scoring the ${task.testSize} test examples...\n`),
   });
-  return report(io, json, r, io.signal);
+  return report(io, json, r, task, io.signal);
 }
 
 /**

@@ -145,7 +145,7 @@ export async function lineChartSvg(options: LineChartOptions): Promise<string> {
       { orient: 'bottom', scale: 'x', title: xLabel, grid: true, gridOpacity: 0.35, tickCount: 8 },
       { orient: 'left', scale: 'y', title: yLabel, grid: true, gridOpacity: 0.35, tickCount: 6 },
     ],
-    legends: [{ stroke: 'color', orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2.5, labelFontSize: 12 }],
+    legends: [{ stroke: 'color', orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2.5, labelFontSize: 12, labelLimit: 360 }],
     marks: [
       {
         type: 'group',

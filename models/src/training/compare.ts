@@ -105,7 +105,7 @@ export interface CompareResult {
  * @category Training
  */
 export interface CompareOptions {
-  /** The shared configuration; each run replaces its `cell`. */
+  /** The shared configuration; each run replaces its `cell` (and drops the LSTM-only options for other cells). */
   readonly config: TrainConfig;
   /** Cell names (canonical, as `Codecs.cell` decodes them). */
   readonly cells: readonly string[];
@@ -147,7 +147,9 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
       break;
     }
     options.onStart?.(cell, i);
-    const c = decodeConfig({ ...config, cell }, 'compareCells');
+    // The LSTM-only options apply to the LSTM cells of the comparison only.
+    const lstmOnly = cell.split('+')[0] === 'lstm' ? {} : { projSize: 0, layerNorm: false, forgetBias: null };
+    const c = decodeConfig({ ...config, cell, ...lstmOnly }, 'compareCells');
     const runDir = outDir === null ? undefined : createRunDir(outDir, cell.replace(/\+/g, '-'));
     const progress = options.progress;
     const r: TrainResult = await train({
@@ -200,12 +202,12 @@ async function writeComparison(dir: string, r: CompareResult, curves: readonly {
   writeFileSync(join(dir, 'compare.md'), `# ${r.task}: ${r.rows.map((x) => x.cell).join(' vs ')}\n\n${r.description}\n\n\`\`\`\n${compareTable(r)}\`\`\`\n`);
   const steps = Math.max(1, ...curves.map((c) => c.metrics.length));
   const window = Math.max(5, Math.min(100, Math.round(steps / 20)));
-  const series: LineSeries[] = curves.map((c) => ({ name: `${c.cell} (mean of ${window} steps)`, points: smooth(c.metrics, window) }));
+  const series: LineSeries[] = curves.map((c) => ({ name: c.cell, points: smooth(c.metrics, window) }));
   if (series.length > 0) {
     series.push({ name: 'constant predictor', points: [[1, r.baseline.loss], [steps, r.baseline.loss]] });
-    series.push({ name: `solved below ${SOLVED_FRACTION * 100}% of it`, points: [[1, SOLVED_FRACTION * r.baseline.loss], [steps, SOLVED_FRACTION * r.baseline.loss]] });
+    series.push({ name: `solved: below ${SOLVED_FRACTION * 100}% of it`, points: [[1, SOLVED_FRACTION * r.baseline.loss], [steps, SOLVED_FRACTION * r.baseline.loss]] });
     const svg = await lineChartSvg({
-      title: `${r.task}, ${r.config.sequenceLength} steps per sequence: training loss`,
+      title: `${r.task}, ${r.config.sequenceLength} steps per sequence: training loss (mean of the last ${window} steps)`,
       xLabel: 'step',
       yLabel: r.task === 'adding' ? 'mean squared error' : 'cross-entropy',
       yScale: 'log',

@@ -214,7 +214,11 @@ export const MNIST_TRAIN_EXAMPLES = 100_000;
  * The default configuration of a task. For MNIST it is the tutorial's run:
  * projection 28 -> 128, LSTM 128, Adam 0.001, batch 128, 781 steps, float32.
  * For the long-time-lag tasks: sequences of 100 steps, no projection, one
- * layer of 64 units, Adam 0.001, batch 64, gradient clipping at norm 1.
+ * layer of 32 units, Adam 0.005, batch 64, gradient clipping at norm 1, 2000
+ * steps. Measured on the adding problem with 100 steps (seed 0, 2-core
+ * machine): the LSTM's loss falls below a tenth of the constant predictor's
+ * after about 1,200-1,600 steps (seeds 0-2), the GRU's after about 470, and
+ * the simple RNN's not at all; with Adam 0.001 the LSTM needed 2,500-2,900.
  *
  * @example
  * ```ts
@@ -260,10 +264,11 @@ export function defaultConfig(task: TaskName): TrainConfig {
   return {
     ...common,
     sequenceLength: 100,
-    hidden: 64,
+    hidden: 32,
     projection: 0,
     steps: 2000,
     batch: 64,
+    lr: 0.005,
     clip: 1,
     logEvery: 1,
     evalBatch: 250,

@@ -117,6 +117,8 @@ export interface TrainOptions {
   readonly onStep?: (m: StepMetrics) => void;
   /** Score the test set at the end (default true). */
   readonly evaluate?: boolean;
+  /** Called before the test set is scored (it takes a few seconds on MNIST). */
+  readonly onEvaluate?: () => void;
 }
 
 /**
@@ -325,7 +327,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const seconds = (performance.now() - t0) / 1000;
     stopped = state.step < total;
     if (runDir !== undefined) saveCheckpoint(runDir, state, config.seed);
-    const test = !stopped && (options.evaluate ?? true) ? evaluate(model, state.params, task, config.evalBatch) : null;
+    const scoreTest = !stopped && (options.evaluate ?? true);
+    if (scoreTest) options.onEvaluate?.();
+    const test = scoreTest ? evaluate(model, state.params, task, config.evalBatch) : null;
     const result: TrainResult = {
       config,
       state,

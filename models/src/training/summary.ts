@@ -198,8 +198,8 @@ export async function writeReport(dir: string, result: TrainResult, task: Task, 
     const flat = (y: number, name: string): LineSeries => ({ name, points: [[first, y], [last, y]] });
     const lossSeries: LineSeries[] = [
       { name: 'batch loss', points: metrics.map((m) => [m.step, m.loss]) },
-      { name: `mean of ${window} steps`, points: smoothed(metrics, window, (m) => m.loss) },
-      flat(task.baseline.loss, 'ignoring the input'),
+      { name: `mean of last ${window}`, points: smoothed(metrics, window, (m) => m.loss) },
+      flat(task.baseline.loss, 'constant predictor'),
     ];
     if (s.test !== null) lossSeries.push(flat(s.test.loss, 'test (end)'));
     writeFileSync(
@@ -208,8 +208,8 @@ export async function writeReport(dir: string, result: TrainResult, task: Task, 
     );
     const accSeries: LineSeries[] = [
       { name: 'batch accuracy', points: metrics.map((m) => [m.step, m.acc]) },
-      { name: `mean of ${window} steps`, points: smoothed(metrics, window, (m) => m.acc) },
-      flat(task.baseline.accuracy, 'ignoring the input'),
+      { name: `mean of last ${window}`, points: smoothed(metrics, window, (m) => m.acc) },
+      flat(task.baseline.accuracy, 'constant predictor'),
     ];
     if (s.test !== null) accSeries.push(flat(s.test.accuracy, 'test (end)'));
     writeFileSync(
