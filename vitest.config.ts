@@ -19,6 +19,7 @@ export default defineConfig({
   },
   test: {
     include: ['*/test/**/*.test.ts'],
+    setupFiles: ['./vitest.setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

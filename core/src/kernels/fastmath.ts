@@ -40,7 +40,8 @@ export function expFast(x: number): number {
 
 /**
  * The logistic function 1 / (1 + e^-x), with {@link expFast}. No overflow:
- * for very negative x, e^-x is Infinity and the result is 0.
+ * below x = -709.78, e^-x is Infinity and the result is 0 (the true value is
+ * under 5.6e-309, a subnormal).
  *
  * @example
  * ```ts
