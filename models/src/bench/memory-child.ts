@@ -1,14 +1,16 @@
 /**
  * Child process of the memory benchmark: unroll the compositional LSTM cell
  * over T steps (argv[2]) with `scan`, checkpointing every argv[3] steps (0:
- * never), take the gradient, and print the process's peak resident memory.
+ * never), take the gradient, and print the process's peak resident memory and
+ * the memory the tape held alive between the forward pass and the pullback.
  *
  * @module
  * @internal
  */
 import { readFileSync } from 'node:fs';
 import { key, normal, split, type Key } from '@mnemo/core';
-import { grad, sum, tree, type Tree } from '@mnemo/autodiff';
+import { sum, tree, vjp, type Tree } from '@mnemo/autodiff';
+import { scalar } from '@mnemo/core';
 import { lstmCell, scan } from '@mnemo/nn';
 
 const steps = Number(process.argv[2] ?? '1');
@@ -19,8 +21,19 @@ const cell = lstmCell({ inputSize: H, hiddenSize: H, dtype: 'float32' });
 const [kp, kx] = split(key(0), 2) as [Key, Key];
 const params = cell.init(kp);
 const xs = normal(kx, [B, steps, H]);
-const g = grad((p: Tree) => sum(scan(cell, p as never, xs, every > 0 ? { checkpointEvery: every } : {}).outputs))(params as Tree);
+const gc = (globalThis as { gc?: () => void }).gc;
+const live = (): number => {
+  gc?.();
+  const m = process.memoryUsage();
+  return m.arrayBuffers + m.heapUsed;
+};
+const before = live();
+// Inputs are projected per step (projectInputs: false), so a chunk keeps only its raw input slice.
+// The forward pass records the tape; what it keeps alive until the pullback runs is BPTT's activation memory.
+const [loss, pullback] = vjp((p: Tree) => sum(scan(cell, p as never, xs, every > 0 ? { checkpointEvery: every, projectInputs: false } : { projectInputs: false }).outputs), params as Tree);
+const tape = live() - before;
+const [g] = pullback(scalar(1, loss.dtype));
 if (tree.leaves(g).length === 0) throw new Error('memory bench: no gradient');
 const status = readFileSync('/proc/self/status', 'utf8');
 const m = /VmHWM:\s+(\d+) kB/.exec(status);
-process.stdout.write(`peakKiB=${m === null ? 0 : m[1]}\n`);
+process.stdout.write(`peakKiB=${m === null ? 0 : m[1]} tapeBytes=${tape}\n`);

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
  * @example
  * ```ts
  * import type { MemoryRow } from '@mnemo/models';
- * const r: MemoryRow = { steps: 1000, checkpointEvery: 0, peakMiB: 300, activationMiB: 250 };
+ * const r: MemoryRow = { steps: 1000, checkpointEvery: 0, peakMiB: 300, activationMiB: 250, tapeMiB: 200 };
  * console.assert(r.checkpointEvery === 0);
  * ```
  * @category Benchmarks
@@ -27,16 +27,18 @@ export interface MemoryRow {
   readonly checkpointEvery: number;
   /** Peak resident memory of the child process, MiB. */
   readonly peakMiB: number;
-  /** Peak minus the T = 1 baseline: the memory BPTT needed, MiB. */
+  /** Peak minus the T = 1 baseline, MiB (includes garbage not yet collected). */
   readonly activationMiB: number;
+  /** Memory the tape keeps alive after the forward pass (after a full GC), MiB: what checkpointing saves. */
+  readonly tapeMiB: number;
 }
 
-function measure(steps: number, every: number): number {
+function measure(steps: number, every: number): { peakMiB: number; tapeMiB: number } {
   const child = fileURLToPath(new URL('./memory-child.js', import.meta.url));
   const out = execFileSync(process.execPath, ['--expose-gc', child, String(steps), String(every)], { encoding: 'utf8' });
-  const m = /peakKiB=(\d+)/.exec(out);
+  const m = /peakKiB=(\d+) tapeBytes=(-?\d+)/.exec(out);
   if (m === null) throw new Error(`memory bench: the child printed no peak: ${out}`);
-  return Number(m[1]) / 1024;
+  return { peakMiB: Number(m[1]) / 1024, tapeMiB: Number(m[2]) / 2 ** 20 };
 }
 
 /**
@@ -51,13 +53,13 @@ function measure(steps: number, every: number): number {
  * @category Benchmarks
  */
 export function runMemoryBench(options: { steps?: readonly number[]; onRow?: (r: MemoryRow) => void } = {}): MemoryRow[] {
-  const base = measure(1, 0);
+  const base = measure(1, 0).peakMiB;
   const rows: MemoryRow[] = [];
   for (const T of options.steps ?? [250, 1000, 4000]) {
     for (const every of [0, Math.round(Math.sqrt(T))]) {
       if (every === 0 && T > 1000) continue; // without checkpointing, 4000 steps only repeat the linear growth at 4x the memory
-      const peak = measure(T, every);
-      const row: MemoryRow = { steps: T, checkpointEvery: every, peakMiB: peak, activationMiB: peak - base };
+      const { peakMiB, tapeMiB } = measure(T, every);
+      const row: MemoryRow = { steps: T, checkpointEvery: every, peakMiB, activationMiB: peakMiB - base, tapeMiB };
       rows.push(row);
       options.onRow?.(row);
     }
@@ -71,12 +73,14 @@ export function runMemoryBench(options: { steps?: readonly number[]; onRow?: (r:
  * @example
  * ```ts
  * import { formatMemoryTable } from '@mnemo/models';
- * console.assert(formatMemoryTable([{ steps: 10, checkpointEvery: 3, peakMiB: 100, activationMiB: 5 }]).includes('| 10 | every 3 | 100.0 | 5.0 |'));
+ * console.assert(formatMemoryTable([{ steps: 10, checkpointEvery: 3, peakMiB: 100, activationMiB: 5, tapeMiB: 1 }]).includes('| 10 | every 3 | 1.0 | 100.0 | 5.0 |'));
  * ```
  * @category Benchmarks
  */
 export function formatMemoryTable(rows: readonly MemoryRow[]): string {
-  const lines = ['| steps | checkpoint | peak RSS MiB | BPTT memory MiB |', '| ---: | --- | ---: | ---: |'];
-  for (const r of rows) lines.push(`| ${r.steps} | ${r.checkpointEvery === 0 ? 'none' : `every ${r.checkpointEvery}`} | ${r.peakMiB.toFixed(1)} | ${r.activationMiB.toFixed(1)} |`);
+  const lines = ['| steps | checkpoint | tape after forward MiB | peak RSS MiB | peak minus T=1 run MiB |', '| ---: | --- | ---: | ---: | ---: |'];
+  for (const r of rows) {
+    lines.push(`| ${r.steps} | ${r.checkpointEvery === 0 ? 'none' : `every ${r.checkpointEvery}`} | ${r.tapeMiB.toFixed(1)} | ${r.peakMiB.toFixed(1)} | ${r.activationMiB.toFixed(1)} |`);
+  }
   return lines.join('\n');
 }
