@@ -380,7 +380,7 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims
 }
 
 /** @internal The broadcast batch shape of a matmul; the error names both full shapes. */
-export function matmulBatch(a: Tensor, b: Tensor): number[] {
+function matmulBatch(a: Tensor, b: Tensor): number[] {
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
   if (refuseBroadcast(batchA, batchB)) {
@@ -398,7 +398,19 @@ function refuseBroadcast(x: Shape, y: Shape): boolean {
   return false;
 }
 
-function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+/**
+ * Check a (batched) matrix product's operands and lay it out: the sizes of
+ * `op(A)` `[m, k]` and `op(B)` `[k, n]`, the output shape, and for every
+ * batch entry the offsets of its A and B matrices (batch axes broadcast).
+ * Shared by every backend's matmul so they validate and index alike.
+ * @internal
+ */
+export function matmulPlan(
+  a: Tensor,
+  b: Tensor,
+  transA: boolean,
+  transB: boolean,
+): { m: number; k: number; n: number; shape: number[]; aOffsets: Int32Array; bOffsets: Int32Array } {
   checkTensor('matmul', 'a', a);
   checkTensor('matmul', 'b', b);
   checkSameDType('matmul', a, b);
@@ -417,19 +429,20 @@ function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor 
       `inner dimensions differ: a ${formatShape(a.shape)}${transA ? ' (transposed)' : ''} has ${k} columns, b ${formatShape(b.shape)}${transB ? ' (transposed)' : ''} has ${kb} rows`,
     );
   }
-  const batchA = a.shape.slice(0, -2);
-  const batchB = b.shape.slice(0, -2);
   const batch = matmulBatch(a, b);
-  const shape = [...batch, m, n];
+  const aOffsets = offsetsOf(batch, broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * m * k));
+  const bOffsets = offsetsOf(batch, broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * k * n));
+  return { m, k, n, shape: [...batch, m, n], aOffsets, bOffsets };
+}
+
+function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
   const y = out(a.dtype, shape);
+  if (m * n === 0) return unsafeFromData(y, shape);
   const ad = unsafeDataOf(a);
   const bd = unsafeDataOf(b);
-  const nb = sizeOf(batch);
-  if (m * n === 0) return unsafeFromData(y, shape);
-  const ia = offsetsOf(batch, broadcastStrides(batchA, batch).map((s) => s * m * k));
-  const ib = offsetsOf(batch, broadcastStrides(batchB, batch).map((s) => s * k * n));
-  for (let t = 0; t < nb; t++) {
-    gemm({ a: ad, b: bd, out: y, m, k, n, transA, transB, aOffset: ia[t]!, bOffset: ib[t]!, outOffset: t * m * n });
+  for (let t = 0; t < aOffsets.length; t++) {
+    gemm({ a: ad, b: bd, out: y, m, k, n, transA, transB, aOffset: aOffsets[t]!, bOffset: bOffsets[t]!, outOffset: t * m * n });
   }
   return unsafeFromData(y, shape);
 }

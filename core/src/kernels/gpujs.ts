@@ -6,10 +6,9 @@
 import { createRequire } from 'node:module';
 import type { Backend } from '../backend.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { broadcastStrides, sizeOf } from '../shape.js';
+import { sizeOf } from '../shape.js';
 import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
-import { cpu, matmulBatch } from './cpu.js';
-import { offsetsOf } from './layout.js';
+import { cpu, matmulPlan } from './cpu.js';
 
 interface GpuKernel {
   (a: Float32Array, b: Float32Array): Float32Array | Float32Array[];
@@ -87,31 +86,19 @@ function kernelFor(m: number, k: number, n: number, transA: boolean, transB: boo
 }
 
 function gpuMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
-  if (!(a instanceof Tensor) || !(b instanceof Tensor) || a.dtype !== 'float32' || b.dtype !== 'float32' || a.rank < 2 || b.rank < 2) {
-    // float64 (gpu.js is float32 only) and every invalid input go to the CPU
-    // kernel, which computes float64 exactly and reports bad input.
+  if (!(a instanceof Tensor) || !(b instanceof Tensor) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    // float64 (gpu.js is float32 only) and mixed or non-tensor inputs go to the
+    // CPU kernel, which computes float64 exactly and reports bad input.
     return cpu.matmul(a, b, transA, transB);
   }
-  const [ar, ac] = a.shape.slice(-2) as [number, number];
-  const [br, bc] = b.shape.slice(-2) as [number, number];
-  const m = transA ? ac : ar;
-  const k = transA ? ar : ac;
-  const n = transB ? br : bc;
-  if (k !== (transB ? bc : br)) return cpu.matmul(a, b, transA, transB);
-  const batchA = a.shape.slice(0, -2);
-  const batchB = b.shape.slice(0, -2);
-  const batch = matmulBatch(a, b);
-  const shape = [...batch, m, n];
+  const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
   const y = new Float32Array(sizeOf(shape));
-  if (m * n === 0 || sizeOf(batch) === 0) return unsafeFromData(y, shape);
-  if (k === 0) return unsafeFromData(y, shape);
+  if (m * n === 0 || aOffsets.length === 0 || k === 0) return unsafeFromData(y, shape);
   const kern = kernelFor(m, k, n, transA, transB);
   const ad = unsafeDataOf(a) as Float32Array;
   const bd = unsafeDataOf(b) as Float32Array;
-  const ia = offsetsOf(batch, broadcastStrides(batchA, batch).map((s) => s * m * k));
-  const ib = offsetsOf(batch, broadcastStrides(batchB, batch).map((s) => s * k * n));
-  for (let t = 0; t < ia.length; t++) {
-    const res = kern(ad.subarray(ia[t]!, ia[t]! + m * k), bd.subarray(ib[t]!, ib[t]! + k * n));
+  for (let t = 0; t < aOffsets.length; t++) {
+    const res = kern(ad.subarray(aOffsets[t]!, aOffsets[t]! + m * k), bd.subarray(bOffsets[t]!, bOffsets[t]! + k * n));
     const rows = Array.isArray(res) ? res : [res];
     if (rows.length !== m) {
       throw new ShapeError('matmul', 'result', `gpu.js returned ${rows.length} rows for an output of shape ${formatShape([m, n])}`);
