@@ -20,6 +20,7 @@ import {
 import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
 import { gemm } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
+import { rowsWasm } from './wasm-rows.js';
 
 function out(dtype: DType, shape: Shape): TypedArray {
   return allocate(dtype, sizeOf(shape));
@@ -245,9 +246,13 @@ function suffixPeriod(shape: Shape, target: Shape): number {
   return sizeOf(shape);
 }
 
-/** `y[r*p + j] = f(a[r*p + j], b[j])`: the row-broadcast case without an index map. */
+/** Below this many elements the JavaScript row loops beat copying into WebAssembly memory and back. */
+const WASM_ROWS_FROM = 4096;
+
+/** `y[r*p + j] = f(a[r*p + j], b[j])`: the row-broadcast case without an index map (in WebAssembly SIMD when large). */
 function rowBroadcastLoop(op: string, f: Fn2, a: TypedArray, b: TypedArray, p: number, y: TypedArray): void {
   const n = y.length;
+  if (n >= WASM_ROWS_FROM && (op === 'add' || op === 'sub' || op === 'mul') && rowsWasm()?.rowBinary(op, a, b, p, y)) return;
   if (op === 'add') {
     for (let o = 0; o < n; o += p) for (let j = 0; j < p; j++) y[o + j] = a[o + j]! + b[j]!;
   } else if (op === 'mul') {
@@ -307,15 +312,19 @@ function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | u
   const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
   const xd = unsafeDataOf(x);
   const acc = new Float64Array(n);
-  const map = axes.length === 0 ? null : reduceMap(x.shape, axes);
+  // The index map is built only for the loops that read it (a leading-axes sum needs none).
+  const leadSum = (op === 'sum' || op === 'mean') && axes.length > 0 && axes.every((a, i) => a === i);
+  const map = axes.length === 0 || leadSum ? null : reduceMap(x.shape, axes);
   const at = (i: number): number => (map === null ? i : map[i]!);
   if (op === 'sum' || op === 'mean') {
     const lead = axes.every((a, i) => a === i) ? sizeOf(x.shape.slice(0, axes.length)) : 0;
-    if (map === null) acc.set(xd);
+    if (axes.length === 0) acc.set(xd);
     else if (lead > 0 && n > 0) {
       // Summing over leading axes (a bias gradient): add whole rows, no index map.
-      for (let o = 0; o < xd.length; o += n) for (let j = 0; j < n; j++) acc[j]! += xd[o + j]!;
-    } else for (let i = 0; i < xd.length; i++) acc[map[i]!]! += xd[i]!;
+      if (!(xd.length >= WASM_ROWS_FROM && rowsWasm()?.sumRows(xd, n, acc))) {
+        for (let o = 0; o < xd.length; o += n) for (let j = 0; j < n; j++) acc[j]! += xd[o + j]!;
+      }
+    } else for (let i = 0; i < xd.length; i++) acc[map![i]!]! += xd[i]!;
     if (op === 'mean') for (let j = 0; j < n; j++) acc[j] = acc[j]! / count;
   } else if (op === 'max' || op === 'min') {
     acc.fill(op === 'max' ? -Infinity : Infinity);

@@ -52,6 +52,13 @@ export const Op = {
   i32Mul: 0x6c,
   i32And: 0x71,
   i32Shl: 0x74,
+  f32Add: 0x92,
+  f32Sub: 0x93,
+  f32Mul: 0x94,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64PromoteF32: 0xbb,
 } as const;
 
 /** SIMD opcodes (after the 0xfd prefix). */
@@ -83,7 +90,10 @@ export const Simd = {
   f32x4Pmax: 0xeb,
   i32x4TruncSatF32x4S: 0xf8,
   f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
+  load64Zero: 0x5d,
+  f64x2PromoteLowF32x4: 0x5f,
 } as const;
 
 /** The block type of a block, loop or if that yields nothing. */
