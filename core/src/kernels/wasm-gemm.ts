@@ -24,7 +24,7 @@ import type * as WorkerThreads from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
-import { GemmPool, MAX_CHUNKS } from './gemm-threads.js';
+import { GemmPool, MAX_CHUNKS, type PoolKernel } from './gemm-threads.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
 import { DEFAULT_TILES, buildGemmModule } from './wasm-gemm-module.js';
 
@@ -131,6 +131,8 @@ interface Kernel {
   readonly f64: (...args: number[]) => void;
   readonly prepack32: (...args: number[]) => void;
   readonly prepack64: (...args: number[]) => void;
+  readonly lstmFwd: (...args: number[]) => void;
+  readonly lstmBwd: (...args: number[]) => void;
   view32: Float32Array;
   view64: Float64Array;
   readonly shared: boolean;
@@ -195,6 +197,8 @@ function load(): Kernel | null {
       f64: ex['gemm_f64']!,
       prepack32: ex['prepack_f32']!,
       prepack64: ex['prepack_f64']!,
+      lstmFwd: ex['lstm_fwd_f32']!,
+      lstmBwd: ex['lstm_bwd_f32']!,
       view32: new Float32Array(memory.buffer),
       view64: new Float64Array(memory.buffer),
       shared,
@@ -347,6 +351,65 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
     return;
   }
   const f32 = a instanceof Float32Array;
+  const es = f32 ? 4 : 8;
+  const nr = (DEFAULT_TILES[f32 ? 'f32' : 'f64'].nrv * 16) / es;
+  const ldc = roundUp(n, nr);
+  const plan = planProduct(f32, m, n, k, options);
+  const aAt = 64;
+  const bAt = align(aAt + m * k * es);
+  const cAt = align(bAt + k * n * es);
+  const scratchAt = align(cAt + roundUp(m, DEFAULT_TILES[f32 ? 'f32' : 'f64'].mr) * ldc * es);
+  const end = scratchAt + plan.scratchBytes;
+  if (end > MAX_PAGES * PAGE) {
+    calls.javascript++;
+    gemmReference(args);
+    return;
+  }
+  const view: TypedArray = f32 ? reserveBytes(K, end).view32 : reserveBytes(K, end).view64;
+
+  const ao = args.aOffset ?? 0;
+  const bo = args.bOffset ?? 0;
+  view.set(a.subarray(ao, ao + m * k), aAt / es);
+  view.set(b.subarray(bo, bo + k * n), bAt / es);
+  runPlanned(K, plan, aAt, bAt, cAt, ldc, transA, transB, scratchAt);
+
+  const c = cAt / es;
+  if (ldc === n) out.set(view.subarray(c, c + m * n), oo);
+  else for (let i = 0; i < m; i++) out.set(view.subarray(c + i * ldc, c + i * ldc + n), oo + i * n);
+}
+
+/** Grow the kernel's memory to at least `bytes` and refresh its views. */
+function reserveBytes(K: Kernel, bytes: number): Kernel {
+  const have = K.memory.buffer.byteLength;
+  if (bytes > have) K.memory.grow(Math.ceil((bytes - have) / PAGE));
+  if (K.view32.buffer.byteLength !== K.memory.buffer.byteLength) {
+    K.view32 = new Float32Array(K.memory.buffer);
+    K.view64 = new Float64Array(K.memory.buffer);
+  }
+  return K;
+}
+
+/** How a product is cut into chunks and threads, and the scratch it needs past its operands. */
+interface ProductPlan {
+  readonly f32: boolean;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly helperCount: number;
+  readonly byRows: boolean;
+  readonly band: number;
+  readonly count: number;
+  readonly threaded: boolean;
+  /** 0: none; 1: A packed once and shared; 2: B. */
+  readonly prepacked: 0 | 1 | 2;
+  /** Bytes from the scratch start: the shared packed operand, then each thread's packing buffers. */
+  readonly scratchBytes: number;
+  readonly sharedBytes: number;
+  readonly packA: number;
+  readonly packB: number;
+}
+
+function planProduct(f32: boolean, m: number, n: number, k: number, options?: WasmGemmOptions): ProductPlan {
   const dt = f32 ? 'f32' : 'f64';
   const es = f32 ? 4 : 8;
   const tile = DEFAULT_TILES[dt];
@@ -354,13 +417,14 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   const nr = (tile.nrv * 16) / es;
   const { kc, mc, nc } = BLOCKING[dt];
   const ldc = roundUp(n, nr);
+  const work = m * n * k;
 
   // How many threads. Helpers join a product as they wake: the caller claims
   // chunks too and never waits for a helper to start.
   let helperCount = 0;
   const wanted = Math.min(options?.threads ?? Infinity, maxThreads);
-  if (wanted > 1 && work >= (options?.threadsFrom ?? DEFAULT_THREADS_FROM)) {
-    const p = helpers(K);
+  if (wanted > 1 && work >= (options?.threadsFrom ?? DEFAULT_THREADS_FROM) && kernel) {
+    const p = helpers(kernel);
     if (p && p.ready() > 0) helperCount = Math.min(wanted - 1, p.size);
   }
   // Chunks: bands of C's columns, or of its rows when C is tall (the operand
@@ -381,67 +445,65 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   const threaded = helperCount > 0 && count > 1;
   const prepacked = !threaded ? 0 : byRows ? 2 : 1;
 
-  // Scratch layout: A, B, C, the shared packed operand, then packing
-  // buffers (A's, then B's) per thread.
   const kcr = Math.min(kc, k);
   const chunkRows = byRows ? band : roundUp(m, mr);
   const chunkCols = byRows ? ldc : band;
-  const aAt = 64;
-  const bAt = align(aAt + m * k * es);
-  const cAt = align(bAt + k * n * es);
-  const sharedAt = align(cAt + roundUp(m, mr) * ldc * es);
-  const packAt = align(sharedAt + (prepacked === 0 ? 0 : prepacked === 1 ? roundUp(m, mr) * k * es : ldc * k * es));
+  const sharedBytes = align(prepacked === 0 ? 0 : prepacked === 1 ? roundUp(m, mr) * k * es : ldc * k * es);
   const packA = prepacked === 1 ? 0 : align(Math.min(mc, chunkRows) * kcr * es);
   const packB = prepacked === 2 ? 0 : align(Math.min(nc, chunkCols) * kcr * es);
-  const end = packAt + (1 + helperCount) * (packA + packB);
-  if (end > MAX_PAGES * PAGE) {
-    calls.javascript++;
-    gemmReference(args);
-    return;
-  }
-  const have = K.memory.buffer.byteLength;
-  if (end > have) K.memory.grow(Math.ceil((end - have) / PAGE));
-  if (K.view32.buffer.byteLength !== K.memory.buffer.byteLength) {
-    K.view32 = new Float32Array(K.memory.buffer);
-    K.view64 = new Float64Array(K.memory.buffer);
-  }
-  const view: TypedArray = f32 ? K.view32 : K.view64;
+  const scratchBytes = sharedBytes + (1 + helperCount) * (packA + packB);
+  return { f32, m, n, k, helperCount, byRows, band, count, threaded, prepacked, scratchBytes, sharedBytes, packA, packB };
+}
 
-  const ao = args.aOffset ?? 0;
-  const bo = args.bOffset ?? 0;
-  view.set(a.subarray(ao, ao + m * k), aAt / es);
-  view.set(b.subarray(bo, bo + k * n), bAt / es);
-
+/**
+ * Run a planned product on operands already in the kernel's memory (byte
+ * addresses; C is written with row stride `ldc` elements, padded to whole
+ * tiles), with the plan's scratch at `scratchAt`.
+ */
+function runPlanned(K: Kernel, plan: ProductPlan, aAt: number, bAt: number, cAt: number, ldc: number, transA: boolean, transB: boolean, scratchAt: number): void {
+  const { f32, m, n, k, byRows, band, count, threaded, prepacked, helperCount, packA, packB } = plan;
+  const { kc, mc, nc } = BLOCKING[f32 ? 'f32' : 'f64'];
+  const sharedAt = scratchAt;
+  const packAt = scratchAt + plan.sharedBytes;
   // gemm_T(a, b, c, m, n, k, transA, transB, split, band, chunk, ldc, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, prepacked, packedAt)
   const kernelArgs = [aAt, bAt, cAt, m, n, k, transA ? 1 : 0, transB ? 1 : 0, byRows ? 1 : 0, band, 0, ldc, packAt, packA + packB, packA, 0, kc, mc, nc, prepacked, sharedAt];
   const fn = f32 ? K.f32 : K.f64;
   if (!threaded) {
     calls.wasm++;
     fn(...kernelArgs);
-  } else {
-    // prepack_T(which, src, transposed, rows, k, kcMax, dst)
-    if (prepacked === 1) (f32 ? K.prepack32 : K.prepack64)(0, aAt, transA ? 1 : 0, m, k, kc, sharedAt);
-    else (f32 ? K.prepack32 : K.prepack64)(1, bAt, transB ? 1 : 0, n, k, kc, sharedAt);
-    try {
-      pool!.run(f32 ? 0 : 1, kernelArgs, count, helperCount, (chunkArgs) => fn(...chunkArgs));
-      calls.threaded++;
-    } catch {
-      // A helper failed (the pool now reports why and is no longer used):
-      // compute every chunk here. A kernel error would throw again.
-      notes.push(`${pool?.failure ?? 'a gemm worker failed'}: helper threads are off`);
-      retiredChunks = pool?.helperChunks() ?? 0;
-      pool = null;
-      calls.wasm++;
-      for (let chunk = 0; chunk < count; chunk++) {
-        kernelArgs[10] = chunk;
-        fn(...kernelArgs);
-      }
+    return;
+  }
+  // prepack_T(which, src, transposed, rows, k, kcMax, dst)
+  if (prepacked === 1) (f32 ? K.prepack32 : K.prepack64)(0, aAt, transA ? 1 : 0, m, k, kc, sharedAt);
+  else (f32 ? K.prepack32 : K.prepack64)(1, bAt, transB ? 1 : 0, n, k, kc, sharedAt);
+  runChunks(f32 ? 0 : 1, kernelArgs, count, helperCount, fn);
+}
+
+/** Run `count` chunks of a kernel on this thread and up to `helperCount` helpers; if the pool fails, run them all here. */
+function runChunks(which: PoolKernel, kernelArgs: number[], count: number, helperCount: number, fn: (...args: number[]) => void): void {
+  if (helperCount === 0 || !pool) {
+    calls.wasm++;
+    for (let chunk = 0; chunk < count; chunk++) {
+      kernelArgs[10] = chunk;
+      fn(...kernelArgs);
+    }
+    return;
+  }
+  try {
+    pool.run(which, kernelArgs, count, helperCount, (chunkArgs) => fn(...chunkArgs));
+    calls.threaded++;
+  } catch {
+    // A helper failed (the pool now reports why and is no longer used):
+    // compute every chunk here. A kernel error would throw again.
+    notes.push(`${pool?.failure ?? 'a gemm worker failed'}: helper threads are off`);
+    retiredChunks = pool?.helperChunks() ?? 0;
+    pool = null;
+    calls.wasm++;
+    for (let chunk = 0; chunk < count; chunk++) {
+      kernelArgs[10] = chunk;
+      fn(...kernelArgs);
     }
   }
-
-  const c = cAt / es;
-  if (ldc === n) out.set(view.subarray(c, c + m * n), oo);
-  else for (let i = 0; i < m; i++) out.set(view.subarray(c + i * ldc, c + i * ldc + n), oo + i * n);
 }
 
 /**
@@ -462,4 +524,262 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
  */
 export function installFastGemm(): (args: GemmArgs) => void {
   return setGemmImpl((args) => wasmGemm(args));
+}
+
+// ---------------------------------------------------------------------------
+// The fused LSTM's whole sequence, in the gemm's memory
+// ---------------------------------------------------------------------------
+
+/**
+ * The forward pass of {@link LstmSequenceKernel}: the outputs, and the
+ * residuals its backward pass reads. Time-major arrays hold `B` rows per step;
+ * `cs` and `hsT` start at step -1 (the initial state).
+ *
+ * @example
+ * ```ts
+ * import type { LstmKernelForward } from '@mnemo/core';
+ * const shapes = (r: LstmKernelForward): number => r.hs.length + r.acts.length;
+ * console.assert(typeof shapes === 'function');
+ * ```
+ * @category Fused kernels
+ */
+export interface LstmKernelForward {
+  /** Every step's hidden state, batch-major `[B, T, H]`. */
+  readonly hs: Float32Array;
+  /** The final hidden and cell states, `[B, H]`. */
+  readonly hT: Float32Array;
+  readonly cT: Float32Array;
+  /** Gate activations i, f, g, o, time-major `[T, B, 4H]`. */
+  readonly acts: Float32Array;
+  /** tanh(c_t), `[T, B, H]`. */
+  readonly tcs: Float32Array;
+  /** c_t for t = -1 .. T-1, `[T+1, B, H]`. */
+  readonly cs: Float32Array;
+  /** h_t for t = -1 .. T-1, `[T+1, B, H]`. */
+  readonly hsT: Float32Array;
+}
+
+/**
+ * The gradients from {@link LstmSequenceKernel.backward}.
+ *
+ * @example
+ * ```ts
+ * import type { LstmKernelBackward } from '@mnemo/core';
+ * const total = (g: LstmKernelBackward): number => g.dgx.length + g.dWh.length;
+ * console.assert(typeof total === 'function');
+ * ```
+ * @category Fused kernels
+ */
+export interface LstmKernelBackward {
+  /** Gradient of the input contributions `gx`, `[B, T, 4H]`. */
+  readonly dgx: Float32Array;
+  /** Gradient of the recurrent weights, `[H, 4H]`. */
+  readonly dWh: Float32Array;
+  /** Gradients of the initial hidden and cell states, `[B, H]`. */
+  readonly dh0: Float32Array;
+  readonly dc0: Float32Array;
+}
+
+/**
+ * The tutorial LSTM's whole sequence (gate order i, f, g, o; no peepholes) in
+ * float32 WebAssembly SIMD, with every array in the gemm's own memory: the
+ * recurrent product of each step reads `W_h` packed once for the whole
+ * sequence, and nothing is copied between steps. The batch is cut into bands
+ * of rows that the calling thread and the gemm's helper threads each carry
+ * through all the steps (rows of a batch never interact), so the threads meet
+ * once per sequence, not once per step. The input arrays are not modified;
+ * the results are fresh arrays.
+ *
+ * @example
+ * ```ts
+ * import { lstmSequenceKernel } from '@mnemo/core';
+ * const k = lstmSequenceKernel();
+ * if (k && k.supports(4, 8)) {
+ *   const [B, T, H] = [4, 3, 8];
+ *   const f = k.forward(new Float32Array(B * T * 4 * H).fill(0.5), new Float32Array(H * 4 * H), new Float32Array(B * H), new Float32Array(B * H), B, T, H);
+ *   const g = k.backward(f, new Float32Array(H * 4 * H), new Float32Array(B * T * H), new Float32Array(B * H).fill(1), new Float32Array(B * H), B, T, H);
+ *   console.assert(f.hT.length === B * H && g.dWh.length === H * 4 * H);
+ * }
+ * ```
+ * @category Fused kernels
+ */
+export interface LstmSequenceKernel {
+  /** Whether this kernel takes a batch of `batch` rows and `hidden` units (a multiple of the gemm tile's rows and columns). */
+  supports(batch: number, hidden: number): boolean;
+  /** The forward pass over `gx` `[B, T, 4H]` (each step's `x_t W_x + b`), `wh` `[H, 4H]`, `h0`, `c0` `[B, H]`. */
+  forward(gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, batch: number, steps: number, hidden: number): LstmKernelForward;
+  /** Backpropagation through time from the outputs' cotangents `dHs` `[B, T, H]`, `dhT` and `dcT` `[B, H]`. */
+  backward(
+    r: LstmKernelForward,
+    wh: Float32Array,
+    dHs: Float32Array,
+    dhT: Float32Array,
+    dcT: Float32Array,
+    batch: number,
+    steps: number,
+    hidden: number,
+  ): LstmKernelBackward;
+}
+
+/** Byte offsets of consecutive float32 regions (64-byte aligned); the last entry is the end. */
+function layoutF32(...floats: number[]): number[] {
+  const at = [64];
+  for (const n of floats) at.push(align(at[at.length - 1]! + n * 4));
+  return at;
+}
+
+/** Bands of batch rows for the LSTM loops: how many threads, the band height and count. */
+function lstmBands(K: Kernel, batch: number): { helperCount: number; band: number; count: number } {
+  const mr = DEFAULT_TILES.f32.mr;
+  let helperCount = 0;
+  if (maxThreads > 1 && batch >= 2 * mr) {
+    const p = helpers(K);
+    if (p && p.ready() > 0) helperCount = Math.min(maxThreads - 1, p.size);
+  }
+  // Two bands per thread: a thread whose core is taken leaves at most one band to the others' queue.
+  const want = helperCount > 0 ? Math.min(batch / mr, 2 * (helperCount + 1)) : 1;
+  const band = roundUp(Math.ceil(batch / want), mr);
+  return { helperCount, band, count: Math.ceil(batch / band) };
+}
+
+function lstmPackBytes(band: number, k: number): number {
+  const { kc, mc } = BLOCKING.f32;
+  return align(roundUp(Math.min(mc, band), DEFAULT_TILES.f32.mr) * Math.min(kc, k) * 4);
+}
+
+function lstmForward(K: Kernel, gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, B: number, T: number, H: number): LstmKernelForward {
+  const G = 4 * H;
+  const BH = B * H;
+  const nr = DEFAULT_TILES.f32.nrv * 4;
+  const { kc, mc, nc } = BLOCKING.f32;
+  const { helperCount, band, count } = lstmBands(K, B);
+  const packA = lstmPackBytes(band, H);
+  const [hsAt, csAt, actsAt, tcsAt, gxAt, whAt, whpAt, packAt] = layoutF32((T + 1) * BH, (T + 1) * BH, T * B * G, T * BH, B * T * G, H * G, roundUp(G, nr) * H) as [
+    number, number, number, number, number, number, number, number,
+  ];
+  const v = reserveBytes(K, packAt + (1 + helperCount) * packA).view32;
+  v.set(gx, gxAt / 4);
+  v.set(h0, hsAt / 4);
+  v.set(c0, csAt / 4);
+  v.set(wh, whAt / 4);
+  K.prepack32(1, whAt, 0, G, H, kc, whpAt);
+  const args = [hsAt, actsAt, gxAt, csAt, tcsAt, whpAt, B, T, H, band, 0, 0, packAt, packA, packA, 0, kc, mc, nc, 0, 0];
+  runChunks(2, args, count, helperCount, K.lstmFwd);
+  const hsT = v.slice(hsAt / 4, hsAt / 4 + (T + 1) * BH);
+  const cs = v.slice(csAt / 4, csAt / 4 + (T + 1) * BH);
+  const acts = v.slice(actsAt / 4, actsAt / 4 + T * B * G);
+  const tcs = v.slice(tcsAt / 4, tcsAt / 4 + T * BH);
+  const hs = new Float32Array(B * T * H);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) hs.set(hsT.subarray((t + 1) * BH + b * H, (t + 1) * BH + (b + 1) * H), (b * T + t) * H);
+  }
+  return { hs, hT: hsT.slice(T * BH), cT: cs.slice(T * BH), acts, tcs, cs, hsT };
+}
+
+function lstmBackward(
+  K: Kernel,
+  r: LstmKernelForward,
+  wh: Float32Array,
+  dHs: Float32Array,
+  dhT: Float32Array,
+  dcT: Float32Array,
+  B: number,
+  T: number,
+  H: number,
+): LstmKernelBackward {
+  const G = 4 * H;
+  const BH = B * H;
+  const nr = DEFAULT_TILES.f32.nrv * 4;
+  const { kc, mc, nc } = BLOCKING.f32;
+  const { helperCount, band, count } = lstmBands(K, B);
+  const packA = lstmPackBytes(band, G);
+  // dW_h = h_{t-1}ᵀ dG over all steps: [H, T·B] x [T·B, 4H], planned up front so its scratch is reserved too.
+  const plan = planProduct(true, H, G, T * B);
+  const [actsAt, tcsAt, csAt, dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, hsAt, dWhAt, scratchAt] = layoutF32(
+    T * B * G,
+    T * BH,
+    T * BH,
+    B * T * H,
+    BH,
+    BH,
+    T * B * G,
+    H * G,
+    roundUp(H, nr) * G,
+    T * BH,
+    roundUp(H, DEFAULT_TILES.f32.mr) * roundUp(G, nr),
+  ) as [number, number, number, number, number, number, number, number, number, number, number, number];
+  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan.scratchBytes)).view32;
+  v.set(r.acts, actsAt / 4);
+  v.set(r.tcs, tcsAt / 4);
+  v.set(r.cs.subarray(0, T * BH), csAt / 4);
+  v.set(dHs, dHsAt / 4);
+  v.set(dhT, dhAt / 4);
+  v.set(dcT, dcAt / 4);
+  v.set(wh, whAt / 4);
+  v.set(r.hsT.subarray(0, T * BH), hsAt / 4);
+  K.prepack32(1, whAt, 1, H, G, kc, whpAt);
+  const args = [actsAt, tcsAt, csAt, dHsAt, dhAt, dcAt, dGAt, whpAt, B, T, 0, H, scratchAt, packA, packA, 0, kc, mc, nc, band, 0];
+  runChunks(3, args, count, helperCount, K.lstmBwd);
+  runPlanned(K, plan, hsAt, dGAt, dWhAt, roundUp(G, nr), true, false, scratchAt);
+  const dWh = v.slice(dWhAt / 4, dWhAt / 4 + H * G);
+  const dgx = new Float32Array(B * T * G);
+  const dG = dGAt / 4;
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) dgx.set(v.subarray(dG + (t * B + b) * G, dG + (t * B + b + 1) * G), (b * T + t) * G);
+  }
+  return { dgx, dWh, dh0: v.slice(dhAt / 4, dhAt / 4 + BH), dc0: v.slice(dcAt / 4, dcAt / 4 + BH) };
+}
+
+let lstmSeq: LstmSequenceKernel | null | undefined;
+
+/**
+ * The fused LSTM sequence kernel ({@link LstmSequenceKernel}), or `null`
+ * where WebAssembly SIMD is unavailable. It runs on the gemm's memory and
+ * helper threads (see {@link gemmInfo}).
+ *
+ * @example
+ * ```ts
+ * import { lstmSequenceKernel } from '@mnemo/core';
+ * const k = lstmSequenceKernel();
+ * console.assert(k === null || (k.supports(128, 128) && !k.supports(128, 3)));
+ * ```
+ * @category Fused kernels
+ */
+export function lstmSequenceKernel(): LstmSequenceKernel | null {
+  if (lstmSeq !== undefined) return lstmSeq;
+  const K = load();
+  if (!K) return (lstmSeq = null);
+  const mr = DEFAULT_TILES.f32.mr;
+  const nr = DEFAULT_TILES.f32.nrv * 4;
+  const check = (name: string, a: Float32Array, want: number): void => {
+    if (!(a instanceof Float32Array)) throw new DTypeError('lstmSequenceKernel', name, 'expected a Float32Array');
+    if (a.length !== want) throw new ShapeError('lstmSequenceKernel', name, `expected ${want} elements, got ${a.length}`);
+  };
+  const supports = (batch: number, hidden: number): boolean =>
+    Number.isInteger(batch) && Number.isInteger(hidden) && batch > 0 && hidden > 0 && batch % mr === 0 && hidden % nr === 0;
+  const need = (batch: number, steps: number, hidden: number): void => {
+    if (!supports(batch, hidden)) throw new ArgumentError('lstmSequenceKernel', 'shape', `batch ${batch} (multiple of ${mr}) and hidden ${hidden} (multiple of ${nr}) are not supported; check supports() first`);
+    if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError('lstmSequenceKernel', 'steps', `expected a positive integer, got ${steps}`);
+  };
+  lstmSeq = {
+    supports,
+    forward(gx, wh, h0, c0, B, T, H) {
+      need(B, T, H);
+      check('gx', gx, B * T * 4 * H);
+      check('wh', wh, H * 4 * H);
+      check('h0', h0, B * H);
+      check('c0', c0, B * H);
+      return lstmForward(K, gx, wh, h0, c0, B, T, H);
+    },
+    backward(r, wh, dHs, dhT, dcT, B, T, H) {
+      need(B, T, H);
+      check('wh', wh, H * 4 * H);
+      check('dHs', dHs, B * T * H);
+      check('dhT', dhT, B * H);
+      check('dcT', dcT, B * H);
+      check('r.acts', r.acts, T * B * 4 * H);
+      return lstmBackward(K, r, wh, dHs, dhT, dcT, B, T, H);
+    },
+  };
+  return lstmSeq;
 }

@@ -195,7 +195,7 @@ const plus = (f: Fn, p: number, q?: number) => (): void => {
  * rows. acts [B, 4H] holds h_{t-1} W_h on entry and the activations i, f, g, o
  * on exit; gx rows are `gxStride` bytes apart; cPrev, cCur, tc, h are [B, H].
  */
-function forwardStep(): Fn {
+export function forwardStep(): Fn {
   const f = new Fn([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [pa, px, gxStride, pcp, pcc, ptc, ph, rows, h] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const H4 = f.local(I32);
@@ -251,7 +251,7 @@ function forwardStep(): Fn {
  * overwritten with the gradient of c_{t-1}, dG [B, 4H] with the gradient of
  * the gate pre-activations.
  */
-function backwardStep(): Fn {
+export function backwardStep(): Fn {
   const f = new Fn([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [pa, ptc, pcp, pdh, pdhs, dhsStride, pdc, pdg, rows, h] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const H4 = f.local(I32);

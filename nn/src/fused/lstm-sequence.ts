@@ -14,7 +14,23 @@
  *
  * @module
  */
-import { ShapeError, DTypeError, allocate, sigmoidFast as sigmoid, tanhFast, formatShape, gemm, lstmWasm, unsafeDataOf, unsafeFromData, type LstmWasm, type Tensor, type TypedArray } from '@mnemo/core';
+import {
+  ShapeError,
+  DTypeError,
+  allocate,
+  sigmoidFast as sigmoid,
+  tanhFast,
+  formatShape,
+  gemm,
+  lstmSequenceKernel,
+  lstmWasm,
+  unsafeDataOf,
+  unsafeFromData,
+  type LstmKernelForward,
+  type LstmWasm,
+  type Tensor,
+  type TypedArray,
+} from '@mnemo/core';
 import { customVjp } from '@mnemo/autodiff';
 
 /**
@@ -51,6 +67,8 @@ interface Residuals {
   readonly hsT: TypedArray;
   /** The float32 WebAssembly kernels, when the forward pass ran on them (the backward pass then does too). */
   readonly wasm?: LstmWasm;
+  /** The whole-sequence kernel's forward pass, when it ran (the backward pass then does too). */
+  readonly seq?: LstmKernelForward;
 }
 
 function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
@@ -142,6 +160,14 @@ function backwardWasm(k: LstmWasm, r: Residuals, ct: LstmSequenceOutput): [Tenso
 
 function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true): [LstmSequenceOutput, Residuals] {
   const { B, T, H } = check(gx, wh, h0, c0);
+  if (useWasm && gx.dtype === 'float32' && T > 0) {
+    const seq = lstmSequenceKernel();
+    if (seq?.supports(B, H)) {
+      const f = seq.forward(unsafeDataOf(gx) as Float32Array, unsafeDataOf(wh) as Float32Array, unsafeDataOf(h0) as Float32Array, unsafeDataOf(c0) as Float32Array, B, T, H);
+      const out: LstmSequenceOutput = { hs: unsafeFromData(f.hs, [B, T, H]), hT: unsafeFromData(f.hT, [B, H]), cT: unsafeFromData(f.cT, [B, H]) };
+      return [out, { B, T, H, wh, acts: f.acts, tcs: f.tcs, cs: f.cs, hsT: f.hsT, seq: f }];
+    }
+  }
   const k = useWasm && gx.dtype === 'float32' ? lstmWasm() : null;
   if (k) return forwardWasm(k, gx, wh, h0, c0, B, T, H);
 
@@ -194,6 +220,11 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true)
 }
 
 function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor, Tensor] {
+  if (r.seq) {
+    const { B, T, H } = r;
+    const d = lstmSequenceKernel()!.backward(r.seq, unsafeDataOf(r.wh) as Float32Array, unsafeDataOf(ct.hs) as Float32Array, unsafeDataOf(ct.hT) as Float32Array, unsafeDataOf(ct.cT) as Float32Array, B, T, H);
+    return [unsafeFromData(d.dgx, [B, T, 4 * H]), unsafeFromData(d.dWh, [H, 4 * H]), unsafeFromData(d.dh0, [B, H]), unsafeFromData(d.dc0, [B, H])];
+  }
   if (r.wasm) return backwardWasm(r.wasm, r, ct);
   const { B, T, H, acts, tcs, cs, hsT } = r;
   const G = 4 * H;

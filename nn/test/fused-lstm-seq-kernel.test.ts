@@ -1,0 +1,123 @@
+/**
+ * The whole-sequence LSTM kernel of core (`lstmSequenceKernel`: W_h packed
+ * once, the batch cut into bands of rows that threads carry through every
+ * step) against the float64 JavaScript path of `lstmSequence`, on shapes it
+ * takes (batch a multiple of 4, hidden a multiple of 8), with helper threads
+ * running; plus its argument checks and the immutability of its inputs.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ArgumentError, ShapeError, gemmInfo, key, lstmSequenceKernel, normal, split as splitKey, startGemmThreads, tensor, type Tensor } from '@mnemo/core';
+import { add, grad, mul, sum } from '@mnemo/autodiff';
+import { lstmSequence } from '@mnemo/nn';
+
+function draw(seed: number, B: number, T: number, H: number) {
+  const [k1, k2, k3, k4, k5, k6, k7] = splitKey(key(seed), 7);
+  // drawn in float64, then rounded to float32 so both dtypes see the same inputs
+  const r32 = (t: Tensor) => tensor(Float64Array.from(new Float32Array(t.toArray())), 'float64', t.shape);
+  return {
+    gx: r32(normal(k1!, [B, T, 4 * H], { dtype: 'float64' })),
+    wh: r32(normal(k2!, [H, 4 * H], { dtype: 'float64', std: 0.3 })),
+    h0: r32(normal(k3!, [B, H], { dtype: 'float64', std: 0.5 })),
+    c0: r32(normal(k4!, [B, H], { dtype: 'float64', std: 0.5 })),
+    r: r32(normal(k5!, [B, T, H], { dtype: 'float64' })),
+    rh: r32(normal(k6!, [B, H], { dtype: 'float64' })),
+    rc: r32(normal(k7!, [B, H], { dtype: 'float64' })),
+  };
+}
+
+const f32 = (t: Tensor): Tensor => tensor(new Float32Array(t.toArray()), 'float32', t.shape);
+
+/** Outputs and all four gradients of a weighted sum of every output, in float32 (kernel) and float64 (JavaScript). */
+function both(d: ReturnType<typeof draw>) {
+  const loss = (cast: (t: Tensor) => Tensor) => (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): Tensor => {
+    const o = lstmSequence(gx, wh, h0, c0);
+    return add(add(sum(mul(o.hs, cast(d.r))), sum(mul(o.hT, cast(d.rh)))), sum(mul(o.cT, cast(d.rc))));
+  };
+  const o32 = lstmSequence(f32(d.gx), f32(d.wh), f32(d.h0), f32(d.c0));
+  const o64 = lstmSequence(d.gx, d.wh, d.h0, d.c0);
+  const g32 = grad(loss(f32), { argnums: [0, 1, 2, 3] })(f32(d.gx), f32(d.wh), f32(d.h0), f32(d.c0)) as Tensor[];
+  const g64 = grad(loss((t) => t), { argnums: [0, 1, 2, 3] })(d.gx, d.wh, d.h0, d.c0) as Tensor[];
+  return { a: [o32.hs, o32.hT, o32.cT, ...g32], b: [o64.hs, o64.hT, o64.cT, ...g64] };
+}
+
+const NAMES = ['hs', 'hT', 'cT', 'dgx', 'dwh', 'dh0', 'dc0'];
+
+/** |a - b| <= rel (|b| + scale), scale the largest magnitude of b (at least 1). */
+function expectClose(a: Tensor, b: Tensor, rel: number, what: string): void {
+  expect(a.dtype).toBe('float32');
+  expect(a.shape).toEqual(b.shape);
+  const x = a.toArray();
+  const y = b.toArray();
+  const scale = Math.max(1, ...y.map(Math.abs));
+  for (let j = 0; j < y.length; j++) {
+    if (!(Math.abs(x[j]! - y[j]!) <= rel * (Math.abs(y[j]!) + scale))) expect.fail(`${what}[${j}]: float32 ${x[j]} vs float64 ${y[j]} (scale ${scale})`);
+  }
+}
+
+describe('the whole-sequence LSTM kernel', () => {
+  const k = lstmSequenceKernel();
+
+  beforeAll(async () => {
+    await startGemmThreads();
+  });
+
+  it('is available in Node and takes batches of multiples of 4 and hidden sizes of multiples of 8 only', () => {
+    expect(k).not.toBeNull();
+    expect(k!.supports(128, 128)).toBe(true);
+    expect(k!.supports(4, 8)).toBe(true);
+    expect(k!.supports(6, 8)).toBe(false);
+    expect(k!.supports(8, 12)).toBe(false);
+    expect(k!.supports(0, 8)).toBe(false);
+  });
+
+  it('values and every gradient agree with the float64 path within float32 tolerance (random shapes, threads on)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), (seed, b4, T, h8) => {
+        const [B, H] = [4 * b4, 8 * h8];
+        const { a, b } = both(draw(seed, B, T, H));
+        a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, `${NAMES[i]} (B=${B} T=${T} H=${H})`));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a batch cut into several bands of rows (B 128, T 5, H 16; bands go to whichever thread claims them) agrees too', () => {
+    expect(gemmInfo().simd).toBe(true);
+    const { a, b } = both(draw(5, 128, 5, 16));
+    a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, NAMES[i]!));
+  });
+
+  it('does not modify its inputs and returns fresh arrays', () => {
+    const [B, T, H] = [8, 3, 8];
+    const d = draw(9, B, T, H);
+    const gx = new Float32Array(d.gx.toArray());
+    const wh = new Float32Array(d.wh.toArray());
+    const h0 = new Float32Array(d.h0.toArray());
+    const c0 = new Float32Array(d.c0.toArray());
+    const copies = [gx, wh, h0, c0].map((x) => x.slice());
+    const f = k!.forward(gx, wh, h0, c0, B, T, H);
+    const hT = f.hT.slice();
+    const dHs = new Float32Array(d.r.toArray());
+    const dhT = new Float32Array(d.rh.toArray());
+    const dcT = new Float32Array(d.rc.toArray());
+    const grads = [dHs, dhT, dcT].map((x) => x.slice());
+    const actsBefore = f.acts.slice();
+    const g = k!.backward(f, wh, dHs, dhT, dcT, B, T, H);
+    k!.forward(gx.map((v) => -v), wh, h0, c0, B, T, H); // reuses the kernel's memory
+    [gx, wh, h0, c0].forEach((x, i) => expect(x).toEqual(copies[i]));
+    [dHs, dhT, dcT].forEach((x, i) => expect(x).toEqual(grads[i]));
+    expect(f.hT).toEqual(hT);
+    expect(f.acts).toEqual(actsBefore);
+    expect(g.dWh.length).toBe(H * 4 * H);
+  });
+
+  it('rejects unsupported shapes and wrong array sizes, naming the argument', () => {
+    const z = (n: number) => new Float32Array(n);
+    expect(() => k!.forward(z(6 * 2 * 32), z(8 * 32), z(6 * 8), z(6 * 8), 6, 2, 8)).toThrow(ArgumentError);
+    expect(() => k!.forward(z(6 * 2 * 32), z(8 * 32), z(6 * 8), z(6 * 8), 6, 2, 8)).toThrow(/batch 6/);
+    expect(() => k!.forward(z(4 * 2 * 32), z(8 * 32 - 1), z(4 * 8), z(4 * 8), 4, 2, 8)).toThrow(ShapeError);
+    expect(() => k!.forward(z(4 * 2 * 32), z(8 * 32 - 1), z(4 * 8), z(4 * 8), 4, 2, 8)).toThrow(/wh/);
+    expect(() => k!.forward(z(0), z(8 * 32), z(4 * 8), z(4 * 8), 4, 0, 8)).toThrow(/steps/);
+  });
+});
