@@ -355,7 +355,7 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   const nr = (DEFAULT_TILES[f32 ? 'f32' : 'f64'].nrv * 16) / es;
   const ldc = roundUp(n, nr);
   const plan = planProduct(f32, m, n, k, options);
-  const aAt = 64;
+  const aAt = scratchBase();
   const bAt = align(aAt + m * k * es);
   const cAt = align(bAt + k * n * es);
   const scratchAt = align(cAt + roundUp(m, DEFAULT_TILES[f32 ? 'f32' : 'f64'].mr) * ldc * es);
@@ -527,13 +527,81 @@ export function installFastGemm(): (args: GemmArgs) => void {
 }
 
 // ---------------------------------------------------------------------------
+// Resident blocks: memory that outlives one call (the fused LSTM's residuals
+// between its forward and backward pass). Every call's scratch starts above
+// the highest live block; a block is freed when the object holding it is
+// garbage collected.
+// ---------------------------------------------------------------------------
+
+/** Live resident blocks: start byte -> end byte. */
+const blocks = new Map<number, number>();
+let blocksTop = 64;
+let residentBytes = 0;
+/** Resident blocks together never exceed this; past it, residuals are copied out instead. */
+let residentCap = 256 * 1024 * 1024;
+
+/** @internal Set the cap on resident bytes (tests force the copying path with 0); returns the previous cap. */
+export function setResidentCap(bytes: number): number {
+  const prev = residentCap;
+  residentCap = bytes;
+  return prev;
+}
+
+const releaseBlock = (start: number): void => {
+  const end = blocks.get(start);
+  if (end === undefined) return;
+  blocks.delete(start);
+  residentBytes -= end - start;
+  blocksTop = 64;
+  for (const e of blocks.values()) blocksTop = Math.max(blocksTop, e);
+};
+const residents = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>(releaseBlock) : null;
+
+/** Where a call's scratch may start: above every live resident block. */
+function scratchBase(): number {
+  return align(blocksTop);
+}
+
+/** A resident block of `bytes` (first fit), freed when `owner` is collected; null when none can be had. */
+function residentBlock(bytes: number, owner: object): number | null {
+  if (!residents || residentBytes + bytes > residentCap) return null;
+  const sorted = [...blocks].sort((x, y) => x[0] - y[0]);
+  let at = 64;
+  for (const [start, end] of sorted) {
+    if (start - at >= bytes) break;
+    at = align(end);
+  }
+  if (at + bytes > MAX_PAGES * PAGE) return null;
+  blocks.set(at, at + bytes);
+  residentBytes += bytes;
+  blocksTop = Math.max(blocksTop, at + bytes);
+  residents.register(owner, at);
+  return at;
+}
+
+/**
+ * Bytes of the gemm's memory held by live resident blocks (the fused LSTM's
+ * residuals awaiting a backward pass or garbage collection), and their number.
+ *
+ * @example
+ * ```ts
+ * import { residentMemory } from '@mnemo/core';
+ * const r = residentMemory();
+ * console.assert(r.bytes >= 0 && r.blocks >= 0);
+ * ```
+ * @category Fused kernels
+ */
+export function residentMemory(): { readonly bytes: number; readonly blocks: number } {
+  return { bytes: residentBytes, blocks: blocks.size };
+}
+
+// ---------------------------------------------------------------------------
 // The fused LSTM's whole sequence, in the gemm's memory
 // ---------------------------------------------------------------------------
 
 /**
- * The forward pass of {@link LstmSequenceKernel}: the outputs, and the
- * residuals its backward pass reads. Time-major arrays hold `B` rows per step;
- * `cs` and `hsT` start at step -1 (the initial state).
+ * The forward pass of {@link LstmSequenceKernel}: the outputs, and where the
+ * residuals its backward pass reads are kept.
  *
  * @example
  * ```ts
@@ -549,14 +617,16 @@ export interface LstmKernelForward {
   /** The final hidden and cell states, `[B, H]`. */
   readonly hT: Float32Array;
   readonly cT: Float32Array;
-  /** Gate activations i, f, g, o, time-major `[T, B, 4H]`. */
-  readonly acts: Float32Array;
-  /** tanh(c_t), `[T, B, H]`. */
-  readonly tcs: Float32Array;
-  /** c_t for t = -1 .. T-1, `[T+1, B, H]`. */
-  readonly cs: Float32Array;
-  /** h_t for t = -1 .. T-1, `[T+1, B, H]`. */
-  readonly hsT: Float32Array;
+  /** The shape it was computed for. */
+  readonly batch: number;
+  readonly steps: number;
+  readonly hidden: number;
+  /**
+   * Where the residuals of the backward pass are (gate activations, tanh(c),
+   * c and h of every step): a block of the gemm's memory that lives until
+   * this object is garbage collected, or, when no block could be had, copies.
+   */
+  readonly residuals: { readonly at: number } | { readonly copy: Float32Array };
 }
 
 /**
@@ -621,9 +691,9 @@ export interface LstmSequenceKernel {
   ): LstmKernelBackward;
 }
 
-/** Byte offsets of consecutive float32 regions (64-byte aligned); the last entry is the end. */
-function layoutF32(...floats: number[]): number[] {
-  const at = [64];
+/** Byte offsets of consecutive float32 regions (64-byte aligned) from `start`; the last entry is the end. */
+function layoutF32From(start: number, ...floats: number[]): number[] {
+  const at = [start];
   for (const n of floats) at.push(align(at[at.length - 1]! + n * 4));
   return at;
 }
@@ -647,6 +717,17 @@ function lstmPackBytes(band: number, k: number): number {
   return align(roundUp(Math.min(mc, band), DEFAULT_TILES.f32.mr) * Math.min(kc, k) * 4);
 }
 
+/** Float offsets, within the residual block, of acts [T, B, 4H], tcs [T, B, H], cs and hsT [T+1, B, H]; and its length. */
+function residualLayout(B: number, T: number, H: number): { acts: number; tcs: number; cs: number; hs: number; floats: number } {
+  const BH = B * H;
+  const r = (n: number): number => roundUp(n, 16);
+  const acts = 0;
+  const tcs = acts + r(T * B * 4 * H);
+  const cs = tcs + r(T * BH);
+  const hs = cs + r((T + 1) * BH);
+  return { acts, tcs, cs, hs, floats: hs + r((T + 1) * BH) };
+}
+
 function lstmForward(K: Kernel, gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, B: number, T: number, H: number): LstmKernelForward {
   const G = 4 * H;
   const BH = B * H;
@@ -654,26 +735,30 @@ function lstmForward(K: Kernel, gx: Float32Array, wh: Float32Array, h0: Float32A
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, H);
-  const [hsAt, csAt, actsAt, tcsAt, gxAt, whAt, whpAt, packAt] = layoutF32((T + 1) * BH, (T + 1) * BH, T * B * G, T * BH, B * T * G, H * G, roundUp(G, nr) * H) as [
-    number, number, number, number, number, number, number, number,
-  ];
+  const lay = residualLayout(B, T, H);
+  // The residuals go to a resident block when one can be had (the backward pass then reads them in place), else to scratch and are copied out.
+  const result = { hs: new Float32Array(B * T * H), hT: new Float32Array(BH), cT: new Float32Array(BH), batch: B, steps: T, hidden: H, residuals: { at: 0 } as LstmKernelForward['residuals'] };
+  const block = residentBlock(lay.floats * 4, result);
+  const [resAt, gxAt, whAt, whpAt, packAt] = layoutF32From(scratchBase(), block === null ? lay.floats : 0, B * T * G, H * G, roundUp(G, nr) * H) as [number, number, number, number, number];
+  const base = block ?? resAt;
   const v = reserveBytes(K, packAt + (1 + helperCount) * packA).view32;
+  const hsAt = base + lay.hs * 4;
+  const csAt = base + lay.cs * 4;
   v.set(gx, gxAt / 4);
   v.set(h0, hsAt / 4);
   v.set(c0, csAt / 4);
   v.set(wh, whAt / 4);
   K.prepack32(1, whAt, 0, G, H, kc, whpAt);
-  const args = [hsAt, actsAt, gxAt, csAt, tcsAt, whpAt, B, T, H, band, 0, 0, packAt, packA, packA, 0, kc, mc, nc, 0, 0];
+  const args = [hsAt, base + lay.acts * 4, gxAt, csAt, base + lay.tcs * 4, whpAt, B, T, H, band, 0, 0, packAt, packA, packA, 0, kc, mc, nc, 0, 0];
   runChunks(2, args, count, helperCount, K.lstmFwd);
-  const hsT = v.slice(hsAt / 4, hsAt / 4 + (T + 1) * BH);
-  const cs = v.slice(csAt / 4, csAt / 4 + (T + 1) * BH);
-  const acts = v.slice(actsAt / 4, actsAt / 4 + T * B * G);
-  const tcs = v.slice(tcsAt / 4, tcsAt / 4 + T * BH);
-  const hs = new Float32Array(B * T * H);
+  const hsT = hsAt / 4;
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) hs.set(hsT.subarray((t + 1) * BH + b * H, (t + 1) * BH + (b + 1) * H), (b * T + t) * H);
+    for (let b = 0; b < B; b++) result.hs.set(v.subarray(hsT + (t + 1) * BH + b * H, hsT + (t + 1) * BH + (b + 1) * H), (b * T + t) * H);
   }
-  return { hs, hT: hsT.slice(T * BH), cT: cs.slice(T * BH), acts, tcs, cs, hsT };
+  result.hT.set(v.subarray(hsT + T * BH, hsT + (T + 1) * BH));
+  result.cT.set(v.subarray(csAt / 4 + T * BH, csAt / 4 + (T + 1) * BH));
+  result.residuals = block !== null ? { at: block } : { copy: v.slice(base / 4, base / 4 + lay.floats) };
+  return result;
 }
 
 function lstmBackward(
@@ -693,34 +778,33 @@ function lstmBackward(
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, G);
+  const lay = residualLayout(B, T, H);
   // dW_h = h_{t-1}ᵀ dG over all steps: [H, T·B] x [T·B, 4H], planned up front so its scratch is reserved too.
   const plan = planProduct(true, H, G, T * B);
-  const [actsAt, tcsAt, csAt, dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, hsAt, dWhAt, scratchAt] = layoutF32(
-    T * B * G,
-    T * BH,
-    T * BH,
+  const resident = 'at' in r.residuals;
+  const [resAt, dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, scratchAt] = layoutF32From(
+    scratchBase(),
+    resident ? 0 : lay.floats,
     B * T * H,
     BH,
     BH,
     T * B * G,
     H * G,
     roundUp(H, nr) * G,
-    T * BH,
     roundUp(H, DEFAULT_TILES.f32.mr) * roundUp(G, nr),
-  ) as [number, number, number, number, number, number, number, number, number, number, number, number];
+  ) as [number, number, number, number, number, number, number, number, number];
   const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan.scratchBytes)).view32;
-  v.set(r.acts, actsAt / 4);
-  v.set(r.tcs, tcsAt / 4);
-  v.set(r.cs.subarray(0, T * BH), csAt / 4);
+  const base = 'at' in r.residuals ? r.residuals.at : resAt;
+  if ('copy' in r.residuals) v.set(r.residuals.copy, resAt / 4);
   v.set(dHs, dHsAt / 4);
   v.set(dhT, dhAt / 4);
   v.set(dcT, dcAt / 4);
   v.set(wh, whAt / 4);
-  v.set(r.hsT.subarray(0, T * BH), hsAt / 4);
   K.prepack32(1, whAt, 1, H, G, kc, whpAt);
-  const args = [actsAt, tcsAt, csAt, dHsAt, dhAt, dcAt, dGAt, whpAt, B, T, 0, H, scratchAt, packA, packA, 0, kc, mc, nc, band, 0];
+  const args = [base + lay.acts * 4, base + lay.tcs * 4, base + lay.cs * 4, dHsAt, dhAt, dcAt, dGAt, whpAt, B, T, 0, H, scratchAt, packA, packA, 0, kc, mc, nc, band, 0];
   runChunks(3, args, count, helperCount, K.lstmBwd);
-  runPlanned(K, plan, hsAt, dGAt, dWhAt, roundUp(G, nr), true, false, scratchAt);
+  // h_{t-1} for t = 0 .. T-1 is the first T steps of the residual hsT
+  runPlanned(K, plan, base + lay.hs * 4, dGAt, dWhAt, roundUp(G, nr), true, false, scratchAt);
   const dWh = v.slice(dWhAt / 4, dWhAt / 4 + H * G);
   const dgx = new Float32Array(B * T * G);
   const dG = dGAt / 4;
@@ -777,7 +861,9 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
       check('dHs', dHs, B * T * H);
       check('dhT', dhT, B * H);
       check('dcT', dcT, B * H);
-      check('r.acts', r.acts, T * B * 4 * H);
+      if (r.batch !== B || r.steps !== T || r.hidden !== H) {
+        throw new ShapeError('lstmSequenceKernel', 'r', `the forward pass was for batch ${r.batch}, steps ${r.steps}, hidden ${r.hidden}; got ${B}, ${T}, ${H}`);
+      }
       return lstmBackward(K, r, wh, dHs, dhT, dcT, B, T, H);
     },
   };

@@ -67,9 +67,11 @@ interface Residuals {
   readonly hsT: TypedArray;
   /** The float32 WebAssembly kernels, when the forward pass ran on them (the backward pass then does too). */
   readonly wasm?: LstmWasm;
-  /** The whole-sequence kernel's forward pass, when it ran (the backward pass then does too). */
+  /** The whole-sequence kernel's forward pass, when it ran (the backward pass then does too; it keeps its own residuals, and the arrays above are empty). */
   readonly seq?: LstmKernelForward;
 }
+
+const NONE = new Float32Array(0);
 
 function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
   if (gx.rank !== 3) throw new ShapeError('lstmSequence', 'gx', `expected [batch, steps, 4 * hidden], got ${formatShape(gx.shape)}`);
@@ -165,7 +167,7 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true)
     if (seq?.supports(B, H)) {
       const f = seq.forward(unsafeDataOf(gx) as Float32Array, unsafeDataOf(wh) as Float32Array, unsafeDataOf(h0) as Float32Array, unsafeDataOf(c0) as Float32Array, B, T, H);
       const out: LstmSequenceOutput = { hs: unsafeFromData(f.hs, [B, T, H]), hT: unsafeFromData(f.hT, [B, H]), cT: unsafeFromData(f.cT, [B, H]) };
-      return [out, { B, T, H, wh, acts: f.acts, tcs: f.tcs, cs: f.cs, hsT: f.hsT, seq: f }];
+      return [out, { B, T, H, wh, acts: NONE, tcs: NONE, cs: NONE, hsT: NONE, seq: f }];
     }
   }
   const k = useWasm && gx.dtype === 'float32' ? lstmWasm() : null;
