@@ -6,6 +6,7 @@
  */
 import type { DType } from './dtype.js';
 import { ArgumentError } from './errors.js';
+import type { GemmArgs } from './kernels/gemm.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -118,6 +119,13 @@ export interface Backend {
    * `transA` the last two axes of `a` are read transposed (no copy is made); likewise `transB`.
    */
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor;
+  /**
+   * Matrix product on raw buffers (see {@link GemmArgs}), for fused kernels
+   * that keep their operands in typed arrays: `gpujs` runs float32 products
+   * on gpu.js. A backend without one leaves these products to core's
+   * `gemm` (callers write `(backend.gemm ?? gemm)(args)`).
+   */
+  gemm?(args: GemmArgs): void;
   /** The same data under a new shape of the same size (one entry may be -1). */
   reshape(x: Tensor, shape: readonly number[]): Tensor;
   /** Permute the axes: output axis i is input axis `perm[i]`. */

@@ -1,6 +1,11 @@
 /**
  * The `gpujs` backend: matrix products lowered to gpu.js kernels in float32.
  *
+ * gpu.js runs either in this thread (its synchronous modes: headless-gl,
+ * WebAssembly, plain JavaScript) or, for WebGPU, in a worker thread behind a
+ * synchronous bridge (`gpujs-bridge.ts`), because gpu.js's WebGPU kernels
+ * return Promises and mnemo's kernels may not.
+ *
  * @module
  */
 import { createRequire } from 'node:module';
@@ -9,43 +14,79 @@ import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
 import { cpu, matmulPlan } from './cpu.js';
+import { gemm, type GemmArgs } from './gemm.js';
+import { GpujsBridge } from './gpujs-bridge.js';
 
 interface GpuKernel {
   (a: Float32Array, b: Float32Array): Float32Array | Float32Array[];
 }
 interface GpuInstance {
   readonly mode: string;
-  createKernel(fn: (...args: never[]) => number, settings: Record<string, unknown>): GpuKernel;
+  createKernel(fn: string | ((...args: never[]) => number), settings: Record<string, unknown>): GpuKernel;
 }
 interface GpuModule {
   GPU: new (settings?: Record<string, unknown>) => GpuInstance;
 }
 
-let gpu: GpuInstance | undefined;
-const kernels = new Map<string, GpuKernel>();
-
-function instance(): GpuInstance {
-  if (gpu === undefined) {
-    const require = createRequire(import.meta.url);
-    const mod = require('gpu.js') as GpuModule;
-    gpu = new mod.GPU();
-  }
-  return gpu;
-}
-
 /**
- * The mode gpu.js chose on this machine (`webgl`, `headlessgl`, `webgpu`,
- * `webasm` or `cpu`). Creates the gpu.js instance on first call.
+ * What the `gpujs` backend runs on: gpu.js's mode, whether gpu.js runs in a
+ * worker thread behind the synchronous bridge (WebGPU), the WebGPU adapter,
+ * and notes on how it was chosen (why WebGPU was not used, where it was not).
  *
  * @example
  * ```ts
- * import { gpujsMode } from '@mnemo/core';
- * console.assert(typeof gpujsMode() === 'string');
+ * import { gpujsInfo, type GpujsInfo } from '@mnemo/core';
+ * const info: GpujsInfo = gpujsInfo();
+ * console.assert(typeof info.bridged === 'boolean' && Array.isArray(info.notes));
  * ```
  * @category Backends
  */
-export function gpujsMode(): string {
-  return instance().mode;
+export interface GpujsInfo {
+  /** gpu.js's mode: `webgpu`, `headlessgl`, `webgl2`, `webgl`, `webasm` or `cpu`. */
+  readonly mode: string;
+  /** True when gpu.js runs in a worker thread, called through the synchronous bridge. */
+  readonly bridged: boolean;
+  /** The WebGPU adapter gpu.js computes on (vendor / architecture / device / description), when bridged to WebGPU. */
+  readonly adapter?: string;
+  /** How the mode was chosen: the `MNEMO_GPUJS_MODE` setting, and why WebGPU was not used where it was not. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * How the `gpujs` backend chooses where gpu.js runs (`MNEMO_GPUJS_MODE`):
+ * `auto` tries WebGPU in a worker and otherwise runs gpu.js in this thread,
+ * `webgpu` requires WebGPU, `inprocess` never tries it, and `worker-webasm`
+ * (a diagnostic) runs gpu.js's WebAssembly mode in the worker, to exercise
+ * the bridge on machines without WebGPU.
+ * @internal
+ */
+export type GpujsSelection = 'auto' | 'webgpu' | 'inprocess' | 'worker-webasm';
+
+/** @internal */
+export interface GpujsOptions {
+  /** Default: `MNEMO_GPUJS_MODE`, else `auto`. */
+  readonly mode?: GpujsSelection;
+  /** How long to wait for the worker's ready report (default: `MNEMO_GPUJS_START_TIMEOUT_MS`, else 15 s). */
+  readonly startTimeoutMs?: number;
+  /** How long to wait for one product in the worker (default: `MNEMO_GPUJS_CALL_TIMEOUT_MS`, else 120 s). */
+  readonly callTimeoutMs?: number;
+  /** The kernel's source (tests give a broken one to see failures reported). */
+  readonly kernelSource?: string;
+}
+
+const SELECTIONS: readonly GpujsSelection[] = ['auto', 'webgpu', 'inprocess', 'worker-webasm'];
+
+function env(name: string): string | undefined {
+  const v = typeof process !== 'undefined' ? process.env[name] : undefined;
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function envMs(name: string, fallback: number): number {
+  const v = env(name);
+  if (v === undefined) return fallback;
+  const ms = Number(v);
+  if (!Number.isFinite(ms) || ms <= 0) throw new ArgumentError('gpujs', name, `expected a positive number of milliseconds, got ${JSON.stringify(v)}`);
+  return ms;
 }
 
 // The kernel body is compiled by gpu.js from its source text, so it may use
@@ -69,67 +110,275 @@ function matmulKernel(this: { thread: { x: number; y: number }; constants: { k: 
   return sum;
 }
 
-function kernelFor(m: number, k: number, n: number, transA: boolean, transB: boolean): GpuKernel {
-  const key = `${m}x${k}x${n}:${transA ? 1 : 0}${transB ? 1 : 0}`;
-  let kern = kernels.get(key);
-  if (kern === undefined) {
-    kern = instance().createKernel(matmulKernel as unknown as (...args: never[]) => number, {
-      output: [n, m],
-      constants: { k, m, n, ta: transA ? 1 : 0, tb: transB ? 1 : 0 },
-      precision: 'single',
-      tactic: 'precision',
-      loopMaxIterations: Math.max(k, 1),
-    });
-    kernels.set(key, kern);
-  }
-  return kern;
+/** Where the products run: gpu.js in this thread, or in the worker. */
+interface Engine {
+  readonly info: GpujsInfo;
+  /** `out = op(a) · op(b)`; `a`, `b` and `out` hold exactly m·k, k·n and m·n values. */
+  product(m: number, k: number, n: number, transA: boolean, transB: boolean, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  close(): void;
 }
 
-function gpuMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
-  if (!(a instanceof Tensor) || !(b instanceof Tensor) || a.dtype !== 'float32' || b.dtype !== 'float32') {
-    // float64 (gpu.js is float32 only) and mixed or non-tensor inputs go to the
-    // CPU kernel, which computes float64 exactly and reports bad input.
-    return cpu.matmul(a, b, transA, transB);
-  }
-  const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
-  const y = new Float32Array(sizeOf(shape));
-  if (m * n === 0 || aOffsets.length === 0 || k === 0) return unsafeFromData(y, shape);
-  const kern = kernelFor(m, k, n, transA, transB);
-  const ad = unsafeDataOf(a) as Float32Array;
-  const bd = unsafeDataOf(b) as Float32Array;
-  for (let t = 0; t < aOffsets.length; t++) {
-    const res = kern(ad.subarray(aOffsets[t]!, aOffsets[t]! + m * k), bd.subarray(bOffsets[t]!, bOffsets[t]! + k * n));
-    const rows = Array.isArray(res) ? res : [res];
-    if (rows.length !== m) {
-      throw new ShapeError('matmul', 'result', `gpu.js returned ${rows.length} rows for an output of shape ${formatShape([m, n])}`);
+function inProcess(source: string | undefined, notes: readonly string[]): Engine {
+  const require = createRequire(import.meta.url);
+  const mod = require('gpu.js') as GpuModule;
+  const gpu = new mod.GPU();
+  const kernels = new Map<string, GpuKernel>();
+  const kernelFor = (m: number, k: number, n: number, transA: boolean, transB: boolean): GpuKernel => {
+    const key = `${m}x${k}x${n}:${transA ? 1 : 0}${transB ? 1 : 0}`;
+    let kern = kernels.get(key);
+    if (kern === undefined) {
+      kern = gpu.createKernel(source ?? (matmulKernel as unknown as (...args: never[]) => number), {
+        output: [n, m],
+        constants: { k, m, n, ta: transA ? 1 : 0, tb: transB ? 1 : 0 },
+        precision: 'single',
+        tactic: 'precision',
+        loopMaxIterations: Math.max(k, 1),
+      });
+      kernels.set(key, kern);
     }
-    rows.forEach((r, i) => y.set(r.subarray(0, n), t * m * n + i * n));
+    return kern;
+  };
+  return {
+    info: { mode: gpu.mode, bridged: false, notes },
+    product(m, k, n, transA, transB, a, b, out) {
+      const res = kernelFor(m, k, n, transA, transB)(a, b);
+      const rows = Array.isArray(res) ? res : [res];
+      if (rows.length !== m) {
+        throw new ShapeError('matmul', 'result', `gpu.js returned ${rows.length} rows for an output of shape ${formatShape([m, n])}`);
+      }
+      rows.forEach((r, i) => out.set(r.subarray(0, n), i * n));
+    },
+    close() {},
+  };
+}
+
+function bridged(mode: 'webgpu' | 'webasm', options: GpujsOptions, acceptSoftwareAdapter: boolean, notes: readonly string[]): Engine {
+  const require = createRequire(import.meta.url);
+  const gpujsPath = require.resolve('gpu.js');
+  let dawnPath: string | undefined;
+  if (mode === 'webgpu') {
+    let index: string;
+    try {
+      // Dawn's `webgpu` package is a dependency of gpu.js.
+      index = createRequire(gpujsPath).resolve('webgpu');
+    } catch {
+      throw new Error("the 'webgpu' package (Dawn), which gpu.js depends on, is not installed");
+    }
+    dawnPath = `${index.slice(0, index.lastIndexOf('/') + 1)}dist/${process.platform}-${process.arch}.dawn.node`;
   }
-  return unsafeFromData(y, shape);
+  const bridge = new GpujsBridge({
+    mode,
+    gpujsPath,
+    dawnPath,
+    acceptSoftwareAdapter,
+    source: options.kernelSource ?? String(matmulKernel),
+    startTimeoutMs: options.startTimeoutMs ?? envMs('MNEMO_GPUJS_START_TIMEOUT_MS', 15_000),
+    callTimeoutMs: options.callTimeoutMs ?? envMs('MNEMO_GPUJS_CALL_TIMEOUT_MS', 120_000),
+  });
+  const info: GpujsInfo = bridge.adapter === '' ? { mode: bridge.mode, bridged: true, notes } : { mode: bridge.mode, bridged: true, adapter: bridge.adapter, notes };
+  return {
+    info,
+    product: (m, k, n, transA, transB, a, b, out) => bridge.product(m, k, n, transA, transB, a, b, out),
+    close: () => bridge.close(),
+  };
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+
+function choose(options: GpujsOptions): Engine {
+  const setting = options.mode ?? env('MNEMO_GPUJS_MODE') ?? 'auto';
+  if (!(SELECTIONS as readonly string[]).includes(setting)) {
+    throw new ArgumentError('gpujs', 'MNEMO_GPUJS_MODE', `expected one of ${SELECTIONS.join(', ')}, got ${JSON.stringify(setting)}`);
+  }
+  const mode = setting as GpujsSelection;
+  const said = `MNEMO_GPUJS_MODE=${mode}`;
+  switch (mode) {
+    case 'inprocess':
+      return inProcess(options.kernelSource, [`${said}: gpu.js in this thread`]);
+    case 'worker-webasm':
+      try {
+        return bridged('webasm', options, false, [`${said}: gpu.js's WebAssembly mode in a worker thread (a diagnostic of the bridge)`]);
+      } catch (e) {
+        throw new Error(`matmul: ${said}, but the gpu.js worker could not start: ${firstLine(e)}`);
+      }
+    case 'webgpu':
+      try {
+        return bridged('webgpu', options, true, [`${said}: gpu.js's WebGPU mode in a worker thread`]);
+      } catch (e) {
+        throw new Error(`matmul: ${said}, but WebGPU is not usable: ${firstLine(e)}`);
+      }
+    case 'auto':
+      try {
+        return bridged('webgpu', options, false, [`${said}: gpu.js's WebGPU mode in a worker thread`]);
+      } catch (e) {
+        return inProcess(options.kernelSource, [`${said}: WebGPU not used: ${firstLine(e)}`, 'gpu.js runs in this thread, in the mode it chose']);
+      }
+  }
+}
+
+function checkGemmArgs(args: GemmArgs): void {
+  const { a, b, out, m, k, n, transA, transB } = args;
+  for (const [name, v] of [['m', m], ['k', k], ['n', n]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new ArgumentError('gemm', name, `expected a non-negative integer, got ${v}`);
+  }
+  const check = (name: string, arr: Float32Array, offset: number | undefined, rows: number, cols: number): void => {
+    const o = offset ?? 0;
+    if (!Number.isInteger(o) || o < 0) throw new ArgumentError('gemm', `${name}Offset`, `expected a non-negative integer, got ${o}`);
+    if (o + rows * cols > arr.length) {
+      throw new ShapeError('gemm', name, `[${rows}, ${cols}] from offset ${o} needs ${o + rows * cols} elements, the array has ${arr.length}`);
+    }
+  };
+  check('a', a as Float32Array, args.aOffset, transA ? k : m, transA ? m : k);
+  check('b', b as Float32Array, args.bOffset, transB ? n : k, transB ? k : n);
+  check('out', out as Float32Array, args.outOffset, m, n);
+}
+
+/** @internal A `gpujs` backend with its own gpu.js engine, chosen on first use. */
+export interface GpujsInstance {
+  readonly backend: Backend;
+  /** Chooses the engine if not yet done. */
+  info(): GpujsInfo;
+  /** Stops the worker, if any (the backend then throws on float32 products). */
+  close(): void;
 }
 
 /**
- * The gpu.js backend. Every float32 matrix product (forward and backward)
- * runs as a gpu.js kernel; gpu.js itself chooses headless-gl, WebGPU, its
- * WebAssembly backend or plain JavaScript, whichever the machine offers (see
- * {@link gpujsMode}). gpu.js computes in float32 only, so float64 matrix
- * products are computed by the `cpu` kernel instead, exactly; so is every
- * other kernel. Results agree with `cpu` within float32 tolerance.
+ * Make a `gpujs` backend. Where gpu.js runs is chosen on the first float32
+ * product (or {@link GpujsInstance.info} call), from `options` and the
+ * environment.
+ * @internal
+ */
+export function createGpujs(options: GpujsOptions = {}): GpujsInstance {
+  let engine: Engine | undefined;
+  let closed = false;
+  const use = (): Engine => {
+    if (closed) throw new Error('matmul: this gpujs backend was closed');
+    engine ??= choose(options);
+    return engine;
+  };
+
+  const matmul = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
+    if (!(a instanceof Tensor) || !(b instanceof Tensor) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+      // float64 (gpu.js is float32 only) and mixed or non-tensor inputs go to the
+      // CPU kernel, which computes float64 exactly and reports bad input.
+      return cpu.matmul(a, b, transA, transB);
+    }
+    const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
+    const y = new Float32Array(sizeOf(shape));
+    if (m * n === 0 || aOffsets.length === 0 || k === 0) return unsafeFromData(y, shape);
+    const e = use();
+    const ad = unsafeDataOf(a) as Float32Array;
+    const bd = unsafeDataOf(b) as Float32Array;
+    for (let t = 0; t < aOffsets.length; t++) {
+      const ao = aOffsets[t]!;
+      const bo = bOffsets[t]!;
+      e.product(m, k, n, transA, transB, ad.subarray(ao, ao + m * k), bd.subarray(bo, bo + k * n), y.subarray(t * m * n, (t + 1) * m * n));
+    }
+    return unsafeFromData(y, shape);
+  };
+
+  const gemmOnGpu = (args: GemmArgs): void => {
+    const { a, b, out } = args;
+    if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || !(out instanceof Float32Array)) {
+      // float64 (and mixed input, which core's gemm reports) runs on core's gemm.
+      gemm(args);
+      return;
+    }
+    checkGemmArgs(args);
+    const { m, k, n, transA, transB } = args;
+    const ao = args.aOffset ?? 0;
+    const bo = args.bOffset ?? 0;
+    const oo = args.outOffset ?? 0;
+    const c = out.subarray(oo, oo + m * n);
+    if (m * n === 0) return;
+    if (k === 0) {
+      c.fill(0);
+      return;
+    }
+    use().product(m, k, n, transA, transB, a.subarray(ao, ao + m * k), b.subarray(bo, bo + k * n), c);
+  };
+
+  const backend: Backend = Object.freeze({ ...cpu, name: 'gpujs', matmul, gemm: gemmOnGpu });
+  return {
+    backend,
+    info: () => use().info,
+    close: () => {
+      closed = true;
+      engine?.close();
+    },
+  };
+}
+
+const shared = createGpujs();
+
+/**
+ * Where the `gpujs` backend's gpu.js runs (see {@link GpujsInfo}). Chooses on
+ * first call, as the first float32 product does: with `MNEMO_GPUJS_MODE`
+ * unset or `auto`, gpu.js's WebGPU mode in a worker thread if Dawn (the
+ * `webgpu` package) loads and a hardware adapter answers within a few seconds,
+ * else gpu.js in this thread; `webgpu` requires WebGPU (a software adapter is
+ * accepted, and the first product throws if there is none); `inprocess` never
+ * tries it.
+ *
+ * @example
+ * ```ts
+ * import { gpujsInfo } from '@mnemo/core';
+ * const info = gpujsInfo();
+ * console.assert(typeof info.mode === 'string' && info.notes.length > 0);
+ * console.log(info.bridged ? `WebGPU on ${info.adapter}` : `gpu.js ${info.mode}: ${info.notes.join('; ')}`);
+ * ```
+ * @category Backends
+ */
+export function gpujsInfo(): GpujsInfo {
+  return shared.info();
+}
+
+/**
+ * The mode gpu.js runs in for the `gpujs` backend (`webgpu`, `headlessgl`,
+ * `webgl`, `webasm` or `cpu`); the same as `gpujsInfo().mode`. Chooses on
+ * first call (see {@link gpujsInfo}).
+ *
+ * @example
+ * ```ts
+ * import { gpujsMode } from '@mnemo/core';
+ * console.assert(typeof gpujsMode() === 'string');
+ * ```
+ * @category Backends
+ */
+export function gpujsMode(): string {
+  return shared.info().mode;
+}
+
+/**
+ * The gpu.js backend. Every float32 matrix product (forward and backward,
+ * through `matmul` or the raw-buffer `gemm`) runs as a gpu.js kernel.
+ * Where gpu.js runs is chosen on first use (see {@link gpujsInfo}): its WebGPU
+ * mode in a worker thread, called synchronously through a shared-memory
+ * bridge, where Dawn finds a GPU adapter; else gpu.js in this thread, in the
+ * mode it picks (headless-gl, WebAssembly or plain JavaScript). gpu.js
+ * computes in float32 only, so float64 matrix products are computed by the
+ * `cpu` kernel instead, exactly; so is every other kernel. Results agree with
+ * `cpu` within float32 tolerance.
  *
  * @example
  * ```ts
  * import { gpujs, tensor } from '@mnemo/core';
  * const y = gpujs.matmul(tensor([[1, 2], [3, 4]]), tensor([[5, 6], [7, 8]]), false, false);
  * console.assert(y.toArray().join() === '19,22,43,50');
+ * const out = new Float32Array(1);
+ * gpujs.gemm?.({ a: new Float32Array([1, 2]), b: new Float32Array([3, 4]), out, m: 1, k: 2, n: 1, transA: false, transB: false });
+ * console.assert(out[0] === 11);
  * ```
  * @category Backends
  */
-export const gpujs: Backend = Object.freeze({ ...cpu, name: 'gpujs', matmul: gpuMatmul });
+export const gpujs: Backend = shared.backend;
 
 /** @internal */
 export function assertGpujsAvailable(): void {
   try {
-    instance();
+    createRequire(import.meta.url).resolve('gpu.js');
   } catch (e) {
     throw new ArgumentError('setBackend', 'name', `gpu.js could not be loaded: ${(e as Error).message}`);
   }
