@@ -1,15 +1,22 @@
 /**
- * `npm run bench [-- seed|matmul|sweep|memory ...]`: the benchmark suite.
- * Prints Markdown tables and writes `bench-results/<section>.json`. Not a
- * test: nothing here asserts a speed. Every fast path is reported beside a
+ * `npm run bench [-- seed|matmul|sweep|memory ...] [options]`: the benchmark
+ * suite. Prints Markdown tables and writes `bench-results/<section>.json`. Not
+ * a test: nothing here asserts a speed. Every fast path is reported beside a
  * baseline measured in the same run, with its largest difference from it.
+ *
+ * Options (all optional; without them every section runs as it always has):
+ * `--backends cpu,gpujs` and `--dtypes float32,float64` choose the seed
+ * bench's rows, `--steps N` its timed steps per row; `--shapes
+ * 128x256x512,512x512x512` the matmul bench's `m x k x n` shapes; and
+ * `--gpujs-only` skips the CPU kernels' table of the matmul bench, keeping
+ * only the `gpujs` rows beside the `cpu` backend's (for a GPU machine).
  *
  * @module
  * @internal
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gemmInfo, gpujs, gpujsMode, tensor, uniform, key, withBackend } from '@mnemo/core';
+import { cpu, gemmInfo, gpujs, gpujsInfo, tensor, uniform, key, withBackend, type DType } from '@mnemo/core';
 import { formatTable, runMatmulBench, type MatmulBenchRow } from './matmul.js';
 import { formatMemoryTable, runMemoryBench } from './memory.js';
 import { formatSeedTable, runSeedBench } from './seed.js';
@@ -29,58 +36,117 @@ function log(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** gpu.js matmul through the `gpujs` backend against the plain loop rows of the same run. */
-function gpujsMatmulRows(plain: readonly MatmulBenchRow[]): string[] {
+type Shape = readonly [number, number, number];
+const DEFAULT_SHAPES: readonly Shape[] = [
+  [128, 256, 512],
+  [512, 512, 512],
+];
+
+/**
+ * gpu.js matmul through the `gpujs` backend beside the `cpu` backend's matmul
+ * (its installed gemm), float32, NN, timed in the same run; and against the
+ * plain loop rows of the same run where there are some.
+ */
+function gpujsMatmulRows(plain: readonly MatmulBenchRow[], shapes: readonly Shape[]): string[] {
   const lines: string[] = [];
-  for (const [m, k, n] of [
-    [128, 256, 512],
-    [512, 512, 512],
-  ] as const) {
+  const mode = gpujsInfo().mode;
+  for (const [m, k, n] of shapes) {
     const a = uniform(key(1), [m, k], { low: -1, high: 1 });
     const b = uniform(key(2), [k, n], { low: -1, high: 1 });
     const expected = withBackend('cpu', () => gpujs.matmul(tensor(a.toArray(), 'float64', [m, k]), tensor(b.toArray(), 'float64', [k, n]), false, false).toArray());
-    let got = new Float32Array(0) as Float32Array | Float64Array;
-    const t = timeRuns(() => (got = gpujs.matmul(a, b, false, false).toArray()), 1, 2);
-    const gflops = (2 * m * k * n) / t.bestMs / 1e6;
     const loop = plain.find((r) => r.shape === `[${m}x${k}]x[${k}x${n}]` && r.dtype === 'float32' && r.layout === 'NN' && r.kernel === 'plain loop');
-    const ratio = loop === undefined ? NaN : gflops / loop.gflops;
-    lines.push(`| [${m}x${k}]x[${k}x${n}] | float32 | NN | gpujs (${gpujsMode()}) | ${gflops.toFixed(2)} | ${t.bestMs.toFixed(1)} | x${ratio.toFixed(2)} plain loop | max abs diff vs float64: ${maxAbsDifference(got, expected).toExponential(1)} |`);
+    let cpuGflops = NaN;
+    for (const [name, backend] of [
+      ['cpu', cpu],
+      [`gpujs (${mode})`, gpujs],
+    ] as const) {
+      let got = new Float32Array(0) as Float32Array | Float64Array;
+      const t = timeRuns(() => (got = backend.matmul(a, b, false, false).toArray()), 1, backend === cpu ? 5 : 3);
+      const gflops = (2 * m * k * n) / t.bestMs / 1e6;
+      if (backend === cpu) cpuGflops = gflops;
+      const vsLoop = loop === undefined ? '' : `x${(gflops / loop.gflops).toFixed(2)} plain loop, `;
+      lines.push(`| [${m}x${k}]x[${k}x${n}] | float32 | NN | ${name} | ${gflops.toFixed(2)} | ${t.bestMs.toFixed(1)} | ${vsLoop}x${(gflops / cpuGflops).toFixed(2)} cpu | max abs diff vs float64: ${maxAbsDifference(got, expected).toExponential(1)} |`);
+    }
   }
   return lines;
 }
 
-async function main(): Promise<void> {
-  const asked = process.argv.slice(2).filter((a) => a !== '--');
-  for (const a of asked) {
-    if (!(SECTIONS as readonly string[]).includes(a)) {
-      process.stderr.write(`bench: unknown section ${JSON.stringify(a)}; choose from ${SECTIONS.join(', ')}\n`);
-      process.exit(2);
-    }
+/** `--name value` or `--name=value` from the arguments, if given. */
+function option(args: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === `--${name}`) return args[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
   }
+  return undefined;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function parseShapes(text: string): Shape[] {
+  return text.split(',').map((s) => {
+    const dims = s.split('x').map(Number);
+    if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) fail(`--shapes: expected m x k x n triples like 128x256x512, got ${JSON.stringify(s)}`);
+    return dims as unknown as Shape;
+  });
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2).filter((a) => a !== '--');
+  const valued = new Set(['--backends', '--dtypes', '--steps', '--shapes']);
+  const asked: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (valued.has(a)) i++;
+    else if (a === '--gpujs-only' || [...valued].some((v) => a.startsWith(`${v}=`))) continue;
+    else if (a.startsWith('--')) fail(`unknown option ${JSON.stringify(a)}; options: ${[...valued, '--gpujs-only'].join(', ')}`);
+    else asked.push(a);
+  }
+  for (const a of asked) {
+    if (!(SECTIONS as readonly string[]).includes(a)) fail(`unknown section ${JSON.stringify(a)}; choose from ${SECTIONS.join(', ')}`);
+  }
+  const backends = option(args, 'backends')?.split(',');
+  const dtypes = option(args, 'dtypes')?.split(',') as DType[] | undefined;
+  if (dtypes?.some((d) => d !== 'float32' && d !== 'float64')) fail(`--dtypes: expected float32 and/or float64, got ${JSON.stringify(dtypes.join(','))}`);
+  const stepsText = option(args, 'steps');
+  const steps = stepsText === undefined ? undefined : Number(stepsText);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) fail(`--steps: expected a positive integer, got ${JSON.stringify(stepsText)}`);
+  const shapesText = option(args, 'shapes');
+  const shapes = shapesText === undefined ? DEFAULT_SHAPES : parseShapes(shapesText);
+  const gpujsOnly = args.includes('--gpujs-only');
   const run = (s: Section): boolean => asked.length === 0 || asked.includes(s);
   log(`# mnemo benchmarks (${new Date().toISOString()}, Node ${process.version})`);
   log();
 
   if (run('seed')) {
     log('## (a) the tutorial training step (batch 128, 28 x 28, LSTM 128, Adam)');
-    const r = await runSeedBench();
+    const r = await runSeedBench({
+      ...(backends === undefined ? {} : { backends }),
+      ...(dtypes === undefined ? {} : { dtypes }),
+      ...(steps === undefined ? {} : { steps }),
+    });
     log(formatSeedTable(r.rows));
     log(`fast path vs reference path, float64, batch ${r.diffBatch}: |loss diff| ${r.maxAbsDiffLoss.toExponential(2)}, max |grad diff| ${r.maxAbsDiffGrads.toExponential(2)}`);
     log(`gemm: ${JSON.stringify(gemmInfo())}`);
+    if (r.rows.some((row) => row.backend === 'gpujs')) log(`gpujs: ${JSON.stringify(gpujsInfo())}`);
     log();
-    write('seed', r);
+    write('seed', { ...r, ...(r.rows.some((row) => row.backend === 'gpujs') ? { gpujs: gpujsInfo() } : {}) });
   }
   if (run('matmul')) {
     log('## (b) matmul GFLOP/s');
-    const rows = await runMatmulBench();
-    log(formatTable(rows));
-    const g = gpujsMatmulRows(rows);
+    const rows = gpujsOnly ? [] : await runMatmulBench({ shapes });
+    if (!gpujsOnly) log(formatTable(rows));
+    const g = gpujsMatmulRows(rows, shapes);
     log();
     log('| shape | dtype | layout | backend | GFLOP/s | best ms | ratio | check |');
     log('| --- | --- | --- | --- | ---: | ---: | --- | --- |');
     g.forEach((line) => log(line));
+    log(`gpujs: ${JSON.stringify(gpujsInfo())}`);
     log();
-    write('matmul', { rows, gpujs: g });
+    write('matmul', { rows, gpujs: g, gpujsInfo: gpujsInfo() });
   }
   if (run('sweep')) {
     log('## (c) LSTM forward + backward (fused, float32, batch 16)');
