@@ -194,8 +194,7 @@ export function scan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P
 
   const gated = (o.projectInputs ?? true) && isGatedCell(cell);
   if (gated && o.fusedKernel === true && cell.sequenceKernel !== undefined && masks === undefined && probes === undefined && every === 0) {
-    const xPart = cell.projectInputs(params, xs);
-    const r = cell.sequenceKernel(params, reverse ? reverseTime(xPart) : xPart, state0);
+    const r = cell.sequenceKernel(params, reverse ? reverseTime(xs) : xs, state0);
     return { outputs: reverse ? reverseTime(r.outputs) : r.outputs, finalState: r.finalState };
   }
   const inputs = gated ? unstack(cell.projectInputs(params, xs), 1) : unstack(xs, 1);

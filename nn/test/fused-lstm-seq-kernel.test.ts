@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, ShapeError, gemmInfo, key, lstmSequenceKernel, normal, residentMemory, split as splitKey, startGemmThreads, tensor, type Tensor } from '@mnemo/core';
 import { setResidentCap } from '../../core/src/kernels/wasm-gemm.js';
 import { add, grad, matmul, mul, sum, vjp } from '@mnemo/autodiff';
-import { lstmSequence } from '@mnemo/nn';
+import { lstmLayer, lstmSequence } from '@mnemo/nn';
 
 function draw(seed: number, B: number, T: number, H: number) {
   const [k1, k2, k3, k4, k5, k6, k7] = splitKey(key(seed), 7);
@@ -161,5 +161,73 @@ describe('the whole-sequence LSTM kernel keeps its residuals safe between forwar
     const g1 = (pullback(f32(d.r)) as Tensor[])[0]!.toArray();
     const g2 = (pullback(f32(d.r)) as Tensor[])[0]!.toArray();
     expect(g2).toEqual(g1);
+  });
+});
+
+describe('lstmLayer: the input projection folded into the kernel', () => {
+  beforeAll(async () => {
+    await startGemmThreads();
+  });
+
+  function drawLayer(seed: number, B: number, T: number, D: number, H: number) {
+    const [k1, k2, k3] = splitKey(key(seed + 1000), 3);
+    const d = draw(seed, B, T, H);
+    const r32 = (t: Tensor) => tensor(Float64Array.from(new Float32Array(t.toArray())), 'float64', t.shape);
+    return {
+      ...d,
+      xs: r32(normal(k1!, [B, T, D], { dtype: 'float64' })),
+      wx: r32(normal(k2!, [D, 4 * H], { dtype: 'float64', std: 0.3 })),
+      b: r32(normal(k3!, [4 * H], { dtype: 'float64', std: 0.3 })),
+    };
+  }
+
+  /** Outputs and the six gradients of lstmLayer, float32 against float64. */
+  function layerBoth(d: ReturnType<typeof drawLayer>) {
+    const loss = (cast: (t: Tensor) => Tensor) => (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): Tensor => {
+      const o = lstmLayer(xs, wx, b, wh, h0, c0);
+      return add(add(sum(mul(o.hs, cast(d.r))), sum(mul(o.hT, cast(d.rh)))), sum(mul(o.cT, cast(d.rc))));
+    };
+    const args = [d.xs, d.wx, d.b, d.wh, d.h0, d.c0] as const;
+    const a32 = args.map(f32) as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+    const o32 = lstmLayer(...a32);
+    const o64 = lstmLayer(...args);
+    const g32 = grad(loss(f32), { argnums: [0, 1, 2, 3, 4, 5] })(...a32) as Tensor[];
+    const g64 = grad(loss((t) => t), { argnums: [0, 1, 2, 3, 4, 5] })(...args) as Tensor[];
+    return { a: [o32.hs, o32.hT, o32.cT, ...g32], b: [o64.hs, o64.hT, o64.cT, ...g64] };
+  }
+  const LAYER = ['hs', 'hT', 'cT', 'dxs', 'dwx', 'db', 'dwh', 'dh0', 'dc0'];
+
+  it('values and all six gradients agree with the float64 composition (random shapes, threads on)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 4 }), (seed, b4, T, D, h8) => {
+        const [B, H] = [4 * b4, 8 * h8];
+        const { a, b } = layerBoth(drawLayer(seed, B, T, D, H));
+        a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, `${LAYER[i]} (B=${B} T=${T} D=${D} H=${H})`));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('the tutorial shape with several bands (B 128, T 4, D 28, H 16), and with residuals copied instead of resident', () => {
+    for (const cap of [undefined, 0]) {
+      const prev = cap === undefined ? undefined : setResidentCap(cap);
+      try {
+        const { a, b } = layerBoth(drawLayer(77, 128, 4, 28, 16));
+        a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, `${LAYER[i]} cap ${String(cap)}`));
+      } finally {
+        if (prev !== undefined) setResidentCap(prev);
+      }
+    }
+  });
+
+  it('shapes the kernel does not take (batch 3, hidden 5) run the composition, also in float32', () => {
+    const { a, b } = layerBoth(drawLayer(5, 3, 4, 6, 5));
+    a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, LAYER[i]!));
+  });
+
+  it('names the argument and both shapes on a mismatch', () => {
+    const d = drawLayer(6, 4, 2, 3, 8);
+    expect(() => lstmLayer(f32(d.xs), f32(d.wh), f32(d.b), f32(d.wh), f32(d.h0), f32(d.c0))).toThrow(/lstmLayer.*wx.*\[3, 32\].*\[8, 32\]/);
+    expect(() => lstmLayer(d.xs, f32(d.wx), f32(d.b), f32(d.wh), f32(d.h0), f32(d.c0))).toThrow(/wx.*float32.*float64/);
   });
 });

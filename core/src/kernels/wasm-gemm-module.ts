@@ -34,6 +34,7 @@
  */
 import { Fn, F32, F64, I32, Op, Simd, V128, encodeModule, type ValType } from './wasm-emit.js';
 import { backwardStep, forwardStep } from './wasm-lstm.js';
+import { colsumKernel, rowKernel } from './wasm-rows.js';
 
 /** The register tile of the micro-kernel: `mr` rows by `nrv` SIMD vectors. */
 export interface TileShape {
@@ -492,11 +493,12 @@ function driver(s: Spec, micro: number, packers: Packers): Fn {
  * arguments like the gemm driver, with the band index at 10 and the thread's
  * slot at 15, so the helper threads run them as they run gemm chunks.
  *
- * `lstm_fwd_f32(hs, acts, gx, cs, tcs, whPacked, B, T, H, band, chunk, _, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, _, _)`:
+ * `lstm_fwd_f32(hs, acts, gx, cs, tcs, whPacked, B, T, H, band, chunk, _, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, gxRow, gxStep)`:
  * for t = 0 .. T-1, `acts[t] = hs[t] · W_h` (W_h prepacked as B) for rows
  * `[chunk·band, chunk·band + band)`, then the forward step, which writes
  * `cs[t+1]`, `tcs[t]` and `hs[t+1]`. Time-major arrays hold B rows per step
- * (`hs` and `cs` start at step -1); `gx` is batch-major `[B, T, 4H]`.
+ * (`hs` and `cs` start at step -1); row b of `gx` at step t is at
+ * `gx + b·gxRow + t·gxStep` (bytes: batch-major `[B, T, 4H]` or time-major).
  *
  * `lstm_bwd_f32(acts, tcs, cs, dHs, dh, dc, dG, whTPacked, B, T, chunk, H, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, band, _)`:
  * for t = T-1 .. 0, the backward step (gate gradients into `dG[t]`, `dc`
@@ -532,7 +534,7 @@ function lstmBand(kind: 'fwd' | 'bwd', gemm: number, step: number): Fn {
     f.get(h).i32(2).op(Op.i32Shl).tee(h4).i32(2).op(Op.i32Shl).set(g4);
   };
   if (kind === 'fwd') {
-    const [hs, acts, gx, cs, tcs, wh, B, T, H, band] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const [hs, acts, gx, cs, tcs, wh, B, T, H, band, gxRow, gxStep] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 19, 20];
     const H_ = f.local(I32); // 4H as an element count (gemm n, row stride)
     start(B, band, H);
     f.get(H).i32(2).op(Op.i32Shl).set(H_);
@@ -541,7 +543,7 @@ function lstmBand(kind: 'fwd' | 'bwd', gemm: number, step: number): Fn {
     f.get(cs).get(r0).get(h4).op(Op.i32Mul).op(Op.i32Add).set(cs);
     f.get(tcs).get(r0).get(h4).op(Op.i32Mul).op(Op.i32Add).set(tcs);
     f.get(acts).get(r0).get(g4).op(Op.i32Mul).op(Op.i32Add).set(acts);
-    f.get(gx).get(r0).get(T).op(Op.i32Mul).get(g4).op(Op.i32Mul).op(Op.i32Add).set(gx);
+    f.get(gx).get(r0).get(gxRow).op(Op.i32Mul).op(Op.i32Add).set(gx);
     // per-step strides: B rows of H (bytes in tx), B rows of 4H (ty)
     f.get(B).get(h4).op(Op.i32Mul).set(tx);
     f.get(B).get(g4).op(Op.i32Mul).set(ty);
@@ -550,11 +552,11 @@ function lstmBand(kind: 'fwd' | 'bwd', gemm: number, step: number): Fn {
       f.get(hs).i32(0).get(acts).get(rows).get(H_).get(H).i32(0).i32(0);
       gemmTail(H_, wh);
       // fwd(acts, gx, gxStride = T·4H·4, cPrev, cCur, tc, h, rows, H)
-      f.get(acts).get(gx).get(T).get(g4).op(Op.i32Mul);
+      f.get(acts).get(gx).get(gxRow);
       f.get(cs).get(cs).get(tx).op(Op.i32Add).get(tcs).get(hs).get(tx).op(Op.i32Add).get(rows).get(H);
       f.call(step);
       f.addTo(hs, () => f.get(tx)).addTo(cs, () => f.get(tx)).addTo(tcs, () => f.get(tx));
-      f.addTo(acts, () => f.get(ty)).addTo(gx, () => f.get(g4));
+      f.addTo(acts, () => f.get(ty)).addTo(gx, () => f.get(gxStep));
     });
   } else {
     const [acts, tcs, cs, dHs, dh, dc, dG, whT, B, T, H, band] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 19];
@@ -614,5 +616,8 @@ export function buildGemmModule(
   functions.push({ fn: backwardStep() });
   functions.push({ fn: lstmBand('fwd', 5, fwdAt), exportAs: 'lstm_fwd_f32' });
   functions.push({ fn: lstmBand('bwd', 5, fwdAt + 1), exportAs: 'lstm_bwd_f32' });
+  // In-place bias add and the bias gradient's column sums, for the LSTM's input projection.
+  functions.push({ fn: rowKernel('f32', 'add'), exportAs: 'rowadd_f32' });
+  functions.push({ fn: colsumKernel('f32'), exportAs: 'colsum_f32' });
   return encodeModule({ memory, functions });
 }

@@ -133,6 +133,8 @@ interface Kernel {
   readonly prepack64: (...args: number[]) => void;
   readonly lstmFwd: (...args: number[]) => void;
   readonly lstmBwd: (...args: number[]) => void;
+  readonly rowAdd: (...args: number[]) => void;
+  readonly colSum: (...args: number[]) => void;
   view32: Float32Array;
   view64: Float64Array;
   readonly shared: boolean;
@@ -199,6 +201,8 @@ function load(): Kernel | null {
       prepack64: ex['prepack_f64']!,
       lstmFwd: ex['lstm_fwd_f32']!,
       lstmBwd: ex['lstm_bwd_f32']!,
+      rowAdd: ex['rowadd_f32']!,
+      colSum: ex['colsum_f32']!,
       view32: new Float32Array(memory.buffer),
       view64: new Float64Array(memory.buffer),
       shared,
@@ -606,7 +610,7 @@ export function residentMemory(): { readonly bytes: number; readonly blocks: num
  * @example
  * ```ts
  * import type { LstmKernelForward } from '@mnemo/core';
- * const shapes = (r: LstmKernelForward): number => r.hs.length + r.acts.length;
+ * const shapes = (r: LstmKernelForward): number => r.hs.length + r.hT.length;
  * console.assert(typeof shapes === 'function');
  * ```
  * @category Fused kernels
@@ -617,32 +621,39 @@ export interface LstmKernelForward {
   /** The final hidden and cell states, `[B, H]`. */
   readonly hT: Float32Array;
   readonly cT: Float32Array;
-  /** The shape it was computed for. */
+  /** The shape it was computed for; `inputs` is 0 when the forward pass took `gx`, else the input width D. */
   readonly batch: number;
   readonly steps: number;
   readonly hidden: number;
+  readonly inputs: number;
   /**
    * Where the residuals of the backward pass are (gate activations, tanh(c),
-   * c and h of every step): a block of the gemm's memory that lives until
-   * this object is garbage collected, or, when no block could be had, copies.
+   * c and h of every step, and the inputs when projected): a block of the
+   * gemm's memory that lives until this object is garbage collected, or,
+   * when no block could be had, copies.
    */
   readonly residuals: { readonly at: number } | { readonly copy: Float32Array };
 }
 
 /**
- * The gradients from {@link LstmSequenceKernel.backward}.
+ * The gradients from {@link LstmSequenceKernel.backward}; `dx`, `dWx` and
+ * `db` when the forward pass projected the inputs itself, else `dgx`.
  *
  * @example
  * ```ts
  * import type { LstmKernelBackward } from '@mnemo/core';
- * const total = (g: LstmKernelBackward): number => g.dgx.length + g.dWh.length;
+ * const total = (g: LstmKernelBackward): number => g.dWh.length + g.dh0.length;
  * console.assert(typeof total === 'function');
  * ```
  * @category Fused kernels
  */
 export interface LstmKernelBackward {
-  /** Gradient of the input contributions `gx`, `[B, T, 4H]`. */
-  readonly dgx: Float32Array;
+  /** Gradient of the input contributions `gx`, `[B, T, 4H]` (forward from `gx`). */
+  readonly dgx?: Float32Array;
+  /** Gradients of the inputs `[B, T, D]`, input weights `[D, 4H]` and bias `[4H]` (forward from `x`). */
+  readonly dx?: Float32Array;
+  readonly dWx?: Float32Array;
+  readonly db?: Float32Array;
   /** Gradient of the recurrent weights, `[H, 4H]`. */
   readonly dWh: Float32Array;
   /** Gradients of the initial hidden and cell states, `[B, H]`. */
@@ -657,8 +668,11 @@ export interface LstmKernelBackward {
  * sequence, and nothing is copied between steps. The batch is cut into bands
  * of rows that the calling thread and the gemm's helper threads each carry
  * through all the steps (rows of a batch never interact), so the threads meet
- * once per sequence, not once per step. The input arrays are not modified;
- * the results are fresh arrays.
+ * once per sequence, not once per step. `forwardProjected` also computes the
+ * input contributions `x W_x + b` of all steps in place (one threaded product),
+ * and its backward pass the gradients of `x`, `W_x` and `b`, so no array of
+ * the sequence's gate width leaves the kernel. The input arrays are not
+ * modified; the results are fresh arrays.
  *
  * @example
  * ```ts
@@ -667,8 +681,8 @@ export interface LstmKernelBackward {
  * if (k && k.supports(4, 8)) {
  *   const [B, T, H] = [4, 3, 8];
  *   const f = k.forward(new Float32Array(B * T * 4 * H).fill(0.5), new Float32Array(H * 4 * H), new Float32Array(B * H), new Float32Array(B * H), B, T, H);
- *   const g = k.backward(f, new Float32Array(H * 4 * H), new Float32Array(B * T * H), new Float32Array(B * H).fill(1), new Float32Array(B * H), B, T, H);
- *   console.assert(f.hT.length === B * H && g.dWh.length === H * 4 * H);
+ *   const g = k.backward(f, new Float32Array(H * 4 * H), new Float32Array(B * T * H), new Float32Array(B * H).fill(1), new Float32Array(B * H));
+ *   console.assert(f.hT.length === B * H && g.dWh.length === H * 4 * H && g.dgx!.length === B * T * 4 * H);
  * }
  * ```
  * @category Fused kernels
@@ -678,17 +692,24 @@ export interface LstmSequenceKernel {
   supports(batch: number, hidden: number): boolean;
   /** The forward pass over `gx` `[B, T, 4H]` (each step's `x_t W_x + b`), `wh` `[H, 4H]`, `h0`, `c0` `[B, H]`. */
   forward(gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, batch: number, steps: number, hidden: number): LstmKernelForward;
-  /** Backpropagation through time from the outputs' cotangents `dHs` `[B, T, H]`, `dhT` and `dcT` `[B, H]`. */
-  backward(
-    r: LstmKernelForward,
+  /** The forward pass over inputs `x` `[B, T, D]` with `wx` `[D, 4H]` and `b` `[4H]`: `gx = x W_x + b` is computed inside. */
+  forwardProjected(
+    x: Float32Array,
+    wx: Float32Array,
+    b: Float32Array,
     wh: Float32Array,
-    dHs: Float32Array,
-    dhT: Float32Array,
-    dcT: Float32Array,
+    h0: Float32Array,
+    c0: Float32Array,
     batch: number,
     steps: number,
+    inputs: number,
     hidden: number,
-  ): LstmKernelBackward;
+  ): LstmKernelForward;
+  /**
+   * Backpropagation through time from the outputs' cotangents `dHs` `[B, T, H]`,
+   * `dhT` and `dcT` `[B, H]`; pass `wx` (the forward pass's) when it was projected.
+   */
+  backward(r: LstmKernelForward, wh: Float32Array, dHs: Float32Array, dhT: Float32Array, dcT: Float32Array, wx?: Float32Array): LstmKernelBackward;
 }
 
 /** Byte offsets of consecutive float32 regions (64-byte aligned) from `start`; the last entry is the end. */
@@ -717,39 +738,88 @@ function lstmPackBytes(band: number, k: number): number {
   return align(roundUp(Math.min(mc, band), DEFAULT_TILES.f32.mr) * Math.min(kc, k) * 4);
 }
 
-/** Float offsets, within the residual block, of acts [T, B, 4H], tcs [T, B, H], cs and hsT [T+1, B, H]; and its length. */
-function residualLayout(B: number, T: number, H: number): { acts: number; tcs: number; cs: number; hs: number; floats: number } {
+/**
+ * Float offsets, within the residual block, of acts [T, B, 4H], tcs [T, B, H],
+ * cs and hsT [T+1, B, H], and (projected) the inputs time-major [T, B, D]; and its length.
+ */
+function residualLayout(B: number, T: number, H: number, D: number): { acts: number; tcs: number; cs: number; hs: number; x: number; floats: number } {
   const BH = B * H;
   const r = (n: number): number => roundUp(n, 16);
   const acts = 0;
   const tcs = acts + r(T * B * 4 * H);
   const cs = tcs + r(T * BH);
   const hs = cs + r((T + 1) * BH);
-  return { acts, tcs, cs, hs, floats: hs + r((T + 1) * BH) };
+  const x = hs + r((T + 1) * BH);
+  return { acts, tcs, cs, hs, x, floats: x + r(T * B * D) };
 }
 
-function lstmForward(K: Kernel, gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, B: number, T: number, H: number): LstmKernelForward {
+/** Copy `src` [B, T, W] (batch-major) to `dst` at float offset `at` as [T, B, W] (time-major). */
+function toTimeMajor(src: Float32Array, dst: Float32Array, at: number, B: number, T: number, W: number): void {
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) dst.set(src.subarray((b * T + t) * W, (b * T + t + 1) * W), at + (t * B + b) * W);
+}
+
+/** A fresh [B, T, W] (batch-major) from `src` at float offset `at`, time-major [T, B, W]. */
+function fromTimeMajor(src: Float32Array, at: number, B: number, T: number, W: number): Float32Array {
+  const out = new Float32Array(B * T * W);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) out.set(src.subarray(at + (t * B + b) * W, at + (t * B + b + 1) * W), (b * T + t) * W);
+  return out;
+}
+
+interface LstmInput {
+  readonly gx?: Float32Array;
+  readonly x?: Float32Array;
+  readonly wx?: Float32Array;
+  readonly b?: Float32Array;
+  readonly D: number;
+}
+
+function lstmForward(K: Kernel, input: LstmInput, wh: Float32Array, h0: Float32Array, c0: Float32Array, B: number, T: number, H: number): LstmKernelForward {
   const G = 4 * H;
   const BH = B * H;
+  const D = input.D;
   const nr = DEFAULT_TILES.f32.nrv * 4;
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, H);
-  const lay = residualLayout(B, T, H);
+  const lay = residualLayout(B, T, H, D);
+  const result = {
+    hs: new Float32Array(B * T * H),
+    hT: new Float32Array(BH),
+    cT: new Float32Array(BH),
+    batch: B,
+    steps: T,
+    hidden: H,
+    inputs: D,
+    residuals: { at: 0 } as LstmKernelForward['residuals'],
+  };
   // The residuals go to a resident block when one can be had (the backward pass then reads them in place), else to scratch and are copied out.
-  const result = { hs: new Float32Array(B * T * H), hT: new Float32Array(BH), cT: new Float32Array(BH), batch: B, steps: T, hidden: H, residuals: { at: 0 } as LstmKernelForward['residuals'] };
   const block = residentBlock(lay.floats * 4, result);
-  const [resAt, gxAt, whAt, whpAt, packAt] = layoutF32From(scratchBase(), block === null ? lay.floats : 0, B * T * G, H * G, roundUp(G, nr) * H) as [number, number, number, number, number];
+  // gx (time-major when projected here), W_h and its packed copy, W_x and b (projected), then scratch.
+  const [resAt, gxAt, whAt, whpAt, wxAt, bAt, scratchAt] = layoutF32From(scratchBase(), block === null ? lay.floats : 0, B * T * G, H * G, roundUp(G, nr) * H, D * G, G) as [
+    number, number, number, number, number, number, number,
+  ];
+  const plan = D > 0 ? planProduct(true, T * B, G, D) : null;
+  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan?.scratchBytes ?? 0)).view32;
   const base = block ?? resAt;
-  const v = reserveBytes(K, packAt + (1 + helperCount) * packA).view32;
   const hsAt = base + lay.hs * 4;
   const csAt = base + lay.cs * 4;
-  v.set(gx, gxAt / 4);
+  let gxRow = T * G * 4;
+  let gxStep = G * 4;
+  if (D > 0) {
+    // gx = x W_x + b for every step at once, time-major, in place
+    toTimeMajor(input.x!, v, (base + lay.x * 4) / 4, B, T, D);
+    v.set(input.wx!, wxAt / 4);
+    v.set(input.b!, bAt / 4);
+    runPlanned(K, plan!, base + lay.x * 4, wxAt, gxAt, G, false, false, scratchAt);
+    K.rowAdd(gxAt, bAt, T * B, G);
+    gxRow = G * 4;
+    gxStep = B * G * 4;
+  } else v.set(input.gx!, gxAt / 4);
   v.set(h0, hsAt / 4);
   v.set(c0, csAt / 4);
   v.set(wh, whAt / 4);
   K.prepack32(1, whAt, 0, G, H, kc, whpAt);
-  const args = [hsAt, base + lay.acts * 4, gxAt, csAt, base + lay.tcs * 4, whpAt, B, T, H, band, 0, 0, packAt, packA, packA, 0, kc, mc, nc, 0, 0];
+  const args = [hsAt, base + lay.acts * 4, gxAt, csAt, base + lay.tcs * 4, whpAt, B, T, H, band, 0, 0, scratchAt, packA, packA, 0, kc, mc, nc, gxRow, gxStep];
   runChunks(2, args, count, helperCount, K.lstmFwd);
   const hsT = hsAt / 4;
   for (let t = 0; t < T; t++) {
@@ -761,28 +831,19 @@ function lstmForward(K: Kernel, gx: Float32Array, wh: Float32Array, h0: Float32A
   return result;
 }
 
-function lstmBackward(
-  K: Kernel,
-  r: LstmKernelForward,
-  wh: Float32Array,
-  dHs: Float32Array,
-  dhT: Float32Array,
-  dcT: Float32Array,
-  B: number,
-  T: number,
-  H: number,
-): LstmKernelBackward {
+function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Float32Array, dhT: Float32Array, dcT: Float32Array, wx: Float32Array | undefined): LstmKernelBackward {
+  const { batch: B, steps: T, hidden: H, inputs: D } = r;
   const G = 4 * H;
   const BH = B * H;
   const nr = DEFAULT_TILES.f32.nrv * 4;
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, G);
-  const lay = residualLayout(B, T, H);
-  // dW_h = h_{t-1}ᵀ dG over all steps: [H, T·B] x [T·B, 4H], planned up front so its scratch is reserved too.
-  const plan = planProduct(true, H, G, T * B);
+  const lay = residualLayout(B, T, H, D);
+  // dW_h = h_{t-1}ᵀ dG over all steps: [H, T·B] x [T·B, 4H]; projected, also dW_x = xᵀ dG [D, T·B] x [T·B, 4H] and dx = dG W_xᵀ [T·B, 4H] x [4H, D].
+  const plans = [planProduct(true, H, G, T * B), ...(D > 0 ? [planProduct(true, D, G, T * B), planProduct(true, T * B, D, G)] : [])];
   const resident = 'at' in r.residuals;
-  const [resAt, dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, scratchAt] = layoutF32From(
+  const [resAt, dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, wxAt, dWxAt, dxAt, dbAt, scratchAt] = layoutF32From(
     scratchBase(),
     resident ? 0 : lay.floats,
     B * T * H,
@@ -792,8 +853,12 @@ function lstmBackward(
     H * G,
     roundUp(H, nr) * G,
     roundUp(H, DEFAULT_TILES.f32.mr) * roundUp(G, nr),
-  ) as [number, number, number, number, number, number, number, number, number];
-  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan.scratchBytes)).view32;
+    D * G,
+    roundUp(D, DEFAULT_TILES.f32.mr) * roundUp(G, nr),
+    roundUp(T * B, DEFAULT_TILES.f32.mr) * roundUp(D, nr),
+    D > 0 ? 2 * G : 0,
+  ) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, ...plans.map((p) => p.scratchBytes))).view32;
   const base = 'at' in r.residuals ? r.residuals.at : resAt;
   if ('copy' in r.residuals) v.set(r.residuals.copy, resAt / 4);
   v.set(dHs, dHsAt / 4);
@@ -804,14 +869,21 @@ function lstmBackward(
   const args = [base + lay.acts * 4, base + lay.tcs * 4, base + lay.cs * 4, dHsAt, dhAt, dcAt, dGAt, whpAt, B, T, 0, H, scratchAt, packA, packA, 0, kc, mc, nc, band, 0];
   runChunks(3, args, count, helperCount, K.lstmBwd);
   // h_{t-1} for t = 0 .. T-1 is the first T steps of the residual hsT
-  runPlanned(K, plan, base + lay.hs * 4, dGAt, dWhAt, roundUp(G, nr), true, false, scratchAt);
-  const dWh = v.slice(dWhAt / 4, dWhAt / 4 + H * G);
-  const dgx = new Float32Array(B * T * G);
-  const dG = dGAt / 4;
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) dgx.set(v.subarray(dG + (t * B + b) * G, dG + (t * B + b + 1) * G), (b * T + t) * G);
-  }
-  return { dgx, dWh, dh0: v.slice(dhAt / 4, dhAt / 4 + BH), dc0: v.slice(dcAt / 4, dcAt / 4 + BH) };
+  runPlanned(K, plans[0]!, base + lay.hs * 4, dGAt, dWhAt, roundUp(G, nr), true, false, scratchAt);
+  const grads = { dWh: v.slice(dWhAt / 4, dWhAt / 4 + H * G), dh0: v.slice(dhAt / 4, dhAt / 4 + BH), dc0: v.slice(dcAt / 4, dcAt / 4 + BH) };
+  if (D === 0) return { ...grads, dgx: fromTimeMajor(v, dGAt / 4, B, T, G) };
+  v.set(wx!, wxAt / 4);
+  runPlanned(K, plans[1]!, base + lay.x * 4, dGAt, dWxAt, roundUp(G, nr), true, false, scratchAt);
+  const ldx = roundUp(D, nr);
+  runPlanned(K, plans[2]!, dGAt, wxAt, dxAt, ldx, false, true, scratchAt);
+  // db: column sums of dG over every step and row, accumulated in float64
+  v.fill(0, dbAt / 4, dbAt / 4 + 2 * G);
+  K.colSum(dGAt, dbAt, T * B, G);
+  const db = Float32Array.from(new Float64Array(v.buffer, dbAt, G));
+  const dx = new Float32Array(B * T * D);
+  const dxf = dxAt / 4;
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) dx.set(v.subarray(dxf + (t * B + b) * ldx, dxf + (t * B + b) * ldx + D), (b * T + t) * D);
+  return { ...grads, dx, dWx: v.slice(dWxAt / 4, dWxAt / 4 + D * G), db };
 }
 
 let lstmSeq: LstmSequenceKernel | null | undefined;
@@ -835,7 +907,7 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
   if (!K) return (lstmSeq = null);
   const mr = DEFAULT_TILES.f32.mr;
   const nr = DEFAULT_TILES.f32.nrv * 4;
-  const check = (name: string, a: Float32Array, want: number): void => {
+  const check = (name: string, a: Float32Array | undefined, want: number): void => {
     if (!(a instanceof Float32Array)) throw new DTypeError('lstmSequenceKernel', name, 'expected a Float32Array');
     if (a.length !== want) throw new ShapeError('lstmSequenceKernel', name, `expected ${want} elements, got ${a.length}`);
   };
@@ -845,26 +917,37 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
     if (!supports(batch, hidden)) throw new ArgumentError('lstmSequenceKernel', 'shape', `batch ${batch} (multiple of ${mr}) and hidden ${hidden} (multiple of ${nr}) are not supported; check supports() first`);
     if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError('lstmSequenceKernel', 'steps', `expected a positive integer, got ${steps}`);
   };
+  const state = (wh: Float32Array, h0: Float32Array, c0: Float32Array, B: number, H: number): void => {
+    check('wh', wh, H * 4 * H);
+    check('h0', h0, B * H);
+    check('c0', c0, B * H);
+  };
   lstmSeq = {
     supports,
     forward(gx, wh, h0, c0, B, T, H) {
       need(B, T, H);
       check('gx', gx, B * T * 4 * H);
-      check('wh', wh, H * 4 * H);
-      check('h0', h0, B * H);
-      check('c0', c0, B * H);
-      return lstmForward(K, gx, wh, h0, c0, B, T, H);
+      state(wh, h0, c0, B, H);
+      return lstmForward(K, { gx, D: 0 }, wh, h0, c0, B, T, H);
     },
-    backward(r, wh, dHs, dhT, dcT, B, T, H) {
+    forwardProjected(x, wx, b, wh, h0, c0, B, T, D, H) {
+      need(B, T, H);
+      if (!Number.isInteger(D) || D < 1) throw new ArgumentError('lstmSequenceKernel', 'inputs', `expected a positive integer, got ${D}`);
+      check('x', x, B * T * D);
+      check('wx', wx, D * 4 * H);
+      check('b', b, 4 * H);
+      state(wh, h0, c0, B, H);
+      return lstmForward(K, { x, wx, b, D }, wh, h0, c0, B, T, H);
+    },
+    backward(r, wh, dHs, dhT, dcT, wx) {
+      const { batch: B, steps: T, hidden: H, inputs: D } = r;
       need(B, T, H);
       check('wh', wh, H * 4 * H);
       check('dHs', dHs, B * T * H);
       check('dhT', dhT, B * H);
       check('dcT', dcT, B * H);
-      if (r.batch !== B || r.steps !== T || r.hidden !== H) {
-        throw new ShapeError('lstmSequenceKernel', 'r', `the forward pass was for batch ${r.batch}, steps ${r.steps}, hidden ${r.hidden}; got ${B}, ${T}, ${H}`);
-      }
-      return lstmBackward(K, r, wh, dHs, dhT, dcT, B, T, H);
+      if (D > 0) check('wx', wx, D * 4 * H);
+      return lstmBackward(K, r, wh, dHs, dhT, dcT, wx);
     },
   };
   return lstmSeq;

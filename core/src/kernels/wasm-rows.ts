@@ -35,7 +35,7 @@ const SCALAR_OPS = {
  * rows(a, b, rows, p): `a[r, j] = a[r, j] op b[j]` in place for r < rows,
  * j < p (byte pointers; a is [rows, p], b is [p]).
  */
-function rowKernel(dt: 'f32' | 'f64', op: RowOp): Fn {
+export function rowKernel(dt: 'f32' | 'f64', op: RowOp): Fn {
   const f = new Fn([I32, I32, I32, I32]);
   const [pa, b, rows, p] = [0, 1, 2, 3];
   const r = f.local(I32);
@@ -91,7 +91,7 @@ function rowKernel(dt: 'f32' | 'f64', op: RowOp): Fn {
  * colsum(x, acc, rows, n): `acc[j] += x[r, j]` for r = 0, 1, ... in order
  * (acc is float64 [n]; x is [rows, n] of the kernel's dtype).
  */
-function colsumKernel(dt: 'f32' | 'f64'): Fn {
+export function colsumKernel(dt: 'f32' | 'f64'): Fn {
   const f = new Fn([I32, I32, I32, I32]);
   const [px, acc, rows, n] = [0, 1, 2, 3];
   const r = f.local(I32);

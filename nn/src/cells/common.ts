@@ -84,10 +84,12 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
   inspect(params: P, state: S, x: Tensor, probes?: GateProbes): StepReport<S>;
   /**
    * A fused kernel for a whole sequence, where the cell has one (the tutorial
-   * LSTM): `xPart` is `projectInputs`'s result. Such kernels give first-order
-   * gradients only; `scan` uses them only when asked (`fusedKernel: true`).
+   * LSTM): `xs` is the input sequence `[batch, steps, inputSize]`, which the
+   * kernel projects itself (it may fold `projectInputs` in). Such kernels give
+   * first-order gradients only; `scan` uses them only when asked
+   * (`fusedKernel: true`).
    */
-  sequenceKernel?(params: P, xPart: Tensor, state: S): { readonly outputs: Tensor; readonly finalState: S };
+  sequenceKernel?(params: P, xs: Tensor, state: S): { readonly outputs: Tensor; readonly finalState: S };
 }
 
 /**

@@ -31,7 +31,7 @@ import {
   type Tensor,
   type TypedArray,
 } from '@mnemo/core';
-import { customVjp } from '@mnemo/autodiff';
+import { add, customVjp, matmul, reshape } from '@mnemo/autodiff';
 
 /**
  * The outputs of {@link lstmSequence}: every step's hidden state
@@ -224,8 +224,8 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true)
 function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor, Tensor] {
   if (r.seq) {
     const { B, T, H } = r;
-    const d = lstmSequenceKernel()!.backward(r.seq, unsafeDataOf(r.wh) as Float32Array, unsafeDataOf(ct.hs) as Float32Array, unsafeDataOf(ct.hT) as Float32Array, unsafeDataOf(ct.cT) as Float32Array, B, T, H);
-    return [unsafeFromData(d.dgx, [B, T, 4 * H]), unsafeFromData(d.dWh, [H, 4 * H]), unsafeFromData(d.dh0, [B, H]), unsafeFromData(d.dc0, [B, H])];
+    const d = lstmSequenceKernel()!.backward(r.seq, unsafeDataOf(r.wh) as Float32Array, unsafeDataOf(ct.hs) as Float32Array, unsafeDataOf(ct.hT) as Float32Array, unsafeDataOf(ct.cT) as Float32Array);
+    return [unsafeFromData(d.dgx!, [B, T, 4 * H]), unsafeFromData(d.dWh, [H, 4 * H]), unsafeFromData(d.dh0, [B, H]), unsafeFromData(d.dc0, [B, H])];
   }
   if (r.wasm) return backwardWasm(r.wasm, r, ct);
   const { B, T, H, acts, tcs, cs, hsT } = r;
@@ -342,3 +342,93 @@ export const lstmSequenceJs: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) =>
     bwd: (r: Residuals, ct: LstmSequenceOutput) => backward(r, ct),
   },
 );
+
+// ---------------------------------------------------------------------------
+// The whole layer: input projection and sequence in one kernel
+// ---------------------------------------------------------------------------
+
+interface LayerResiduals {
+  readonly f: LstmKernelForward;
+  readonly wx: Tensor;
+  readonly wh: Tensor;
+  readonly xs: Tensor;
+}
+
+function checkLayer(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; D: number; H: number } {
+  const op = 'lstmLayer';
+  if (xs.rank !== 3) throw new ShapeError(op, 'xs', `expected [batch, steps, inputs], got ${formatShape(xs.shape)}`);
+  const [B, T, D] = xs.shape as [number, number, number];
+  if (wh.rank !== 2 || wh.shape[1] !== 4 * wh.shape[0]!) throw new ShapeError(op, 'wh', `expected [H, 4H] (gates i, f, g, o), got ${formatShape(wh.shape)}`);
+  const H = wh.shape[0]!;
+  const want = (t: Tensor, name: string, shape: number[]): void => {
+    if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new ShapeError(op, name, `expected ${formatShape(shape)} for xs ${formatShape(xs.shape)} and wh ${formatShape(wh.shape)}, got ${formatShape(t.shape)}`);
+    }
+    if (t.dtype !== xs.dtype) throw new DTypeError(op, name, `is ${t.dtype}, xs is ${xs.dtype}`);
+  };
+  want(wx, 'wx', [D, 4 * H]);
+  want(b, 'b', [4 * H]);
+  want(wh, 'wh', [H, 4 * H]);
+  want(h0, 'h0', [B, H]);
+  want(c0, 'c0', [B, H]);
+  return { B, T, D, H };
+}
+
+const f32 = (t: Tensor): Float32Array => unsafeDataOf(t) as Float32Array;
+
+function layerForward(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): [LstmSequenceOutput, LayerResiduals] {
+  const { B, T, D, H } = checkLayer(xs, wx, b, wh, h0, c0);
+  const f = lstmSequenceKernel()!.forwardProjected(f32(xs), f32(wx), f32(b), f32(wh), f32(h0), f32(c0), B, T, D, H);
+  return [{ hs: unsafeFromData(f.hs, [B, T, H]), hT: unsafeFromData(f.hT, [B, H]), cT: unsafeFromData(f.cT, [B, H]) }, { f, wx, wh, xs }];
+}
+
+const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => LstmSequenceOutput = customVjp(
+  (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => layerForward(xs, wx, b, wh, h0, c0)[0],
+  {
+    fwd: layerForward,
+    bwd: (r: LayerResiduals, ct: LstmSequenceOutput) => {
+      const { batch: B, steps: T, hidden: H, inputs: D } = r.f;
+      const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx));
+      return [
+        unsafeFromData(d.dx!, [B, T, D]),
+        unsafeFromData(d.dWx!, [D, 4 * H]),
+        unsafeFromData(d.db!, [4 * H]),
+        unsafeFromData(d.dWh, [H, 4 * H]),
+        unsafeFromData(d.dh0, [B, H]),
+        unsafeFromData(d.dc0, [B, H]),
+      ] as const;
+    },
+  },
+);
+
+/**
+ * The tutorial LSTM layer over a whole sequence, from its inputs: the input
+ * contributions `gx = x W_x + b` of every step, then {@link lstmSequence}.
+ * Same values and gradients as
+ * `lstmSequence(reshape(add(matmul(reshape(xs, [B·T, D]), wx), b), [B, T, 4H]), wh, h0, c0)`,
+ * which is what it computes in float64, or where the float32 kernel does not
+ * take the shape; in float32 with a batch that is a multiple of 4 and a
+ * hidden size that is a multiple of 8, the projection, the sequence and all
+ * their gradients run inside one WebAssembly kernel
+ * ({@link @mnemo/core!lstmSequenceKernel}), so no `[B, T, 4H]` array is made
+ * in between. First-order gradients only, like `lstmSequence`.
+ *
+ * @example
+ * ```ts
+ * import { lstmLayer } from '@mnemo/nn';
+ * import { grad, sum } from '@mnemo/autodiff';
+ * import { ones, zeros, type Tensor } from '@mnemo/core';
+ * const xs = ones([4, 3, 2], 'float32');
+ * const [wx, b, wh, h0] = [zeros([2, 32], 'float32'), ones([32], 'float32'), zeros([8, 32], 'float32'), zeros([4, 8], 'float32')];
+ * const { hT } = lstmLayer(xs, wx, b, wh, h0, h0);
+ * const dwx = grad((w: Tensor) => sum(lstmLayer(xs, w, b, wh, h0, h0).hT))(wx);
+ * console.assert(hT.shape.join() === '4,8' && dwx.shape.join() === '2,32');
+ * ```
+ * @category Fused kernels
+ */
+export function lstmLayer(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput {
+  const { B, T, D, H } = checkLayer(xs, wx, b, wh, h0, c0);
+  if (xs.dtype === 'float32' && T > 0 && D > 0 && lstmSequenceKernel()?.supports(B, H)) return fusedLayer(xs, wx, b, wh, h0, c0);
+  const gx = reshape(add(matmul(reshape(xs, [B * T, D]), wx), b), [B, T, 4 * H]);
+  return lstmSequence(gx, wh, h0, c0);
+}
