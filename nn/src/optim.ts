@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { ArgumentError, allocate, full, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
+import { ArgumentError, adamWasm, allocate, full, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 import { of as scheduleOf, type LearningRate } from './schedules.js';
 import { flattenLike, leafPaths } from './treeutil.js';
@@ -310,13 +310,17 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions): Optimizer {
       const w1 = 1 - beta1;
       const w2 = 1 - beta2;
       const shrink = 1 - rate * weightDecay;
+      const hyper = { beta2, w1, w2, bc2Sqrt, eps, negStep: -stepSize };
       return (p, g, s, np, ns) => {
         const m0 = s[0]!;
         const v0 = s[1]!;
         const m1 = ns[0]!;
         const v1 = ns[1]!;
         const n = p.length;
-        for (let i = 0; i < n; i++) {
+        // Without weight decay, the leading elements go through the WebAssembly
+        // kernel (the same formula, bit for bit); this loop does the rest.
+        const from = weightDecay === 0 && n >= 64 ? adamWasm(p, g, m0, v0, np, m1, v1, hyper) : 0;
+        for (let i = from; i < n; i++) {
           let x = p[i]!;
           let d = g[i]!;
           if (weightDecay !== 0) {

@@ -59,6 +59,10 @@ export const Op = {
   f64Sub: 0xa1,
   f64Mul: 0xa2,
   f64PromoteF32: 0xbb,
+  f32DemoteF64: 0xb6,
+  f64Neg: 0x9a,
+  f64Sqrt: 0x9f,
+  f64Div: 0xa3,
 } as const;
 
 /** SIMD opcodes (after the 0xfd prefix). */
@@ -94,6 +98,11 @@ export const Simd = {
   f64x2Mul: 0xf2,
   load64Zero: 0x5d,
   f64x2PromoteLowF32x4: 0x5f,
+  f32x4DemoteF64x2Zero: 0x5e,
+  store64Lane: 0x5b,
+  f64x2Splat: 0x14,
+  f64x2Sqrt: 0xef,
+  f64x2Div: 0xf3,
 } as const;
 
 /** The block type of a block, loop or if that yields nothing. */
