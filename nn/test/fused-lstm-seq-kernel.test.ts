@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentError, ShapeError, gemmInfo, key, lstmSequenceKernel, normal, residentMemory, split as splitKey, startGemmThreads, tensor, type Tensor } from '@mnemo/core';
+import { ArgumentError, ShapeError, gemmInfo, key, lstmSequenceKernel, normal, residentMemory, split as splitKey, startGemmThreads, tensor, withBackend, type Tensor } from '@mnemo/core';
 import { setResidentCap } from '../../core/src/kernels/wasm-gemm.js';
 import { add, grad, matmul, mul, sum, vjp } from '@mnemo/autodiff';
 import { lstmLayer, lstmSequence } from '@mnemo/nn';
@@ -229,5 +229,27 @@ describe('lstmLayer: the input projection folded into the kernel', () => {
     const d = drawLayer(6, 4, 2, 3, 8);
     expect(() => lstmLayer(f32(d.xs), f32(d.wh), f32(d.b), f32(d.wh), f32(d.h0), f32(d.c0))).toThrow(/lstmLayer.*wx.*\[3, 32\].*\[8, 32\]/);
     expect(() => lstmLayer(d.xs, f32(d.wx), f32(d.b), f32(d.wh), f32(d.h0), f32(d.c0))).toThrow(/wx.*float32.*float64/);
+  });
+});
+
+describe('under another backend, the LSTM layer runs every product there', () => {
+  it('with the gpujs backend, no product of lstmLayer (forward and backward) goes to the cpu gemm, and the results match cpu', () => {
+    const [B, T, D, H] = [4, 2, 3, 8];
+    const [k1, k2, k3, k4] = splitKey(key(99), 4);
+    const xs = normal(k1!, [B, T, D]);
+    const wx = normal(k2!, [D, 4 * H], { std: 0.3 });
+    const b = normal(k3!, [4 * H], { std: 0.3 });
+    const wh = normal(k4!, [H, 4 * H], { std: 0.3 });
+    const h0 = tensor(new Float32Array(B * H), 'float32', [B, H]);
+    const loss = (w1: Tensor, w2: Tensor): Tensor => sum(lstmLayer(xs, w1, b, w2, h0, h0).hs);
+    const onCpu = grad(loss, { argnums: [0, 1] })(wx, wh) as Tensor[];
+    const calls = (): number => {
+      const c = gemmInfo().calls;
+      return c.javascript + c.wasm + c.threaded;
+    };
+    const before = calls();
+    const onGpujs = withBackend('gpujs', () => grad(loss, { argnums: [0, 1] })(wx, wh) as Tensor[]);
+    expect(calls()).toBe(before);
+    onGpujs.forEach((g, i) => expectClose(g, tensor(Float64Array.from(onCpu[i]!.toArray()), 'float64', g.shape), 1e-5, `gradient ${i}`));
   });
 });

@@ -99,7 +99,11 @@ function withReferenceGemm<T>(f: () => T): T {
 /**
  * Time the tutorial's training step on each backend and dtype (fast path),
  * and once on the reference path, and compare their float64 gradients.
- * `steps` timed steps per row (after one warm-up).
+ * `steps` timed steps per row, after three untimed warm-up steps (the
+ * first steps of a process are slower while V8 optimizes the JavaScript and
+ * tiers the WebAssembly up; the figure reported is the steady state, as a
+ * training run sees it). gpu.js rows take one warm-up step and at most two
+ * timed steps: its WebAssembly fallback is slow.
  *
  * @example
  * ```ts
@@ -134,7 +138,7 @@ export async function runSeedBench(
       const t = withBackend(backend, () => {
         const s = stepper(rowLstm({ dtype }), dtype, batch);
         // gpu.js's WebAssembly fallback is slow: fewer steps there.
-        return timeRuns(s.step, 1, backend === 'gpujs' ? Math.min(steps, 2) : steps);
+        return backend === 'gpujs' ? timeRuns(s.step, 1, Math.min(steps, 2)) : timeRuns(s.step, 3, steps);
       });
       const row: SeedBenchRow = {
         backend,

@@ -21,11 +21,13 @@ import {
   sigmoidFast as sigmoid,
   tanhFast,
   formatShape,
+  currentBackend,
   gemm,
   lstmSequenceKernel,
   lstmWasm,
   unsafeDataOf,
   unsafeFromData,
+  type GemmArgs,
   type LstmKernelForward,
   type LstmWasm,
   type Tensor,
@@ -73,6 +75,14 @@ interface Residuals {
 
 const NONE = new Float32Array(0);
 
+/**
+ * The products of the step-by-step paths go through the current backend's
+ * raw-buffer gemm (gpu.js under `gpujs`); the whole-sequence WebAssembly
+ * kernel, which runs its own products, is used only on the `cpu` backend.
+ */
+const mm = (args: GemmArgs): void => (currentBackend().gemm ?? gemm)(args);
+const onCpu = (): boolean => currentBackend().name === 'cpu';
+
 function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
   if (gx.rank !== 3) throw new ShapeError('lstmSequence', 'gx', `expected [batch, steps, 4 * hidden], got ${formatShape(gx.shape)}`);
   const [B, T, G] = gx.shape as [number, number, number];
@@ -109,7 +119,7 @@ function forwardWasm(k: LstmWasm, gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor
   for (let t = 0; t < T; t++) {
     const aOff = actsO + t * B * G;
     // pre-activations of step t: h_{t-1} W_h, written into acts; the kernel adds gx[:, t, :]
-    gemm({ a: m, b: whd, out: m, m: B, k: H, n: G, transA: false, transB: false, aOffset: hsO + t * BH, outOffset: aOff });
+    mm({ a: m, b: whd, out: m, m: B, k: H, n: G, transA: false, transB: false, aOffset: hsO + t * BH, outOffset: aOff });
     k.forwardStep(aOff, gxO + t * G, T * G, csO + t * BH, csO + (t + 1) * BH, tcsO + t * BH, hsO + (t + 1) * BH, B, H);
   }
   // copies: the kernel's memory is reused by the next call
@@ -146,11 +156,11 @@ function backwardWasm(k: LstmWasm, r: Residuals, ct: LstmSequenceOutput): [Tenso
     const gOff = dGO + t * B * G;
     k.backwardStep(actsO + t * B * G, tcsO + t * BH, csO + t * BH, dhO, dHsO + t * H, T * H, dcO, gOff, B, H);
     // dh_{t-1} = dG_t W_h^T
-    gemm({ a: m, b: whd, out: m, m: B, k: G, n: H, transA: false, transB: true, aOffset: gOff, outOffset: dhO });
+    mm({ a: m, b: whd, out: m, m: B, k: G, n: H, transA: false, transB: true, aOffset: gOff, outOffset: dhO });
   }
   // dW_h = sum_t h_{t-1}^T dG_t: one product over all steps
   const dWh = new Float32Array(H * G);
-  gemm({ a: r.hsT, b: m, out: dWh, m: H, k: T * B, n: G, transA: true, transB: false, bOffset: dGO });
+  mm({ a: r.hsT, b: m, out: dWh, m: H, k: T * B, n: G, transA: true, transB: false, bOffset: dGO });
   const dgx = new Float32Array(B * T * G);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) dgx.set(m.subarray(dGO + (t * B + b) * G, dGO + (t * B + b + 1) * G), (b * T + t) * G);
@@ -162,7 +172,7 @@ function backwardWasm(k: LstmWasm, r: Residuals, ct: LstmSequenceOutput): [Tenso
 
 function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true): [LstmSequenceOutput, Residuals] {
   const { B, T, H } = check(gx, wh, h0, c0);
-  if (useWasm && gx.dtype === 'float32' && T > 0) {
+  if (useWasm && gx.dtype === 'float32' && T > 0 && onCpu()) {
     const seq = lstmSequenceKernel();
     if (seq?.supports(B, H)) {
       const f = seq.forward(unsafeDataOf(gx) as Float32Array, unsafeDataOf(wh) as Float32Array, unsafeDataOf(h0) as Float32Array, unsafeDataOf(c0) as Float32Array, B, T, H);
@@ -188,7 +198,7 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true)
   for (let t = 0; t < T; t++) {
     const aOff = t * B * G;
     // pre-activations of step t: h_{t-1} W_h, written into acts, then + gx[:, t, :]
-    gemm({ a: hsT, b: whd, out: acts, m: B, k: H, n: G, transA: false, transB: false, aOffset: t * BH, outOffset: aOff });
+    mm({ a: hsT, b: whd, out: acts, m: B, k: H, n: G, transA: false, transB: false, aOffset: t * BH, outOffset: aOff });
     for (let b = 0; b < B; b++) {
       const row = aOff + b * G;
       const xrow = (b * T + t) * G;
@@ -263,11 +273,11 @@ function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor
       }
     }
     // dh_{t-1} = dG_t W_h^T
-    gemm({ a: dG, b: whd, out: dh, m: B, k: G, n: H, transA: false, transB: true, aOffset: aOff });
+    mm({ a: dG, b: whd, out: dh, m: B, k: G, n: H, transA: false, transB: true, aOffset: aOff });
   }
   // dW_h = sum_t h_{t-1}^T dG_t: one product over all steps, [H, T*B] x [T*B, 4H]
   const dWh = allocate(dt, H * G);
-  gemm({ a: hsT, b: dG, out: dWh, m: H, k: T * B, n: G, transA: true, transB: false });
+  mm({ a: hsT, b: dG, out: dWh, m: H, k: T * B, n: G, transA: true, transB: false });
   // dgx[b, t, :] = dG[t, b, :]
   const dgx = allocate(dt, B * T * G);
   for (let t = 0; t < T; t++) {
@@ -292,7 +302,10 @@ function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor
  *
  * Its gradient is backpropagation through time on typed arrays: one matrix
  * product per step for `dh_{t-1} = dG_t W_hᵀ`, and `dW_h` in one product over
- * all steps. It supports first-order gradients only (its backward pass is not
+ * all steps. In float32 on the `cpu` backend, shapes that
+ * {@link @mnemo/core!lstmSequenceKernel} takes run there (threads carry bands
+ * of the batch through all steps); under another backend the products go
+ * through its `gemm` (gpu.js under `gpujs`). It supports first-order gradients only (its backward pass is not
  * itself recorded); use the compositional LSTM cell for gradients of gradients.
  *
  * @example
@@ -411,7 +424,9 @@ const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0
  * hidden size that is a multiple of 8, the projection, the sequence and all
  * their gradients run inside one WebAssembly kernel
  * ({@link @mnemo/core!lstmSequenceKernel}), so no `[B, T, 4H]` array is made
- * in between. First-order gradients only, like `lstmSequence`.
+ * in between. That kernel runs on the `cpu` backend; under another backend
+ * (`gpujs`) every product goes through that backend instead. First-order
+ * gradients only, like `lstmSequence`.
  *
  * @example
  * ```ts
@@ -428,7 +443,7 @@ const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0
  */
 export function lstmLayer(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput {
   const { B, T, D, H } = checkLayer(xs, wx, b, wh, h0, c0);
-  if (xs.dtype === 'float32' && T > 0 && D > 0 && lstmSequenceKernel()?.supports(B, H)) return fusedLayer(xs, wx, b, wh, h0, c0);
+  if (xs.dtype === 'float32' && T > 0 && D > 0 && onCpu() && lstmSequenceKernel()?.supports(B, H)) return fusedLayer(xs, wx, b, wh, h0, c0);
   const gx = reshape(add(matmul(reshape(xs, [B * T, D]), wx), b), [B, T, 4 * H]);
   return lstmSequence(gx, wh, h0, c0);
 }
