@@ -30,6 +30,8 @@ export interface BridgeOptions {
   readonly dawnPath: string | undefined;
   /** Take a software WebGPU adapter when it is the only one. */
   readonly acceptSoftwareAdapter: boolean;
+  /** Options for Dawn's `create` (WebGPU mode). */
+  readonly dawnOptions?: readonly string[];
   /** The matrix product kernel's source text. */
   readonly source: string;
   /** How long to wait for the worker's ready report. */
@@ -82,6 +84,7 @@ export class GpujsBridge {
       dawnPath: options.dawnPath,
       mode: options.mode,
       acceptSoftwareAdapter: options.acceptSoftwareAdapter,
+      dawnOptions: options.dawnOptions ?? [],
       source: options.source,
     };
     this.worker = new wt.Worker(GPUJS_WORKER_SOURCE, {

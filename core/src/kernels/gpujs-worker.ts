@@ -50,6 +50,8 @@ export interface WorkerStart {
   readonly mode: 'webgpu' | 'webasm';
   /** Take a software adapter (lavapipe, SwiftShader) when it is the only one. */
   readonly acceptSoftwareAdapter: boolean;
+  /** Options for Dawn's `create` (`backend=vulkan`, `adapter=NVIDIA`, ...). */
+  readonly dawnOptions: readonly string[];
   /** The kernel's source text, compiled by gpu.js. */
   readonly source: string;
 }
@@ -74,7 +76,7 @@ export const GPUJS_WORKER_SOURCE = `
 'use strict';
 const { workerData, parentPort } = process.getBuiltinModule('node:worker_threads');
 const { createRequire } = process.getBuiltinModule('node:module');
-const { control, text, gpujsPath, dawnPath, mode, acceptSoftwareAdapter, source } = workerData;
+const { control, text, gpujsPath, dawnPath, mode, acceptSoftwareAdapter, dawnOptions, source } = workerData;
 const ctl = new Int32Array(control);
 const bytes = new Uint8Array(text);
 const encoder = new TextEncoder();
@@ -125,7 +127,7 @@ async function startWebGpu() {
     throw new Error('Dawn (' + dawnPath + ') failed to load: ' + String(e && e.message).split('\\n')[0]);
   }
   Object.assign(globalThis, dawn.globals);
-  const native = dawn.create([]);
+  const native = dawn.create(dawnOptions);
   const adapter = await native.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('Dawn loaded, but no WebGPU adapter answered (no Vulkan driver found)');
   const info = adapter.info || {};

@@ -171,6 +171,7 @@ function bridged(mode: 'webgpu' | 'webasm', options: GpujsOptions, acceptSoftwar
     gpujsPath,
     dawnPath,
     acceptSoftwareAdapter,
+    dawnOptions: (env('MNEMO_DAWN_OPTIONS') ?? '').split(/\s+/).filter((o) => o !== ''),
     source: options.kernelSource ?? String(matmulKernel),
     startTimeoutMs: options.startTimeoutMs ?? envMs('MNEMO_GPUJS_START_TIMEOUT_MS', 15_000),
     callTimeoutMs: options.callTimeoutMs ?? envMs('MNEMO_GPUJS_CALL_TIMEOUT_MS', 120_000),
@@ -320,7 +321,8 @@ const shared = createGpujs();
  * `webgpu` package) loads and a hardware adapter answers within a few seconds,
  * else gpu.js in this thread; `webgpu` requires WebGPU (a software adapter is
  * accepted, and the first product throws if there is none); `inprocess` never
- * tries it.
+ * tries it. `MNEMO_DAWN_OPTIONS` (space-separated, e.g. `backend=vulkan
+ * adapter=NVIDIA`) is passed to Dawn's `create`.
  *
  * @example
  * ```ts
