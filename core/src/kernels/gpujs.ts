@@ -66,7 +66,7 @@ export type GpujsSelection = 'auto' | 'webgpu' | 'inprocess' | 'worker-webasm';
 export interface GpujsOptions {
   /** Default: `MNEMO_GPUJS_MODE`, else `auto`. */
   readonly mode?: GpujsSelection;
-  /** How long to wait for the worker's ready report (default: `MNEMO_GPUJS_START_TIMEOUT_MS`, else 15 s). */
+  /** How long to wait for the worker's ready report (default: `MNEMO_GPUJS_START_TIMEOUT_MS`, else 10 s). */
   readonly startTimeoutMs?: number;
   /** How long to wait for one product in the worker (default: `MNEMO_GPUJS_CALL_TIMEOUT_MS`, else 120 s). */
   readonly callTimeoutMs?: number;
@@ -173,7 +173,7 @@ function bridged(mode: 'webgpu' | 'webasm', options: GpujsOptions, acceptSoftwar
     acceptSoftwareAdapter,
     dawnOptions: (env('MNEMO_DAWN_OPTIONS') ?? '').split(/\s+/).filter((o) => o !== ''),
     source: options.kernelSource ?? String(matmulKernel),
-    startTimeoutMs: options.startTimeoutMs ?? envMs('MNEMO_GPUJS_START_TIMEOUT_MS', 15_000),
+    startTimeoutMs: options.startTimeoutMs ?? envMs('MNEMO_GPUJS_START_TIMEOUT_MS', 10_000),
     callTimeoutMs: options.callTimeoutMs ?? envMs('MNEMO_GPUJS_CALL_TIMEOUT_MS', 120_000),
   });
   const info: GpujsInfo = bridge.adapter === '' ? { mode: bridge.mode, bridged: true, notes } : { mode: bridge.mode, bridged: true, adapter: bridge.adapter, notes };
