@@ -122,10 +122,9 @@ export interface Backend {
   /**
    * Matrix product on raw buffers (see {@link GemmArgs}), for fused kernels
    * that keep their operands in typed arrays: `gpujs` runs float32 products
-   * on gpu.js. A backend without one leaves these products to core's
-   * `gemm` (callers write `(backend.gemm ?? gemm)(args)`).
+   * on gpu.js; `cpu`'s is core's {@link gemm} (the installed implementation).
    */
-  gemm?(args: GemmArgs): void;
+  gemm(args: GemmArgs): void;
   /** The same data under a new shape of the same size (one entry may be -1). */
   reshape(x: Tensor, shape: readonly number[]): Tensor;
   /** Permute the axes: output axis i is input axis `perm[i]`. */

@@ -20,7 +20,7 @@ export { expFast, sigmoidFast, tanhFast } from './kernels/fastmath.js';
 export { lstmWasm, type LstmWasm } from './kernels/wasm-lstm.js';
 export { adamWasm, type AdamHyper } from './kernels/wasm-rows.js';
 export { gemm, gemmReference, setGemmImpl, type GemmArgs } from './kernels/gemm.js';
-export { wasmGemm, gemmInfo, startGemmThreads, installFastGemm, lstmSequenceKernel, residentMemory, type WasmGemmOptions, type GemmInfo, type LstmSequenceKernel, type LstmKernelForward, type LstmKernelBackward } from './kernels/wasm-gemm.js';
+export { wasmGemm, gemmInfo, startGemmThreads, installFastGemm, lstmSequenceKernel, residentMemory, setResidentLimit, type WasmGemmOptions, type GemmInfo, type LstmSequenceKernel, type LstmKernelForward, type LstmKernelBackward } from './kernels/wasm-gemm.js';
 export { stack, splitTensor } from './kernels/compose.js';
 export * from './random.js';
 

@@ -18,7 +18,7 @@ import {
   type Shape,
 } from '../shape.js';
 import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
-import { gemm } from './gemm.js';
+import { gemm, type GemmArgs } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
 import { rowsWasm } from './wasm-rows.js';
 
@@ -687,6 +687,7 @@ export const cpu: Backend = Object.freeze({
   reduce,
   argReduce,
   matmul,
+  gemm: (args: GemmArgs) => gemm(args),
   reshape,
   transpose,
   broadcastTo,

@@ -370,7 +370,7 @@ export function gpujsMode(): string {
  * const y = gpujs.matmul(tensor([[1, 2], [3, 4]]), tensor([[5, 6], [7, 8]]), false, false);
  * console.assert(y.toArray().join() === '19,22,43,50');
  * const out = new Float32Array(1);
- * gpujs.gemm?.({ a: new Float32Array([1, 2]), b: new Float32Array([3, 4]), out, m: 1, k: 2, n: 1, transA: false, transB: false });
+ * gpujs.gemm({ a: new Float32Array([1, 2]), b: new Float32Array([3, 4]), out, m: 1, k: 2, n: 1, transA: false, transB: false });
  * console.assert(out[0] === 11);
  * ```
  * @category Backends

@@ -544,8 +544,23 @@ let residentBytes = 0;
 /** Resident blocks together never exceed this; past it, residuals are copied out instead. */
 let residentCap = 256 * 1024 * 1024;
 
-/** @internal Set the cap on resident bytes (tests force the copying path with 0); returns the previous cap. */
-export function setResidentCap(bytes: number): number {
+/**
+ * Cap the bytes of the gemm's memory that the fused LSTM keeps resident
+ * between its forward and backward passes (default 256 MiB). A forward pass
+ * that would exceed it copies its residuals out to ordinary arrays instead
+ * (slower: fresh arrays and copies); `0` makes every pass copy. Returns the
+ * previous cap.
+ *
+ * @example
+ * ```ts
+ * import { setResidentLimit } from '@mnemo/core';
+ * const previous = setResidentLimit(0); // copy residuals out from now on
+ * console.assert(setResidentLimit(previous) === 0);
+ * ```
+ * @category Fused kernels
+ */
+export function setResidentLimit(bytes: number): number {
+  if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ArgumentError('setResidentLimit', 'bytes', `expected a non-negative number, got ${String(bytes)}`);
   const prev = residentCap;
   residentCap = bytes;
   return prev;

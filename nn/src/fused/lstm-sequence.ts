@@ -22,7 +22,6 @@ import {
   tanhFast,
   formatShape,
   currentBackend,
-  gemm,
   lstmSequenceKernel,
   lstmWasm,
   unsafeDataOf,
@@ -80,7 +79,7 @@ const NONE = new Float32Array(0);
  * raw-buffer gemm (gpu.js under `gpujs`); the whole-sequence WebAssembly
  * kernel, which runs its own products, is used only on the `cpu` backend.
  */
-const mm = (args: GemmArgs): void => (currentBackend().gemm ?? gemm)(args);
+const mm = (args: GemmArgs): void => currentBackend().gemm(args);
 const onCpu = (): boolean => currentBackend().name === 'cpu';
 
 function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
