@@ -533,28 +533,30 @@ export function installFastGemm(): (args: GemmArgs) => void {
 // ---------------------------------------------------------------------------
 // Resident blocks: memory that outlives one call (the fused LSTM's residuals
 // between its forward and backward pass). Every call's scratch starts above
-// the highest live block; a block is freed when the object holding it is
-// garbage collected.
+// the highest live block. A block is released by the backward pass that used
+// it, by an explicit release, when its owner is garbage collected, or, oldest
+// first, when keeping it would exceed the cap; a backward pass whose block is
+// gone recomputes the forward pass from the inputs it kept (immutable data).
 // ---------------------------------------------------------------------------
 
-/** Live resident blocks: start byte -> end byte. */
-const blocks = new Map<number, number>();
+/** Live resident blocks, oldest first: start byte -> end byte and the handle that holds it. */
+const blocks = new Map<number, { end: number; handle: ResidualHandle }>();
 let blocksTop = 64;
 let residentBytes = 0;
-/** Resident blocks together never exceed this; past it, residuals are copied out instead. */
+/** Older resident blocks are released (oldest first) rather than let the total pass this. */
 let residentCap = 256 * 1024 * 1024;
 
 /**
  * Cap the bytes of the gemm's memory that the fused LSTM keeps resident
- * between its forward and backward passes (default 256 MiB). A forward pass
- * that would exceed it copies its residuals out to ordinary arrays instead
- * (slower: fresh arrays and copies); `0` makes every pass copy. Returns the
- * previous cap.
+ * between forward and backward passes (default 256 MiB). Past it, the oldest
+ * forward passes' residuals are released; their backward passes (if they
+ * ever run) recompute the forward pass first. With `0`, only the latest
+ * forward pass keeps its residuals. Returns the previous cap.
  *
  * @example
  * ```ts
  * import { setResidentLimit } from '@mnemo/core';
- * const previous = setResidentLimit(0); // copy residuals out from now on
+ * const previous = setResidentLimit(0); // keep only the latest forward pass's residuals
  * console.assert(setResidentLimit(previous) === 0);
  * ```
  * @category Fused kernels
@@ -566,35 +568,55 @@ export function setResidentLimit(bytes: number): number {
   return prev;
 }
 
-const releaseBlock = (start: number): void => {
-  const end = blocks.get(start);
-  if (end === undefined) return;
-  blocks.delete(start);
-  residentBytes -= end - start;
-  blocksTop = 64;
-  for (const e of blocks.values()) blocksTop = Math.max(blocksTop, e);
-};
-const residents = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>(releaseBlock) : null;
+/** Where one forward pass's residuals are, and what it needs to recompute them. */
+interface ResidualHandle {
+  /** Byte offset of the block while resident; null once released. */
+  at: number | null;
+  readonly input: LstmInput;
+  readonly wh: Float32Array;
+  readonly h0: Float32Array;
+  readonly c0: Float32Array;
+}
+
+function releaseHandle(h: ResidualHandle): void {
+  if (h.at === null) return;
+  const b = blocks.get(h.at);
+  if (b !== undefined && b.handle === h) {
+    blocks.delete(h.at);
+    residentBytes -= b.end - h.at;
+    blocksTop = 64;
+    for (const x of blocks.values()) blocksTop = Math.max(blocksTop, x.end);
+  }
+  h.at = null;
+}
+const residents = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<ResidualHandle>(releaseHandle) : null;
 
 /** Where a call's scratch may start: above every live resident block. */
 function scratchBase(): number {
   return align(blocksTop);
 }
 
-/** A resident block of `bytes` (first fit), freed when `owner` is collected; null when none can be had. */
-function residentBlock(bytes: number, owner: object): number | null {
-  if (!residents || residentBytes + bytes > residentCap) return null;
+/**
+ * A resident block of `bytes` (first fit) for `handle`, after releasing the
+ * oldest blocks that would pass the cap; released when `owner` is garbage
+ * collected (a recomputation passes none: its backward pass releases it).
+ */
+function residentBlock(bytes: number, handle: ResidualHandle, owner: object | null): number {
+  for (const { handle: old } of blocks.values()) {
+    if (residentBytes + bytes <= residentCap) break;
+    releaseHandle(old);
+  }
   const sorted = [...blocks].sort((x, y) => x[0] - y[0]);
   let at = 64;
-  for (const [start, end] of sorted) {
+  for (const [start, { end }] of sorted) {
     if (start - at >= bytes) break;
     at = align(end);
   }
-  if (at + bytes > MAX_PAGES * PAGE) return null;
-  blocks.set(at, at + bytes);
+  blocks.set(at, { end: at + bytes, handle });
   residentBytes += bytes;
   blocksTop = Math.max(blocksTop, at + bytes);
-  residents.register(owner, at);
+  handle.at = at;
+  if (owner !== null) residents?.register(owner, handle);
   return at;
 }
 
@@ -643,11 +665,13 @@ export interface LstmKernelForward {
   readonly inputs: number;
   /**
    * Where the residuals of the backward pass are (gate activations, tanh(c),
-   * c and h of every step, and the inputs when projected): a block of the
-   * gemm's memory that lives until this object is garbage collected, or,
-   * when no block could be had, copies.
+   * c and h of every step, and the inputs when projected): `at` is their
+   * byte offset in the gemm's memory while they are resident, `null` once
+   * released (by a backward pass, {@link LstmSequenceKernel.release}, the
+   * resident cap, or garbage collection); a backward pass then recomputes
+   * them from the inputs.
    */
-  readonly residuals: { readonly at: number } | { readonly copy: Float32Array };
+  readonly residuals: { readonly at: number | null };
 }
 
 /**
@@ -723,8 +747,12 @@ export interface LstmSequenceKernel {
   /**
    * Backpropagation through time from the outputs' cotangents `dHs` `[B, T, H]`,
    * `dhT` and `dcT` `[B, H]`; pass `wx` (the forward pass's) when it was projected.
+   * Releases the residuals afterwards: calling it again for the same forward
+   * pass recomputes them first (same results).
    */
   backward(r: LstmKernelForward, wh: Float32Array, dHs: Float32Array, dhT: Float32Array, dcT: Float32Array, wx?: Float32Array): LstmKernelBackward;
+  /** Release a forward pass's residuals now (a later backward pass recomputes them); for forward passes that will have no backward pass. */
+  release(r: LstmKernelForward): void;
 }
 
 /** Byte offsets of consecutive float32 regions (64-byte aligned) from `start`; the last entry is the end. */
@@ -788,7 +816,22 @@ interface LstmInput {
   readonly D: number;
 }
 
-function lstmForward(K: Kernel, input: LstmInput, wh: Float32Array, h0: Float32Array, c0: Float32Array, B: number, T: number, H: number): LstmKernelForward {
+/**
+ * The forward pass into a new resident block. With `recompute` (the handle of
+ * a forward pass whose block was released), only the residuals are computed
+ * again, into a new block for that handle.
+ */
+function lstmForward(
+  K: Kernel,
+  input: LstmInput,
+  wh: Float32Array,
+  h0: Float32Array,
+  c0: Float32Array,
+  B: number,
+  T: number,
+  H: number,
+  recompute?: ResidualHandle,
+): LstmKernelForward {
   const G = 4 * H;
   const BH = B * H;
   const D = input.D;
@@ -797,25 +840,23 @@ function lstmForward(K: Kernel, input: LstmInput, wh: Float32Array, h0: Float32A
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, H);
   const lay = residualLayout(B, T, H, D);
+  const handle: ResidualHandle = recompute ?? { at: null, input, wh, h0, c0 };
   const result = {
-    hs: new Float32Array(B * T * H),
-    hT: new Float32Array(BH),
-    cT: new Float32Array(BH),
+    hs: new Float32Array(recompute ? 0 : B * T * H),
+    hT: new Float32Array(recompute ? 0 : BH),
+    cT: new Float32Array(recompute ? 0 : BH),
     batch: B,
     steps: T,
     hidden: H,
     inputs: D,
-    residuals: { at: 0 } as LstmKernelForward['residuals'],
+    residuals: handle,
   };
-  // The residuals go to a resident block when one can be had (the backward pass then reads them in place), else to scratch and are copied out.
-  const block = residentBlock(lay.floats * 4, result);
+  // The residuals go to a resident block, which the backward pass reads in place.
+  const base = residentBlock(lay.floats * 4, handle, recompute ? null : result);
   // gx (time-major when projected here), W_h and its packed copy, W_x and b (projected), then scratch.
-  const [resAt, gxAt, whAt, whpAt, wxAt, bAt, scratchAt] = layoutF32From(scratchBase(), block === null ? lay.floats : 0, B * T * G, H * G, roundUp(G, nr) * H, D * G, G) as [
-    number, number, number, number, number, number, number,
-  ];
+  const [gxAt, whAt, whpAt, wxAt, bAt, scratchAt] = layoutF32From(scratchBase(), B * T * G, H * G, roundUp(G, nr) * H, D * G, G) as [number, number, number, number, number, number];
   const plan = D > 0 ? planProduct(true, T * B, G, D) : null;
   const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan?.scratchBytes ?? 0)).view32;
-  const base = block ?? resAt;
   const hsAt = base + lay.hs * 4;
   const csAt = base + lay.cs * 4;
   let gxRow = T * G * 4;
@@ -836,13 +877,13 @@ function lstmForward(K: Kernel, input: LstmInput, wh: Float32Array, h0: Float32A
   K.prepack32(1, whAt, 0, G, H, kc, whpAt);
   const args = [hsAt, base + lay.acts * 4, gxAt, csAt, base + lay.tcs * 4, whpAt, B, T, H, band, 0, 0, scratchAt, packA, packA, 0, kc, mc, nc, gxRow, gxStep];
   runChunks(2, args, count, helperCount, K.lstmFwd);
+  if (recompute) return result;
   const hsT = hsAt / 4;
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) result.hs.set(v.subarray(hsT + (t + 1) * BH + b * H, hsT + (t + 1) * BH + (b + 1) * H), (b * T + t) * H);
   }
   result.hT.set(v.subarray(hsT + T * BH, hsT + (T + 1) * BH));
   result.cT.set(v.subarray(csAt / 4 + T * BH, csAt / 4 + (T + 1) * BH));
-  result.residuals = block !== null ? { at: block } : { copy: v.slice(base / 4, base / 4 + lay.floats) };
   return result;
 }
 
@@ -857,10 +898,12 @@ function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Fl
   const lay = residualLayout(B, T, H, D);
   // dW_h = h_{t-1}ᵀ dG over all steps: [H, T·B] x [T·B, 4H]; projected, also dW_x = xᵀ dG [D, T·B] x [T·B, 4H] and dx = dG W_xᵀ [T·B, 4H] x [4H, D].
   const plans = [planProduct(true, H, G, T * B), ...(D > 0 ? [planProduct(true, D, G, T * B), planProduct(true, T * B, D, G)] : [])];
-  const resident = 'at' in r.residuals;
-  const [resAt, dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, wxAt, dWxAt, dxAt, dbAt, scratchAt] = layoutF32From(
+  // Residuals released since the forward pass (by an earlier backward pass, the cap or a release): compute them again.
+  const handle = r.residuals as ResidualHandle;
+  if (handle.at === null) lstmForward(K, handle.input, handle.wh, handle.h0, handle.c0, B, T, H, handle);
+  const base = handle.at!;
+  const [dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, wxAt, dWxAt, dxAt, dbAt, scratchAt] = layoutF32From(
     scratchBase(),
-    resident ? 0 : lay.floats,
     B * T * H,
     BH,
     BH,
@@ -872,10 +915,8 @@ function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Fl
     roundUp(D, DEFAULT_TILES.f32.mr) * roundUp(G, nr),
     roundUp(T * B, DEFAULT_TILES.f32.mr) * roundUp(D, nr),
     D > 0 ? 2 * G : 0,
-  ) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+  ) as [number, number, number, number, number, number, number, number, number, number, number, number];
   const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, ...plans.map((p) => p.scratchBytes))).view32;
-  const base = 'at' in r.residuals ? r.residuals.at : resAt;
-  if ('copy' in r.residuals) v.set(r.residuals.copy, resAt / 4);
   v.set(dHs, dHsAt / 4);
   v.set(dhT, dhAt / 4);
   v.set(dcT, dcAt / 4);
@@ -886,7 +927,10 @@ function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Fl
   // h_{t-1} for t = 0 .. T-1 is the first T steps of the residual hsT
   runPlanned(K, plans[0]!, base + lay.hs * 4, dGAt, dWhAt, roundUp(G, nr), true, false, scratchAt);
   const grads = { dWh: v.slice(dWhAt / 4, dWhAt / 4 + H * G), dh0: v.slice(dhAt / 4, dhAt / 4 + BH), dc0: v.slice(dcAt / 4, dcAt / 4 + BH) };
-  if (D === 0) return { ...grads, dgx: fromTimeMajor(v, dGAt / 4, B, T, G) };
+  if (D === 0) {
+    releaseHandle(handle);
+    return { ...grads, dgx: fromTimeMajor(v, dGAt / 4, B, T, G) };
+  }
   v.set(wx!, wxAt / 4);
   runPlanned(K, plans[1]!, base + lay.x * 4, dGAt, dWxAt, roundUp(G, nr), true, false, scratchAt);
   const ldx = roundUp(D, nr);
@@ -898,6 +942,7 @@ function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Fl
   const dx = new Float32Array(B * T * D);
   const dxf = dxAt / 4;
   for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) dx.set(v.subarray(dxf + (t * B + b) * ldx, dxf + (t * B + b) * ldx + D), (b * T + t) * D);
+  releaseHandle(handle);
   return { ...grads, dx, dWx: v.slice(dWxAt / 4, dWxAt / 4 + D * G), db };
 }
 
@@ -963,6 +1008,9 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
       check('dcT', dcT, B * H);
       if (D > 0) check('wx', wx, D * 4 * H);
       return lstmBackward(K, r, wh, dHs, dhT, dcT, wx);
+    },
+    release(r) {
+      releaseHandle(r.residuals as ResidualHandle);
     },
   };
   return lstmSeq;

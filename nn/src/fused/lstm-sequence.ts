@@ -230,6 +230,12 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true)
   return [out, { B, T, H, wh, acts, tcs, cs, hsT }];
 }
 
+/** The outputs of a forward pass that will have no backward pass: the kernel's residuals are released at once. */
+function primal([out, r]: [LstmSequenceOutput, Residuals]): LstmSequenceOutput {
+  if (r.seq) lstmSequenceKernel()!.release(r.seq);
+  return out;
+}
+
 function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor, Tensor] {
   if (r.seq) {
     const { B, T, H } = r;
@@ -322,7 +328,7 @@ function backward(r: Residuals, ct: LstmSequenceOutput): [Tensor, Tensor, Tensor
  * @category Fused kernels
  */
 export const lstmSequence: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => LstmSequenceOutput = customVjp(
-  (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => forward(gx, wh, h0, c0)[0],
+  (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => primal(forward(gx, wh, h0, c0)),
   {
     fwd: (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => forward(gx, wh, h0, c0),
     bwd: (r: Residuals, ct: LstmSequenceOutput) => backward(r, ct),
@@ -395,7 +401,11 @@ function layerForward(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor,
 }
 
 const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => LstmSequenceOutput = customVjp(
-  (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => layerForward(xs, wx, b, wh, h0, c0)[0],
+  (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => {
+    const [out, r] = layerForward(xs, wx, b, wh, h0, c0);
+    lstmSequenceKernel()!.release(r.f); // no backward pass will read them
+    return out;
+  },
   {
     fwd: layerForward,
     bwd: (r: LayerResiduals, ct: LstmSequenceOutput) => {
