@@ -10,26 +10,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, ShapeError, gemmInfo, key, lstmSequenceKernel, normal, residentMemory, setResidentLimit as setResidentCap, split as splitKey, startGemmThreads, tensor, withBackend, type Tensor } from '@mnemo/core';
 import { add, grad, matmul, mul, sum, vjp } from '@mnemo/autodiff';
 import { lstmLayer, lstmSequence } from '@mnemo/nn';
-
-function draw(seed: number, B: number, T: number, H: number) {
-  const [k1, k2, k3, k4, k5, k6, k7] = splitKey(key(seed), 7);
-  // drawn in float64, then rounded to float32 so both dtypes see the same inputs
-  const r32 = (t: Tensor) => tensor(Float64Array.from(new Float32Array(t.toArray())), 'float64', t.shape);
-  return {
-    gx: r32(normal(k1!, [B, T, 4 * H], { dtype: 'float64' })),
-    wh: r32(normal(k2!, [H, 4 * H], { dtype: 'float64', std: 0.3 })),
-    h0: r32(normal(k3!, [B, H], { dtype: 'float64', std: 0.5 })),
-    c0: r32(normal(k4!, [B, H], { dtype: 'float64', std: 0.5 })),
-    r: r32(normal(k5!, [B, T, H], { dtype: 'float64' })),
-    rh: r32(normal(k6!, [B, H], { dtype: 'float64' })),
-    rc: r32(normal(k7!, [B, H], { dtype: 'float64' })),
-  };
-}
-
-const f32 = (t: Tensor): Tensor => tensor(new Float32Array(t.toArray()), 'float32', t.shape);
+import { drawLstm, expectClose, f32 } from './helpers/lstm-data.js';
 
 /** Outputs and all four gradients of a weighted sum of every output, in float32 (kernel) and float64 (JavaScript). */
-function both(d: ReturnType<typeof draw>) {
+function both(d: ReturnType<typeof drawLstm>) {
   const loss = (cast: (t: Tensor) => Tensor) => (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): Tensor => {
     const o = lstmSequence(gx, wh, h0, c0);
     return add(add(sum(mul(o.hs, cast(d.r))), sum(mul(o.hT, cast(d.rh)))), sum(mul(o.cT, cast(d.rc))));
@@ -42,18 +26,6 @@ function both(d: ReturnType<typeof draw>) {
 }
 
 const NAMES = ['hs', 'hT', 'cT', 'dgx', 'dwh', 'dh0', 'dc0'];
-
-/** |a - b| <= rel (|b| + scale), scale the largest magnitude of b (at least 1). */
-function expectClose(a: Tensor, b: Tensor, rel: number, what: string): void {
-  expect(a.dtype).toBe('float32');
-  expect(a.shape).toEqual(b.shape);
-  const x = a.toArray();
-  const y = b.toArray();
-  const scale = Math.max(1, ...y.map(Math.abs));
-  for (let j = 0; j < y.length; j++) {
-    if (!(Math.abs(x[j]! - y[j]!) <= rel * (Math.abs(y[j]!) + scale))) expect.fail(`${what}[${j}]: float32 ${x[j]} vs float64 ${y[j]} (scale ${scale})`);
-  }
-}
 
 describe('the whole-sequence LSTM kernel', () => {
   const k = lstmSequenceKernel();
@@ -75,7 +47,7 @@ describe('the whole-sequence LSTM kernel', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), (seed, b4, T, h8) => {
         const [B, H] = [4 * b4, 8 * h8];
-        const { a, b } = both(draw(seed, B, T, H));
+        const { a, b } = both(drawLstm(seed, B, T, H, 0.3));
         a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, `${NAMES[i]} (B=${B} T=${T} H=${H})`));
       }),
       { numRuns: 25 },
@@ -84,13 +56,13 @@ describe('the whole-sequence LSTM kernel', () => {
 
   it('a batch cut into several bands of rows (B 128, T 5, H 16; bands go to whichever thread claims them) agrees too', () => {
     expect(gemmInfo().simd).toBe(true);
-    const { a, b } = both(draw(5, 128, 5, 16));
+    const { a, b } = both(drawLstm(5, 128, 5, 16, 0.3));
     a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, NAMES[i]!));
   });
 
   it('does not modify its inputs and returns fresh arrays', () => {
     const [B, T, H] = [8, 3, 8];
-    const d = draw(9, B, T, H);
+    const d = drawLstm(9, B, T, H, 0.3);
     const gx = new Float32Array(d.gx.toArray());
     const wh = new Float32Array(d.wh.toArray());
     const h0 = new Float32Array(d.h0.toArray());
@@ -126,7 +98,7 @@ describe('the whole-sequence LSTM kernel keeps its residuals safe between forwar
   });
 
   /** Gradients of two interleaved sequences (forward A, forward B, a large unrelated product, backward B, backward A). */
-  function interleaved(cast: (t: Tensor) => Tensor, da: ReturnType<typeof draw>, db: ReturnType<typeof draw>): Tensor[] {
+  function interleaved(cast: (t: Tensor) => Tensor, da: ReturnType<typeof drawLstm>, db: ReturnType<typeof drawLstm>): Tensor[] {
     const f = (whA: Tensor, whB: Tensor): Tensor => {
       const a = lstmSequence(cast(da.gx), whA, cast(da.h0), cast(da.c0));
       const b = lstmSequence(cast(db.gx), whB, cast(db.h0), cast(db.c0));
@@ -141,8 +113,8 @@ describe('the whole-sequence LSTM kernel keeps its residuals safe between forwar
     it(`two live sequences and a large product in between: ${name}`, () => {
       const prev = cap === undefined ? undefined : setResidentCap(cap);
       try {
-        const da = draw(31, 8, 4, 16);
-        const db = draw(32, 12, 6, 8);
+        const da = drawLstm(31, 8, 4, 16, 0.3);
+        const db = drawLstm(32, 12, 6, 8, 0.3);
         const g32 = interleaved(f32, da, db);
         const g64 = interleaved((t) => t, da, db);
         g32.forEach((g, i) => expectClose(g, g64[i]!, 2e-5, `gradient ${i}`));
@@ -153,7 +125,7 @@ describe('the whole-sequence LSTM kernel keeps its residuals safe between forwar
   }
 
   it('a pullback can be called more than once (the second call recomputes the released residuals, same bits)', () => {
-    const d = draw(41, 8, 5, 8);
+    const d = drawLstm(41, 8, 5, 8, 0.3);
     const before = residentMemory().blocks;
     const [, pullback] = vjp((wh: Tensor) => lstmSequence(f32(d.gx), wh, f32(d.h0), f32(d.c0)).hs, f32(d.wh));
     expect(residentMemory().blocks).toBe(before + 1);
@@ -165,7 +137,7 @@ describe('the whole-sequence LSTM kernel keeps its residuals safe between forwar
   });
 
   it('a training loop keeps one block, however many steps run without yielding; a forward pass without a tape keeps none', () => {
-    const d = draw(42, 8, 4, 8);
+    const d = drawLstm(42, 8, 4, 8, 0.3);
     const before = residentMemory();
     let wh = f32(d.wh);
     for (let i = 0; i < 40; i++) {
@@ -186,7 +158,7 @@ describe('lstmLayer: the input projection folded into the kernel', () => {
 
   function drawLayer(seed: number, B: number, T: number, D: number, H: number) {
     const [k1, k2, k3] = splitKey(key(seed + 1000), 3);
-    const d = draw(seed, B, T, H);
+    const d = drawLstm(seed, B, T, H, 0.3);
     const r32 = (t: Tensor) => tensor(Float64Array.from(new Float32Array(t.toArray())), 'float64', t.shape);
     return {
       ...d,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { key, lstmWasm, normal, split as splitKey, tensor, type Tensor } from '@mnemo/core';
 import { add, grad, matmul, mul, sum } from '@mnemo/autodiff';
+import { drawLstm, expectClose, f32 } from './helpers/lstm-data.js';
 import { lstmSequence, lstmSequenceJs } from '@mnemo/nn';
 
 // ---------------------------------------------------------------------------
@@ -96,25 +97,8 @@ describe.runIf(kernel !== null)('lstmWasm vector math (float32) against Math.*',
 // lstmSequence in float32 (WebAssembly) against float64 (JavaScript)
 // ---------------------------------------------------------------------------
 
-function draw(seed: number, B: number, T: number, H: number) {
-  const [k1, k2, k3, k4, k5, k6, k7] = splitKey(key(seed), 7);
-  // drawn in float64, then rounded to float32 so both dtypes see the same inputs
-  const r32 = (t: Tensor) => tensor(Float64Array.from(new Float32Array(t.toArray())), 'float64', t.shape);
-  return {
-    gx: r32(normal(k1!, [B, T, 4 * H], { dtype: 'float64' })),
-    wh: r32(normal(k2!, [H, 4 * H], { dtype: 'float64', std: 0.5 })),
-    h0: r32(normal(k3!, [B, H], { dtype: 'float64', std: 0.5 })),
-    c0: r32(normal(k4!, [B, H], { dtype: 'float64', std: 0.5 })),
-    r: r32(normal(k5!, [B, T, H], { dtype: 'float64' })),
-    rh: r32(normal(k6!, [B, H], { dtype: 'float64' })),
-    rc: r32(normal(k7!, [B, H], { dtype: 'float64' })),
-  };
-}
-
-const f32 = (t: Tensor): Tensor => tensor(new Float32Array(t.toArray()), 'float32', t.shape);
-
 type Impl = typeof lstmSequence;
-function lossOf(impl: Impl, d: ReturnType<typeof draw>, cast: (t: Tensor) => Tensor) {
+function lossOf(impl: Impl, d: ReturnType<typeof drawLstm>, cast: (t: Tensor) => Tensor) {
   return (gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): Tensor => {
     const o = impl(gx, wh, h0, c0);
     return add(add(sum(mul(o.hs, cast(d.r))), sum(mul(o.hT, cast(d.rh)))), sum(mul(o.cT, cast(d.rc))));
@@ -122,7 +106,7 @@ function lossOf(impl: Impl, d: ReturnType<typeof draw>, cast: (t: Tensor) => Ten
 }
 
 /** Every output and every gradient of `impl` in float32, and of the JavaScript path in float64. */
-function run(impl: Impl, d: ReturnType<typeof draw>) {
+function run(impl: Impl, d: ReturnType<typeof drawLstm>) {
   const id = (t: Tensor) => t;
   const out32 = impl(f32(d.gx), f32(d.wh), f32(d.h0), f32(d.c0));
   const out64 = lstmSequence(d.gx, d.wh, d.h0, d.c0);
@@ -132,22 +116,6 @@ function run(impl: Impl, d: ReturnType<typeof draw>) {
     a: [out32.hs, out32.hT, out32.cT, ...g32],
     b: [out64.hs, out64.hT, out64.cT, ...g64],
   };
-}
-
-/**
- * |a - b| <= rel · (|b| + scale), scale the largest magnitude in b (at least
- * 1): float32 rounding is relative to the values an element is computed from,
- * which for a gradient summed over steps is the tensor's scale.
- */
-function expectClose(a: Tensor, b: Tensor, rel: number, what: string): void {
-  expect(a.dtype).toBe('float32');
-  expect(a.shape).toEqual(b.shape);
-  const x = a.toArray();
-  const y = b.toArray();
-  const scale = Math.max(1, ...y.map(Math.abs));
-  for (let j = 0; j < y.length; j++) {
-    if (!(Math.abs(x[j]! - y[j]!) <= rel * (Math.abs(y[j]!) + scale))) expect.fail(`${what}[${j}]: float32 ${x[j]} vs float64 ${y[j]} (scale ${scale})`);
-  }
 }
 
 const NAMES = ['hs', 'hT', 'cT', 'dgx', 'dwh', 'dh0', 'dc0'];
@@ -160,7 +128,7 @@ describe('lstmSequence float32 (WebAssembly SIMD) equals the float64 JavaScript 
   it('values and every gradient agree within float32 tolerance on random shapes (H 1..13)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 13 }), (seed, B, T, H) => {
-        const { a, b } = run(lstmSequence, draw(seed, B, T, H));
+        const { a, b } = run(lstmSequence, drawLstm(seed, B, T, H));
         a.forEach((t, i) => expectClose(t, b[i]!, 1e-5, `${NAMES[i]} (B=${B} T=${T} H=${H})`));
       }),
       { numRuns: 60 },
@@ -169,7 +137,7 @@ describe('lstmSequence float32 (WebAssembly SIMD) equals the float64 JavaScript 
 
   it('the JavaScript float32 fallback agrees too, and the two float32 paths agree with each other more tightly', () => {
     for (const [seed, B, T, H] of [[1, 3, 5, 7], [2, 5, 6, 13], [3, 1, 1, 1], [4, 4, 3, 8]] as const) {
-      const d = draw(seed, B, T, H);
+      const d = drawLstm(seed, B, T, H);
       const js = run(lstmSequenceJs, d);
       const wasm = run(lstmSequence, d);
       js.a.forEach((t, i) => {
@@ -183,16 +151,16 @@ describe('lstmSequence float32 (WebAssembly SIMD) equals the float64 JavaScript 
   });
 
   it('a larger sequence (B 8, T 20, H 32) stays within float32 tolerance', () => {
-    const { a, b } = run(lstmSequence, draw(7, 8, 20, 32));
+    const { a, b } = run(lstmSequence, drawLstm(7, 8, 20, 32));
     a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, NAMES[i]!));
   });
 
   it('two sequences whose forward passes both run before either backward pass keep their own residuals', () => {
     // a second, larger layer on top of the first: forward 1, forward 2 (which
     // reuses and grows the kernel's memory), then backward 2, backward 1
-    const d1 = draw(11, 3, 4, 6);
+    const d1 = drawLstm(11, 3, 4, 6);
     const H2 = 100;
-    const proj = draw(12, 1, 1, 6).wh; // [6, 24]
+    const proj = drawLstm(12, 1, 1, 6).wh; // [6, 24]
     const wide = tensor(Float64Array.from({ length: 24 * 4 * H2 }, (_, i) => Math.fround(Math.sin(i) * 0.2)), 'float64', [24, 4 * H2]);
     const wh2 = tensor(Float64Array.from({ length: H2 * 4 * H2 }, (_, i) => Math.fround(Math.cos(i) * 0.1)), 'float64', [H2, 4 * H2]);
     const zero2 = tensor(new Float64Array(3 * H2), 'float64', [3, H2]);
@@ -208,10 +176,10 @@ describe('lstmSequence float32 (WebAssembly SIMD) equals the float64 JavaScript 
   });
 
   it('outputs are fresh arrays: a later call does not change an earlier one', () => {
-    const d = draw(21, 2, 3, 5);
+    const d = drawLstm(21, 2, 3, 5);
     const o1 = lstmSequence(f32(d.gx), f32(d.wh), f32(d.h0), f32(d.c0));
     const before = [o1.hs.toArray(), o1.hT.toArray(), o1.cT.toArray()];
-    const e = draw(22, 4, 6, 100); // grows the kernel's memory
+    const e = drawLstm(22, 4, 6, 100); // grows the kernel's memory
     lstmSequence(f32(e.gx), f32(e.wh), f32(e.h0), f32(e.c0));
     grad(lossOf(lstmSequence, e, f32), { argnums: [1] })(f32(e.gx), f32(e.wh), f32(e.h0), f32(e.c0));
     expect([o1.hs.toArray(), o1.hT.toArray(), o1.cT.toArray()]).toEqual(before);
