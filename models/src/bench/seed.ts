@@ -99,7 +99,7 @@ function withReferenceGemm<T>(f: () => T): T {
 /**
  * Time the tutorial's training step on each backend and dtype (fast path),
  * and once on the reference path, and compare their float64 gradients.
- * `steps` timed steps per row, after three untimed warm-up steps (the
+ * `steps` timed steps per row (default 16), after three untimed warm-up steps (the
  * first steps of a process are slower while V8 optimizes the JavaScript and
  * tiers the WebAssembly up; the figure reported is the steady state, as a
  * training run sees it). gpu.js rows take one warm-up step and at most two
@@ -117,7 +117,7 @@ export async function runSeedBench(
   options: { batch?: number; steps?: number; backends?: readonly string[]; dtypes?: readonly DType[]; diffBatch?: number; onRow?: (r: SeedBenchRow) => void } = {},
 ): Promise<SeedBenchResult> {
   const batch = options.batch ?? 128;
-  const steps = options.steps ?? 8;
+  const steps = options.steps ?? 16;
   const backends = options.backends ?? ['cpu', 'gpujs'];
   const dtypes = options.dtypes ?? ['float32', 'float64'];
   const diffBatch = options.diffBatch ?? 16;
