@@ -41,6 +41,8 @@ describe('the whole-sequence LSTM kernel', () => {
     expect(k!.supports(6, 8)).toBe(false);
     expect(k!.supports(8, 12)).toBe(false);
     expect(k!.supports(0, 8)).toBe(false);
+    expect(k!.fits(128, 28, 128, 128)).toBe(true);
+    expect(k!.fits(128, 1000, 512, 512)).toBe(false); // about 2 GB of residuals: the composition runs instead
   });
 
   it('values and every gradient agree with the float64 path within float32 tolerance (random shapes, threads on)', () => {

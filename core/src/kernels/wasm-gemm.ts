@@ -729,6 +729,12 @@ export interface LstmKernelBackward {
 export interface LstmSequenceKernel {
   /** Whether this kernel takes a batch of `batch` rows and `hidden` units (a multiple of the gemm tile's rows and columns). */
   supports(batch: number, hidden: number): boolean;
+  /**
+   * Whether a sequence of this size (`inputs` 0 for a forward pass from `gx`)
+   * fits the kernel's memory (1 GiB, shared with other resident passes);
+   * callers run something else when it does not.
+   */
+  fits(batch: number, steps: number, inputs: number, hidden: number): boolean;
   /** The forward pass over `gx` `[B, T, 4H]` (each step's `x_t W_x + b`), `wh` `[H, 4H]`, `h0`, `c0` `[B, H]`. */
   forward(gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, batch: number, steps: number, hidden: number): LstmKernelForward;
   /** The forward pass over inputs `x` `[B, T, D]` with `wx` `[D, 4H]` and `b` `[4H]`: `gx = x W_x + b` is computed inside. */
@@ -982,8 +988,15 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
     check('h0', h0, B * H);
     check('c0', c0, B * H);
   };
+  const fits = (B: number, T: number, D: number, H: number): boolean => {
+    const G = 4 * H;
+    // residuals, then the backward pass's dG, dHs, dx, gradients and scratch (the larger of the two passes), with room to spare
+    const need = residualLayout(B, T, H, D).floats * 4 + 4 * (B * T * (G + H + D) + 3 * H * G + 2 * D * G) + (32 << 20);
+    return need + Math.min(residentBytes, residentCap) <= MAX_PAGES * PAGE - (64 << 20);
+  };
   lstmSeq = {
     supports,
+    fits,
     forward(gx, wh, h0, c0, B, T, H) {
       need(B, T, H);
       check('gx', gx, B * T * 4 * H);

@@ -173,7 +173,7 @@ function forward(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor, useWasm = true)
   const { B, T, H } = check(gx, wh, h0, c0);
   if (useWasm && gx.dtype === 'float32' && T > 0 && onCpu()) {
     const seq = lstmSequenceKernel();
-    if (seq?.supports(B, H)) {
+    if (seq?.supports(B, H) && seq.fits(B, T, 0, H)) {
       const f = seq.forward(unsafeDataOf(gx) as Float32Array, unsafeDataOf(wh) as Float32Array, unsafeDataOf(h0) as Float32Array, unsafeDataOf(c0) as Float32Array, B, T, H);
       const out: LstmSequenceOutput = { hs: unsafeFromData(f.hs, [B, T, H]), hT: unsafeFromData(f.hT, [B, H]), cT: unsafeFromData(f.cT, [B, H]) };
       return [out, { B, T, H, wh, acts: NONE, tcs: NONE, cs: NONE, hsT: NONE, seq: f }];
@@ -452,7 +452,8 @@ const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0
  */
 export function lstmLayer(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput {
   const { B, T, D, H } = checkLayer(xs, wx, b, wh, h0, c0);
-  if (xs.dtype === 'float32' && T > 0 && D > 0 && onCpu() && lstmSequenceKernel()?.supports(B, H)) return fusedLayer(xs, wx, b, wh, h0, c0);
+  const k = xs.dtype === 'float32' && T > 0 && D > 0 && onCpu() ? lstmSequenceKernel() : null;
+  if (k?.supports(B, H) && k.fits(B, T, D, H)) return fusedLayer(xs, wx, b, wh, h0, c0);
   const gx = reshape(add(matmul(reshape(xs, [B * T, D]), wx), b), [B, T, 4 * H]);
   return lstmSequence(gx, wh, h0, c0);
 }
