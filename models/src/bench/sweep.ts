@@ -1,13 +1,15 @@
 /**
- * How the cost of an LSTM's forward and backward pass grows with the hidden
- * size and the sequence length (fused kernel, float32, batch 16).
+ * How the cost of an LSTM layer's forward and backward pass grows with the
+ * hidden size and the sequence length (the fused `lstmLayer`, float32, batch
+ * 16), and, at the shortest length of each hidden size, how far its float32
+ * gradients are from the float64 composition's.
  *
  * @module
  */
-import { key, normal, split, zeros, type Key } from '@mnemo/core';
-import { add, grad, matmul, reshape, sum } from '@mnemo/autodiff';
-import { lstmSequence } from '@mnemo/nn';
-import { timeRuns } from './timing.js';
+import { key, normal, split, zeros, type Key, type Tensor } from '@mnemo/core';
+import { cast, grad, sum } from '@mnemo/autodiff';
+import { lstmLayer } from '@mnemo/nn';
+import { maxAbsDifference, timeRuns } from './timing.js';
 
 /**
  * One row of {@link runLstmSweep}.
@@ -15,7 +17,7 @@ import { timeRuns } from './timing.js';
  * @example
  * ```ts
  * import type { SweepRow } from '@mnemo/models';
- * const r: SweepRow = { hidden: 32, steps: 28, batch: 16, ms: 1, usPerStepPerExample: 2, gflops: 1 };
+ * const r: SweepRow = { hidden: 32, steps: 28, batch: 16, ms: 1, usPerStepPerExample: 2, gflops: 1, relDiffVsFloat64: 1e-7 };
  * console.assert(r.hidden === 32);
  * ```
  * @category Benchmarks
@@ -30,17 +32,25 @@ export interface SweepRow {
   readonly usPerStepPerExample: number;
   /** Matrix-product GFLOP/s achieved (input projection + recurrence, forward and backward). */
   readonly gflops: number;
+  /**
+   * Largest |float32 gradient - float64 gradient| over both weight gradients,
+   * divided by the largest |float64 gradient| (the shortest length of each
+   * hidden size only; undefined elsewhere).
+   */
+  readonly relDiffVsFloat64?: number;
 }
 
 /**
- * Time forward + backward of an LSTM layer (input projection for all steps
- * in one matmul, then {@link lstmSequence}) for each hidden size and length.
+ * Time forward + backward of an LSTM layer (`lstmLayer`: the input
+ * projection of all steps and the recurrence in one fused kernel) for each
+ * hidden size and length; at the shortest length, also compare its gradients
+ * with the float64 composition's.
  *
  * @example
  * ```ts
  * import { runLstmSweep } from '@mnemo/models';
  * const rows = runLstmSweep({ hidden: [4], steps: [3], batch: 2, runs: 1 });
- * console.assert(rows.length === 1 && rows[0]!.ms > 0);
+ * console.assert(rows.length === 1 && rows[0]!.ms > 0 && rows[0]!.relDiffVsFloat64! < 1e-5);
  * ```
  * @category Benchmarks
  */
@@ -60,18 +70,31 @@ export function runLstmSweep(
       const wh = normal(k3, [H, 4 * H], { std: 1 / Math.sqrt(H) });
       const b = zeros([4 * H]);
       const h0 = zeros([B, H]);
-      const f = grad(
-        (wx_: typeof wx, wh_: typeof wh) => {
-          const gx = reshape(add(matmul(reshape(x, [B * T, D]), wx_), b), [B, T, 4 * H]);
-          return sum(lstmSequence(gx, wh_, h0, h0).hs);
-        },
-        { argnums: [0, 1] },
-      );
+      const gradsOf = (xs: Tensor, b_: Tensor, h: Tensor) =>
+        grad((wx_: Tensor, wh_: Tensor) => sum(lstmLayer(xs, wx_, b_, wh_, h, h).hs), { argnums: [0, 1] }) as (wx_: Tensor, wh_: Tensor) => Tensor[];
+      const f = gradsOf(x, b, h0);
       const runs = options.runs ?? (T * H >= 100_000 ? 1 : 3);
       const t = timeRuns(() => f(wx, wh), 1, runs);
       // forward 2·B·T·(D + H)·4H, backward twice that
       const flop = 3 * 2 * B * T * (D + H) * 4 * H;
-      const row: SweepRow = { hidden: H, steps: T, batch: B, ms: t.bestMs, usPerStepPerExample: (t.bestMs * 1000) / (T * B), gflops: flop / t.bestMs / 1e6 };
+      let relDiffVsFloat64: number | undefined;
+      if (T === ts[0]) {
+        const f64 = (u: Tensor): Tensor => cast(u, 'float64');
+        const fast = f(wx, wh);
+        const exact = gradsOf(f64(x), f64(b), f64(h0))(f64(wx), f64(wh));
+        let scale = 0;
+        for (const g of exact) for (const v of g.toArray()) scale = Math.max(scale, Math.abs(v));
+        relDiffVsFloat64 = Math.max(...fast.map((g, i) => maxAbsDifference(g.toArray(), exact[i]!.toArray()))) / scale;
+      }
+      const row: SweepRow = {
+        hidden: H,
+        steps: T,
+        batch: B,
+        ms: t.bestMs,
+        usPerStepPerExample: (t.bestMs * 1000) / (T * B),
+        gflops: flop / t.bestMs / 1e6,
+        ...(relDiffVsFloat64 === undefined ? {} : { relDiffVsFloat64 }),
+      };
       rows.push(row);
       options.onRow?.(row);
     }
@@ -85,12 +108,18 @@ export function runLstmSweep(
  * @example
  * ```ts
  * import { formatSweepTable } from '@mnemo/models';
- * console.assert(formatSweepTable([{ hidden: 32, steps: 28, batch: 16, ms: 1.5, usPerStepPerExample: 3.35, gflops: 2 }]).includes('| 32 | 28 | 16 | 1.5 | 3.35 | 2.0 |'));
+ * console.assert(formatSweepTable([{ hidden: 32, steps: 28, batch: 16, ms: 1.5, usPerStepPerExample: 3.35, gflops: 2, relDiffVsFloat64: 1.5e-7 }]).includes('| 32 | 28 | 16 | 1.5 | 3.35 | 2.0 | 1.5e-7 |'));
  * ```
  * @category Benchmarks
  */
 export function formatSweepTable(rows: readonly SweepRow[]): string {
-  const lines = ['| hidden | steps | batch | ms fwd+bwd | µs / step / example | GFLOP/s |', '| ---: | ---: | ---: | ---: | ---: | ---: |'];
-  for (const r of rows) lines.push(`| ${r.hidden} | ${r.steps} | ${r.batch} | ${r.ms.toFixed(1)} | ${r.usPerStepPerExample.toFixed(2)} | ${r.gflops.toFixed(1)} |`);
+  const lines = [
+    '| hidden | steps | batch | ms fwd+bwd | µs / step / example | GFLOP/s | max gradient diff vs float64 (relative) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const diff = r.relDiffVsFloat64 === undefined ? '' : r.relDiffVsFloat64.toExponential(1);
+    lines.push(`| ${r.hidden} | ${r.steps} | ${r.batch} | ${r.ms.toFixed(1)} | ${r.usPerStepPerExample.toFixed(2)} | ${r.gflops.toFixed(1)} | ${diff} |`);
+  }
   return lines.join('\n');
 }
