@@ -2,13 +2,14 @@
  * Child process of the memory benchmark: unroll the compositional LSTM cell
  * over T steps (argv[2]) with `scan`, checkpointing every argv[3] steps (0:
  * never), take the gradient, and print the process's peak resident memory and
- * the memory the tape held alive between the forward pass and the pullback.
+ * the memory the tape held alive between the forward pass and the pullback;
+ * with argv[4], write the gradients there (float64, flattened).
  *
  * @module
  * @internal
  */
-import { readFileSync } from 'node:fs';
-import { key, normal, split, type Key } from '@mnemo/core';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { key, normal, split, unsafeDataOf, type Key, type Tensor } from '@mnemo/core';
 import { sum, tree, vjp, type Tree } from '@mnemo/autodiff';
 import { scalar } from '@mnemo/core';
 import { lstmCell, scan } from '@mnemo/nn';
@@ -22,18 +23,32 @@ const [kp, kx] = split(key(0), 2) as [Key, Key];
 const params = cell.init(kp);
 const xs = normal(kx, [B, steps, H]);
 const gc = (globalThis as { gc?: () => void }).gc;
-const live = (): number => {
+const live = (): { total: number; heap: number } => {
   gc?.();
   const m = process.memoryUsage();
-  return m.arrayBuffers + m.heapUsed;
+  return { total: m.arrayBuffers + m.heapUsed, heap: m.heapUsed };
 };
 const before = live();
 // Inputs are projected per step (projectInputs: false), so a chunk keeps only its raw input slice.
 // The forward pass records the tape; what it keeps alive until the pullback runs is BPTT's activation memory.
 const [loss, pullback] = vjp((p: Tree) => sum(scan(cell, p as never, xs, every > 0 ? { checkpointEvery: every, projectInputs: false } : { projectInputs: false }).outputs), params as Tree);
-const tape = live() - before;
+const after = live();
+const tape = after.total - before.total;
+const tapeHeap = after.heap - before.heap;
 const [g] = pullback(scalar(1, loss.dtype));
 if (tree.leaves(g).length === 0) throw new Error('memory bench: no gradient');
+// Every gradient, flattened, for the parent to compare runs with and without checkpointing.
+const out = process.argv[4];
+if (out !== undefined) {
+  const leaves = tree.leaves(g) as Tensor[];
+  const flat = new Float64Array(leaves.reduce((n, l) => n + l.size, 0));
+  let at = 0;
+  for (const leaf of leaves) {
+    flat.set(unsafeDataOf(leaf), at);
+    at += leaf.size;
+  }
+  writeFileSync(out, new Uint8Array(flat.buffer));
+}
 const status = readFileSync('/proc/self/status', 'utf8');
 const m = /VmHWM:\s+(\d+) kB/.exec(status);
-process.stdout.write(`peakKiB=${m === null ? 0 : m[1]} tapeBytes=${tape}\n`);
+process.stdout.write(`peakKiB=${m === null ? 0 : m[1]} tapeBytes=${tape} tapeHeapBytes=${tapeHeap}\n`);

@@ -8,6 +8,9 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -16,7 +19,7 @@ import { fileURLToPath } from 'node:url';
  * @example
  * ```ts
  * import type { MemoryRow } from '@mnemo/models';
- * const r: MemoryRow = { steps: 1000, checkpointEvery: 0, peakMiB: 300, activationMiB: 250, tapeMiB: 200 };
+ * const r: MemoryRow = { steps: 1000, checkpointEvery: 32, peakMiB: 300, activationMiB: 250, tapeMiB: 200, tapeHeapMiB: 3, gradRelDiff: 1e-7 };
  * console.assert(r.checkpointEvery === 0);
  * ```
  * @category Benchmarks
@@ -31,14 +34,38 @@ export interface MemoryRow {
   readonly activationMiB: number;
   /** Memory the tape keeps alive after the forward pass (after a full GC), MiB: what checkpointing saves. */
   readonly tapeMiB: number;
+  /**
+   * Its JavaScript-heap part, MiB (the rest is typed-array storage, whose
+   * release after a GC varies by some MiB from run to run).
+   */
+  readonly tapeHeapMiB: number;
+  /**
+   * With checkpointing, where the same length also ran without: the largest
+   * gradient difference between the two runs, relative to the largest
+   * gradient (float32 sums associate differently across chunks, so it is
+   * small, not zero).
+   */
+  readonly gradRelDiff?: number;
 }
 
-function measure(steps: number, every: number): { peakMiB: number; tapeMiB: number } {
+function measure(steps: number, every: number, gradFile: string): { peakMiB: number; tapeMiB: number; tapeHeapMiB: number; grads: Float64Array } {
   const child = fileURLToPath(new URL('./memory-child.js', import.meta.url));
-  const out = execFileSync(process.execPath, ['--expose-gc', child, String(steps), String(every)], { encoding: 'utf8' });
-  const m = /peakKiB=(\d+) tapeBytes=(-?\d+)/.exec(out);
+  const out = execFileSync(process.execPath, ['--expose-gc', child, String(steps), String(every), gradFile], { encoding: 'utf8' });
+  const m = /peakKiB=(\d+) tapeBytes=(-?\d+) tapeHeapBytes=(-?\d+)/.exec(out);
   if (m === null) throw new Error(`memory bench: the child printed no peak: ${out}`);
-  return { peakMiB: Number(m[1]) / 1024, tapeMiB: Number(m[2]) / 2 ** 20 };
+  const bytes = readFileSync(gradFile);
+  const grads = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return { peakMiB: Number(m[1]) / 1024, tapeMiB: Number(m[2]) / 2 ** 20, tapeHeapMiB: Number(m[3]) / 2 ** 20, grads };
+}
+
+function relDiff(a: Float64Array, b: Float64Array): number {
+  let d = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return a.length === b.length ? d / scale : Infinity;
 }
 
 /**
@@ -53,18 +80,33 @@ function measure(steps: number, every: number): { peakMiB: number; tapeMiB: numb
  * @category Benchmarks
  */
 export function runMemoryBench(options: { steps?: readonly number[]; onRow?: (r: MemoryRow) => void } = {}): MemoryRow[] {
-  const base = measure(1, 0).peakMiB;
-  const rows: MemoryRow[] = [];
-  for (const T of options.steps ?? [250, 1000, 4000]) {
-    for (const every of [0, Math.round(Math.sqrt(T))]) {
-      if (every === 0 && T > 1000) continue; // without checkpointing, 4000 steps only repeat the linear growth at 4x the memory
-      const { peakMiB, tapeMiB } = measure(T, every);
-      const row: MemoryRow = { steps: T, checkpointEvery: every, peakMiB, activationMiB: peakMiB - base, tapeMiB };
-      rows.push(row);
-      options.onRow?.(row);
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-memory-'));
+  try {
+    const base = measure(1, 0, join(dir, 'base')).peakMiB;
+    const rows: MemoryRow[] = [];
+    for (const T of options.steps ?? [250, 1000, 4000]) {
+      let plain: Float64Array | undefined;
+      for (const every of [0, Math.round(Math.sqrt(T))]) {
+        if (every === 0 && T > 1000) continue; // without checkpointing, 4000 steps only repeat the linear growth at 4x the memory
+        const { peakMiB, tapeMiB, tapeHeapMiB, grads } = measure(T, every, join(dir, `${T}-${every}`));
+        if (every === 0) plain = grads;
+        const row: MemoryRow = {
+          steps: T,
+          checkpointEvery: every,
+          peakMiB,
+          activationMiB: peakMiB - base,
+          tapeMiB,
+          tapeHeapMiB,
+          ...(every > 0 && plain !== undefined ? { gradRelDiff: relDiff(grads, plain) } : {}),
+        };
+        rows.push(row);
+        options.onRow?.(row);
+      }
     }
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return rows;
 }
 
 /**
@@ -73,14 +115,18 @@ export function runMemoryBench(options: { steps?: readonly number[]; onRow?: (r:
  * @example
  * ```ts
  * import { formatMemoryTable } from '@mnemo/models';
- * console.assert(formatMemoryTable([{ steps: 10, checkpointEvery: 3, peakMiB: 100, activationMiB: 5, tapeMiB: 1 }]).includes('| 10 | every 3 | 1.0 | 100.0 | 5.0 |'));
+ * console.assert(formatMemoryTable([{ steps: 10, checkpointEvery: 3, peakMiB: 100, activationMiB: 5, tapeMiB: 1, tapeHeapMiB: 0.5, gradRelDiff: 2.5e-7 }]).includes('| 10 | every 3 | 1.0 | 0.5 | 100.0 | 5.0 | 2.5e-7 |'));
  * ```
  * @category Benchmarks
  */
 export function formatMemoryTable(rows: readonly MemoryRow[]): string {
-  const lines = ['| steps | checkpoint | tape after forward MiB | peak RSS MiB | peak minus T=1 run MiB |', '| ---: | --- | ---: | ---: | ---: |'];
+  const lines = [
+    '| steps | checkpoint | tape after forward MiB | of which JS heap MiB | peak RSS MiB | peak minus T=1 run MiB | max gradient diff vs no checkpoint (relative) |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
   for (const r of rows) {
-    lines.push(`| ${r.steps} | ${r.checkpointEvery === 0 ? 'none' : `every ${r.checkpointEvery}`} | ${r.tapeMiB.toFixed(1)} | ${r.peakMiB.toFixed(1)} | ${r.activationMiB.toFixed(1)} |`);
+    const same = r.gradRelDiff === undefined ? '' : r.gradRelDiff.toExponential(1);
+    lines.push(`| ${r.steps} | ${r.checkpointEvery === 0 ? 'none' : `every ${r.checkpointEvery}`} | ${r.tapeMiB.toFixed(1)} | ${r.tapeHeapMiB.toFixed(1)} | ${r.peakMiB.toFixed(1)} | ${r.activationMiB.toFixed(1)} | ${same} |`);
   }
   return lines.join('\n');
 }
