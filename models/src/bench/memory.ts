@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
  * ```ts
  * import type { MemoryRow } from '@mnemo/models';
  * const r: MemoryRow = { steps: 1000, checkpointEvery: 32, peakMiB: 300, activationMiB: 250, tapeMiB: 200, tapeHeapMiB: 3, gradRelDiff: 1e-7 };
- * console.assert(r.checkpointEvery === 0);
+ * console.assert(r.checkpointEvery === 32 && r.tapeHeapMiB < r.tapeMiB);
  * ```
  * @category Benchmarks
  */
