@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, ShapeError, gemmInfo, key, lstmSequenceKernel, normal, residentMemory, setResidentLimit as setResidentCap, split as splitKey, startGemmThreads, tensor, withBackend, type Tensor } from '@mnemo/core';
 import { add, grad, matmul, mul, sum, vjp } from '@mnemo/autodiff';
-import { lstmLayer, lstmSequence } from '@mnemo/nn';
+import { denseLstmLayer, lstmLayer, lstmSequence } from '@mnemo/nn';
 import { drawLstm, expectClose, f32 } from './helpers/lstm-data.js';
 
 /** Outputs and all four gradients of a weighted sum of every output, in float32 (kernel) and float64 (JavaScript). */
@@ -240,5 +240,84 @@ describe('under another backend, the LSTM layer runs every product there', () =>
     const onGpujs = withBackend('gpujs', () => grad(loss, { argnums: [0, 1] })(wx, wh) as Tensor[]);
     expect(calls()).toBe(before);
     onGpujs.forEach((g, i) => expectClose(g, tensor(Float64Array.from(onCpu[i]!.toArray()), 'float64', g.shape), 1e-5, `gradient ${i}`));
+  });
+});
+
+describe('denseLstmLayer: a dense layer and the LSTM in one kernel', () => {
+  beforeAll(async () => {
+    await startGemmThreads();
+  });
+
+  function drawDense(seed: number, B: number, T: number, D0: number, D: number, H: number) {
+    const [k1, k2, k3, k4, k5] = splitKey(key(seed + 2000), 5);
+    const d = drawLstm(seed, B, T, H, 0.3);
+    const r32 = (t: Tensor) => tensor(Float64Array.from(new Float32Array(t.toArray())), 'float64', t.shape);
+    return {
+      ...d,
+      x: r32(normal(k1!, [B, T, D0], { dtype: 'float64' })),
+      wp: r32(normal(k2!, [D0, D], { dtype: 'float64', std: 0.4 })),
+      bp: r32(normal(k3!, [D], { dtype: 'float64', std: 0.2 })),
+      wx: r32(normal(k4!, [D, 4 * H], { dtype: 'float64', std: 0.2 })),
+      b: r32(normal(k5!, [4 * H], { dtype: 'float64', std: 0.3 })),
+    };
+  }
+
+  /** Outputs and the eight gradients, float32 (kernel) against float64 (composition). */
+  function denseBoth(d: ReturnType<typeof drawDense>) {
+    const loss = (cast: (t: Tensor) => Tensor) => (...a: Tensor[]): Tensor => {
+      const o = denseLstmLayer(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!);
+      return add(add(sum(mul(o.hs, cast(d.r))), sum(mul(o.hT, cast(d.rh)))), sum(mul(o.cT, cast(d.rc))));
+    };
+    const args = [d.x, d.wp, d.bp, d.wx, d.b, d.wh, d.h0, d.c0];
+    const a32 = args.map(f32);
+    const o32 = denseLstmLayer(a32[0]!, a32[1]!, a32[2]!, a32[3]!, a32[4]!, a32[5]!, a32[6]!, a32[7]!);
+    const o64 = denseLstmLayer(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, args[7]!);
+    const all = [0, 1, 2, 3, 4, 5, 6, 7];
+    const g32 = grad(loss(f32), { argnums: all })(...a32) as Tensor[];
+    const g64 = grad(loss((t) => t), { argnums: all })(...args) as Tensor[];
+    return { a: [o32.hs, o32.hT, o32.cT, ...g32], b: [o64.hs, o64.hT, o64.cT, ...g64] };
+  }
+  const DENSE = ['hs', 'hT', 'cT', 'dx', 'dwp', 'dbp', 'dwx', 'db', 'dwh', 'dh0', 'dc0'];
+
+  it('values and all eight gradients agree with the float64 composition (random shapes, threads on)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        (seed, b4, T, D0, d8, h8) => {
+          const [B, D, H] = [4 * b4, 8 * d8, 8 * h8];
+          const { a, b } = denseBoth(drawDense(seed, B, T, D0, D, H));
+          a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, `${DENSE[i]} (B=${B} T=${T} D0=${D0} D=${D} H=${H})`));
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
+  it('the tutorial shape with several bands (B 128, T 4, D0 28, D 16, H 16), also recomputing released residuals', () => {
+    for (const cap of [undefined, 0]) {
+      const prev = cap === undefined ? undefined : setResidentCap(cap);
+      try {
+        const { a, b } = denseBoth(drawDense(78, 128, 4, 28, 16, 16));
+        a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, `${DENSE[i]} cap ${String(cap)}`));
+      } finally {
+        if (prev !== undefined) setResidentCap(prev);
+      }
+    }
+  });
+
+  it('a dense width the kernel does not take (D 12) runs the composition, also in float32', () => {
+    const { a, b } = denseBoth(drawDense(8, 4, 3, 5, 12, 8));
+    a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, DENSE[i]!));
+  });
+
+  it('names the argument and both shapes on a mismatch', () => {
+    const d = drawDense(9, 4, 2, 3, 8, 8);
+    expect(() => denseLstmLayer(f32(d.x), f32(d.wx), f32(d.bp), f32(d.wx), f32(d.b), f32(d.wh), f32(d.h0), f32(d.c0))).toThrow(/denseLstmLayer.*wp.*\[3, D\].*\[8, 32\]/);
+    expect(() => denseLstmLayer(f32(d.x), f32(d.wp), f32(d.b), f32(d.wx), f32(d.b), f32(d.wh), f32(d.h0), f32(d.c0))).toThrow(/bp.*\[8\].*\[32\]/);
   });
 });

@@ -663,6 +663,8 @@ export interface LstmKernelForward {
   readonly steps: number;
   readonly hidden: number;
   readonly inputs: number;
+  /** With a dense layer before the LSTM (`forwardPreProjected`), the raw input width D0; else 0. */
+  readonly rawInputs: number;
   /**
    * Where the residuals of the backward pass are (gate activations, tanh(c),
    * c and h of every step, and the inputs when projected): `at` is their
@@ -689,10 +691,13 @@ export interface LstmKernelForward {
 export interface LstmKernelBackward {
   /** Gradient of the input contributions `gx`, `[B, T, 4H]` (forward from `gx`). */
   readonly dgx?: Float32Array;
-  /** Gradients of the inputs `[B, T, D]`, input weights `[D, 4H]` and bias `[4H]` (forward from `x`). */
+  /** Gradients of the inputs `[B, T, D]` (`[B, T, D0]` with a dense layer before), input weights `[D, 4H]` and bias `[4H]` (forward from `x`). */
   readonly dx?: Float32Array;
   readonly dWx?: Float32Array;
   readonly db?: Float32Array;
+  /** Gradients of the dense layer's weights `[D0, D]` and bias `[D]` (`forwardPreProjected`). */
+  readonly dWp?: Float32Array;
+  readonly dbp?: Float32Array;
   /** Gradient of the recurrent weights, `[H, 4H]`. */
   readonly dWh: Float32Array;
   /** Gradients of the initial hidden and cell states, `[B, H]`. */
@@ -730,11 +735,12 @@ export interface LstmSequenceKernel {
   /** Whether this kernel takes a batch of `batch` rows and `hidden` units (a multiple of the gemm tile's rows and columns). */
   supports(batch: number, hidden: number): boolean;
   /**
-   * Whether a sequence of this size (`inputs` 0 for a forward pass from `gx`)
-   * fits the kernel's memory (1 GiB, shared with other resident passes);
-   * callers run something else when it does not.
+   * Whether a sequence of this size (`inputs` 0 for a forward pass from `gx`;
+   * `rawInputs` the width before a dense layer, if any) fits the kernel's
+   * memory (1 GiB, shared with other resident passes); callers run something
+   * else when it does not.
    */
-  fits(batch: number, steps: number, inputs: number, hidden: number): boolean;
+  fits(batch: number, steps: number, inputs: number, hidden: number, rawInputs?: number): boolean;
   /** The forward pass over `gx` `[B, T, 4H]` (each step's `x_t W_x + b`), `wh` `[H, 4H]`, `h0`, `c0` `[B, H]`. */
   forward(gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, batch: number, steps: number, hidden: number): LstmKernelForward;
   /** The forward pass over inputs `x` `[B, T, D]` with `wx` `[D, 4H]` and `b` `[4H]`: `gx = x W_x + b` is computed inside. */
@@ -751,12 +757,36 @@ export interface LstmSequenceKernel {
     hidden: number,
   ): LstmKernelForward;
   /**
+   * The forward pass of a dense layer and the LSTM over raw inputs `x`
+   * `[B, T, D0]`: the LSTM's input is `x W_p + b_p` (`wp` `[D0, D]`, `bp` `[D]`,
+   * D a multiple of 8), computed inside like the rest. Its backward pass
+   * gives `dx` for the raw inputs and `dWp`, `dbp` without forming the
+   * `[B, T, D]` gradient between the layers: `dW_p = (x0ᵀ dG) W_xᵀ` costs a
+   * fraction of `dx = dG W_xᵀ` when D0 is small (28 for MNIST rows).
+   */
+  forwardPreProjected(
+    x: Float32Array,
+    wp: Float32Array,
+    bp: Float32Array,
+    wx: Float32Array,
+    b: Float32Array,
+    wh: Float32Array,
+    h0: Float32Array,
+    c0: Float32Array,
+    batch: number,
+    steps: number,
+    rawInputs: number,
+    inputs: number,
+    hidden: number,
+  ): LstmKernelForward;
+  /**
    * Backpropagation through time from the outputs' cotangents `dHs` `[B, T, H]`,
-   * `dhT` and `dcT` `[B, H]`; pass `wx` (the forward pass's) when it was projected.
+   * `dhT` and `dcT` `[B, H]`; pass `wx` (the forward pass's) when it was
+   * projected, and `wp` too when a dense layer came before.
    * Releases the residuals afterwards: calling it again for the same forward
    * pass recomputes them first (same results).
    */
-  backward(r: LstmKernelForward, wh: Float32Array, dHs: Float32Array, dhT: Float32Array, dcT: Float32Array, wx?: Float32Array): LstmKernelBackward;
+  backward(r: LstmKernelForward, wh: Float32Array, dHs: Float32Array, dhT: Float32Array, dcT: Float32Array, wx?: Float32Array, wp?: Float32Array): LstmKernelBackward;
   /** Release a forward pass's residuals now (a later backward pass recomputes them); for forward passes that will have no backward pass. */
   release(r: LstmKernelForward): void;
 }
@@ -789,9 +819,10 @@ function lstmPackBytes(band: number, k: number): number {
 
 /**
  * Float offsets, within the residual block, of acts [T, B, 4H], tcs [T, B, H],
- * cs and hsT [T+1, B, H], and (projected) the inputs time-major [T, B, D]; and its length.
+ * cs and hsT [T+1, B, H], (projected) the inputs time-major [T, B, D], and
+ * (with a dense layer before) the raw inputs [T, B, D0]; and its length.
  */
-function residualLayout(B: number, T: number, H: number, D: number): { acts: number; tcs: number; cs: number; hs: number; x: number; floats: number } {
+function residualLayout(B: number, T: number, H: number, D: number, D0 = 0): { acts: number; tcs: number; cs: number; hs: number; x: number; x0: number; floats: number } {
   const BH = B * H;
   const r = (n: number): number => roundUp(n, 16);
   const acts = 0;
@@ -799,7 +830,8 @@ function residualLayout(B: number, T: number, H: number, D: number): { acts: num
   const cs = tcs + r(T * BH);
   const hs = cs + r((T + 1) * BH);
   const x = hs + r((T + 1) * BH);
-  return { acts, tcs, cs, hs, x, floats: x + r(T * B * D) };
+  const x0 = x + r(T * B * D);
+  return { acts, tcs, cs, hs, x, x0, floats: x0 + r(T * B * D0) };
 }
 
 /** Copy `src` [B, T, W] (batch-major) to `dst` at float offset `at` as [T, B, W] (time-major). */
@@ -820,6 +852,10 @@ interface LstmInput {
   readonly wx?: Float32Array;
   readonly b?: Float32Array;
   readonly D: number;
+  /** A dense layer before the LSTM: `x` is then `[B, T, D0]` and the layer's input is `x W_p + b_p`. */
+  readonly wp?: Float32Array;
+  readonly bp?: Float32Array;
+  readonly D0: number;
 }
 
 /**
@@ -841,11 +877,12 @@ function lstmForward(
   const G = 4 * H;
   const BH = B * H;
   const D = input.D;
+  const D0 = input.D0;
   const nr = DEFAULT_TILES.f32.nrv * 4;
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, H);
-  const lay = residualLayout(B, T, H, D);
+  const lay = residualLayout(B, T, H, D, D0);
   const handle: ResidualHandle = recompute ?? { at: null, input, wh, h0, c0 };
   const result = {
     hs: new Float32Array(recompute ? 0 : B * T * H),
@@ -855,21 +892,32 @@ function lstmForward(
     steps: T,
     hidden: H,
     inputs: D,
+    rawInputs: D0,
     residuals: handle,
   };
   // The residuals go to a resident block, which the backward pass reads in place.
   const base = residentBlock(lay.floats * 4, handle, recompute ? null : result);
   // gx (time-major when projected here), W_h and its packed copy, W_x and b (projected), then scratch.
-  const [gxAt, whAt, whpAt, wxAt, bAt, scratchAt] = layoutF32From(scratchBase(), B * T * G, H * G, roundUp(G, nr) * H, D * G, G) as [number, number, number, number, number, number];
+  const [gxAt, whAt, whpAt, wxAt, bAt, wpAt, bpAt, scratchAt] = layoutF32From(scratchBase(), B * T * G, H * G, roundUp(G, nr) * H, D * G, G, D0 * D, D) as [
+    number, number, number, number, number, number, number, number,
+  ];
   const plan = D > 0 ? planProduct(true, T * B, G, D) : null;
-  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan?.scratchBytes ?? 0)).view32;
+  const planPre = D0 > 0 ? planProduct(true, T * B, D, D0) : null;
+  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan?.scratchBytes ?? 0, planPre?.scratchBytes ?? 0)).view32;
   const hsAt = base + lay.hs * 4;
   const csAt = base + lay.cs * 4;
   let gxRow = T * G * 4;
   let gxStep = G * 4;
   if (D > 0) {
+    if (D0 > 0) {
+      // the dense layer first: x W_p + b_p, time-major, into the residual the LSTM's input projection reads
+      toTimeMajor(input.x!, v, (base + lay.x0 * 4) / 4, B, T, D0);
+      v.set(input.wp!, wpAt / 4);
+      v.set(input.bp!, bpAt / 4);
+      runPlanned(K, planPre!, base + lay.x0 * 4, wpAt, base + lay.x * 4, D, false, false, scratchAt);
+      K.rowAdd(base + lay.x * 4, bpAt, T * B, D);
+    } else toTimeMajor(input.x!, v, (base + lay.x * 4) / 4, B, T, D);
     // gx = x W_x + b for every step at once, time-major, in place
-    toTimeMajor(input.x!, v, (base + lay.x * 4) / 4, B, T, D);
     v.set(input.wx!, wxAt / 4);
     v.set(input.b!, bAt / 4);
     runPlanned(K, plan!, base + lay.x * 4, wxAt, gxAt, G, false, false, scratchAt);
@@ -893,22 +941,39 @@ function lstmForward(
   return result;
 }
 
-function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Float32Array, dhT: Float32Array, dcT: Float32Array, wx: Float32Array | undefined): LstmKernelBackward {
-  const { batch: B, steps: T, hidden: H, inputs: D } = r;
+function lstmBackward(
+  K: Kernel,
+  r: LstmKernelForward,
+  wh: Float32Array,
+  dHs: Float32Array,
+  dhT: Float32Array,
+  dcT: Float32Array,
+  wx: Float32Array | undefined,
+  wp: Float32Array | undefined,
+): LstmKernelBackward {
+  const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r;
   const G = 4 * H;
   const BH = B * H;
   const nr = DEFAULT_TILES.f32.nrv * 4;
+  const mr = DEFAULT_TILES.f32.mr;
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, G);
-  const lay = residualLayout(B, T, H, D);
+  const lay = residualLayout(B, T, H, D, D0);
   // dW_h = h_{t-1}ᵀ dG over all steps: [H, T·B] x [T·B, 4H]; projected, also dW_x = xᵀ dG [D, T·B] x [T·B, 4H] and dx = dG W_xᵀ [T·B, 4H] x [4H, D].
-  const plans = [planProduct(true, H, G, T * B), ...(D > 0 ? [planProduct(true, D, G, T * B), planProduct(true, T * B, D, G)] : [])];
+  // With a dense layer before (x = x0 W_p + b_p), no dx: M = W_p W_x [D0, D] x [D, 4H], dx0 = dG Mᵀ [T·B, 4H] x [4H, D0],
+  // x0ᵀ dG [D0, T·B] x [T·B, 4H], and dW_p = (x0ᵀ dG) W_xᵀ [D0, 4H] x [4H, D]: a fraction of dx's cost when D0 is small.
+  const plans = [
+    planProduct(true, H, G, T * B),
+    ...(D > 0 ? [planProduct(true, D, G, T * B), D0 > 0 ? planProduct(true, D0, G, D) : planProduct(true, T * B, D, G)] : []),
+    ...(D0 > 0 ? [planProduct(true, T * B, D0, G), planProduct(true, D0, G, T * B), planProduct(true, D0, D, G)] : []),
+  ];
   // Residuals released since the forward pass (by an earlier backward pass, the cap or a release): compute them again.
   const handle = r.residuals as ResidualHandle;
   if (handle.at === null) lstmForward(K, handle.input, handle.wh, handle.h0, handle.c0, B, T, H, handle);
   const base = handle.at!;
-  const [dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, wxAt, dWxAt, dxAt, dbAt, scratchAt] = layoutF32From(
+  const dxWidth = D0 > 0 ? D0 : D;
+  const [dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, wxAt, dWxAt, dxAt, dbAt, wpAt, mAt, xdGAt, dWpAt, scratchAt] = layoutF32From(
     scratchBase(),
     B * T * H,
     BH,
@@ -916,12 +981,16 @@ function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Fl
     T * B * G,
     H * G,
     roundUp(H, nr) * G,
-    roundUp(H, DEFAULT_TILES.f32.mr) * roundUp(G, nr),
+    roundUp(H, mr) * roundUp(G, nr),
     D * G,
-    roundUp(D, DEFAULT_TILES.f32.mr) * roundUp(G, nr),
-    roundUp(T * B, DEFAULT_TILES.f32.mr) * roundUp(D, nr),
+    roundUp(D, mr) * roundUp(G, nr),
+    roundUp(T * B, mr) * roundUp(dxWidth, nr),
     D > 0 ? 2 * G : 0,
-  ) as [number, number, number, number, number, number, number, number, number, number, number, number];
+    D0 * D,
+    roundUp(D0, mr) * roundUp(G, nr),
+    roundUp(D0, mr) * roundUp(G, nr),
+    roundUp(D0, mr) * roundUp(D, nr),
+  ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
   const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, ...plans.map((p) => p.scratchBytes))).view32;
   v.set(dHs, dHsAt / 4);
   v.set(dhT, dhAt / 4);
@@ -939,17 +1008,39 @@ function lstmBackward(K: Kernel, r: LstmKernelForward, wh: Float32Array, dHs: Fl
   }
   v.set(wx!, wxAt / 4);
   runPlanned(K, plans[1]!, base + lay.x * 4, dGAt, dWxAt, roundUp(G, nr), true, false, scratchAt);
-  const ldx = roundUp(D, nr);
-  runPlanned(K, plans[2]!, dGAt, wxAt, dxAt, ldx, false, true, scratchAt);
+  const ldx = roundUp(dxWidth, nr);
+  if (D0 > 0) {
+    v.set(wp!, wpAt / 4);
+    runPlanned(K, plans[2]!, wpAt, wxAt, mAt, roundUp(G, nr), false, false, scratchAt); // M = W_p W_x
+    runPlanned(K, plans[3]!, dGAt, mAt, dxAt, ldx, false, true, scratchAt); // dx0 = dG Mᵀ
+    runPlanned(K, plans[4]!, base + lay.x0 * 4, dGAt, xdGAt, roundUp(G, nr), true, false, scratchAt); // x0ᵀ dG
+    runPlanned(K, plans[5]!, xdGAt, wxAt, dWpAt, roundUp(D, nr), false, true, scratchAt); // dW_p = (x0ᵀ dG) W_xᵀ
+  } else runPlanned(K, plans[2]!, dGAt, wxAt, dxAt, ldx, false, true, scratchAt);
   // db: column sums of dG over every step and row, accumulated in float64
   v.fill(0, dbAt / 4, dbAt / 4 + 2 * G);
   K.colSum(dGAt, dbAt, T * B, G);
-  const db = Float32Array.from(new Float64Array(v.buffer, dbAt, G));
-  const dx = new Float32Array(B * T * D);
+  const db64 = new Float64Array(v.buffer, dbAt, G);
+  const db = Float32Array.from(db64);
+  const dx = new Float32Array(B * T * dxWidth);
   const dxf = dxAt / 4;
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) dx.set(v.subarray(dxf + (t * B + b) * ldx, dxf + (t * B + b) * ldx + D), (b * T + t) * D);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) dx.set(v.subarray(dxf + (t * B + b) * ldx, dxf + (t * B + b) * ldx + dxWidth), (b * T + t) * dxWidth);
+  const dWx = v.slice(dWxAt / 4, dWxAt / 4 + D * G);
+  if (D0 === 0) {
+    releaseHandle(handle);
+    return { ...grads, dx, dWx, db };
+  }
+  // db_p = W_x db (the column sums of dx = dG W_xᵀ), from db's float64 sums
+  const dbp = new Float32Array(D);
+  for (let j = 0; j < D; j++) {
+    let acc = 0;
+    for (let g = 0; g < G; g++) acc += wx![j * G + g]! * db64[g]!;
+    dbp[j] = acc;
+  }
+  const dWp = new Float32Array(D0 * D);
+  const ldp = roundUp(D, nr);
+  for (let i = 0; i < D0; i++) dWp.set(v.subarray(dWpAt / 4 + i * ldp, dWpAt / 4 + i * ldp + D), i * D);
   releaseHandle(handle);
-  return { ...grads, dx, dWx: v.slice(dWxAt / 4, dWxAt / 4 + D * G), db };
+  return { ...grads, dx, dWx, db, dWp, dbp };
 }
 
 let lstmSeq: LstmSequenceKernel | null | undefined;
@@ -988,10 +1079,10 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
     check('h0', h0, B * H);
     check('c0', c0, B * H);
   };
-  const fits = (B: number, T: number, D: number, H: number): boolean => {
+  const fits = (B: number, T: number, D: number, H: number, D0 = 0): boolean => {
     const G = 4 * H;
     // residuals, then the backward pass's dG, dHs, dx, gradients and scratch (the larger of the two passes), with room to spare
-    const need = residualLayout(B, T, H, D).floats * 4 + 4 * (B * T * (G + H + D) + 3 * H * G + 2 * D * G) + (32 << 20);
+    const need = residualLayout(B, T, H, D, D0).floats * 4 + 4 * (B * T * (G + H + D + D0) + 3 * H * G + 2 * D * G + 3 * D0 * G) + (32 << 20);
     return need + Math.min(residentBytes, residentCap) <= MAX_PAGES * PAGE - (64 << 20);
   };
   lstmSeq = {
@@ -1001,7 +1092,7 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
       need(B, T, H);
       check('gx', gx, B * T * 4 * H);
       state(wh, h0, c0, B, H);
-      return lstmForward(K, { gx, D: 0 }, wh, h0, c0, B, T, H);
+      return lstmForward(K, { gx, D: 0, D0: 0 }, wh, h0, c0, B, T, H);
     },
     forwardProjected(x, wx, b, wh, h0, c0, B, T, D, H) {
       need(B, T, H);
@@ -1010,17 +1101,32 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
       check('wx', wx, D * 4 * H);
       check('b', b, 4 * H);
       state(wh, h0, c0, B, H);
-      return lstmForward(K, { x, wx, b, D }, wh, h0, c0, B, T, H);
+      return lstmForward(K, { x, wx, b, D, D0: 0 }, wh, h0, c0, B, T, H);
     },
-    backward(r, wh, dHs, dhT, dcT, wx) {
-      const { batch: B, steps: T, hidden: H, inputs: D } = r;
+    forwardPreProjected(x, wp, bp, wx, b, wh, h0, c0, B, T, D0, D, H) {
+      need(B, T, H);
+      for (const [name, v] of [['rawInputs', D0], ['inputs', D]] as const) {
+        if (!Number.isInteger(v) || v < 1) throw new ArgumentError('lstmSequenceKernel', name, `expected a positive integer, got ${v}`);
+      }
+      if (D % nr !== 0) throw new ArgumentError('lstmSequenceKernel', 'inputs', `the dense layer's width ${D} must be a multiple of ${nr}`);
+      check('x', x, B * T * D0);
+      check('wp', wp, D0 * D);
+      check('bp', bp, D);
+      check('wx', wx, D * 4 * H);
+      check('b', b, 4 * H);
+      state(wh, h0, c0, B, H);
+      return lstmForward(K, { x, wp, bp, wx, b, D, D0 }, wh, h0, c0, B, T, H);
+    },
+    backward(r, wh, dHs, dhT, dcT, wx, wp) {
+      const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r;
       need(B, T, H);
       check('wh', wh, H * 4 * H);
       check('dHs', dHs, B * T * H);
       check('dhT', dhT, B * H);
       check('dcT', dcT, B * H);
       if (D > 0) check('wx', wx, D * 4 * H);
-      return lstmBackward(K, r, wh, dHs, dhT, dcT, wx);
+      if (D0 > 0) check('wp', wp, D0 * D);
+      return lstmBackward(K, r, wh, dHs, dhT, dcT, wx, wp);
     },
     release(r) {
       releaseHandle(r.residuals as ResidualHandle);

@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { ArgumentError, key, split, type DType, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, key, split, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
 import { index, tree, type Tree } from '@mnemo/autodiff';
-import { dense, init, makeCell, rnn, type DenseParams, type GatedCell, type MakeCellOptions, type Rnn, type RnnLayerParams } from '@mnemo/nn';
+import { dense, denseLstmLayer, init, makeCell, rnn, type DenseParams, type GatedCell, type MakeCellOptions, type Rnn, type RnnLayerParams } from '@mnemo/nn';
 
 // -------------------------------------------------------------------------------------
 // model
@@ -166,6 +166,8 @@ export function sequenceModel(config: SequenceModelConfig): SequenceModel {
   }
   const stack = rnn({ cells });
   const top = stack.outputSize;
+  // The tutorial LSTM (the one cell with a fused sequence kernel), alone and after a projection.
+  const denseFused = fused && projection > 0 && layers === 1 && config.cell === 'lstm' && typeof (cells[0] as { sequenceKernel?: unknown }).sequenceKernel === 'function';
 
   const model: SequenceModel = {
     config: Object.freeze({ ...config, inputSize, outputSize, projection, hidden, layers, dtype, fused }),
@@ -177,6 +179,14 @@ export function sequenceModel(config: SequenceModelConfig): SequenceModel {
       return projection > 0 ? { proj: linearInit(kp, inputSize, projection, dtype), rnn: layersParams, head } : { rnn: layersParams, head };
     },
     apply(params: SequenceModelParams, x: Tensor): Tensor {
+      // The tutorial's own shape (projection, one plain LSTM layer, fused): the projection and the LSTM run as one kernel.
+      const p0 = params.rnn[0]?.fwd as { wx?: Tensor; b?: Tensor; wh?: Tensor } | undefined;
+      const proj = params.proj as { w?: Tensor; b?: Tensor } | undefined;
+      if (denseFused && proj?.w !== undefined && proj.b !== undefined && params.rnn.length === 1 && p0?.wx !== undefined && p0.b !== undefined && p0.wh !== undefined && x.rank === 3) {
+        const h0 = zeros([x.shape[0]!, hidden], dtype);
+        const { hs } = denseLstmLayer(x, proj.w, proj.b, p0.wx, p0.b, p0.wh, h0, h0);
+        return dense.apply(params.head, index(hs, 1, hs.shape[1]! - 1));
+      }
       // dense.apply reshapes [B, T, F] to [B*T, F]: one matmul for every step's projection.
       const xs = params.proj === undefined ? x : dense.apply(params.proj, x);
       const { outputs } = stack.apply(params.rnn, xs, { fusedKernel: fused });

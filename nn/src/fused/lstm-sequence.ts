@@ -372,9 +372,9 @@ interface LayerResiduals {
   readonly xs: Tensor;
 }
 
-function checkLayer(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; D: number; H: number } {
+function checkLayer(xs: Pick<Tensor, 'shape' | 'dtype'>, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; D: number; H: number } {
   const op = 'lstmLayer';
-  if (xs.rank !== 3) throw new ShapeError(op, 'xs', `expected [batch, steps, inputs], got ${formatShape(xs.shape)}`);
+  if (xs.shape.length !== 3) throw new ShapeError(op, 'xs', `expected [batch, steps, inputs], got ${formatShape(xs.shape)}`);
   const [B, T, D] = xs.shape as [number, number, number];
   if (wh.rank !== 2 || wh.shape[1] !== 4 * wh.shape[0]!) throw new ShapeError(op, 'wh', `expected [H, 4H] (gates i, f, g, o), got ${formatShape(wh.shape)}`);
   const H = wh.shape[0]!;
@@ -456,4 +456,95 @@ export function lstmLayer(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Ten
   if (k?.supports(B, H) && k.fits(B, T, D, H)) return fusedLayer(xs, wx, b, wh, h0, c0);
   const gx = reshape(add(matmul(reshape(xs, [B * T, D]), wx), b), [B, T, 4 * H]);
   return lstmSequence(gx, wh, h0, c0);
+}
+
+// ---------------------------------------------------------------------------
+// A dense layer and the LSTM layer in one kernel
+// ---------------------------------------------------------------------------
+
+interface PreResiduals {
+  readonly f: LstmKernelForward;
+  readonly wp: Tensor;
+  readonly wx: Tensor;
+  readonly wh: Tensor;
+}
+
+function checkDenseLayer(x: Tensor, wp: Tensor, bp: Tensor): { B: number; T: number; D0: number; D: number } {
+  const op = 'denseLstmLayer';
+  if (x.rank !== 3) throw new ShapeError(op, 'x', `expected [batch, steps, inputs], got ${formatShape(x.shape)}`);
+  const [B, T, D0] = x.shape as [number, number, number];
+  if (wp.rank !== 2 || wp.shape[0] !== D0) throw new ShapeError(op, 'wp', `expected [${D0}, D] for x ${formatShape(x.shape)}, got ${formatShape(wp.shape)}`);
+  const D = wp.shape[1]!;
+  if (bp.rank !== 1 || bp.shape[0] !== D) throw new ShapeError(op, 'bp', `expected [${D}] for wp ${formatShape(wp.shape)}, got ${formatShape(bp.shape)}`);
+  for (const [name, t] of [['wp', wp], ['bp', bp]] as const) if (t.dtype !== x.dtype) throw new DTypeError(op, name, `is ${t.dtype}, x is ${x.dtype}`);
+  return { B, T, D0, D };
+}
+
+function preForward(x: Tensor, wp: Tensor, bp: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): [LstmSequenceOutput, PreResiduals] {
+  const { B, T, D0, D } = checkDenseLayer(x, wp, bp);
+  const H = wh.shape[0]!;
+  const f = lstmSequenceKernel()!.forwardPreProjected(f32(x), f32(wp), f32(bp), f32(wx), f32(b), f32(wh), f32(h0), f32(c0), B, T, D0, D, H);
+  return [{ hs: unsafeFromData(f.hs, [B, T, H]), hT: unsafeFromData(f.hT, [B, H]), cT: unsafeFromData(f.cT, [B, H]) }, { f, wp, wx, wh }];
+}
+
+const fusedDenseLayer: (x: Tensor, wp: Tensor, bp: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => LstmSequenceOutput = customVjp(
+  (x: Tensor, wp: Tensor, bp: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => {
+    const [out, r] = preForward(x, wp, bp, wx, b, wh, h0, c0);
+    lstmSequenceKernel()!.release(r.f); // no backward pass will read them
+    return out;
+  },
+  {
+    fwd: preForward,
+    bwd: (r: PreResiduals, ct: LstmSequenceOutput) => {
+      const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r.f;
+      const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx), f32(r.wp));
+      return [
+        unsafeFromData(d.dx!, [B, T, D0]),
+        unsafeFromData(d.dWp!, [D0, D]),
+        unsafeFromData(d.dbp!, [D]),
+        unsafeFromData(d.dWx!, [D, 4 * H]),
+        unsafeFromData(d.db!, [4 * H]),
+        unsafeFromData(d.dWh, [H, 4 * H]),
+        unsafeFromData(d.dh0, [B, H]),
+        unsafeFromData(d.dc0, [B, H]),
+      ] as const;
+    },
+  },
+);
+
+/**
+ * A dense layer followed by the tutorial LSTM layer, over a whole sequence:
+ * `lstmLayer(x W_p + b_p, wx, b, wh, h0, c0)` with `x` `[B, T, D0]`, `wp`
+ * `[D0, D]` and `bp` `[D]` — the tutorial model's projection of each MNIST
+ * row and its LSTM. Same values and gradients as that composition, which is
+ * what runs in float64 and wherever the float32 kernel does not take the
+ * shape; in float32 on the `cpu` backend (batch a multiple of 4, D and the
+ * hidden size multiples of 8) both layers and their gradients run in one
+ * WebAssembly kernel ({@link @mnemo/core!lstmSequenceKernel}), which never
+ * forms the `[B, T, D]` gradient between them: the dense layer's weight
+ * gradient is `(xᵀ dG) W_xᵀ`, a fraction of the work when D0 is small.
+ * First-order gradients only.
+ *
+ * @example
+ * ```ts
+ * import { denseLstmLayer } from '@mnemo/nn';
+ * import { grad, sum } from '@mnemo/autodiff';
+ * import { ones, zeros, type Tensor } from '@mnemo/core';
+ * const x = ones([4, 3, 2], 'float32');
+ * const [wp, bp] = [zeros([2, 8], 'float32'), ones([8], 'float32')];
+ * const [wx, b, wh, h0] = [zeros([8, 32], 'float32'), ones([32], 'float32'), zeros([8, 32], 'float32'), zeros([4, 8], 'float32')];
+ * const { hT } = denseLstmLayer(x, wp, bp, wx, b, wh, h0, h0);
+ * const dwp = grad((w: Tensor) => sum(denseLstmLayer(x, w, bp, wx, b, wh, h0, h0).hT))(wp);
+ * console.assert(hT.shape.join() === '4,8' && dwp.shape.join() === '2,8');
+ * ```
+ * @category Fused kernels
+ */
+export function denseLstmLayer(x: Tensor, wp: Tensor, bp: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput {
+  const { B, T, D0, D } = checkDenseLayer(x, wp, bp);
+  const xs = (): Tensor => reshape(add(matmul(reshape(x, [B * T, D0]), wp), bp), [B, T, D]);
+  const H = wh.rank === 2 ? wh.shape[0]! : 0;
+  const k = x.dtype === 'float32' && T > 0 && D0 > 0 && D % 8 === 0 && onCpu() ? lstmSequenceKernel() : null;
+  if (!(k?.supports(B, H) && k.fits(B, T, D, H, D0))) return lstmLayer(xs(), wx, b, wh, h0, c0);
+  checkLayer({ shape: [B, T, D], dtype: x.dtype }, wx, b, wh, h0, c0);
+  return fusedDenseLayer(x, wp, bp, wx, b, wh, h0, c0);
 }
