@@ -8,7 +8,7 @@
 import { ArgumentError, DTypeError, MnemoError, ShapeError, Tensor, formatShape, shapesEqual, unsafeDataOf, unsafeFromData, zeros, scalar } from '@mnemo/core';
 import { add, mul, sum } from './ops.js';
 import './rules.js';
-import { Tape, bind, nestedRecording, popTape, pushTape, recordEverywhere, recording, untraced, type TapeEntry } from './tape.js';
+import { Tape, bind, nestedRecording, popTape, pushTape, recordEverywhere, recording, tracedAnywhere, untraced, type TapeEntry } from './tape.js';
 import { describe, flatten, sameStructure, unflatten, type Tree, type TreeDef } from './tree.js';
 
 /** A new tensor object sharing `x`'s (immutable) buffer, traced by nothing. */
@@ -334,8 +334,13 @@ function recordComposite<O>(name: string, leaves: readonly Tensor[], out: O, bac
 export interface CustomVjpRules<A extends readonly Tree[], O extends Tree, R> {
   /** The forward pass: the output and the residuals the backward pass needs. */
   readonly fwd: (...args: A) => readonly [O, R];
-  /** The backward pass: residuals and the output's cotangent to one cotangent per argument. */
-  readonly bwd: (residuals: R, ct: O) => { readonly [K in keyof A]: Tree };
+  /**
+   * The backward pass: residuals and the output's cotangent to one cotangent
+   * per argument. `needed` says, per argument leaf (in flattening order),
+   * whether any tape traces it: a cotangent that is not needed is never
+   * used, so `bwd` may skip its work and return zeros of the right shape.
+   */
+  readonly bwd: (residuals: R, ct: O, needed: readonly boolean[]) => { readonly [K in keyof A]: Tree };
 }
 
 /**
@@ -368,9 +373,11 @@ export function customVjp<A extends readonly Tree[], O extends Tree, R>(
   return (...args: A): O => {
     if (!recording()) return f(...args);
     const [leaves, def] = flatten(args, 'customVjp', 'args');
+    // Which argument leaves some tape traces: the others' cotangents are never used.
+    const needed = leaves.map(tracedAnywhere);
     const [out, residuals] = nestedRecording() ? rules.fwd(...args) : untraced(() => rules.fwd(...args));
     return recordComposite('customVjp', leaves, out, (ct) => {
-      const g = rules.bwd(residuals, ct);
+      const g = rules.bwd(residuals, ct, needed);
       const [gl, gdef] = flatten(g, 'customVjp', 'bwd result');
       if (!sameStructure(gdef, def)) {
         throw new MnemoError('customVjp', 'bwd', `bwd returned cotangents of structure ${describe(gdef)}, the arguments have ${describe(def)}`);

@@ -149,6 +149,11 @@ export function recordEverywhere(make: () => TapeEntry, inputs: readonly Tensor[
   }
 }
 
+/** Whether any recording tape traces `x` (so that a cotangent for it can be used). @internal */
+export function tracedAnywhere(x: Tensor): boolean {
+  return paused === 0 && active.some((t) => t.traces(x));
+}
+
 /** Whether any tape is recording. @internal */
 export function recording(): boolean {
   return paused === 0 && active.length > 0;

@@ -155,6 +155,31 @@ describe('customVjp', () => {
     );
   });
 
+  it('tells bwd which argument leaves a tape traces (the cotangents of the others are never used)', () => {
+    const seen: boolean[][] = [];
+    const f = customVjp((a: Tensor, b: { p: Tensor; q: Tensor }) => mul(a, add(b.p, b.q)), {
+      fwd: (a: Tensor, b: { p: Tensor; q: Tensor }) => [mul(a, add(b.p, b.q)), { a, b }] as const,
+      bwd: (r: { a: Tensor; b: { p: Tensor; q: Tensor } }, g: Tensor, needed: readonly boolean[]) => {
+        seen.push([...needed]);
+        return [mul(g, add(r.b.p, r.b.q)), { p: mul(g, r.a), q: mul(g, r.a) }];
+      },
+    });
+    const [a, p, q] = [f64(2), f64(3), f64(5)];
+    expect(grad((x: Tensor) => f(x, { p, q }))(a).item()).toBe(8);
+    expect(grad((x: Tensor) => f(a, { p: x, q }))(p).item()).toBe(2);
+    expect(grad((x: Tensor, y: Tensor) => f(a, { p: x, q: y }), { argnums: [0, 1] })(p, q).map((t) => t.item())).toEqual([2, 2]);
+    expect(seen).toEqual([
+      [true, false, false],
+      [false, true, false],
+      [false, true, true],
+    ]);
+    // under nested tapes a leaf traced by either tape counts as needed
+    seen.length = 0;
+    const d2 = grad((x: Tensor) => grad((y: Tensor) => f(x, { p: y, q }))(p))(a).item();
+    expect(d2).toBe(1);
+    expect(seen[0]).toEqual([true, true, false]);
+  });
+
   it('runs f itself, not fwd, outside any tape; values agree', () => {
     const { st, spy } = straightThrough();
     const y = st(tensor([0.4, 1.6], 'float64'));

@@ -310,6 +310,28 @@ describe('denseLstmLayer: a dense layer and the LSTM in one kernel', () => {
     }
   });
 
+  it('with the raw inputs as data (not differentiated), the seven parameter gradients are unchanged', () => {
+    const d = drawDense(79, 8, 3, 7, 8, 8);
+    const loss = (cast: (t: Tensor) => Tensor, x: Tensor) => (...a: Tensor[]): Tensor =>
+      sum(mul(denseLstmLayer(x, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!).hs, cast(d.r)));
+    const params = [d.wp, d.bp, d.wx, d.b, d.wh, d.h0, d.c0];
+    const idx = [0, 1, 2, 3, 4, 5, 6];
+    const g32 = grad(loss(f32, f32(d.x)), { argnums: idx })(...params.map(f32)) as Tensor[];
+    const g64 = grad(loss((t) => t, d.x), { argnums: idx })(...params) as Tensor[];
+    g32.forEach((g, i) => expectClose(g, g64[i]!, 2e-5, `gradient ${i}`));
+    // and for lstmLayer: the input gradient skipped, the others the same as when it is taken
+    const xs = f32(drawLayerInputs(80, 8, 3, 8));
+    const w = [f32(d.wx), f32(d.b), f32(d.wh), f32(d.h0), f32(d.c0)];
+    const l = (...a: Tensor[]): Tensor => sum(mul(lstmLayer(a[5] ?? xs, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!).hs, f32(d.r)));
+    const without = grad(l, { argnums: [0, 1, 2] })(...w) as Tensor[];
+    const withX = grad(l, { argnums: [0, 1, 2, 5] })(...w, xs) as Tensor[];
+    without.forEach((g, i) => expect(g.toArray()).toEqual(withX[i]!.toArray()));
+  });
+
+  function drawLayerInputs(seed: number, B: number, T: number, D: number): Tensor {
+    return tensor(Float64Array.from(new Float32Array(normal(key(seed), [B, T, D], { dtype: 'float64' }).toArray())), 'float64', [B, T, D]);
+  }
+
   it('a dense width the kernel does not take (D 12) runs the composition, also in float32', () => {
     const { a, b } = denseBoth(drawDense(8, 4, 3, 5, 12, 8));
     a.forEach((t, i) => expectClose(t, b[i]!, 2e-5, DENSE[i]!));

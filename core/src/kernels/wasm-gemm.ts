@@ -782,11 +782,21 @@ export interface LstmSequenceKernel {
   /**
    * Backpropagation through time from the outputs' cotangents `dHs` `[B, T, H]`,
    * `dhT` and `dcT` `[B, H]`; pass `wx` (the forward pass's) when it was
-   * projected, and `wp` too when a dense layer came before.
-   * Releases the residuals afterwards: calling it again for the same forward
+   * projected, and `wp` too when a dense layer came before. With
+   * `inputGradient: false` (the inputs are data, not parameters), `dx` is
+   * not computed (and left undefined). Releases the residuals afterwards: calling it again for the same forward
    * pass recomputes them first (same results).
    */
-  backward(r: LstmKernelForward, wh: Float32Array, dHs: Float32Array, dhT: Float32Array, dcT: Float32Array, wx?: Float32Array, wp?: Float32Array): LstmKernelBackward;
+  backward(
+    r: LstmKernelForward,
+    wh: Float32Array,
+    dHs: Float32Array,
+    dhT: Float32Array,
+    dcT: Float32Array,
+    wx?: Float32Array,
+    wp?: Float32Array,
+    options?: { readonly inputGradient?: boolean },
+  ): LstmKernelBackward;
   /** Release a forward pass's residuals now (a later backward pass recomputes them); for forward passes that will have no backward pass. */
   release(r: LstmKernelForward): void;
 }
@@ -950,6 +960,7 @@ function lstmBackward(
   dcT: Float32Array,
   wx: Float32Array | undefined,
   wp: Float32Array | undefined,
+  inputGradient: boolean,
 ): LstmKernelBackward {
   const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r;
   const G = 4 * H;
@@ -1011,23 +1022,28 @@ function lstmBackward(
   const ldx = roundUp(dxWidth, nr);
   if (D0 > 0) {
     v.set(wp!, wpAt / 4);
-    runPlanned(K, plans[2]!, wpAt, wxAt, mAt, roundUp(G, nr), false, false, scratchAt); // M = W_p W_x
-    runPlanned(K, plans[3]!, dGAt, mAt, dxAt, ldx, false, true, scratchAt); // dx0 = dG Mᵀ
+    if (inputGradient) {
+      runPlanned(K, plans[2]!, wpAt, wxAt, mAt, roundUp(G, nr), false, false, scratchAt); // M = W_p W_x
+      runPlanned(K, plans[3]!, dGAt, mAt, dxAt, ldx, false, true, scratchAt); // dx0 = dG Mᵀ
+    }
     runPlanned(K, plans[4]!, base + lay.x0 * 4, dGAt, xdGAt, roundUp(G, nr), true, false, scratchAt); // x0ᵀ dG
     runPlanned(K, plans[5]!, xdGAt, wxAt, dWpAt, roundUp(D, nr), false, true, scratchAt); // dW_p = (x0ᵀ dG) W_xᵀ
-  } else runPlanned(K, plans[2]!, dGAt, wxAt, dxAt, ldx, false, true, scratchAt);
+  } else if (inputGradient) runPlanned(K, plans[2]!, dGAt, wxAt, dxAt, ldx, false, true, scratchAt);
   // db: column sums of dG over every step and row, accumulated in float64
   v.fill(0, dbAt / 4, dbAt / 4 + 2 * G);
   K.colSum(dGAt, dbAt, T * B, G);
   const db64 = new Float64Array(v.buffer, dbAt, G);
   const db = Float32Array.from(db64);
-  const dx = new Float32Array(B * T * dxWidth);
-  const dxf = dxAt / 4;
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) dx.set(v.subarray(dxf + (t * B + b) * ldx, dxf + (t * B + b) * ldx + dxWidth), (b * T + t) * dxWidth);
+  let dx: Float32Array | undefined;
+  if (inputGradient) {
+    dx = new Float32Array(B * T * dxWidth);
+    const dxf = dxAt / 4;
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) dx.set(v.subarray(dxf + (t * B + b) * ldx, dxf + (t * B + b) * ldx + dxWidth), (b * T + t) * dxWidth);
+  }
   const dWx = v.slice(dWxAt / 4, dWxAt / 4 + D * G);
   if (D0 === 0) {
     releaseHandle(handle);
-    return { ...grads, dx, dWx, db };
+    return { ...grads, ...(dx === undefined ? {} : { dx }), dWx, db };
   }
   // db_p = W_x db (the column sums of dx = dG W_xᵀ), from db's float64 sums
   const dbp = new Float32Array(D);
@@ -1040,7 +1056,7 @@ function lstmBackward(
   const ldp = roundUp(D, nr);
   for (let i = 0; i < D0; i++) dWp.set(v.subarray(dWpAt / 4 + i * ldp, dWpAt / 4 + i * ldp + D), i * D);
   releaseHandle(handle);
-  return { ...grads, dx, dWx, db, dWp, dbp };
+  return { ...grads, ...(dx === undefined ? {} : { dx }), dWx, db, dWp, dbp };
 }
 
 let lstmSeq: LstmSequenceKernel | null | undefined;
@@ -1117,7 +1133,7 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
       state(wh, h0, c0, B, H);
       return lstmForward(K, { x, wp, bp, wx, b, D, D0 }, wh, h0, c0, B, T, H);
     },
-    backward(r, wh, dHs, dhT, dcT, wx, wp) {
+    backward(r, wh, dHs, dhT, dcT, wx, wp, options) {
       const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r;
       need(B, T, H);
       check('wh', wh, H * 4 * H);
@@ -1126,7 +1142,7 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
       check('dcT', dcT, B * H);
       if (D > 0) check('wx', wx, D * 4 * H);
       if (D0 > 0) check('wp', wp, D0 * D);
-      return lstmBackward(K, r, wh, dHs, dhT, dcT, wx, wp);
+      return lstmBackward(K, r, wh, dHs, dhT, dcT, wx, wp, options?.inputGradient ?? true);
     },
     release(r) {
       releaseHandle(r.residuals as ResidualHandle);

@@ -26,6 +26,7 @@ import {
   lstmWasm,
   unsafeDataOf,
   unsafeFromData,
+  zeros,
   type GemmArgs,
   type LstmKernelForward,
   type LstmWasm,
@@ -408,11 +409,13 @@ const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0
   },
   {
     fwd: layerForward,
-    bwd: (r: LayerResiduals, ct: LstmSequenceOutput) => {
+    bwd: (r: LayerResiduals, ct: LstmSequenceOutput, needed: readonly boolean[]) => {
       const { batch: B, steps: T, hidden: H, inputs: D } = r.f;
-      const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx));
+      // inputs that no tape traces (data) get no gradient computed
+      const inputGradient = needed[0] !== false;
+      const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx), undefined, { inputGradient });
       return [
-        unsafeFromData(d.dx!, [B, T, D]),
+        d.dx === undefined ? zeros([B, T, D], 'float32') : unsafeFromData(d.dx, [B, T, D]),
         unsafeFromData(d.dWx!, [D, 4 * H]),
         unsafeFromData(d.db!, [4 * H]),
         unsafeFromData(d.dWh, [H, 4 * H]),
@@ -495,11 +498,13 @@ const fusedDenseLayer: (x: Tensor, wp: Tensor, bp: Tensor, wx: Tensor, b: Tensor
   },
   {
     fwd: preForward,
-    bwd: (r: PreResiduals, ct: LstmSequenceOutput) => {
+    bwd: (r: PreResiduals, ct: LstmSequenceOutput, needed: readonly boolean[]) => {
       const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r.f;
-      const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx), f32(r.wp));
+      // raw inputs that no tape traces (data, as in the tutorial) get no gradient computed
+      const inputGradient = needed[0] !== false;
+      const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx), f32(r.wp), { inputGradient });
       return [
-        unsafeFromData(d.dx!, [B, T, D0]),
+        d.dx === undefined ? zeros([B, T, D0], 'float32') : unsafeFromData(d.dx, [B, T, D0]),
         unsafeFromData(d.dWp!, [D0, D]),
         unsafeFromData(d.dbp!, [D]),
         unsafeFromData(d.dWx!, [D, 4 * H]),
