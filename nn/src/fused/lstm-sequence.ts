@@ -28,6 +28,7 @@ import {
   unsafeFromData,
   zeros,
   type GemmArgs,
+  type LstmKernelBackward,
   type LstmKernelForward,
   type LstmWasm,
   type Tensor,
@@ -401,6 +402,22 @@ function layerForward(xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor,
   return [{ hs: unsafeFromData(f.hs, [B, T, H]), hT: unsafeFromData(f.hT, [B, H]), cT: unsafeFromData(f.cT, [B, H]) }, { f, wx, wh, xs }];
 }
 
+/** The input gradient as a tensor: zeros when it was not computed (the inputs are data). */
+function inputGradientOf(d: LstmKernelBackward, shape: number[]): Tensor {
+  return d.dx === undefined ? zeros(shape, 'float32') : unsafeFromData(d.dx, shape);
+}
+
+/** dW_x, db, dW_h, dh0, dc0 as tensors. */
+function layerGradients(d: LstmKernelBackward, B: number, D: number, H: number): [Tensor, Tensor, Tensor, Tensor, Tensor] {
+  return [
+    unsafeFromData(d.dWx!, [D, 4 * H]),
+    unsafeFromData(d.db!, [4 * H]),
+    unsafeFromData(d.dWh, [H, 4 * H]),
+    unsafeFromData(d.dh0, [B, H]),
+    unsafeFromData(d.dc0, [B, H]),
+  ];
+}
+
 const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor) => LstmSequenceOutput = customVjp(
   (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): LstmSequenceOutput => {
     const [out, r] = layerForward(xs, wx, b, wh, h0, c0);
@@ -414,14 +431,7 @@ const fusedLayer: (xs: Tensor, wx: Tensor, b: Tensor, wh: Tensor, h0: Tensor, c0
       // inputs that no tape traces (data) get no gradient computed
       const inputGradient = needed[0] !== false;
       const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx), undefined, { inputGradient });
-      return [
-        d.dx === undefined ? zeros([B, T, D], 'float32') : unsafeFromData(d.dx, [B, T, D]),
-        unsafeFromData(d.dWx!, [D, 4 * H]),
-        unsafeFromData(d.db!, [4 * H]),
-        unsafeFromData(d.dWh, [H, 4 * H]),
-        unsafeFromData(d.dh0, [B, H]),
-        unsafeFromData(d.dc0, [B, H]),
-      ] as const;
+      return [inputGradientOf(d, [B, T, D]), ...layerGradients(d, B, D, H)] as const;
     },
   },
 );
@@ -503,16 +513,7 @@ const fusedDenseLayer: (x: Tensor, wp: Tensor, bp: Tensor, wx: Tensor, b: Tensor
       // raw inputs that no tape traces (data, as in the tutorial) get no gradient computed
       const inputGradient = needed[0] !== false;
       const d = lstmSequenceKernel()!.backward(r.f, f32(r.wh), f32(ct.hs), f32(ct.hT), f32(ct.cT), f32(r.wx), f32(r.wp), { inputGradient });
-      return [
-        d.dx === undefined ? zeros([B, T, D0], 'float32') : unsafeFromData(d.dx, [B, T, D0]),
-        unsafeFromData(d.dWp!, [D0, D]),
-        unsafeFromData(d.dbp!, [D]),
-        unsafeFromData(d.dWx!, [D, 4 * H]),
-        unsafeFromData(d.db!, [4 * H]),
-        unsafeFromData(d.dWh, [H, 4 * H]),
-        unsafeFromData(d.dh0, [B, H]),
-        unsafeFromData(d.dc0, [B, H]),
-      ] as const;
+      return [inputGradientOf(d, [B, T, D0]), unsafeFromData(d.dWp!, [D0, D]), unsafeFromData(d.dbp!, [D]), ...layerGradients(d, B, D, H)] as const;
     },
   },
 );
