@@ -393,6 +393,13 @@ function reserveBytes(K: Kernel, bytes: number): Kernel {
   return K;
 }
 
+/** Helper threads that may join a job of `wanted` threads (the caller included): started, ready, and at most `wanted - 1`. */
+function readyHelpers(K: Kernel, wanted: number): number {
+  if (wanted <= 1) return 0;
+  const p = helpers(K);
+  return p && p.ready() > 0 ? Math.min(wanted - 1, p.size) : 0;
+}
+
 /** How a product is cut into chunks and threads, and the scratch it needs past its operands. */
 interface ProductPlan {
   readonly f32: boolean;
@@ -425,12 +432,8 @@ function planProduct(f32: boolean, m: number, n: number, k: number, options?: Wa
 
   // How many threads. Helpers join a product as they wake: the caller claims
   // chunks too and never waits for a helper to start.
-  let helperCount = 0;
   const wanted = Math.min(options?.threads ?? Infinity, maxThreads);
-  if (wanted > 1 && work >= (options?.threadsFrom ?? DEFAULT_THREADS_FROM) && kernel) {
-    const p = helpers(kernel);
-    if (p && p.ready() > 0) helperCount = Math.min(wanted - 1, p.size);
-  }
+  const helperCount = kernel && work >= (options?.threadsFrom ?? DEFAULT_THREADS_FROM) ? readyHelpers(kernel, wanted) : 0;
   // Chunks: bands of C's columns, or of its rows when C is tall (the operand
   // all bands read, A or B, is packed once and shared; each band packs its
   // own part of the other). Many small chunks balance the load when a helper
@@ -811,11 +814,7 @@ function layoutF32From(start: number, ...floats: number[]): number[] {
 /** Bands of batch rows for the LSTM loops: how many threads, the band height and count. */
 function lstmBands(K: Kernel, batch: number): { helperCount: number; band: number; count: number } {
   const mr = DEFAULT_TILES.f32.mr;
-  let helperCount = 0;
-  if (maxThreads > 1 && batch >= 2 * mr) {
-    const p = helpers(K);
-    if (p && p.ready() > 0) helperCount = Math.min(maxThreads - 1, p.size);
-  }
+  const helperCount = batch >= 2 * mr ? readyHelpers(K, maxThreads) : 0;
   // Two bands per thread: a thread whose core is taken leaves at most one band to the others' queue.
   const want = helperCount > 0 ? Math.min(batch / mr, 2 * (helperCount + 1)) : 1;
   const band = roundUp(Math.ceil(batch / want), mr);
@@ -849,10 +848,13 @@ function toTimeMajor(src: Float32Array, dst: Float32Array, at: number, B: number
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) dst.set(src.subarray((b * T + t) * W, (b * T + t + 1) * W), at + (t * B + b) * W);
 }
 
-/** A fresh [B, T, W] (batch-major) from `src` at float offset `at`, time-major [T, B, W]. */
-function fromTimeMajor(src: Float32Array, at: number, B: number, T: number, W: number): Float32Array {
-  const out = new Float32Array(B * T * W);
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) out.set(src.subarray(at + (t * B + b) * W, at + (t * B + b + 1) * W), (b * T + t) * W);
+/**
+ * [B, T, W] (batch-major) from `src` at float offset `at`, time-major [T, B, W]
+ * with rows `ld` floats apart (a product's C is padded to whole tiles), into
+ * `out` (a fresh array unless given).
+ */
+function fromTimeMajor(src: Float32Array, at: number, B: number, T: number, W: number, ld = W, out = new Float32Array(B * T * W)): Float32Array {
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) out.set(src.subarray(at + (t * B + b) * ld, at + (t * B + b) * ld + W), (b * T + t) * W);
   return out;
 }
 
@@ -943,9 +945,7 @@ function lstmForward(
   runChunks(2, args, count, helperCount, K.lstmFwd);
   if (recompute) return result;
   const hsT = hsAt / 4;
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) result.hs.set(v.subarray(hsT + (t + 1) * BH + b * H, hsT + (t + 1) * BH + (b + 1) * H), (b * T + t) * H);
-  }
+  fromTimeMajor(v, hsT + BH, B, T, H, H, result.hs); // h_t for t = 0 .. T-1 (hsT starts at step -1)
   result.hT.set(v.subarray(hsT + T * BH, hsT + (T + 1) * BH));
   result.cT.set(v.subarray(csAt / 4 + T * BH, csAt / 4 + (T + 1) * BH));
   return result;
@@ -1034,12 +1034,7 @@ function lstmBackward(
   K.colSum(dGAt, dbAt, T * B, G);
   const db64 = new Float64Array(v.buffer, dbAt, G);
   const db = Float32Array.from(db64);
-  let dx: Float32Array | undefined;
-  if (inputGradient) {
-    dx = new Float32Array(B * T * dxWidth);
-    const dxf = dxAt / 4;
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) dx.set(v.subarray(dxf + (t * B + b) * ldx, dxf + (t * B + b) * ldx + dxWidth), (b * T + t) * dxWidth);
-  }
+  const dx = inputGradient ? fromTimeMajor(v, dxAt / 4, B, T, dxWidth, ldx) : undefined;
   const dWx = v.slice(dWxAt / 4, dWxAt / 4 + D * G);
   if (D0 === 0) {
     releaseHandle(handle);
@@ -1052,9 +1047,7 @@ function lstmBackward(
     for (let g = 0; g < G; g++) acc += wx![j * G + g]! * db64[g]!;
     dbp[j] = acc;
   }
-  const dWp = new Float32Array(D0 * D);
-  const ldp = roundUp(D, nr);
-  for (let i = 0; i < D0; i++) dWp.set(v.subarray(dWpAt / 4 + i * ldp, dWpAt / 4 + i * ldp + D), i * D);
+  const dWp = fromTimeMajor(v, dWpAt / 4, 1, D0, D, roundUp(D, nr)); // D0 rows of a padded C
   releaseHandle(handle);
   return { ...grads, ...(dx === undefined ? {} : { dx }), dWx, db, dWp, dbp };
 }
