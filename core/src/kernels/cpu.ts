@@ -312,16 +312,16 @@ function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | u
   const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
   const xd = unsafeDataOf(x);
   const acc = new Float64Array(n);
-  // The index map is built only for the loops that read it (a leading-axes sum needs none).
-  const leadSum = (op === 'sum' || op === 'mean') && axes.length > 0 && axes.every((a, i) => a === i);
-  const map = axes.length === 0 || leadSum ? null : reduceMap(x.shape, axes);
+  const isSum = op === 'sum' || op === 'mean';
+  const leading = axes.length > 0 && axes.every((a, i) => a === i);
+  // The index map is built only for the loops that read it (a sum over leading axes needs none).
+  const map = axes.length === 0 || (isSum && leading) ? null : reduceMap(x.shape, axes);
   const at = (i: number): number => (map === null ? i : map[i]!);
-  if (op === 'sum' || op === 'mean') {
-    const lead = axes.every((a, i) => a === i) ? sizeOf(x.shape.slice(0, axes.length)) : 0;
+  if (isSum) {
     if (axes.length === 0) acc.set(xd);
-    else if (lead > 0 && n > 0) {
+    else if (leading) {
       // Summing over leading axes (a bias gradient): add whole rows, no index map.
-      if (!(xd.length >= WASM_ROWS_FROM && rowsWasm()?.sumRows(xd, n, acc))) {
+      if (n > 0 && !(xd.length >= WASM_ROWS_FROM && rowsWasm()?.sumRows(xd, n, acc))) {
         for (let o = 0; o < xd.length; o += n) for (let j = 0; j < n; j++) acc[j]! += xd[o + j]!;
       }
     } else for (let i = 0; i < xd.length; i++) acc[map![i]!]! += xd[i]!;
