@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { maxRelativeDifference } from './timing.js';
 
 /**
  * One row of {@link runMemoryBench}.
@@ -58,15 +59,6 @@ function measure(steps: number, every: number, gradFile: string): { peakMiB: num
   return { peakMiB: Number(m[1]) / 1024, tapeMiB: Number(m[2]) / 2 ** 20, tapeHeapMiB: Number(m[3]) / 2 ** 20, grads };
 }
 
-function relDiff(a: Float64Array, b: Float64Array): number {
-  let d = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return a.length === b.length ? d / scale : Infinity;
-}
 
 /**
  * Measure BPTT's peak memory for each length, without checkpointing and with
@@ -97,7 +89,7 @@ export function runMemoryBench(options: { steps?: readonly number[]; onRow?: (r:
           activationMiB: peakMiB - base,
           tapeMiB,
           tapeHeapMiB,
-          ...(every > 0 && plain !== undefined ? { gradRelDiff: relDiff(grads, plain) } : {}),
+          ...(every > 0 && plain !== undefined ? { gradRelDiff: maxRelativeDifference([grads], [plain]) } : {}),
         };
         rows.push(row);
         options.onRow?.(row);

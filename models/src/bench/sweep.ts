@@ -9,7 +9,7 @@
 import { key, normal, split, zeros, type Key, type Tensor } from '@mnemo/core';
 import { cast, grad, sum } from '@mnemo/autodiff';
 import { lstmLayer } from '@mnemo/nn';
-import { maxAbsDifference, timeRuns } from './timing.js';
+import { maxRelativeDifference, timeRuns } from './timing.js';
 
 /**
  * One row of {@link runLstmSweep}.
@@ -82,9 +82,10 @@ export function runLstmSweep(
         const f64 = (u: Tensor): Tensor => cast(u, 'float64');
         const fast = f(wx, wh);
         const exact = gradsOf(f64(x), f64(b), f64(h0))(f64(wx), f64(wh));
-        let scale = 0;
-        for (const g of exact) for (const v of g.toArray()) scale = Math.max(scale, Math.abs(v));
-        relDiffVsFloat64 = Math.max(...fast.map((g, i) => maxAbsDifference(g.toArray(), exact[i]!.toArray()))) / scale;
+        relDiffVsFloat64 = maxRelativeDifference(
+          fast.map((g) => g.toArray()),
+          exact.map((g) => g.toArray()),
+        );
       }
       const row: SweepRow = {
         hidden: H,

@@ -67,3 +67,27 @@ export function maxAbsDifference(x: ArrayLike<number>, y: ArrayLike<number>): nu
   for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
   return d;
 }
+
+/**
+ * The largest absolute difference between matching arrays of two lists,
+ * divided by the largest magnitude in `want`: a gradient's error relative to
+ * the gradient's scale (Infinity when the lists or arrays differ in length).
+ *
+ * @example
+ * ```ts
+ * import { maxRelativeDifference } from '@mnemo/models';
+ * console.assert(maxRelativeDifference([[1, 2], [4]], [[1, 2.5], [5]]) === 0.2);
+ * ```
+ * @category Benchmarks
+ */
+export function maxRelativeDifference(got: readonly ArrayLike<number>[], want: readonly ArrayLike<number>[]): number {
+  if (got.length !== want.length) return Infinity;
+  let d = 0;
+  let scale = 0;
+  got.forEach((g, i) => {
+    const w = want[i]!;
+    d = Math.max(d, maxAbsDifference(g, w));
+    for (let j = 0; j < w.length; j++) scale = Math.max(scale, Math.abs(w[j]!));
+  });
+  return d / scale;
+}
