@@ -5,7 +5,7 @@
  * `binary` and `reduce` at sizes that take the kernel path.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { adamWasm, cpu, tensor, type AdamHyper, type Tensor } from '@mnemo/core';
 import { rowsWasm, type RowOp } from '../src/kernels/wasm-rows.js';
 
@@ -88,6 +88,12 @@ describe('wasm row kernels', () => {
     const rows = 300;
     const p = 31; // not a whole number of vectors
     const gen = (i: number): number => Math.sin(i * 0.37) * (1 + (i % 5));
+    // count the kernel's calls, to see the backend take that path
+    const calls = { rowBinary: 0, sumRows: 0 };
+    const { rowBinary, sumRows } = k!;
+    k!.rowBinary = (...a) => (calls.rowBinary++, rowBinary(...a));
+    k!.sumRows = (...a) => (calls.sumRows++, sumRows(...a));
+    onTestFinished(() => Object.assign(k!, { rowBinary, sumRows }));
     for (const dtype of ['float32', 'float64'] as const) {
       const a: Tensor = tensor(Float64Array.from({ length: rows * p }, (_, i) => gen(i)), dtype, [rows, p]);
       const b: Tensor = tensor(Float64Array.from({ length: p }, (_, i) => gen(i + 7)), dtype, [p]);
@@ -108,6 +114,7 @@ describe('wasm row kernels', () => {
       sameBits(mean.toArray(), dtype === 'float32' ? Float32Array.from(want, (v) => v / rows) : want.map((v) => v / rows));
       expect(a.toArray()).toEqual(ad);
     }
+    expect(calls).toEqual({ rowBinary: 6, sumRows: 4 });
   });
 });
 
