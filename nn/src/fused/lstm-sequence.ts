@@ -32,6 +32,7 @@ import {
   type LstmKernelForward,
   type LstmWasm,
   type Tensor,
+  type DType,
   type TypedArray,
 } from '@mnemo/core';
 import { add, customVjp, matmul, reshape } from '@mnemo/autodiff';
@@ -84,17 +85,20 @@ const NONE = new Float32Array(0);
 const mm = (args: GemmArgs): void => currentBackend().gemm(args);
 const onCpu = (): boolean => currentBackend().name === 'cpu';
 
+/** Throw unless argument `name` of `op` has `shape` (which follows from `context`) and the dtype of `ref`. */
+function expectArg(op: string, name: string, t: Tensor, shape: readonly number[], context: string, ref: string, dtype: DType): void {
+  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(op, name, `expected ${formatShape(shape)} for ${context}, got ${formatShape(t.shape)}`);
+  }
+  if (t.dtype !== dtype) throw new DTypeError(op, name, `is ${t.dtype}, ${ref} is ${dtype}`);
+}
+
 function check(gx: Tensor, wh: Tensor, h0: Tensor, c0: Tensor): { B: number; T: number; H: number } {
   if (gx.rank !== 3) throw new ShapeError('lstmSequence', 'gx', `expected [batch, steps, 4 * hidden], got ${formatShape(gx.shape)}`);
   const [B, T, G] = gx.shape as [number, number, number];
   if (G % 4 !== 0) throw new ShapeError('lstmSequence', 'gx', `the last axis (${G}) must be 4 * hidden for gates i, f, g, o; got ${formatShape(gx.shape)}`);
   const H = G / 4;
-  const want = (t: Tensor, name: string, shape: number[]): void => {
-    if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new ShapeError('lstmSequence', name, `expected ${formatShape(shape)} for gx ${formatShape(gx.shape)}, got ${formatShape(t.shape)}`);
-    }
-    if (t.dtype !== gx.dtype) throw new DTypeError('lstmSequence', name, `is ${t.dtype}, gx is ${gx.dtype}`);
-  };
+  const want = (t: Tensor, name: string, shape: number[]): void => expectArg('lstmSequence', name, t, shape, `gx ${formatShape(gx.shape)}`, 'gx', gx.dtype);
   want(wh, 'wh', [H, G]);
   want(h0, 'h0', [B, H]);
   want(c0, 'c0', [B, H]);
@@ -380,12 +384,8 @@ function checkLayer(xs: Pick<Tensor, 'shape' | 'dtype'>, wx: Tensor, b: Tensor, 
   const [B, T, D] = xs.shape as [number, number, number];
   if (wh.rank !== 2 || wh.shape[1] !== 4 * wh.shape[0]!) throw new ShapeError(op, 'wh', `expected [H, 4H] (gates i, f, g, o), got ${formatShape(wh.shape)}`);
   const H = wh.shape[0]!;
-  const want = (t: Tensor, name: string, shape: number[]): void => {
-    if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new ShapeError(op, name, `expected ${formatShape(shape)} for xs ${formatShape(xs.shape)} and wh ${formatShape(wh.shape)}, got ${formatShape(t.shape)}`);
-    }
-    if (t.dtype !== xs.dtype) throw new DTypeError(op, name, `is ${t.dtype}, xs is ${xs.dtype}`);
-  };
+  const want = (t: Tensor, name: string, shape: number[]): void =>
+    expectArg(op, name, t, shape, `xs ${formatShape(xs.shape)} and wh ${formatShape(wh.shape)}`, 'xs', xs.dtype);
   want(wx, 'wx', [D, 4 * H]);
   want(b, 'b', [4 * H]);
   want(wh, 'wh', [H, 4 * H]);
