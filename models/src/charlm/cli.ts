@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { command, flag, option, optional, positional, string, subcommands } from 'cmd-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { key, type DType } from '@mnemo/core';
-import { EXIT, type CliIo } from '../cli/io.js';
+import { EXIT, progressOutput, type CliIo } from '../cli/io.js';
 import { OptionTypes } from '../cli/types.js';
 import { seq2seqTrainCommand } from '../seq2seq/cli.js';
 import { charLmSummaryText, loadCharLmRun, runCharLm } from './run.js';
@@ -116,9 +116,7 @@ export async function runCharLmTrain(io: CliIo, a: CharLmTrainArgs): Promise<num
   const s = await runCharLm(options, {
     out: a.out ?? 'runs',
     ...(a.name === undefined ? {} : { name: a.name }),
-    write: json ? io.stderr : io.stdout,
-    isTTY: json ? io.stderrIsTTY : io.stdoutIsTTY,
-    ...(io.columns === undefined ? {} : { columns: io.columns }),
+    ...progressOutput(io, json),
   });
   if (json) io.stdout(`${JSON.stringify(s, null, 2)}\n`);
   else io.stdout(`${charLmSummaryText(s, options)}run directory: ${s.runDir}\nsample: mnemo sample ${s.runDir} --prime "Shall I compare" --length 400 --temperature 0.8 --seed 1\n`);

@@ -10,7 +10,7 @@ import { command, flag, option, optional, string } from 'cmd-ts';
 import { createProgress } from '../report/progress.js';
 import { createRunDir } from '../report/rundir.js';
 import { compareCells, compareTable } from '../training/compare.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, progressOutput, type CliIo } from './io.js';
 import { configFromArgs, trainArgs, type TrainArgs } from './train.js';
 import { OptionTypes } from './types.js';
 
@@ -54,15 +54,14 @@ export async function runCompare(io: CliIo, a: CompareArgs): Promise<number> {
   const config = configFromArgs(task, { ...a, cell: cells.find((c) => c.split('+')[0] === 'lstm') ?? cells[0] });
   const outDir = createRunDir(a.out ?? 'runs', `compare-${task}-${config.sequenceLength}`);
   const json = a.json === true;
-  const write = json ? io.stderr : io.stdout;
-  const isTTY = json ? io.stderrIsTTY : io.stdoutIsTTY;
+  const out = progressOutput(io, json);
   const r = await compareCells({
     config,
     cells,
     outDir,
     ...(io.signal === undefined ? {} : { signal: io.signal }),
-    onStart: (cell, i) => write(`[${i + 1}/${cells.length}] ${cell}\n`),
-    progress: (_cell, start, total) => createProgress({ total, start, isTTY, write, ...(io.columns === undefined ? {} : { columns: io.columns }) }),
+    onStart: (cell, i) => out.write(`[${i + 1}/${cells.length}] ${cell}\n`),
+    progress: (_cell, start, total) => createProgress({ total, start, ...out }),
   });
   if (json) io.stdout(`${JSON.stringify(r, null, 2)}\n`);
   else io.stdout(`\n${compareTable(r)}plot: ${resolve(outDir, 'compare.svg')}\n`);

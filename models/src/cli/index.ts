@@ -5,7 +5,7 @@
  * @module
  */
 export { EXIT_CODES_HELP, mnemoCli, runCli } from './app.js';
-export { EXIT, UsageError, exitCodeOf, processIo, stripAnsi, type CliIo } from './io.js';
+export { EXIT, UsageError, exitCodeOf, processIo, progressOutput, stripAnsi, type CliIo } from './io.js';
 export { OptionTypes, codecType } from './types.js';
 export { configFromArgs, runTrain, trainArgs, trainCommand, type TrainArgs } from './train.js';
 export { evalCommand, runEval, type EvalArgs } from './eval.js';

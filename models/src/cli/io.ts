@@ -72,6 +72,37 @@ export interface CliIo {
 }
 
 /**
+ * Where a command's progress bars and running commentary go: standard error
+ * when standard output carries the `--json` result, else standard output;
+ * with whether that stream is a terminal, and its width when known.
+ *
+ * @example
+ * ```ts
+ * import { progressOutput } from '@mnemo/models';
+ * const io = { stdout: () => {}, stderr: () => {}, stdoutIsTTY: true, stderrIsTTY: false };
+ * console.assert(progressOutput(io, true).write === io.stderr && !progressOutput(io, true).isTTY && progressOutput(io, false).isTTY);
+ * ```
+ * @category Command line
+ */
+export function progressOutput(
+  io: CliIo,
+  json: boolean,
+): {
+  /** Write progress text. */
+  readonly write: (text: string) => void;
+  /** Whether that stream is a terminal (progress bars redraw in place only then). */
+  readonly isTTY: boolean;
+  /** The terminal's width, when known. */
+  readonly columns?: number;
+} {
+  return {
+    write: json ? io.stderr : io.stdout,
+    isTTY: json ? io.stderrIsTTY : io.stdoutIsTTY,
+    ...(io.columns === undefined ? {} : { columns: io.columns }),
+  };
+}
+
+/**
  * The real process's standard streams, and a signal that Ctrl-C (SIGINT) or
  * SIGTERM aborts. A second Ctrl-C exits at once with code 130. Call `dispose`
  * to remove the signal handlers.

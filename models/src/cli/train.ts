@@ -16,7 +16,7 @@ import { runKeys, taskOf, train, type TrainResult } from '../training/loop.js';
 import { summarize } from '../training/summary.js';
 import { sequenceModel } from '../models/sequence-model.js';
 import type { Task } from '../tasks/types.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, UsageError, progressOutput, type CliIo } from './io.js';
 import { OptionTypes } from './types.js';
 
 /** Options that shape the run; `--resume` takes them from the run's config.json instead. */
@@ -302,9 +302,7 @@ export async function runTrain(io: CliIo, a: TrainArgs): Promise<number> {
     runDir = createRunDir(a.out ?? 'runs', a.name ?? `${config.task}-${config.cell.replace(/\+/g, '-')}`);
   }
   const task = taskOf(config);
-  const toStderr = json;
-  const write = toStderr ? io.stderr : io.stdout;
-  const isTTY = toStderr ? io.stderrIsTTY : io.stdoutIsTTY;
+  const out = progressOutput(io, json);
   if (!json) {
     const m = config;
     io.stdout(
@@ -321,8 +319,8 @@ export async function runTrain(io: CliIo, a: TrainArgs): Promise<number> {
     runDir,
     ...(resumeState === undefined ? {} : { resume: resumeState }),
     ...(io.signal === undefined ? {} : { signal: io.signal }),
-    progress: (start, total) => createProgress({ total, start, isTTY, write, ...(io.columns === undefined ? {} : { columns: io.columns }) }),
-    onEvaluate: () => write(`scoring the ${task.testSize} test examples...\n`),
+    progress: (start, total) => createProgress({ total, start, ...out }),
+    onEvaluate: () => out.write(`scoring the ${task.testSize} test examples...\n`),
   });
   return report(io, json, r, task, io.signal);
 }

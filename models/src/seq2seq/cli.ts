@@ -6,7 +6,7 @@
 import { command, flag, option, optional, string } from 'cmd-ts';
 import * as t from 'io-ts';
 import type { DType } from '@mnemo/core';
-import { EXIT, UsageError, type CliIo } from '../cli/io.js';
+import { EXIT, UsageError, progressOutput, type CliIo } from '../cli/io.js';
 import { codecType, OptionTypes } from '../cli/types.js';
 import { seq2seqProblem, type Seq2seqProblemName } from './problems.js';
 import { runSeq2seq, seq2seqSummaryText } from './run.js';
@@ -123,8 +123,6 @@ export async function runSeq2seqTrain(io: CliIo, a: Seq2seqTrainArgs): Promise<n
   };
   const problem = seq2seqProblem(a.problem ?? 'add');
   const json = a.json === true;
-  const write = json ? io.stderr : io.stdout;
-  const isTTY = json ? io.stderrIsTTY : io.stdoutIsTTY;
   if (!json) {
     io.stdout(
       `mnemo train seq2seq: ${problem.description}\n` +
@@ -135,9 +133,7 @@ export async function runSeq2seqTrain(io: CliIo, a: Seq2seqTrainArgs): Promise<n
   const s = await runSeq2seq(problem, options, {
     out: a.out ?? 'runs',
     ...(a.name === undefined ? {} : { name: a.name }),
-    write,
-    isTTY,
-    ...(io.columns === undefined ? {} : { columns: io.columns }),
+    ...progressOutput(io, json),
   });
   if (json) io.stdout(`${JSON.stringify(s, null, 2)}\n`);
   else io.stdout(`${seq2seqSummaryText(s)}run directory: ${s.runDir}\n`);
