@@ -24,22 +24,20 @@
  *
  * @module
  */
-import { ArgumentError, ShapeError, formatShape, split, type DType, type Key, type Tensor } from '@mnemo/core';
+import { ShapeError, formatShape, split, type DType, type Key, type Tensor } from '@mnemo/core';
 import { tree } from '@mnemo/autodiff';
 import {
   dense,
   embedding,
-  makeCell,
   rnn,
   stackCells,
   type DenseParams,
   type EmbeddingParams,
-  type GatedCell,
   type Rnn,
   type RnnLayerParams,
   type RnnLayerState,
 } from '@mnemo/nn';
-import type { Tree } from '@mnemo/autodiff';
+import { cellStack, positiveInt } from '../models/build.js';
 
 /**
  * The shape of a {@link CharLm}.
@@ -131,10 +129,7 @@ export interface CharLm {
   parameterCount(params: CharLmParams): number;
 }
 
-const positive = (name: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError('charLm', name, `must be a positive integer, got ${String(v)}`);
-  return v;
-};
+const positive = (name: string, v: unknown): number => positiveInt('charLm', name, v);
 
 /**
  * Build a character language model: embedding, a stack of recurrent layers
@@ -165,8 +160,7 @@ export function charLm(config: CharLmConfig): CharLm {
   const H = positive('hidden', config.hidden);
   const L = positive('layers', config.layers);
   const dtype = config.dtype ?? 'float32';
-  const cells: GatedCell<Tree, Tree>[] = [];
-  for (let l = 0; l < L; l++) cells.push(makeCell(config.cell, { inputSize: l === 0 ? E : cells[l - 1]!.outputSize, hiddenSize: H, dtype }));
+  const cells = cellStack(config.cell, L, E, H, dtype);
   const layers = rnn({ cells });
   const stepper = stackCells(cells);
   const checkIds = (op: string, ids: Tensor, rank: number): void => {

@@ -12,8 +12,9 @@
  * @module
  */
 import { ArgumentError, key, split, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
-import { index, tree, type Tree } from '@mnemo/autodiff';
-import { dense, denseLstmLayer, init, makeCell, rnn, type DenseParams, type GatedCell, type MakeCellOptions, type Rnn, type RnnLayerParams } from '@mnemo/nn';
+import { index, tree } from '@mnemo/autodiff';
+import { dense, denseLstmLayer, init, rnn, type DenseParams, type MakeCellOptions, type Rnn, type RnnLayerParams } from '@mnemo/nn';
+import { cellStack } from './build.js';
 
 // -------------------------------------------------------------------------------------
 // model
@@ -158,12 +159,7 @@ export function sequenceModel(config: SequenceModelConfig): SequenceModel {
     ...(config.layerNorm === undefined ? {} : { layerNorm: config.layerNorm }),
     ...(config.forgetBias === undefined ? {} : { forgetBias: config.forgetBias }),
   };
-  const first = projection > 0 ? projection : inputSize;
-  const cells: GatedCell<Tree, Tree>[] = [];
-  for (let l = 0; l < layers; l++) {
-    const inSize: number = l === 0 ? first : cells[l - 1]!.outputSize;
-    cells.push(makeCell(config.cell, { inputSize: inSize, hiddenSize: hidden, dtype, ...lstmOptions }));
-  }
+  const cells = cellStack(config.cell, layers, projection > 0 ? projection : inputSize, hidden, dtype, lstmOptions);
   const stack = rnn({ cells });
   const top = stack.outputSize;
   // The tutorial LSTM (the one cell with a fused sequence kernel), alone and after a projection.

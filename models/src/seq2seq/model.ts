@@ -26,7 +26,6 @@ import { gather, reshape, tree } from '@mnemo/autodiff';
 import {
   dense,
   embedding,
-  makeCell,
   rnn,
   softmaxCrossEntropy,
   stackCells,
@@ -39,6 +38,7 @@ import {
 } from '@mnemo/nn';
 import type { Tree } from '@mnemo/autodiff';
 import { vocabulary, type Vocabulary } from '../charlm/vocab.js';
+import { cellStack, positiveInt } from '../models/build.js';
 
 /** The symbol the decoder reads first. */
 const GO = '=';
@@ -143,10 +143,7 @@ export interface Seq2seq {
   greedy(params: Seq2seqParams, inputs: readonly string[], maxLength: number): string[];
 }
 
-const positive = (name: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError('seq2seq', name, `must be a positive integer, got ${String(v)}`);
-  return v;
-};
+const positive = (name: string, v: unknown): number => positiveInt('seq2seq', name, v);
 
 /**
  * Build an encoder-decoder of any cell of nn: embedding and a stack of
@@ -173,11 +170,7 @@ export function seq2seq(config: Seq2seqConfig): Seq2seq {
   const V = vocab.size;
   const [E, H, L] = [positive('embedding', config.embedding), positive('hidden', config.hidden), positive('layers', config.layers)];
   const dtype = config.dtype ?? 'float32';
-  const cellsOf = (): GatedCell<Tree, Tree>[] => {
-    const cells: GatedCell<Tree, Tree>[] = [];
-    for (let l = 0; l < L; l++) cells.push(makeCell(config.cell, { inputSize: l === 0 ? E : cells[l - 1]!.outputSize, hiddenSize: H, dtype }));
-    return cells;
-  };
+  const cellsOf = (): GatedCell<Tree, Tree>[] => cellStack(config.cell, L, E, H, dtype);
   const encoderRnn = rnn({ cells: cellsOf() });
   const decoderCells = cellsOf();
   const decoderRnn = rnn({ cells: decoderCells });
