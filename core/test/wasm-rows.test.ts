@@ -93,7 +93,9 @@ describe('wasm row kernels', () => {
     const { rowBinary, sumRows } = k!;
     k!.rowBinary = (...a) => (calls.rowBinary++, rowBinary(...a));
     k!.sumRows = (...a) => (calls.sumRows++, sumRows(...a));
-    onTestFinished(() => Object.assign(k!, { rowBinary, sumRows }));
+    onTestFinished(() => {
+      Object.assign(k!, { rowBinary, sumRows });
+    });
     for (const dtype of ['float32', 'float64'] as const) {
       const a: Tensor = tensor(Float64Array.from({ length: rows * p }, (_, i) => gen(i)), dtype, [rows, p]);
       const b: Tensor = tensor(Float64Array.from({ length: p }, (_, i) => gen(i + 7)), dtype, [p]);
