@@ -156,7 +156,7 @@ describe('data of the wrong length', () => {
     expectError(() => tensor([1, 2, 3], 'float64', [2, 2]), ArgumentError, 'tensor', 'shape', '[2, 2]', '[3]');
     expectError(() => tensor([[1, 2], [3]]), ArgumentError, 'tensor', 'values', 'ragged', '[1]', '[2, 2]');
     expectError(() => tensor([[1, 2], 3] as never), ArgumentError, 'tensor', 'values', 'ragged');
-    expectError(() => unsafeFromData(new Float64Array(3), [2, 2]), ArgumentError, 'fromData', 'data', 'length 3', '[2, 2]');
+    expectError(() => unsafeFromData(new Float64Array(3), [2, 2]), ArgumentError, 'unsafeFromData', 'data', 'length 3', '[2, 2]');
   });
 });
 
@@ -169,7 +169,7 @@ describe('non-finite or fractional sizes', () => {
     expectError(() => full('3' as never, 1), ArgumentError, 'full', 'shape');
     expectError(() => eye(NaN), ArgumentError, 'eye', 'n', 'NaN');
     expectError(() => linspace(0, 1, Infinity), ArgumentError, 'linspace', 'num', 'Infinity');
-    expectError(() => linspace(0, NaN, 3), ArgumentError, 'linspace', 'start', 'NaN');
+    expectError(() => linspace(0, NaN, 3), ArgumentError, 'linspace', 'stop', 'NaN');
     expectError(() => arange(Infinity), ArgumentError, 'arange', 'stop', 'Infinity');
     expectError(() => arange(0, 1, 0), ArgumentError, 'arange', 'step');
     expectError(() => tensor([1], 'float32', [NaN]), ArgumentError, 'tensor', 'shape', 'NaN');
@@ -203,8 +203,8 @@ describe('dtype mix', () => {
 
 describe('not a tensor', () => {
   it('is refused with the argument named', () => {
-    expectError(() => cpu.unary('exp', [1, 2] as never), ArgumentError, 'exp', 'x', 'object');
-    expectError(() => cpu.binary('add', x23, 1 as never), ArgumentError, 'add', 'b', 'number');
+    expectError(() => cpu.unary('exp', [1, 2] as never), ArgumentError, 'exp', 'x', '[1, 2]');
+    expectError(() => cpu.binary('add', x23, 1 as never), ArgumentError, 'add', 'b', 'got 1');
     expectError(() => cpu.concat([], 0), ArgumentError, 'concat', 'xs');
     expectError(() => stack([]), ArgumentError, 'stack', 'xs');
   });

@@ -5,11 +5,12 @@
  */
 import type { Backend, BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../backend.js';
 import { allocate, checkDType, type DType, type TypedArray } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError, formatShape, formatValue } from '../errors.js';
 import {
   broadcastShapes,
   broadcastStrides,
   checkShape,
+  checkSize,
   normalizeAxes,
   normalizeAxis,
   shapesEqual,
@@ -20,10 +21,12 @@ import {
 import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
 import { gemm, type GemmArgs } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
+import { checkGemmArgs } from './raw-args.js';
 import { rowsWasm } from './wasm-rows.js';
 
-function out(dtype: DType, shape: Shape): TypedArray {
-  return allocate(dtype, sizeOf(shape));
+/** A zeroed output buffer for `shape`, refused (ShapeError naming `op`) past MAX_SIZE elements before anything is allocated. */
+function out(op: string, dtype: DType, shape: Shape): TypedArray {
+  return allocate(dtype, checkSize(op, 'shape', shape), op);
 }
 
 function describe(t: Tensor): string {
@@ -42,7 +45,11 @@ export function checkSameDType(op: string, a: Tensor, b: Tensor, argA = 'a', arg
 }
 
 function checkTensor(op: string, arg: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new ArgumentError(op, arg, `expected a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(op, arg, `expected a Tensor, got ${formatValue(x)}`);
+}
+
+function checkFlag(op: string, arg: string, v: unknown): void {
+  if (typeof v !== 'boolean') throw new ArgumentError(op, arg, `expected true or false, got ${formatValue(v)}`);
 }
 
 /** Offsets reading `shape` broadcast to `target`; null when no broadcast is needed. */
@@ -138,7 +145,7 @@ function unaryLoop(op: UnaryOp, x: TypedArray, y: TypedArray): void {
       return;
     default: {
       const never: never = op;
-      throw new ArgumentError('unary', 'op', `unknown unary op ${String(never)}`);
+      throw new ArgumentError('unary', 'op', `unknown unary op ${formatValue(never)}`);
     }
   }
 }
@@ -150,8 +157,8 @@ const UNARY_OPS: ReadonlySet<string> = new Set<UnaryOp>([
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
   checkTensor(op, 'x', x);
-  if (!UNARY_OPS.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${JSON.stringify(op)}`);
-  const y = out(x.dtype, x.shape);
+  if (!UNARY_OPS.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${formatValue(op)}`);
+  const y = out(op, x.dtype, x.shape);
   unaryLoop(op, unsafeDataOf(x), y);
   return unsafeFromData(y, x.shape);
 }
@@ -222,10 +229,10 @@ function binaryLoop(op: string, f: Fn2, a: TypedArray, ma: Int32Array | null, b:
 function elementwise2(op: string, f: Fn2 | undefined, a: Tensor, b: Tensor): Tensor {
   checkTensor(op, 'a', a);
   checkTensor(op, 'b', b);
-  if (f === undefined) throw new ArgumentError(op, 'op', `unknown elementwise op ${JSON.stringify(op)}`);
+  if (f === undefined) throw new ArgumentError(op, 'op', `unknown elementwise op ${formatValue(op)}`);
   checkSameDType(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const y = out(a.dtype, shape);
+  const y = out(op, a.dtype, shape);
   const period = shapesEqual(a.shape, shape) ? suffixPeriod(b.shape, shape) : 0;
   if (period > 0) rowBroadcastLoop(op, f, unsafeDataOf(a), unsafeDataOf(b), period, y);
   else binaryLoop(op, f, unsafeDataOf(a), readMap(a.shape, shape), unsafeDataOf(b), readMap(b.shape, shape), y);
@@ -276,7 +283,7 @@ function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const mc = readMap(cond.shape, shape);
   const ma = readMap(a.shape, shape);
   const mb = readMap(b.shape, shape);
-  const y = out(a.dtype, shape);
+  const y = out('where', a.dtype, shape);
   for (let i = 0; i < y.length; i++) {
     const ci = mc === null ? i : mc[i]!;
     y[i] = c[ci]! !== 0 ? ad[ma === null ? i : ma[i]!]! : bd[mb === null ? i : mb[i]!]!;
@@ -305,7 +312,8 @@ const REDUCE_OPS: ReadonlySet<string> = new Set<ReduceOp>(['sum', 'mean', 'max',
 
 function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | undefined, keepDims: boolean): Tensor {
   checkTensor(op, 'x', x);
-  if (!REDUCE_OPS.has(op)) throw new ArgumentError('reduce', 'op', `unknown reduction ${JSON.stringify(op)}`);
+  checkFlag(op, 'keepDims', keepDims);
+  if (!REDUCE_OPS.has(op)) throw new ArgumentError('reduce', 'op', `unknown reduction ${formatValue(op)}`);
   const axes = normalizeAxes(op, axesArg, x.shape);
   const shape = reducedShape(x.shape, axes, keepDims);
   const n = sizeOf(shape);
@@ -354,13 +362,15 @@ function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | u
       acc[j] = Number.isFinite(mj) ? mj + Math.log(acc[j]!) : mj === -Infinity && count > 0 ? -Infinity : mj;
     }
   }
-  const y = out(x.dtype, shape);
+  const y = out(op, x.dtype, shape);
   y.set(acc);
   return unsafeFromData(y, shape);
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims: boolean): Tensor {
   checkTensor(op, 'x', x);
+  if (op !== 'argmax' && op !== 'argmin') throw new ArgumentError('argReduce', 'op', `expected 'argmax' or 'argmin', got ${formatValue(op)}`);
+  checkFlag(op, 'keepDims', keepDims);
   const axis = normalizeAxis(op, axisArg, x.shape);
   const len = x.shape[axis]!;
   if (len === 0) throw new ArgumentError(op, 'x', `cannot take ${op} over the empty axis ${axis} of shape ${formatShape(x.shape)}`);
@@ -368,7 +378,7 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims
   const inner = sizeOf(x.shape.slice(axis + 1));
   const xd = unsafeDataOf(x);
   const shape = reducedShape(x.shape, [axis], keepDims);
-  const y = out(x.dtype, shape);
+  const y = out(op, x.dtype, shape);
   const isMax = op === 'argmax';
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -422,6 +432,8 @@ export function matmulPlan(
 ): { m: number; k: number; n: number; shape: number[]; aOffsets: Int32Array; bOffsets: Int32Array } {
   checkTensor('matmul', 'a', a);
   checkTensor('matmul', 'b', b);
+  checkFlag('matmul', 'transA', transA);
+  checkFlag('matmul', 'transB', transB);
   checkSameDType('matmul', a, b);
   if (a.rank < 2) throw new ShapeError('matmul', 'a', `needs rank >= 2, got shape ${formatShape(a.shape)}`);
   if (b.rank < 2) throw new ShapeError('matmul', 'b', `needs rank >= 2, got shape ${formatShape(b.shape)}`);
@@ -446,7 +458,7 @@ export function matmulPlan(
 
 function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
-  const y = out(a.dtype, shape);
+  const y = out('matmul', a.dtype, shape);
   if (m * n === 0) return unsafeFromData(y, shape);
   const ad = unsafeDataOf(a);
   const bd = unsafeDataOf(b);
@@ -473,7 +485,7 @@ function reshape(x: Tensor, shapeArg: readonly number[]): Tensor {
     }
     shape = shapeArg.map((d) => (d === -1 ? x.size / prod : d));
   }
-  if (sizeOf(shape) !== x.size) {
+  if (checkSize('reshape', 'shape', shape) !== x.size) {
     throw new ShapeError('reshape', 'shape', `cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shapeArg)} (${sizeOf(shape)} elements)`);
   }
   // Tensors are immutable, so the new tensor may share the buffer.
@@ -483,16 +495,16 @@ function reshape(x: Tensor, shapeArg: readonly number[]): Tensor {
 function checkPerm(op: string, perm: readonly number[], shape: Shape): number[] {
   const rank = shape.length;
   if (!Array.isArray(perm) || perm.length !== rank) {
-    throw new ArgumentError(op, 'perm', `needs ${rank} axes for shape ${formatShape(shape)}, got [${String(perm)}]`);
+    throw new ArgumentError(op, 'perm', `needs ${rank} axes for shape ${formatShape(shape)}, got ${formatValue(perm)}`);
   }
   const p = perm.map((a) => normalizeAxis(op, a, shape, 'perm'));
-  if (new Set(p).size !== rank) throw new ArgumentError(op, 'perm', `[${perm.join(', ')}] is not a permutation of the ${rank} axes of shape ${formatShape(shape)}`);
+  if (new Set(p).size !== rank) throw new ArgumentError(op, 'perm', `${formatValue(perm)} is not a permutation of the ${rank} axes of shape ${formatShape(shape)}`);
   return p;
 }
 
-function gatherData(x: Tensor, shape: Shape, offsets: Int32Array, base = 0): Tensor {
+function gatherData(op: string, x: Tensor, shape: Shape, offsets: Int32Array, base = 0): Tensor {
   const xd = unsafeDataOf(x);
-  const y = out(x.dtype, shape);
+  const y = out(op, x.dtype, shape);
   for (let i = 0; i < y.length; i++) y[i] = xd[base + offsets[i]!]!;
   return unsafeFromData(y, shape);
 }
@@ -506,11 +518,11 @@ function transpose(x: Tensor, permArg: readonly number[]): Tensor {
   if (x.rank === 2) {
     const [r, c] = x.shape as [number, number];
     const xd = unsafeDataOf(x);
-    const y = out(x.dtype, shape);
+    const y = out('transpose', x.dtype, shape);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) y[j * r + i] = xd[i * c + j]!;
     return unsafeFromData(y, shape);
   }
-  return gatherData(x, shape, cachedOffsetsOf(shape, perm.map((p) => xs[p]!)));
+  return gatherData('transpose', x, shape, cachedOffsetsOf(shape, perm.map((p) => xs[p]!)));
 }
 
 function broadcastTo(x: Tensor, shapeArg: readonly number[]): Tensor {
@@ -521,26 +533,26 @@ function broadcastTo(x: Tensor, shapeArg: readonly number[]): Tensor {
     throw new ShapeError('broadcastTo', 'shape', `${formatShape(x.shape)} cannot be broadcast to ${formatShape(shapeArg)}`);
   }
   if (shapesEqual(x.shape, shape)) return x;
-  return gatherData(x, shape, cachedOffsetsOf(shape, broadcastStrides(x.shape, shape)));
+  return gatherData('broadcastTo', x, shape, cachedOffsetsOf(shape, broadcastStrides(x.shape, shape)));
 }
 
 function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   checkTensor('slice', 'x', x);
-  if (begin.length !== x.rank || size.length !== x.rank) {
-    throw new ArgumentError('slice', 'begin', `begin [${begin.join(', ')}] and size [${size.join(', ')}] need ${x.rank} entries for shape ${formatShape(x.shape)}`);
+  if (!Array.isArray(begin) || !Array.isArray(size) || begin.length !== x.rank || size.length !== x.rank) {
+    throw new ArgumentError('slice', 'begin', `begin ${formatValue(begin)} and size ${formatValue(size)} need ${x.rank} entries for shape ${formatShape(x.shape)}`);
   }
   const shape: number[] = [];
   for (let i = 0; i < x.rank; i++) {
     const b = begin[i]!;
     const s = size[i] === -1 ? x.shape[i]! - b : size[i]!;
     if (!Number.isInteger(b) || !Number.isInteger(s) || b < 0 || s < 0 || b + s > x.shape[i]!) {
-      throw new ArgumentError('slice', 'begin', `block begin [${begin.join(', ')}] size [${size.join(', ')}] is out of bounds for shape ${formatShape(x.shape)} at axis ${i}`);
+      throw new ArgumentError('slice', 'begin', `block begin ${formatValue(begin)} size ${formatValue(size)} is out of bounds for shape ${formatShape(x.shape)} at axis ${i}`);
     }
     shape.push(s);
   }
   const xs = stridesOf(x.shape);
   const base = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
-  return gatherData(x, shape, cachedOffsetsOf(shape, xs), base);
+  return gatherData('slice', x, shape, cachedOffsetsOf(shape, xs), base);
 }
 
 function concat(xs: readonly Tensor[], axisArg: number): Tensor {
@@ -561,7 +573,7 @@ function concat(xs: readonly Tensor[], axisArg: number): Tensor {
   shape[axis] = total;
   const outer = sizeOf(first.shape.slice(0, axis));
   const inner = sizeOf(first.shape.slice(axis + 1));
-  const y = out(first.dtype, shape);
+  const y = out('concat', first.dtype, shape);
   const row = total * inner;
   let col = 0;
   for (const t of xs) {
@@ -575,12 +587,16 @@ function concat(xs: readonly Tensor[], axisArg: number): Tensor {
 
 function pad(x: Tensor, widths: readonly (readonly [number, number])[], value: number): Tensor {
   checkTensor('pad', 'x', x);
-  if (widths.length !== x.rank) throw new ArgumentError('pad', 'widths', `needs ${x.rank} [before, after] pairs for shape ${formatShape(x.shape)}, got ${widths.length}`);
-  for (const [b, a] of widths) {
-    if (!Number.isInteger(b) || !Number.isInteger(a) || b < 0 || a < 0) throw new ArgumentError('pad', 'widths', `widths must be non-negative integers, got ${JSON.stringify(widths)}`);
+  if (!Array.isArray(widths) || widths.length !== x.rank) {
+    throw new ArgumentError('pad', 'widths', `needs ${x.rank} [before, after] pairs for shape ${formatShape(x.shape)}, got ${formatValue(widths)}`);
   }
+  for (const w of widths as readonly unknown[]) {
+    const ok = Array.isArray(w) && w.length === 2 && w.every((v) => Number.isInteger(v) && (v as number) >= 0);
+    if (!ok) throw new ArgumentError('pad', 'widths', `widths must be [before, after] pairs of non-negative integers, got ${formatValue(widths)}`);
+  }
+  if (typeof value !== 'number') throw new ArgumentError('pad', 'value', `expected a number, got ${formatValue(value)}`);
   const shape = x.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
-  const y = out(x.dtype, shape);
+  const y = out('pad', x.dtype, shape);
   if (value !== 0) y.fill(value);
   const ys = stridesOf(shape);
   const base = widths.reduce((acc, [b], i) => acc + b * ys[i]!, 0);
@@ -607,7 +623,7 @@ function gather(x: Tensor, indices: Tensor, axisArg: number): Tensor {
   const id = unsafeDataOf(indices);
   const xd = unsafeDataOf(x);
   const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
-  const y = out(x.dtype, shape);
+  const y = out('gather', x.dtype, shape);
   const ni = id.length;
   for (let j = 0; j < ni; j++) checkIndex('gather', id[j]!, len, j);
   for (let o = 0; o < outer; o++) {
@@ -633,7 +649,7 @@ function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg:
   const inner = sizeOf(shapeArg.slice(axis + 1));
   const id = unsafeDataOf(indices);
   const ud = unsafeDataOf(updates);
-  const y = out(updates.dtype, shapeArg);
+  const y = out('scatterAdd', updates.dtype, shapeArg);
   const ni = id.length;
   for (let j = 0; j < ni; j++) checkIndex('scatterAdd', id[j]!, len, j);
   for (let o = 0; o < outer; o++) {
@@ -648,11 +664,11 @@ function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg:
 
 function oneHot(indices: Tensor, depth: number, dtype: DType): Tensor {
   checkTensor('oneHot', 'indices', indices);
-  if (!Number.isInteger(depth) || depth < 0) throw new ArgumentError('oneHot', 'depth', `must be a non-negative integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 0) throw new ArgumentError('oneHot', 'depth', `must be a non-negative integer, got ${formatValue(depth)}`);
   const dt = checkDType('oneHot', 'dtype', dtype);
   const id = unsafeDataOf(indices);
   const shape = [...indices.shape, depth];
-  const y = out(dt, shape);
+  const y = out('oneHot', dt, shape);
   for (let j = 0; j < id.length; j++) y[j * depth + checkIndex('oneHot', id[j]!, depth, j)] = 1;
   return unsafeFromData(y, shape);
 }
@@ -661,7 +677,7 @@ function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'x', x);
   const dt = checkDType('cast', 'dtype', dtype);
   if (dt === x.dtype) return x;
-  const y = out(dt, x.shape);
+  const y = out('cast', dt, x.shape);
   y.set(unsafeDataOf(x));
   return unsafeFromData(y, x.shape);
 }
@@ -681,13 +697,16 @@ function cast(x: Tensor, dtype: DType): Tensor {
 export const cpu: Backend = Object.freeze({
   name: 'cpu',
   unary,
-  binary: (op: BinaryOp, a: Tensor, b: Tensor) => elementwise2(op, BINARY_FNS[op], a, b),
-  compare: (op: CompareOp, a: Tensor, b: Tensor) => elementwise2(op, COMPARE_FNS[op], a, b),
+  binary: (op: BinaryOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' && Object.hasOwn(BINARY_FNS, op) ? BINARY_FNS[op] : undefined, a, b),
+  compare: (op: CompareOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' && Object.hasOwn(COMPARE_FNS, op) ? COMPARE_FNS[op] : undefined, a, b),
   where,
   reduce,
   argReduce,
   matmul,
-  gemm: (args: GemmArgs) => gemm(args),
+  gemm: (args: GemmArgs) => {
+    checkGemmArgs('gemm', args);
+    gemm(args);
+  },
   reshape,
   transpose,
   broadcastTo,

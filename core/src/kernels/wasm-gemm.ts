@@ -22,7 +22,8 @@
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError, formatValue } from '../errors.js';
+import { checkGemmArgs } from './raw-args.js';
 import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
 import { GemmPool, MAX_CHUNKS, type PoolKernel } from './gemm-threads.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
@@ -286,6 +287,7 @@ export async function startGemmThreads(): Promise<GemmInfo> {
 // ---------------------------------------------------------------------------
 
 function checkArgs(args: GemmArgs): void {
+  checkGemmArgs('gemm', args);
   const { a, b, out, m, k, n } = args;
   for (const [name, v] of [['m', m], ['k', k], ['n', n]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ArgumentError('gemm', name, `expected a non-negative integer, got ${v}`);
@@ -565,7 +567,7 @@ let residentCap = 256 * 1024 * 1024;
  * @category Fused kernels
  */
 export function setResidentLimit(bytes: number): number {
-  if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ArgumentError('setResidentLimit', 'bytes', `expected a non-negative number, got ${String(bytes)}`);
+  if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ArgumentError('setResidentLimit', 'bytes', `expected a non-negative number, got ${formatValue(bytes)}`);
   const prev = residentCap;
   residentCap = bytes;
   return prev;

@@ -13,6 +13,7 @@
  * @module
  */
 import type { TypedArray } from '../dtype.js';
+import { checkAdamArgs } from './raw-args.js';
 import { F64, Fn, I32, Op, Simd, V128, encodeModule, wasmApi, type WasmMemory } from './wasm-emit.js';
 
 const PAGE = 65536;
@@ -379,5 +380,6 @@ export function rowsWasm(): RowsKernel | null {
  * @category Optimizers
  */
 export function adamWasm(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, np: TypedArray, nm: TypedArray, nv: TypedArray, h: AdamHyper): number {
+  checkAdamArgs('adamWasm', [p, g, m, v, np, nm, nv], ['p', 'g', 'm', 'v', 'np', 'nm', 'nv'], h);
   return rowsWasm()?.adam(p, g, m, v, np, nm, nv, h) ?? 0;
 }

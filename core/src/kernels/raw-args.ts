@@ -1,0 +1,83 @@
+/**
+ * Checks for the kernels that work on raw typed arrays (gemm, the Adam row
+ * kernel): the arguments a caller gives them are plain objects and arrays,
+ * so each is checked before any index is computed, and a bad one is
+ * reported as a typed error naming the kernel and the field.
+ *
+ * @module
+ * @internal
+ */
+import { ArgumentError, DTypeError, ShapeError, formatValue } from '../errors.js';
+import { MAX_SIZE } from '../shape.js';
+import type { GemmArgs } from './gemm.js';
+
+const isFloatArray = (x: unknown): x is Float32Array | Float64Array => x instanceof Float32Array || x instanceof Float64Array;
+
+function count(op: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_SIZE) {
+    throw new ArgumentError(op, arg, `expected an integer from 0 to 2^31 - 1, got ${formatValue(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Throws an {@link ArgumentError}, {@link DTypeError} or {@link ShapeError}
+ * naming `op` and the field unless `args` describes a product that fits its
+ * arrays: `a`, `b` and `out` float arrays of one kind, `m`, `k`, `n` and the
+ * offsets non-negative integers, `transA` and `transB` booleans, each operand
+ * long enough for its stored layout from its offset.
+ * @internal
+ */
+export function checkGemmArgs(op: string, args: unknown): asserts args is GemmArgs {
+  if (args === null || typeof args !== 'object') {
+    throw new ArgumentError(op, 'args', `expected { a, b, out, m, k, n, transA, transB }, got ${formatValue(args)}`);
+  }
+  const g = args as Record<string, unknown>;
+  const m = count(op, 'm', g['m']);
+  const k = count(op, 'k', g['k']);
+  const n = count(op, 'n', g['n']);
+  for (const flag of ['transA', 'transB']) {
+    if (typeof g[flag] !== 'boolean') throw new ArgumentError(op, flag, `expected true or false, got ${formatValue(g[flag])}`);
+  }
+  const a = g['a'];
+  if (!isFloatArray(a)) throw new DTypeError(op, 'a', `expected a Float32Array or a Float64Array, got ${formatValue(a)}`);
+  const kind = a.constructor;
+  for (const name of ['b', 'out']) {
+    const x = g[name];
+    if (!isFloatArray(x) || x.constructor !== kind) {
+      throw new DTypeError(op, name, `expected a ${kind.name} like a, got ${formatValue(x)}`);
+    }
+  }
+  const fits = (name: string, rows: number, cols: number, transposed: boolean): void => {
+    const arr = g[name] as Float32Array | Float64Array;
+    const offset = g[`${name}Offset`] === undefined ? 0 : count(op, `${name}Offset`, g[`${name}Offset`]);
+    const [r, c] = transposed ? [cols, rows] : [rows, cols];
+    if (offset + r * c > arr.length) {
+      throw new ShapeError(op, name, `stored ${transposed ? 'transposed as' : 'as'} [${r}, ${c}] from offset ${offset} needs ${offset + r * c} elements, the array has ${arr.length}`);
+    }
+  };
+  fits('a', m, k, g['transA'] as boolean);
+  fits('b', k, n, g['transB'] as boolean);
+  fits('out', m, n, false);
+}
+
+/**
+ * Throws unless the Adam row kernel's arguments are seven float arrays of one
+ * kind and one length and a record of finite hyperparameters.
+ * @internal
+ */
+export function checkAdamArgs(op: string, arrays: readonly unknown[], names: readonly string[], h: unknown): void {
+  const first = arrays[0];
+  if (!isFloatArray(first)) throw new DTypeError(op, names[0]!, `expected a Float32Array or a Float64Array, got ${formatValue(first)}`);
+  arrays.forEach((x, i) => {
+    if (!isFloatArray(x) || x.constructor !== first.constructor) {
+      throw new DTypeError(op, names[i]!, `expected a ${first.constructor.name} like ${names[0]!}, got ${formatValue(x)}`);
+    }
+    if (x.length !== first.length) throw new ShapeError(op, names[i]!, `has ${x.length} elements, ${names[0]!} has ${first.length}`);
+  });
+  if (h === null || typeof h !== 'object') throw new ArgumentError(op, 'h', `expected the hyperparameters { beta2, w1, w2, bc2Sqrt, eps, negStep }, got ${formatValue(h)}`);
+  for (const f of ['beta2', 'w1', 'w2', 'bc2Sqrt', 'eps', 'negStep']) {
+    const v = (h as Record<string, unknown>)[f];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, `h.${f}`, `must be a finite number, got ${formatValue(v)}`);
+  }
+}
