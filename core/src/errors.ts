@@ -75,6 +75,59 @@ export class DTypeError extends MnemoError {}
 export class ArgumentError extends MnemoError {}
 
 /**
+ * What a {@link NonFiniteError} found: in which pass, the offending value and
+ * where it sits, the primitive's inputs, and (backward pass) the forward
+ * operation whose gradient was being computed.
+ *
+ * @example
+ * ```ts
+ * import type { NonFiniteInfo } from '@mnemo/core';
+ * const info: NonFiniteInfo = { pass: 'backward', value: NaN, index: 0, at: 'output', inputs: [{ dtype: 'float64', shape: [1] }], gradientOf: 'sqrt' };
+ * console.assert(info.gradientOf === 'sqrt');
+ * ```
+ * @category Errors
+ */
+export interface NonFiniteInfo {
+  /** `forward` while computing values, `backward` while a VJP rule computes gradients. */
+  readonly pass: 'forward' | 'backward';
+  /** The first non-finite value found: NaN, Infinity or -Infinity. */
+  readonly value: number;
+  /** Its flat (row-major) index. */
+  readonly index: number;
+  /** In the primitive's `output`, or in its input number `n` (it was non-finite before the primitive ran). */
+  readonly at: 'output' | number;
+  /** The dtype and shape of each of the primitive's inputs. */
+  readonly inputs: readonly { readonly dtype: string; readonly shape: readonly number[] }[];
+  /** Backward pass: the forward operation whose VJP rule was running (for example `sqrt`). */
+  readonly gradientOf?: string;
+}
+
+/**
+ * A NaN or an infinity where the debugging mode for non-finite values
+ * (`setDebugNans(true)` in `@mnemo/autodiff`, or `MNEMO_DEBUG_NANS=1`)
+ * found it: `op` is the primitive that produced it, `arg` is `output` (or
+ * `input n` when the value was already in an input, made outside the checked
+ * primitives), and `info` says which pass, where, and in the backward pass
+ * which forward operation's gradient was being computed.
+ *
+ * @example
+ * ```ts
+ * import { NonFiniteError, MnemoError } from '@mnemo/core';
+ * const e = new NonFiniteError('log', 'output', '-Infinity at index 0', { pass: 'forward', value: -Infinity, index: 0, at: 'output', inputs: [{ dtype: 'float64', shape: [] }] });
+ * console.assert(e instanceof MnemoError && e.info?.pass === 'forward');
+ * ```
+ * @category Errors
+ */
+export class NonFiniteError extends MnemoError {
+  /** What was found where; undefined only when constructed without it. */
+  readonly info: NonFiniteInfo | undefined;
+  constructor(op: string, arg: string, detail: string, info?: NonFiniteInfo) {
+    super(op, arg, detail);
+    this.info = info !== null && typeof info === 'object' ? info : undefined;
+  }
+}
+
+/**
  * Format a shape the way every error message prints it: `[2, 3]`.
  *
  * @example
