@@ -6,8 +6,10 @@
  */
 export * from './ops.js';
 export { PRIMS, UNARY_PRIMS, BINARY_PRIMS, COMPARE_PRIMS, type Prim, type PrimParams, type NoParams } from './prims.js';
-export { bind, type VjpRule, type TapeEntry } from './tape.js';
+export { type VjpRule, type TapeEntry } from './tape.js';
+export { bind } from './bind-checked.js';
 export * from './api.js';
+export { setDebugNans, getDebugNans } from './debug-nans.js';
 /**
  * Pytree utilities: `tree.flatten`, `tree.unflatten`, `tree.map`, `tree.zip`,
  * `tree.leaves`, `tree.reduce` over nested records and arrays of tensors.
