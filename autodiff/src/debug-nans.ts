@@ -44,11 +44,11 @@ export let debugNansOn: boolean = fromEnvironment();
  * @example
  * ```ts
  * import { setDebugNans, grad, sum, sqrt } from '@mnemo/autodiff';
- * import { tensor, NonFiniteError } from '@mnemo/core';
+ * import { tensor, NonFiniteError, type Tensor } from '@mnemo/core';
  * const previous = setDebugNans(true);
  * let caught: unknown;
  * try {
- *   grad((x) => sum(sqrt(x)))(tensor([0, 4], 'float64')); // d sqrt(x) = 1 / (2 sqrt(x)) is Infinity at 0
+ *   grad((x: Tensor) => sum(sqrt(x)))(tensor([0, 4], 'float64')); // d sqrt(x) = 1 / (2 sqrt(x)) is Infinity at 0
  * } catch (e) {
  *   caught = e;
  * } finally {
@@ -71,6 +71,7 @@ export function setDebugNans(on: boolean): boolean {
  * {@link setDebugNans}).
  *
  * @returns `true` while every primitive's output is checked.
+ * @throws Never.
  *
  * @example
  * ```ts

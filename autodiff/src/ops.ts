@@ -485,9 +485,9 @@ export function variance(x: Tensor, options?: ReduceOptions): Tensor {
  * @example
  * ```ts
  * import { norm, grad } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
+ * import { tensor, type Tensor } from '@mnemo/core';
  * console.assert(norm(tensor([3, 4])).item() === 5);
- * console.assert(grad((x) => norm(x))(tensor([0, 0], 'float64')).toArray().join() === '0,0');
+ * console.assert(grad((x: Tensor) => norm(x))(tensor([0, 0], 'float64')).toArray().join() === '0,0');
  * ```
  * @category Reductions
  */

@@ -23,7 +23,7 @@ import { ArgumentError, formatValue } from './errors.js';
  * import { checkOptions, ArgumentError } from '@mnemo/core';
  * console.assert(Object.keys(checkOptions('op', 'options', undefined)).length === 0);
  * let refused = false;
- * try { checkOptions('op', 'options', null); } catch (e) { refused = e instanceof ArgumentError; }
+ * try { checkOptions('op', 'options', null as never); } catch (e) { refused = e instanceof ArgumentError; }
  * console.assert(refused);
  * ```
  * @category Errors
