@@ -37,12 +37,13 @@ export function sizeOf(shape: Shape): number {
 
 /** Throws an ArgumentError unless `shape` is an array of numbers (the cheap check of the shape helpers; sizes are checked where users give them, by checkShape). */
 function numbers(op: string, arg: string, shape: unknown): asserts shape is Shape {
-  if (Array.isArray(shape)) {
-    let i = 0;
-    while (i < shape.length && typeof shape[i] === 'number') i++;
-    if (i === shape.length) return;
-  }
-  throw new ArgumentError(op, arg, `expected a shape (an array of sizes), got ${formatValue(shape)}`);
+  if (!isNumberArray(shape)) throw new ArgumentError(op, arg, `expected a shape (an array of sizes), got ${formatValue(shape)}`);
+}
+
+function isNumberArray(shape: unknown): shape is Shape {
+  if (!Array.isArray(shape)) return false;
+  for (let i = 0; i < shape.length; i++) if (typeof shape[i] !== 'number') return false;
+  return true;
 }
 
 /**
@@ -180,7 +181,10 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
  * @category Shapes
  */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
-  shapes.forEach((s, i) => numbers(op, `shapes[${i}]`, s));
+  for (let i = 0; i < shapes.length; i++) {
+    // The argument's name is built only for the error, not on every call.
+    if (!isNumberArray(shapes[i])) numbers(op, `shapes[${i}]`, shapes[i]);
+  }
   const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {

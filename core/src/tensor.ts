@@ -200,8 +200,10 @@ function checkParts(op: string, data: unknown, shape: unknown, dtype: unknown): 
   }
   if (!isShape(shape)) throw new ArgumentError(op, 'shape', `expected an array of sizes (integers from 0 to 2^31 - 1), got ${formatValue(shape)}`);
   if (dtype !== dtypeOfArray(data)) throw new ArgumentError(op, 'dtype', `${formatValue(dtype)} is not the dtype of a ${data.constructor.name}`);
-  if (sizeOf(shape) !== data.length) {
-    throw new ArgumentError(op, 'data', `length ${data.length} does not match shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  if (n !== data.length) {
+    throw new ArgumentError(op, 'data', `length ${data.length} does not match shape ${formatShape(shape)} (${n} elements)`);
   }
 }
 

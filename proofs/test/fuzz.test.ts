@@ -249,7 +249,7 @@ function report(name: string, t: Tally): string {
 function check(name: string, t: Tally): void {
   count(t);
   if (name in KNOWN_PENDING) {
-    if (t.untyped.length === 0) console.warn(`fuzz: ${name} let no untyped error out in ${t.tries} calls: take it off KNOWN_PENDING`);
+    if (t.untyped.length === 0) console.warn(`fuzz: ${name} let no untyped error out in ${t.tries} calls: once its owner's fix is in, take it off KNOWN_PENDING`);
     else pending.push(`${name}: ${t.untyped.length}/${t.tries} (${KNOWN_PENDING[name]})`);
     return;
   }

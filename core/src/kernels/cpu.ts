@@ -9,6 +9,7 @@ import { ArgumentError, DTypeError, ShapeError, formatShape, formatValue } from 
 import {
   broadcastShapes,
   broadcastStrides,
+  MAX_SIZE,
   checkShape,
   checkSize,
   normalizeAxes,
@@ -24,9 +25,21 @@ import { cachedOffsetsOf, offsetsOf } from './layout.js';
 import { checkGemmArgs } from './raw-args.js';
 import { rowsWasm } from './wasm-rows.js';
 
-/** A zeroed output buffer for `shape`, refused (ShapeError naming `op`) past MAX_SIZE elements before anything is allocated. */
+/**
+ * A zeroed output buffer for `shape` (computed by a kernel from valid shapes,
+ * so its entries are sizes), refused with a ShapeError naming `op` past
+ * MAX_SIZE elements or on an axis past it, before anything is allocated.
+ */
 function out(op: string, dtype: DType, shape: Shape): TypedArray {
-  return allocate(dtype, checkSize(op, 'shape', shape), op);
+  let n = 1;
+  let big = false;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (d > MAX_SIZE) big = true;
+    n *= d;
+  }
+  if (big || n > MAX_SIZE) checkSize(op, 'shape', shape);
+  return allocate(dtype, n, op);
 }
 
 function describe(t: Tensor): string {
@@ -165,7 +178,11 @@ function unary(op: UnaryOp, x: Tensor): Tensor {
 
 type Fn2 = (a: number, b: number) => number;
 
-const BINARY_FNS: Record<BinaryOp, Fn2> = {
+function withoutPrototype<T extends object>(o: T): T {
+  return Object.assign(Object.create(null) as T, o);
+}
+
+const BINARY_FNS: Record<BinaryOp, Fn2> = withoutPrototype({
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -173,16 +190,16 @@ const BINARY_FNS: Record<BinaryOp, Fn2> = {
   pow: (a, b) => Math.pow(a, b),
   maximum: (a, b) => (a !== a || b !== b ? NaN : a >= b ? a : b),
   minimum: (a, b) => (a !== a || b !== b ? NaN : a <= b ? a : b),
-};
+});
 
-const COMPARE_FNS: Record<CompareOp, Fn2> = {
+const COMPARE_FNS: Record<CompareOp, Fn2> = withoutPrototype({
   equal: (a, b) => (a === b ? 1 : 0),
   notEqual: (a, b) => (a !== b ? 1 : 0),
   less: (a, b) => (a < b ? 1 : 0),
   lessEqual: (a, b) => (a <= b ? 1 : 0),
   greater: (a, b) => (a > b ? 1 : 0),
   greaterEqual: (a, b) => (a >= b ? 1 : 0),
-};
+});
 
 /** Fast loops for the ops that dominate training; others go through BINARY_FNS. */
 function binaryLoop(op: string, f: Fn2, a: TypedArray, ma: Int32Array | null, b: TypedArray, mb: Int32Array | null, y: TypedArray): void {
@@ -697,8 +714,9 @@ function cast(x: Tensor, dtype: DType): Tensor {
 export const cpu: Backend = Object.freeze({
   name: 'cpu',
   unary,
-  binary: (op: BinaryOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' && Object.hasOwn(BINARY_FNS, op) ? BINARY_FNS[op] : undefined, a, b),
-  compare: (op: CompareOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' && Object.hasOwn(COMPARE_FNS, op) ? COMPARE_FNS[op] : undefined, a, b),
+  // BINARY_FNS and COMPARE_FNS have no prototype: 'toString' is not an op.
+  binary: (op: BinaryOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' ? BINARY_FNS[op] : undefined, a, b),
+  compare: (op: CompareOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' ? COMPARE_FNS[op] : undefined, a, b),
   where,
   reduce,
   argReduce,

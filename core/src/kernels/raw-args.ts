@@ -29,6 +29,36 @@ function count(op: string, arg: string, v: unknown): number {
  * @internal
  */
 export function checkGemmArgs(op: string, args: unknown): asserts args is GemmArgs {
+  // The fast path: one pass of cheap tests (gemm runs for every product); the
+  // detailed checks below only run to name what is wrong.
+  if (args !== null && typeof args === 'object') {
+    const { a, b, out, m, k, n, transA, transB, aOffset, bOffset, outOffset } = args as GemmArgs;
+    const same =
+      a instanceof Float32Array ? b instanceof Float32Array && out instanceof Float32Array : a instanceof Float64Array && b instanceof Float64Array && out instanceof Float64Array;
+    if (
+      same &&
+      isCount(m) &&
+      isCount(k) &&
+      isCount(n) &&
+      typeof transA === 'boolean' &&
+      typeof transB === 'boolean' &&
+      (aOffset === undefined || isCount(aOffset)) &&
+      (bOffset === undefined || isCount(bOffset)) &&
+      (outOffset === undefined || isCount(outOffset)) &&
+      (aOffset ?? 0) + m * k <= a.length &&
+      (bOffset ?? 0) + k * n <= b.length &&
+      (outOffset ?? 0) + m * n <= out.length
+    ) {
+      return;
+    }
+  }
+  reportGemmArgs(op, args);
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SIZE;
+
+/** Throws the error that names what is wrong with gemm's arguments. */
+function reportGemmArgs(op: string, args: unknown): void {
   if (args === null || typeof args !== 'object') {
     throw new ArgumentError(op, 'args', `expected { a, b, out, m, k, n, transA, transB }, got ${formatValue(args)}`);
   }

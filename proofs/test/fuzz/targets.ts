@@ -109,7 +109,7 @@ export function returnedTargets(): { target: Target; templates: () => unknown[][
     const cell = make();
     out.push({
       target: { name: `nn.${name}().step`, pkg: 'nn', invoke: (a) => cell.step(...(a as [never, never, never])) },
-      templates: () => [[cell.init(key(0)), cell.initialState(2), zeros([2, 2], 'float64')]],
+      templates: () => [[cell.init(key(0)), cell.initialState(2), zeros([2, 2], 'float64')], [cell.init(key(0)), cell.initialState(1), zeros([1, 2], 'float64'), {}]],
     });
     out.push({ target: { name: `nn.${name}().initialState`, pkg: 'nn', invoke: (a) => cell.initialState(...(a as [never])) }, templates: () => [[1], [3]] });
     out.push({ target: { name: `nn.${name}().init`, pkg: 'nn', invoke: (a) => cell.init(...(a as [never])) }, templates: () => [[key(1)]] });
@@ -117,7 +117,7 @@ export function returnedTargets(): { target: Target; templates: () => unknown[][
   const net = nn.rnn({ cells: [cells.rnnCell()] });
   out.push({
     target: { name: 'nn.rnn().apply', pkg: 'nn', invoke: (a) => net.apply(...(a as [never, never, never])) },
-    templates: () => [[net.init(key(0)), zeros([2, 3, 2], 'float64')], [net.init(key(0)), zeros([1, 2, 2], 'float64'), { lengths: [1] }]],
+    templates: () => [[net.init(key(0)), zeros([2, 3, 2], 'float64'), {}], [net.init(key(0)), zeros([1, 2, 2], 'float64'), { lengths: [1], initialState: net.initialState(1) }]],
   });
   return out;
 }
