@@ -23,7 +23,7 @@ export class MnemoError extends Error {
   readonly arg: string;
   constructor(op: string, arg: string, detail: string) {
     // Whatever the caller passed, the message is built without throwing.
-    const o = asText(op);
+    const o = asText(op) || '(an op without a name)';
     const a = asText(arg);
     super(`${o}: argument '${a}': ${asText(detail)}`);
     this.name = new.target.name;
