@@ -591,25 +591,41 @@ function lstmBand(kind: 'fwd' | 'bwd', gemm: number, step: number): Fn {
   return f;
 }
 
+/**
+ * Append the gemm of one dtype (micro-kernel, packers, driver, prepack) to a
+ * module's function list, so that a generated module can call products
+ * without crossing instances. `indexBase` is the number of functions the
+ * module imports (defined functions are numbered after them). Returns the
+ * module-wide indices of the driver and of prepack.
+ */
+export function appendGemm(
+  functions: { fn: Fn; exportAs?: string }[],
+  dtype: 'f32' | 'f64',
+  indexBase = 0,
+  tiles: { f32: TileShape; f64: TileShape } = DEFAULT_TILES,
+  exportAs?: { readonly driver: string; readonly prepack: string },
+): { readonly driver: number; readonly prepack: number } {
+  const s = specOf(dtype, tiles[dtype]);
+  const nr = s.tile.nrv * s.lanes;
+  const base = indexBase + functions.length;
+  const packers: Packers = { aCopy: base + 1, aTrans: base + 2, bCopy: base + 3, bTrans: base + 4 };
+  functions.push({ fn: microKernel(s) });
+  functions.push({ fn: packKernel(s, s.tile.mr, true) });
+  functions.push({ fn: packKernel(s, s.tile.mr, false) });
+  functions.push({ fn: packKernel(s, nr, true) });
+  functions.push({ fn: packKernel(s, nr, false) });
+  functions.push(exportAs ? { fn: driver(s, base, packers), exportAs: exportAs.driver } : { fn: driver(s, base, packers) });
+  functions.push(exportAs ? { fn: prepack(s, packers), exportAs: exportAs.prepack } : { fn: prepack(s, packers) });
+  return { driver: base + 5, prepack: base + 6 };
+}
+
 /** Build the module's bytes. `tiles` overrides the register tiles (for tuning). */
 export function buildGemmModule(
   memory: { initial: number; maximum: number; shared: boolean },
   tiles: { f32: TileShape; f64: TileShape } = DEFAULT_TILES,
 ): Uint8Array {
   const functions: { fn: Fn; exportAs?: string }[] = [];
-  for (const dtype of ['f32', 'f64'] as const) {
-    const s = specOf(dtype, tiles[dtype]);
-    const nr = s.tile.nrv * s.lanes;
-    const base = functions.length;
-    const packers: Packers = { aCopy: base + 1, aTrans: base + 2, bCopy: base + 3, bTrans: base + 4 };
-    functions.push({ fn: microKernel(s) });
-    functions.push({ fn: packKernel(s, s.tile.mr, true) });
-    functions.push({ fn: packKernel(s, s.tile.mr, false) });
-    functions.push({ fn: packKernel(s, nr, true) });
-    functions.push({ fn: packKernel(s, nr, false) });
-    functions.push({ fn: driver(s, base, packers), exportAs: `gemm_${dtype}` });
-    functions.push({ fn: prepack(s, packers), exportAs: `prepack_${dtype}` });
-  }
+  for (const dtype of ['f32', 'f64'] as const) appendGemm(functions, dtype, 0, tiles, { driver: `gemm_${dtype}`, prepack: `prepack_${dtype}` });
   // The fused LSTM's band loops (float32), calling the f32 driver (index 5) and the elementwise steps.
   const fwdAt = functions.length;
   functions.push({ fn: forwardStep() });

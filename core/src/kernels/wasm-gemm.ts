@@ -487,7 +487,7 @@ function runPlanned(K: Kernel, plan: ProductPlan, aAt: number, bAt: number, cAt:
 }
 
 /** Run `count` chunks of a kernel on this thread and up to `helperCount` helpers; if the pool fails, run them all here. */
-function runChunks(which: PoolKernel, kernelArgs: number[], count: number, helperCount: number, fn: (...args: number[]) => void): void {
+function runChunks(which: PoolKernel | number, kernelArgs: number[], count: number, helperCount: number, fn: (...args: number[]) => void): void {
   if (helperCount === 0 || !pool) {
     calls.wasm++;
     for (let chunk = 0; chunk < count; chunk++) {
@@ -542,8 +542,13 @@ export function installFastGemm(): (args: GemmArgs) => void {
 // gone recomputes the forward pass from the inputs it kept (immutable data).
 // ---------------------------------------------------------------------------
 
+/** What holds a resident block: `at` is its byte offset while resident, null once released. */
+interface BlockHandle {
+  at: number | null;
+}
+
 /** Live resident blocks, oldest first: start byte -> end byte and the handle that holds it. */
-const blocks = new Map<number, { end: number; handle: ResidualHandle }>();
+const blocks = new Map<number, { end: number; handle: BlockHandle }>();
 let blocksTop = 64;
 let residentBytes = 0;
 /** Older resident blocks are released (oldest first) rather than let the total pass this. */
@@ -572,16 +577,14 @@ export function setResidentLimit(bytes: number): number {
 }
 
 /** Where one forward pass's residuals are, and what it needs to recompute them. */
-interface ResidualHandle {
-  /** Byte offset of the block while resident; null once released. */
-  at: number | null;
+interface ResidualHandle extends BlockHandle {
   readonly input: LstmInput;
   readonly wh: Float32Array;
   readonly h0: Float32Array;
   readonly c0: Float32Array;
 }
 
-function releaseHandle(h: ResidualHandle): void {
+function releaseHandle(h: BlockHandle): void {
   if (h.at === null) return;
   const b = blocks.get(h.at);
   if (b !== undefined && b.handle === h) {
@@ -592,7 +595,7 @@ function releaseHandle(h: ResidualHandle): void {
   }
   h.at = null;
 }
-const residents = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<ResidualHandle>(releaseHandle) : null;
+const residents = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<BlockHandle>(releaseHandle) : null;
 
 /** Where a call's scratch may start: above every live resident block. */
 function scratchBase(): number {
@@ -604,7 +607,7 @@ function scratchBase(): number {
  * oldest blocks that would pass the cap; released when `owner` is garbage
  * collected (a recomputation passes none: its backward pass releases it).
  */
-function residentBlock(bytes: number, handle: ResidualHandle, owner: object | null): number {
+function residentBlock(bytes: number, handle: BlockHandle, owner: object | null): number {
   for (const { handle: old } of blocks.values()) {
     if (residentBytes + bytes <= residentCap) break;
     releaseHandle(old);
@@ -1143,3 +1146,30 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
   };
   return lstmSeq;
 }
+
+// ---------------------------------------------------------------------------
+// For the sequence compiler's runtime (sequence-wasm.ts): the memory, the
+// resident blocks and the product planner of this module.
+// ---------------------------------------------------------------------------
+
+/** @internal */
+export const gemmRuntime = {
+  kernel: (): Kernel | null => load(),
+  reserveBytes: (bytes: number): Kernel => reserveBytes(load()!, bytes),
+  scratchBase,
+  residentBlock,
+  releaseHandle,
+  planProduct,
+  runPlanned: (plan: ProductPlan, aAt: number, bAt: number, cAt: number, ldc: number, transA: boolean, transB: boolean, scratchAt: number): void =>
+    runPlanned(load()!, plan, aAt, bAt, cAt, ldc, transA, transB, scratchAt),
+  readyHelpers: (wanted: number): number => readyHelpers(load()!, wanted),
+  runChunks,
+  maxThreads: (): number => maxThreads,
+  pool: (): GemmPool | null => (load() ? helpers(load()!) : null),
+  blocking: BLOCKING,
+  tiles: DEFAULT_TILES,
+  maxBytes: MAX_PAGES * PAGE,
+} as const;
+
+/** @internal The planner's plan of a product. */
+export type { ProductPlan, BlockHandle };

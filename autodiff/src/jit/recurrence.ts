@@ -1,0 +1,417 @@
+/**
+ * Compiled recurrences: run a step function over a whole sequence, and its
+ * backpropagation through time, as one program of the current backend.
+ *
+ * The step is traced once per (step, shapes, dtype, mask) with its
+ * backward pass (the tape's own pullback, so the same rule table), the
+ * graph is analysed ({@link analyzeStep}) and lowered
+ * ({@link lowerStep}) into a {@link SequenceProgram}, which the backend
+ * compiles (the cpu backend into WebAssembly). On the tape the whole
+ * sequence is one entry whose backward pass runs the compiled backward
+ * program; when that backward pass is itself being differentiated (a tape
+ * records it, as in a Hessian-vector product or `jvp`), it runs the
+ * reference path on the tape instead, so nested derivatives are exact.
+ *
+ * @module
+ */
+import { ArgumentError, MnemoError, Tensor, currentBackend, tensor, unsafeDataOf, unsafeFromData, type CompiledSequence, type DType, type SequenceRun } from '@mnemo/core';
+import { where } from '../ops.js';
+import { bind, isolated, nestedRecording, recording, tracedAnywhere, untraced } from '../tape.js';
+import { recordComposite, vjp } from '../api.js';
+import { flatten, map as treeMap, unflatten, type Tree, type TreeDef } from '../tree.js';
+import type { Prim, PrimParams } from '../prims.js';
+import { analyzeStep, type InputRole, type StepAnalysis } from './analyze.js';
+import type { ConstNode, Graph, OpNode } from './graph.js';
+import { lowerStep, type LoweredStep } from './lower.js';
+import { TraceDeclined, traceGraph } from './trace.js';
+
+/** A recurrent step: parameters, state and one step's input `[batch, features]` to the next state and the step's output. @internal */
+export type StepFunction<P extends Tree, S extends Tree> = (params: P, state: S, x: Tensor) => readonly [S, Tensor];
+
+/** What a compiled run returns: every step's output `[batch, steps, out]` and the last state. @internal */
+export interface RecurrenceResult<S> {
+  readonly outputs: Tensor;
+  readonly finalState: S;
+}
+
+/** Options of {@link compiledRecurrence}. @internal */
+export interface RecurrenceOptions<P extends Tree, S extends Tree> {
+  /** The identity the compiled program is cached under (a cell); the step must be a pure function of its arguments. */
+  readonly key: object;
+  /** `[batch, steps]` of 0 and 1: padded steps keep the state and output zeros. */
+  readonly mask?: Tensor;
+  readonly reverse?: boolean;
+  /** Steps per chunk of the backward pass's memory (0 or absent: the whole sequence at once). */
+  readonly checkpointEvery?: number;
+  /** The same computation on the tape, for a backward pass that is itself being differentiated. */
+  readonly reference: (params: P, state: S, xs: Tensor) => RecurrenceResult<S>;
+}
+
+interface Traced {
+  readonly analysis: StepAnalysis;
+  readonly paramDef: TreeDef;
+  readonly stateDef: TreeDef;
+  readonly lowered: Map<string, { readonly lowered: LoweredStep; readonly compiled: CompiledSequence }>;
+}
+
+const cache = new WeakMap<object, Map<string, Traced | TraceDeclined>>();
+
+const fresh = (t: Tensor): Tensor => unsafeFromData(unsafeDataOf(t), t.shape);
+
+function signature(leaves: readonly Tensor[]): string {
+  return leaves.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';');
+}
+
+/** Trace and analyse a step for these shapes (cached). */
+function traceStep<P extends Tree, S extends Tree>(
+  step: StepFunction<P, S>,
+  key: object,
+  params: P,
+  state: S,
+  B: number,
+  D: number,
+  dtype: DType,
+  masked: boolean,
+): Traced {
+  const [pl, pdef] = flatten(params, 'scan', 'params');
+  const [sl, sdef] = flatten(state, 'scan', 'state');
+  const id = `${B}|${D}|${dtype}|${masked}|${signature(pl)}|${signature(sl)}|${JSON.stringify(pdef)}|${JSON.stringify(sdef)}`;
+  let perKey = cache.get(key);
+  if (!perKey) cache.set(key, (perKey = new Map()));
+  const have = perKey.get(id);
+  if (have instanceof TraceDeclined) throw have;
+  if (have) return have;
+  try {
+    const traced = isolated(() => traceFresh(step, pl, pdef, sl, sdef, B, D, dtype, masked));
+    perKey.set(id, traced);
+    return traced;
+  } catch (e) {
+    if (e instanceof TraceDeclined) {
+      perKey.set(id, e);
+      throw e;
+    }
+    // Anything else the step throws on these shapes is the step's own error (a shape mismatch, say):
+    // the tape path reports it the same way.
+    throw e instanceof MnemoError ? new TraceDeclined(`tracing the step failed: ${e.message}`) : e;
+  }
+}
+
+function traceFresh<P extends Tree, S extends Tree>(
+  step: StepFunction<P, S>,
+  pl: readonly Tensor[],
+  pdef: TreeDef,
+  sl: readonly Tensor[],
+  sdef: TreeDef,
+  B: number,
+  D: number,
+  dtype: DType,
+  masked: boolean,
+): Traced {
+  const roles: InputRole[] = [];
+  const inputs: Tensor[] = [];
+  pl.forEach((t, index) => {
+    roles.push({ kind: 'param', index });
+    inputs.push(fresh(t));
+  });
+  sl.forEach((t, index) => {
+    roles.push({ kind: 'state', index });
+    inputs.push(fresh(t));
+  });
+  roles.push({ kind: 'x' });
+  inputs.push(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(B * D), dtype, [B, D]));
+  if (masked) {
+    roles.push({ kind: 'mask' });
+    inputs.push(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(B).fill(1), dtype, [B, 1]));
+  }
+  sl.forEach((t, index) => {
+    roles.push({ kind: 'ctState', index });
+    inputs.push(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(t.size), t.dtype, t.shape));
+  });
+  roles.push({ kind: 'ctY' });
+  // The output's width is known after the forward pass: the cotangent input is made lazily.
+  let yWidth = -1;
+  const nP = pl.length;
+  const nS = sl.length;
+  // Trace twice is not needed: the output width comes from a forward run first.
+  const probe = step(unflatten(pdef, pl) as P, unflatten(sdef, sl) as S, inputs[nP + nS]!);
+  const y0 = probe[1];
+  if (!(y0 instanceof Tensor) || y0.rank !== 2 || y0.shape[0] !== B) {
+    throw new TraceDeclined(`the step's output must be a tensor [batch ${B}, width], got ${y0 instanceof Tensor ? `[${y0.shape.join(', ')}]` : typeof y0}`);
+  }
+  yWidth = y0.shape[1]!;
+  inputs.push(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(B * yWidth), y0.dtype, [B, yWidth]));
+  const xAt = nP + nS;
+  const mAt = xAt + 1;
+  const ctAt = xAt + (masked ? 2 : 1);
+  const maskedStep = (p: P, s: S, x: Tensor, m: Tensor | undefined): readonly [S, Tensor] => {
+    const [s1, y] = step(p, s, x);
+    if (m === undefined) return [s1, y];
+    return [treeMap(s1 as Tree, (n, old) => where(m, n, old!), s as Tree) as S, where(m, y, 0)];
+  };
+  const graph: Graph = traceGraph((xs) => {
+    const P = unflatten(pdef, xs.slice(0, nP)) as P;
+    const S = unflatten(sdef, xs.slice(nP, nP + nS)) as S;
+    const X = xs[xAt]!;
+    const M = masked ? xs[mAt]! : undefined;
+    const [out, pullback] = vjp((p: P, s: S, x: Tensor) => maskedStep(p, s, x, M) as unknown as Tree, P, S, X);
+    const [s1, y] = out as unknown as [S, Tensor];
+    const [s1l, s1def] = flatten(s1, 'scan', 'the step\'s new state');
+    if (JSON.stringify(s1def) !== JSON.stringify(sdef)) throw new TraceDeclined('the step returns a state of another structure than it takes');
+    const cts = xs.slice(ctAt, ctAt + nS);
+    const ctY = xs[ctAt + nS]!;
+    const [gp, gs, gx] = pullback([unflatten(sdef, cts), ctY] as unknown as Tree) as unknown as [Tree, Tree, Tensor];
+    return [...s1l, y, ...flatten(gp)[0], ...flatten(gs)[0], gx];
+  }, inputs);
+  const o = graph.outputs;
+  const outputs = {
+    state: o.slice(0, nS),
+    y: o[nS]!,
+    ctParams: o.slice(nS + 1, nS + 1 + nP),
+    ctState: o.slice(nS + 1 + nP, nS + 1 + nP + nS),
+    ctX: o[nS + 1 + nP + nS]!,
+  };
+  const analysis = analyzeStep(graph, roles, outputs, B, dtype);
+  return { analysis, paramDef: pdef, stateDef: sdef, lowered: new Map() };
+}
+
+/** The lowered and compiled program for a mode and a set of needed cotangents (cached). */
+function programFor(t: Traced, train: boolean, need: { params: readonly boolean[]; state: boolean; x: boolean }) {
+  const id = train ? `train|${need.params.map(Number).join('')}|${+need.state}|${+need.x}` : 'infer';
+  const have = t.lowered.get(id);
+  if (have) return have;
+  const a = t.analysis;
+  const outs = a.outputs;
+  const analysis = train
+    ? analyzeStep(a.graph, a.roles, {
+        state: outs.state,
+        y: outs.y,
+        ctParams: outs.ctParams!.filter((_, i) => need.params[i]),
+        ctState: outs.ctState,
+        ...(need.x ? { ctX: outs.ctX! } : {}),
+      }, a.batch, a.dtype)
+    : a;
+  const backend = currentBackend();
+  const tiles = backend.sequenceTiles?.(a.dtype === 'float64' ? 'float64' : 'float32');
+  if (!backend.compileSequence || !tiles) throw new TraceDeclined(`the ${backend.name} backend does not compile sequences`);
+  const lowered = lowerStep(analysis, train, tiles);
+  const compiled = backend.compileSequence(lowered.program);
+  if (!compiled) throw new TraceDeclined(`the ${backend.name} backend could not compile this sequence here (no WebAssembly SIMD?)`);
+  const entry = { lowered, compiled };
+  t.lowered.set(id, entry);
+  return entry;
+}
+
+/** Evaluate invariant nodes (in order) into `env`, on concrete tensors. */
+function evaluate(graph: Graph, ids: readonly number[], env: Map<number, Tensor>): void {
+  for (const id of ids) {
+    const n = graph.nodes[id] as OpNode;
+    const ins = n.inputs.map((i) => {
+      const have = env.get(i);
+      if (have) return have;
+      const node = graph.nodes[i]!;
+      if (node.kind === 'const') {
+        env.set(i, (node as ConstNode).value);
+        return (node as ConstNode).value;
+      }
+      throw new TraceDeclined(`internal: %${i} is needed before it is computed`);
+    });
+    env.set(id, bind(n.prim as Prim, ins, n.params as PrimParams[Prim]));
+  }
+}
+
+function dataOf(t: Tensor, dtype: DType): Float32Array | Float64Array {
+  const d = unsafeDataOf(t);
+  if (t.dtype === dtype) return d as Float32Array | Float64Array;
+  return dtype === 'float64' ? Float64Array.from(d) : Float32Array.from(d);
+}
+
+/**
+ * Run `step` over `xs` `[batch, steps, features]` as a compiled program:
+ * the same values as the step by step loop (up to the rounding of another
+ * summation order), one tape entry, a backward pass that runs compiled
+ * unless it is itself differentiated. Throws a {@link TraceDeclined} that
+ * names the reason when the step cannot be compiled; the caller then runs
+ * the tape path.
+ * @internal
+ */
+export function compiledRecurrence<P extends Tree, S extends Tree>(
+  step: StepFunction<P, S>,
+  params: P,
+  state0: S,
+  xs: Tensor,
+  options: RecurrenceOptions<P, S>,
+): RecurrenceResult<S> {
+  if (nestedRecording()) throw new TraceDeclined('a gradient of a gradient is being taken: the tape path differentiates it exactly');
+  const [B, T, D] = xs.shape as [number, number, number];
+  const dtype = xs.dtype;
+  const maskData = options.mask === undefined ? undefined : dataOf(options.mask, dtype);
+  const traced = traceStep(step, options.key, params, state0, B, D, dtype, maskData !== undefined);
+  const [pl] = flatten(params, 'scan', 'params');
+  const [sl] = flatten(state0, 'scan', 'state');
+  const train = recording();
+  const need = {
+    params: pl.map(tracedAnywhere),
+    state: sl.some(tracedAnywhere),
+    x: tracedAnywhere(xs),
+  };
+  const anyNeed = need.params.some((x) => x) || need.state || need.x;
+  const { lowered, compiled } = programFor(traced, train && anyNeed, need);
+  const a = traced.analysis;
+  const graph = a.graph;
+  const every = options.checkpointEvery ?? 0;
+  const chunk = every > 0 ? Math.min(every, T) : T;
+  const order = Array.from({ length: T }, (_, j) => (options.reverse ? T - 1 - j : j));
+  const chunks: number[][] = [];
+  for (let j = 0; j < T; j += chunk) chunks.push(order.slice(j, Math.min(T, j + chunk)));
+  const xData = dataOf(xs, dtype);
+  const env = new Map<number, Tensor>();
+
+  const open = (keep: boolean): SequenceRun => {
+    const run = compiled.open(chunk, { keep });
+    for (const { node, buffer } of lowered.invBuffers) {
+      const v = env.get(node) ?? (graph.nodes[node] as ConstNode).value;
+      run.writeRows(buffer, 0, broadcastRows(v, lowered.program.buffers[buffer]!, B, dtype));
+    }
+    run.run('once', 1);
+    return run;
+  };
+  const loadChunk = (run: SequenceRun, times: readonly number[]): void => {
+    run.writeSteps(lowered.xBuffer, xData, T, times);
+    if (lowered.maskBuffer !== undefined) run.writeSteps(lowered.maskBuffer, maskData!, T, times);
+    run.run('pre', times.length);
+    run.run('fwd', times.length);
+  };
+
+  // The forward pass: invariant values (from the parameters), then the program over every chunk.
+  const keep = train && anyNeed;
+  const W = graph.nodes[a.outputs.y]!.shape[1]!;
+  const out = new (dtype === 'float64' ? Float64Array : Float32Array)(B * T * W);
+  const boundaries: (Float32Array | Float64Array)[][] = [];
+  let run: SequenceRun;
+  let finalLeaves: Tensor[];
+  untraced(() => {
+    graph.inputs.forEach((id, i) => {
+      const r = a.roles[i]!;
+      if (r.kind === 'param') env.set(id, pl[r.index]!);
+    });
+    evaluate(graph, lowered.invNodes, env);
+    run = open(keep);
+    sl.forEach((st, j) => run.writeRows(lowered.stateBuffers[j]!, 0, dataOf(st, dtype)));
+    chunks.forEach((times, k) => {
+      if (k > 0) for (const b of lowered.stateBuffers) run.copySlot(b, chunks[k - 1]!.length, 0);
+      if (keep) boundaries.push(lowered.stateBuffers.map((b) => run.readRows(b, 0)));
+      loadChunk(run, times);
+      run.readSteps(lowered.y.buffer, out, T, times, lowered.y.slot);
+    });
+    const last = chunks[chunks.length - 1]!.length;
+    finalLeaves = sl.map((st, j) => unsafeFromData(run.readRows(lowered.stateBuffers[j]!, last), st.shape));
+  });
+  const outputs = unsafeFromData(out, [B, T, W]);
+  const finalState = unflatten(traced.stateDef, finalLeaves!) as S;
+  if (!keep) {
+    run!.close();
+    return { outputs, finalState };
+  }
+  const inputLeaves = [...pl, ...sl, xs];
+  const result = recordComposite('scan', inputLeaves, { outputs, finalState } as unknown as Tree, (ct) => {
+    if (recording()) {
+      // The backward pass is itself being differentiated: run the reference on the tape.
+      run.close();
+      const [, pullback] = vjp((p: P, st: S, x: Tensor) => options.reference(p, st, x) as unknown as Tree, params, state0, xs);
+      const [gp, gs, gx] = pullback(ct) as unknown as [Tree, Tree, Tensor];
+      return [...flatten(gp)[0], ...flatten(gs)[0], gx];
+    }
+    return untraced(() => backward(ct as unknown as { outputs: Tensor; finalState: S }));
+  });
+  return result as unknown as RecurrenceResult<S>;
+
+  function backward(ct: { outputs: Tensor; finalState: S }): Tensor[] {
+    // The last chunk's residuals are still in memory, unless the run was released for memory since.
+    let resident = chunks.length - 1;
+    if (!run.alive) {
+      run = open(true);
+      resident = -1;
+    }
+    const ctOut = dataOf(ct.outputs, dtype);
+    const [ctFinal] = flatten(ct.finalState, 'scan', 'cotangent');
+    lowered.ctStateBuffers.forEach((b, j) => run.writeRows(b, chunks[chunks.length - 1]!.length, dataOf(ctFinal[j]!, dtype)));
+    const ctXBuffer = lowered.ctX !== undefined && 'buffer' in lowered.ctX ? lowered.ctX.buffer : undefined;
+    const ctX = ctXBuffer !== undefined ? new (dtype === 'float64' ? Float64Array : Float32Array)(B * T * D) : undefined;
+    for (let k = chunks.length - 1; k >= 0; k--) {
+      const times = chunks[k]!;
+      const n = times.length;
+      if (k !== resident) {
+        // Recompute this chunk's forward pass (its residuals) from the state at its start.
+        boundaries[k]!.forEach((st, j) => run.writeRows(lowered.stateBuffers[j]!, 0, st));
+        loadChunk(run, times);
+      }
+      if (k !== chunks.length - 1) for (const b of lowered.ctStateBuffers) run.copySlot(b, 0, n);
+      if (lowered.ctYBuffer !== undefined) run.writeSteps(lowered.ctYBuffer, ctOut, T, times);
+      run.run('bwd', n);
+      run.run('post', n);
+      if (ctX) run.readSteps(ctXBuffer!, ctX, T, times);
+    }
+    // Sums over the batch, then what the parameters' cotangents compute from them.
+    for (const r of lowered.reductions) env.set(r.node, reductionValue(graph, r, run.readRows(r.buffer, 0), dtype));
+    evaluate(graph, lowered.redNodes, env);
+    const o = traced.analysis.outputs;
+    const gp = pl.map((p, i) => (need.params[i] ? valueOf(graph, o.ctParams![i]!, env, p) : zerosLike(p)));
+    const gs = sl.map((st, j) => (need.state ? unsafeFromData(run.readRows(lowered.ctStateBuffers[j]!, 0), st.shape) : zerosLike(st)));
+    const gx = ctX ? unsafeFromData(ctX, xs.shape) : zerosLike(xs);
+    run.close();
+    return [...gp, ...gs, gx];
+  }
+}
+
+function zerosLike(t: Tensor): Tensor {
+  return tensor(new (t.dtype === 'float64' ? Float64Array : Float32Array)(t.size), t.dtype, t.shape);
+}
+
+/** The value of an output node: computed, a constant, or a parameter's own cotangent. */
+function valueOf(graph: Graph, id: number, env: Map<number, Tensor>, like: Tensor): Tensor {
+  const have = env.get(id);
+  if (have) return have;
+  const n = graph.nodes[id]!;
+  if (n.kind === 'const') return n.value.shape.length === like.shape.length ? n.value : zerosLike(like);
+  throw new TraceDeclined(`internal: the cotangent %${id} was not computed`);
+}
+
+/** The rows of a buffer for an invariant value: broadcast to the batch when the buffer is per row. */
+function broadcastRows(v: Tensor, buffer: { kind: string; width: number; rows?: number }, B: number, dtype: DType): Float32Array | Float64Array {
+  const d = dataOf(v, dtype);
+  if (buffer.kind !== 'temp') return d;
+  if (d.length === B * buffer.width) return d;
+  const out = new (dtype === 'float64' ? Float64Array : Float32Array)(B * buffer.width);
+  for (let r = 0; r < B; r++) out.set(d.length === buffer.width ? d : d.subarray(0, buffer.width), r * buffer.width);
+  return out;
+}
+
+/** A sum over the batch as a tensor of the node's shape. */
+function reductionValue(graph: Graph, r: { node: number; colsum: boolean }, data: Float32Array | Float64Array, dtype: DType): Tensor {
+  const n = graph.nodes[r.node] as OpNode;
+  if (!r.colsum) return tensor(dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data), dtype, n.shape);
+  const axes = (n as OpNode<'sum'>).params.axes;
+  if (axes.includes(1) || axes.includes(-1)) {
+    let s = 0;
+    for (const v of data) s += v;
+    return tensor([s], dtype, n.shape);
+  }
+  return tensor(dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data), dtype, n.shape);
+}
+
+/**
+ * Why `step` cannot be compiled for these arguments, or undefined when it
+ * can (tracing it once if it was not yet).
+ * @internal
+ */
+export function recurrenceDeclined<P extends Tree, S extends Tree>(step: StepFunction<P, S>, key: object, params: P, state0: S, xs: Tensor, masked: boolean): TraceDeclined | undefined {
+  if (!(xs instanceof Tensor) || xs.rank !== 3) throw new ArgumentError('scan', 'xs', 'expected a sequence [batch, steps, features]');
+  try {
+    const t = traceStep(step, key, params, state0, xs.shape[0]!, xs.shape[2]!, xs.dtype, masked);
+    programFor(t, true, { params: t.analysis.outputs.ctParams!.map(() => true), state: true, x: true });
+    return undefined;
+  } catch (e) {
+    if (e instanceof TraceDeclined) return e;
+    throw e;
+  }
+}
