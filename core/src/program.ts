@@ -262,3 +262,51 @@ export interface SequenceRun {
   /** Release the memory. */
   close(): void;
 }
+
+/**
+ * A readable listing of a {@link SequenceProgram}: its buffers, then each
+ * phase's instructions, with every fused loop's expressions written out.
+ *
+ * @example
+ * ```ts
+ * import { formatProgram } from '@mnemo/core';
+ * const text = formatProgram({ dtype: 'float32', batch: 2, buffers: [{ kind: 'seq', width: 3, ld: 3, name: 'x' }], kernels: [], phases: { once: [], pre: [], fwd: [], bwd: [], post: [] } });
+ * console.assert(text.includes('x'));
+ * ```
+ * @category Sequence programs
+ */
+export function formatProgram(p: SequenceProgram): string {
+  const lines: string[] = [`${p.dtype}, batch ${p.batch}`];
+  const bufName = (i: number): string => `b${i}`;
+  p.buffers.forEach((b, i) => {
+    lines.push(`  ${bufName(i)}: ${b.kind} [${b.kind === 'flat' ? (b.rows ?? 1) : 'batch'}, ${b.width}]${b.ld !== b.width ? ` ld ${b.ld}` : ''}${b.float64 ? ' float64' : ''}${b.packed ? ' packed' : ''}${b.name ? `  (${b.name})` : ''}`);
+  });
+  const ref = (r: BufferRef): string => `${bufName(r.buffer)}${r.slot === 1 ? '[+1]' : ''}${r.col ? `+${r.col}` : ''}`;
+  const expr = (k: LoopKernel, args: readonly BufferRef[], i: number): string => {
+    const e = k.exprs[i]!;
+    if (e.op === 'load') return ref(args[e.arg]!);
+    if (e.op === 'splat') return `${ref(args[e.arg]!)}[:1]`;
+    if (e.op === 'const') return String(e.value);
+    if (e.op === 'select') return `select(${expr(k, args, e.c)}, ${expr(k, args, e.a)}, ${expr(k, args, e.b)})`;
+    if ('x' in e) return `${e.op}(${expr(k, args, e.x)})`;
+    return `${e.op}(${expr(k, args, e.a)}, ${expr(k, args, e.b)})`;
+  };
+  for (const phase of ['once', 'pre', 'fwd', 'bwd', 'post'] as const) {
+    const instrs = p.phases[phase];
+    if (instrs.length === 0) continue;
+    lines.push(`${phase}:`);
+    for (const ins of instrs) {
+      if (ins.kind === 'gemm') {
+        lines.push(`  ${ref(ins.c)} ${ins.accumulate ? '+=' : '='} ${ref(ins.a)}${ins.transA ? 'ᵀ' : ''} · ${ref(ins.b)}${ins.transB ? 'ᵀ' : ''}  [${ins.m} x ${ins.k}] x [${ins.k} x ${ins.n}]`);
+      } else if (ins.kind === 'pack') lines.push(`  ${bufName(ins.dst)} = pack(${bufName(ins.src)}${ins.transposed ? 'ᵀ' : ''})`);
+      else if (ins.kind === 'colsum') lines.push(`  ${bufName(ins.dst)} += column sums of ${ref(ins.src)} (${ins.width} columns)`);
+      else {
+        const k = p.kernels[ins.kernel]!;
+        lines.push(`  loop ${ins.kernel}, width ${k.width}:`);
+        for (const s of k.stores) lines.push(`    ${ref(ins.args[s.arg]!)} = ${expr(k, ins.args, s.expr)}`);
+        for (const s of k.sums) lines.push(`    ${ref(ins.args[s.arg]!)} ${s.accumulate ? '+=' : '='} row sum of ${expr(k, ins.args, s.expr)}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}

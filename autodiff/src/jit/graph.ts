@@ -104,3 +104,33 @@ export function formatGraph(g: Graph, names?: ReadonlyMap<number, string>): stri
   lines.push(`outputs: ${g.outputs.map((o) => `%${o}`).join(', ')}`);
   return lines.join('\n');
 }
+
+/**
+ * The same computation without the nodes that only rename a value
+ * (`identity`, and `reshape` or `broadcastTo` to the shape it already has):
+ * their users read the original instead. Nodes are renumbered in order.
+ * @internal
+ */
+export function withoutAliases(g: Graph): Graph {
+  const newId = new Array<number>(g.nodes.length);
+  const nodes: GraphNode[] = [];
+  const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+  for (const n of g.nodes) {
+    if (n.kind === 'op') {
+      const x = n.inputs[0]!;
+      const alias = n.prim === 'identity' || ((n.prim === 'reshape' || n.prim === 'broadcastTo') && same(g.nodes[x]!.shape, n.shape));
+      if (alias) {
+        newId[n.id] = newId[x]!;
+        continue;
+      }
+      const id = nodes.length;
+      nodes.push({ ...n, id, inputs: n.inputs.map((i) => newId[i]!) });
+      newId[n.id] = id;
+    } else {
+      const id = nodes.length;
+      nodes.push({ ...n, id });
+      newId[n.id] = id;
+    }
+  }
+  return { nodes, inputs: g.inputs.map((i) => newId[i]!), outputs: g.outputs.map((o) => newId[o]!) };
+}

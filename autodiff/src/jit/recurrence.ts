@@ -21,7 +21,7 @@ import { recordComposite, vjp } from '../api.js';
 import { flatten, map as treeMap, unflatten, type Tree, type TreeDef } from '../tree.js';
 import type { Prim, PrimParams } from '../prims.js';
 import { analyzeStep, type InputRole, type StepAnalysis } from './analyze.js';
-import type { ConstNode, Graph, OpNode } from './graph.js';
+import { withoutAliases, type ConstNode, type Graph, type OpNode } from './graph.js';
 import { lowerStep, type LoweredStep } from './lower.js';
 import { TraceDeclined, traceGraph } from './trace.js';
 
@@ -148,7 +148,7 @@ function traceFresh<P extends Tree, S extends Tree>(
     if (m === undefined) return [s1, y];
     return [treeMap(s1 as Tree, (n, old) => where(m, n, old!), s as Tree) as S, where(m, y, 0)];
   };
-  const graph: Graph = traceGraph((xs) => {
+  const traced: Graph = traceGraph((xs) => {
     const P = unflatten(pdef, xs.slice(0, nP)) as P;
     const S = unflatten(sdef, xs.slice(nP, nP + nS)) as S;
     const X = xs[xAt]!;
@@ -162,6 +162,7 @@ function traceFresh<P extends Tree, S extends Tree>(
     const [gp, gs, gx] = pullback([unflatten(sdef, cts), ctY] as unknown as Tree) as unknown as [Tree, Tree, Tensor];
     return [...s1l, y, ...flatten(gp)[0], ...flatten(gs)[0], gx];
   }, inputs);
+  const graph = withoutAliases(traced);
   const o = graph.outputs;
   const outputs = {
     state: o.slice(0, nS),
@@ -194,6 +195,7 @@ function programFor(t: Traced, train: boolean, need: { params: readonly boolean[
   const tiles = backend.sequenceTiles?.(a.dtype === 'float64' ? 'float64' : 'float32');
   if (!backend.compileSequence || !tiles) throw new TraceDeclined(`the ${backend.name} backend does not compile sequences`);
   const lowered = lowerStep(analysis, train, tiles);
+  (globalThis as { __showProgram?: (p: unknown) => void }).__showProgram?.(lowered.program);
   const compiled = backend.compileSequence(lowered.program);
   if (!compiled) throw new TraceDeclined(`the ${backend.name} backend could not compile this sequence here (no WebAssembly SIMD?)`);
   const entry = { lowered, compiled };
