@@ -72,6 +72,21 @@ const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 const PHASE_ORDER: readonly Phase[] = ['pre', 'fwd', 'bwd', 'post'];
 const PROGRAM_ORDER: readonly ProgramPhase[] = ['once', 'pre', 'fwd', 'bwd', 'post'];
 
+/** What recomputing an elementwise op costs, in additions (transcendental functions are polynomials). */
+function opCost(prim: string): number {
+  switch (prim) {
+    case 'exp': case 'expm1': case 'tanh': case 'sigmoid': case 'log': case 'log1p': case 'sin': case 'cos': case 'pow':
+      return 16;
+    case 'div': case 'sqrt': case 'rsqrt': case 'reciprocal':
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+/** A value read in a later stage is recomputed there when that costs at most this (see {@link opCost}); else it is stored. */
+const RECOMPUTE_LIMIT = 8;
+
 /**
  * Lower an analysed step for inference (`train` false: the forward pass
  * only) or training.
@@ -311,14 +326,26 @@ class Lowering {
       } else if (node.prim === 'sum') level.set(n, lvl(node.inputs[0]!) + 1);
       else level.set(n, Math.max(0, ...node.inputs.map(lvl)));
     }
-    // Values read across a stage boundary, or broadcast from one column, are stored in the earlier stage.
+    // Values broadcast from one column are stored (the wider loops read them one per row). Values
+    // read across a stage boundary are recomputed there from what is stored, unless that costs
+    // more than storing and loading them (transcendental functions).
+    const always = (i: number): boolean => !memberSet.has(i) || targets.has(i) || (nodes[i] as OpNode).prim === 'matmul' || (nodes[i] as OpNode).prim === 'sum';
+    const cost = (i: number, memo = new Map<number, number>()): number => {
+      if (always(i)) return 0;
+      const have = memo.get(i);
+      if (have !== undefined) return have;
+      const node = nodes[i] as OpNode;
+      const c = opCost(node.prim) + node.inputs.reduce((acc, j) => acc + cost(j, memo), 0);
+      memo.set(i, c);
+      return c;
+    };
     for (const n of members) {
       const node = nodes[n] as OpNode;
       for (const i of node.inputs) {
-        if (!memberSet.has(i)) continue;
-        const crosses = lvl(i) < level.get(n)! && !(node.prim === 'sum');
+        if (!memberSet.has(i) || targets.has(i)) continue;
+        const crosses = lvl(i) < level.get(n)! && node.prim !== 'sum' && cost(i) > RECOMPUTE_LIMIT;
         const narrow = this.width(i) === 1 && this.width(n) > 1;
-        if ((crosses || narrow) && !targets.has(i)) targets.set(i, 'temp');
+        if (crosses || narrow) targets.set(i, 'temp');
       }
     }
     // Left operands of products: a stored value with rows exactly k wide, at column 0.
