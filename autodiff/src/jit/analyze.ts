@@ -20,14 +20,14 @@
  *   not need, the sums over the batch and what follows them run after the
  *   loop for all steps at once (`post`), from values the loop stashes.
  *
- * Anything the compiler cannot take is reported by a {@link TraceDeclined}
+ * Anything the compiler cannot take is reported by a {@link CompileDeclined}
  * that names the primitive.
  *
  * @module
  */
 import type { DType } from '@mnemo/core';
 import { ancestors, consumers, descendants, type Graph, type GraphNode, type OpNode } from './graph.js';
-import { TraceDeclined } from './trace.js';
+import { CompileDeclined } from './trace.js';
 
 /** The role of each input leaf of a traced step. @internal */
 export type InputRole =
@@ -85,14 +85,14 @@ export const isElementwise = (prim: string): boolean => ELEMENTWISE.has(prim);
 const STRUCTURAL = new Set<string>(['identity', 'reshape', 'broadcastTo', 'slice', 'concat', 'pad']);
 
 function decline(n: OpNode, why: string): never {
-  throw new TraceDeclined(`${n.prim} ${why}`, n.prim);
+  throw new CompileDeclined(`${n.prim} ${why}`, n.prim);
 }
 
 const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 /**
  * Classify the nodes of a traced step (see the module description), or
- * throw a {@link TraceDeclined}.
+ * throw a {@link CompileDeclined}.
  * @internal
  */
 export function analyzeStep(graph: Graph, roles: readonly InputRole[], outputs: StepOutputs, batch: number, dtype: DType): StepAnalysis {

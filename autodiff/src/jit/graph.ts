@@ -106,14 +106,17 @@ export function formatGraph(g: Graph, names?: ReadonlyMap<number, string>): stri
 }
 
 /**
- * The same computation without the nodes that only rename a value
- * (`identity`, and `reshape` or `broadcastTo` to the shape it already has):
- * their users read the original instead. Nodes are renumbered in order.
+ * The same computation, simplified: without the nodes that only rename a
+ * value (`identity`, and `reshape` or `broadcastTo` to the shape it already
+ * has), whose users read the original instead, and with every repeated
+ * computation (the same primitive and parameters on the same inputs, as
+ * the backward pass often makes) done once. Nodes are renumbered in order.
  * @internal
  */
-export function withoutAliases(g: Graph): Graph {
+export function simplifyGraph(g: Graph): Graph {
   const newId = new Array<number>(g.nodes.length);
   const nodes: GraphNode[] = [];
+  const seen = new Map<string, number>();
   const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
   for (const n of g.nodes) {
     if (n.kind === 'op') {
@@ -123,9 +126,17 @@ export function withoutAliases(g: Graph): Graph {
         newId[n.id] = newId[x]!;
         continue;
       }
+      const inputs = n.inputs.map((i) => newId[i]!);
+      const key = `${n.prim}(${inputs.join(',')})${JSON.stringify(n.params)}`;
+      const twin = seen.get(key);
+      if (twin !== undefined) {
+        newId[n.id] = twin;
+        continue;
+      }
       const id = nodes.length;
-      nodes.push({ ...n, id, inputs: n.inputs.map((i) => newId[i]!) });
+      nodes.push({ ...n, id, inputs });
       newId[n.id] = id;
+      seen.set(key, id);
     } else {
       const id = nodes.length;
       nodes.push({ ...n, id });
@@ -133,4 +144,23 @@ export function withoutAliases(g: Graph): Graph {
     }
   }
   return { nodes, inputs: g.inputs.map((i) => newId[i]!), outputs: g.outputs.map((o) => newId[o]!) };
+}
+
+/**
+ * The graph with only what `outputs` (nodes of `g`) need: every input is
+ * kept (so positions of input leaves stay the same), other nodes only when
+ * an output depends on them. The new graph's outputs are `outputs`, renumbered.
+ * @internal
+ */
+export function pruneGraph(g: Graph, outputs: readonly number[]): Graph {
+  const live = ancestors(g, outputs);
+  const newId = new Array<number>(g.nodes.length);
+  const nodes: GraphNode[] = [];
+  for (const n of g.nodes) {
+    if (n.kind !== 'input' && !live[n.id]) continue;
+    const id = nodes.length;
+    newId[n.id] = id;
+    nodes.push(n.kind === 'op' ? { ...n, id, inputs: n.inputs.map((i) => newId[i]!) } : { ...n, id });
+  }
+  return { nodes, inputs: g.inputs.map((i) => newId[i]!), outputs: outputs.map((o) => newId[o]!) };
 }

@@ -20,7 +20,7 @@
 import type { BufferRef, LoopExpr, LoopKernel, ProgramBuffer, ProgramInstr, ProgramPhase, SequenceProgram } from '@mnemo/core';
 import type { OpNode, GraphNode } from './graph.js';
 import { isElementwise, type Phase, type StepAnalysis } from './analyze.js';
-import { TraceDeclined } from './trace.js';
+import { CompileDeclined } from './trace.js';
 
 /** Where a value lives for the loops: a buffer's rows (or one row, broadcast), from a column. */
 interface Loc {
@@ -179,11 +179,11 @@ class Lowering {
     // The forward outputs: the new state goes to slot 1 of the state buffers.
     const fixed = new Map<number, Loc>();
     outputs.state.forEach((o, j) => {
-      if (this.a.space[o] !== 'row') throw new TraceDeclined(`the new state ${j} does not depend on the step's inputs or state`);
+      if (this.a.space[o] !== 'row') throw new CompileDeclined(`the new state ${j} does not depend on the step's inputs or state`);
       if (!fixed.has(o)) fixed.set(o, { buffer: stateBuffers[j]!, slot: 1, col: 0, broadcastRows: false });
-      else throw new TraceDeclined(`the new state ${j} is the same value as another state entry`);
+      else throw new CompileDeclined(`the new state ${j} is the same value as another state entry`);
     });
-    if (this.a.space[outputs.y] !== 'row') throw new TraceDeclined('the output does not depend on the step\'s inputs or state');
+    if (this.a.space[outputs.y] !== 'row') throw new CompileDeclined('the output does not depend on the step\'s inputs or state');
     const yFixed = fixed.get(outputs.y);
     const yBuffer = yFixed ? yFixed.buffer : this.addBuffer({ kind: 'seq', width: this.width(outputs.y), ld: this.width(outputs.y), name: 'y' });
     if (!yFixed) fixed.set(outputs.y, { buffer: yBuffer, slot: 0, col: 0, broadcastRows: false });
@@ -191,7 +191,7 @@ class Lowering {
     if (this.train) {
       (outputs.ctState ?? []).forEach((o, j) => {
         if (this.a.space[o] === 'row' && this.phaseOf[o] !== undefined) {
-          if (fixed.has(o)) throw new TraceDeclined(`the cotangent of state ${j} is the same value as another output`);
+          if (fixed.has(o)) throw new CompileDeclined(`the cotangent of state ${j} is the same value as another output`);
           fixed.set(o, { buffer: ctStateBuffers[j]!, slot: 0, col: 0, broadcastRows: false });
         }
       });
@@ -476,7 +476,7 @@ class Lowering {
     const at = this.loc.get(n);
     const w = this.width(n);
     if (at && !at.broadcastRows && at.col === 0 && this.buffers[at.buffer]!.kind !== 'temp' && this.buffers[at.buffer]!.ld === w) return { buffer: at.buffer, slot: at.slot, col: 0 };
-    if (!at && this.nodes[n]!.kind !== 'op') throw new TraceDeclined(`a sum over the batch reads %${n}, which is not stored`);
+    if (!at && this.nodes[n]!.kind !== 'op') throw new CompileDeclined(`a sum over the batch reads %${n}, which is not stored`);
     const loc = this.newRowBuffer(n, 'seq');
     this.emitLoops('post', [{ node: n, loc }], []);
     this.store(n, loc, 'post');
@@ -619,10 +619,10 @@ class Lowering {
         const loc = this.invLoc(n);
         return { t: 'load', loc, col: W === 1 ? 0 : c, splat: W === 1 };
       }
-      throw new TraceDeclined(`internal: input %${n} is not available in the ${p} phase`);
+      throw new CompileDeclined(`internal: input %${n} is not available in the ${p} phase`);
     }
     if (this.phaseOf[n] !== p && !this.available(n, p)) {
-      throw new TraceDeclined(`internal: %${n} (${(node as OpNode).prim}, ${this.phaseOf[n]}) is read in the ${p} phase before it is stored`);
+      throw new CompileDeclined(`internal: %${n} (${(node as OpNode).prim}, ${this.phaseOf[n]}) is read in the ${p} phase before it is stored`);
     }
     const op = node as OpNode;
     const sub = (i: number): Expr => {
@@ -653,13 +653,13 @@ class Lowering {
           if (c >= start && c + w <= start + part.width) return part.id === null ? { t: 'const', value: 0 } : this.exprOf(p, part.id, c - start, w, memo);
           start += part.width;
         }
-        throw new TraceDeclined(`internal: columns [${c}, ${c + w}) of %${n} cross a piece`);
+        throw new CompileDeclined(`internal: columns [${c}, ${c + w}) of %${n} cross a piece`);
       }
       case 'matmul':
       case 'sum':
-        throw new TraceDeclined(`internal: %${n} (${op.prim}) is read before it is stored`);
+        throw new CompileDeclined(`internal: %${n} (${op.prim}) is read before it is stored`);
       default:
-        if (!isElementwise(op.prim)) throw new TraceDeclined(`${op.prim} is not supported in a compiled step`, op.prim);
+        if (!isElementwise(op.prim)) throw new CompileDeclined(`${op.prim} is not supported in a compiled step`, op.prim);
         return { t: 'op', op: op.prim, args: op.inputs.map(sub) };
     }
   }

@@ -14,27 +14,68 @@
  *
  * @module
  */
-import { ArgumentError, MnemoError, Tensor, currentBackend, tensor, unsafeDataOf, unsafeFromData, type CompiledSequence, type DType, type SequenceRun } from '@mnemo/core';
+import { ArgumentError, MnemoError, Tensor, currentBackend, formatProgram, tensor, unsafeDataOf, unsafeFromData, type CompiledSequence, type DType, type SequenceRun } from '@mnemo/core';
 import { where } from '../ops.js';
 import { bind, isolated, nestedRecording, recording, tracedAnywhere, untraced } from '../tape.js';
 import { recordComposite, vjp } from '../api.js';
 import { flatten, map as treeMap, unflatten, type Tree, type TreeDef } from '../tree.js';
 import type { Prim, PrimParams } from '../prims.js';
-import { analyzeStep, type InputRole, type StepAnalysis } from './analyze.js';
-import { withoutAliases, type ConstNode, type Graph, type OpNode } from './graph.js';
+import { analyzeStep, type InputRole, type StepAnalysis, type StepOutputs } from './analyze.js';
+import { pruneGraph, simplifyGraph, type ConstNode, type Graph, type OpNode } from './graph.js';
+import { reassociateSums } from './rewrite.js';
 import { lowerStep, type LoweredStep } from './lower.js';
-import { TraceDeclined, traceGraph } from './trace.js';
+import { CompileDeclined, traceGraph } from './trace.js';
 
-/** A recurrent step: parameters, state and one step's input `[batch, features]` to the next state and the step's output. @internal */
+/**
+ * A recurrent step: parameters, state and one step's input
+ * `[batch, features]` to the next state and the step's output
+ * `[batch, width]`, written in mnemo's ops (a cell's `step`).
+ *
+ * @example
+ * ```ts
+ * import { add, matmul, tanh, type StepFunction } from '@mnemo/autodiff';
+ * import type { Tensor } from '@mnemo/core';
+ * const step: StepFunction<{ w: Tensor; u: Tensor }, Tensor> = (p, h, x) => {
+ *   const h2 = tanh(add(matmul(x, p.w), matmul(h, p.u)));
+ *   return [h2, h2];
+ * };
+ * console.assert(typeof step === 'function');
+ * ```
+ * @category Compiler
+ */
 export type StepFunction<P extends Tree, S extends Tree> = (params: P, state: S, x: Tensor) => readonly [S, Tensor];
 
-/** What a compiled run returns: every step's output `[batch, steps, out]` and the last state. @internal */
+/**
+ * What {@link compiledRecurrence} returns: every step's output
+ * `[batch, steps, width]` and the state after the last step.
+ *
+ * @example
+ * ```ts
+ * import type { RecurrenceResult } from '@mnemo/autodiff';
+ * import { zeros, type Tensor } from '@mnemo/core';
+ * const r: RecurrenceResult<Tensor> = { outputs: zeros([1, 2, 3]), finalState: zeros([1, 3]) };
+ * console.assert(r.outputs.shape[1] === 2);
+ * ```
+ * @category Compiler
+ */
 export interface RecurrenceResult<S> {
   readonly outputs: Tensor;
   readonly finalState: S;
 }
 
-/** Options of {@link compiledRecurrence}. @internal */
+/**
+ * Options of {@link compiledRecurrence}.
+ *
+ * @example
+ * ```ts
+ * import type { RecurrenceOptions } from '@mnemo/autodiff';
+ * import type { Tensor } from '@mnemo/core';
+ * const key = {};
+ * const o: RecurrenceOptions<Tensor, Tensor> = { key, reverse: true, reference: () => { throw new Error('unused'); } };
+ * console.assert(o.reverse === true);
+ * ```
+ * @category Compiler
+ */
 export interface RecurrenceOptions<P extends Tree, S extends Tree> {
   /** The identity the compiled program is cached under (a cell); the step must be a pure function of its arguments. */
   readonly key: object;
@@ -48,13 +89,26 @@ export interface RecurrenceOptions<P extends Tree, S extends Tree> {
 }
 
 interface Traced {
-  readonly analysis: StepAnalysis;
+  /** The step's forward and backward graph, outputs: new state, y, then cotangents of the parameters, the state and x. */
+  readonly graph: Graph;
+  readonly roles: readonly InputRole[];
+  readonly nP: number;
+  readonly nS: number;
+  readonly batch: number;
+  readonly dtype: DType;
   readonly paramDef: TreeDef;
   readonly stateDef: TreeDef;
-  readonly lowered: Map<string, { readonly lowered: LoweredStep; readonly compiled: CompiledSequence }>;
+  readonly programs: Map<string, Program>;
 }
 
-const cache = new WeakMap<object, Map<string, Traced | TraceDeclined>>();
+/** A traced step made into a program for one mode and one set of needed cotangents. */
+interface Program {
+  readonly analysis: StepAnalysis;
+  readonly lowered: LoweredStep;
+  readonly compiled: CompiledSequence;
+}
+
+const cache = new WeakMap<object, Map<string, Traced | CompileDeclined>>();
 
 const fresh = (t: Tensor): Tensor => unsafeFromData(unsafeDataOf(t), t.shape);
 
@@ -79,20 +133,20 @@ function traceStep<P extends Tree, S extends Tree>(
   let perKey = cache.get(key);
   if (!perKey) cache.set(key, (perKey = new Map()));
   const have = perKey.get(id);
-  if (have instanceof TraceDeclined) throw have;
+  if (have instanceof CompileDeclined) throw have;
   if (have) return have;
   try {
     const traced = isolated(() => traceFresh(step, pl, pdef, sl, sdef, B, D, dtype, masked));
     perKey.set(id, traced);
     return traced;
   } catch (e) {
-    if (e instanceof TraceDeclined) {
+    if (e instanceof CompileDeclined) {
       perKey.set(id, e);
       throw e;
     }
     // Anything else the step throws on these shapes is the step's own error (a shape mismatch, say):
     // the tape path reports it the same way.
-    throw e instanceof MnemoError ? new TraceDeclined(`tracing the step failed: ${e.message}`) : e;
+    throw e instanceof MnemoError ? new CompileDeclined(`tracing the step failed: ${e.message}`) : e;
   }
 }
 
@@ -136,7 +190,7 @@ function traceFresh<P extends Tree, S extends Tree>(
   const probe = step(unflatten(pdef, pl) as P, unflatten(sdef, sl) as S, inputs[nP + nS]!);
   const y0 = probe[1];
   if (!(y0 instanceof Tensor) || y0.rank !== 2 || y0.shape[0] !== B) {
-    throw new TraceDeclined(`the step's output must be a tensor [batch ${B}, width], got ${y0 instanceof Tensor ? `[${y0.shape.join(', ')}]` : typeof y0}`);
+    throw new CompileDeclined(`the step's output must be a tensor [batch ${B}, width], got ${y0 instanceof Tensor ? `[${y0.shape.join(', ')}]` : typeof y0}`);
   }
   yWidth = y0.shape[1]!;
   inputs.push(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(B * yWidth), y0.dtype, [B, yWidth]));
@@ -156,51 +210,69 @@ function traceFresh<P extends Tree, S extends Tree>(
     const [out, pullback] = vjp((p: P, s: S, x: Tensor) => maskedStep(p, s, x, M) as unknown as Tree, P, S, X);
     const [s1, y] = out as unknown as [S, Tensor];
     const [s1l, s1def] = flatten(s1, 'scan', 'the step\'s new state');
-    if (JSON.stringify(s1def) !== JSON.stringify(sdef)) throw new TraceDeclined('the step returns a state of another structure than it takes');
+    if (JSON.stringify(s1def) !== JSON.stringify(sdef)) throw new CompileDeclined('the step returns a state of another structure than it takes');
     const cts = xs.slice(ctAt, ctAt + nS);
     const ctY = xs[ctAt + nS]!;
     const [gp, gs, gx] = pullback([unflatten(sdef, cts), ctY] as unknown as Tree) as unknown as [Tree, Tree, Tensor];
     return [...s1l, y, ...flatten(gp)[0], ...flatten(gs)[0], gx];
   }, inputs);
-  const graph = withoutAliases(traced);
-  const o = graph.outputs;
-  const outputs = {
-    state: o.slice(0, nS),
-    y: o[nS]!,
-    ctParams: o.slice(nS + 1, nS + 1 + nP),
-    ctState: o.slice(nS + 1 + nP, nS + 1 + nP + nS),
-    ctX: o[nS + 1 + nP + nS]!,
-  };
-  const analysis = analyzeStep(graph, roles, outputs, B, dtype);
-  return { analysis, paramDef: pdef, stateDef: sdef, lowered: new Map() };
+  const graph = simplifyGraph(traced);
+  // Analyse the whole step once now, so that what cannot be compiled is known (and cached) at once.
+  const t: Traced = { graph, roles, nP, nS, batch: B, dtype, paramDef: pdef, stateDef: sdef, programs: new Map() };
+  analyzeStep(graph, roles, outputsOf(t, graph.outputs, true, { params: pl.map(() => true), x: true }), B, dtype);
+  return t;
 }
 
-/** The lowered and compiled program for a mode and a set of needed cotangents (cached). */
-function programFor(t: Traced, train: boolean, need: { params: readonly boolean[]; state: boolean; x: boolean }) {
-  const id = train ? `train|${need.params.map(Number).join('')}|${+need.state}|${+need.x}` : 'infer';
-  const have = t.lowered.get(id);
+/** The meaning of a graph's outputs (in the order traced), for the cotangents that are needed. */
+function outputsOf(t: Traced, o: readonly number[], train: boolean, need: { params: readonly boolean[]; x: boolean }): StepOutputs {
+  const { nP, nS } = t;
+  const state = o.slice(0, nS);
+  const y = o[nS]!;
+  if (!train) return { state, y };
+  return {
+    state,
+    y,
+    ctParams: o.slice(nS + 1, nS + 1 + nP).map((c, i) => (need.params[i] ? c : -1)).filter((c) => c >= 0),
+    ctState: o.slice(nS + 1 + nP, nS + 1 + nP + nS),
+    ...(need.x ? { ctX: o[nS + 1 + nP + nS]! } : {}),
+  };
+}
+
+/**
+ * The program for a mode and a set of needed cotangents (cached): the graph
+ * pruned to what is needed, its sums over the batch reassociated (which
+ * depends on what else uses a product), analysed, lowered and compiled.
+ */
+function programFor(t: Traced, train: boolean, need: { params: readonly boolean[]; state: boolean; x: boolean }): Program {
+  const id = train ? `train|${need.params.map(Number).join('')}|${+need.x}` : 'infer';
+  const have = t.programs.get(id);
   if (have) return have;
-  const a = t.analysis;
-  const outs = a.outputs;
-  const analysis = train
-    ? analyzeStep(a.graph, a.roles, {
-        state: outs.state,
-        y: outs.y,
-        ctParams: outs.ctParams!.filter((_, i) => need.params[i]),
-        ctState: outs.ctState,
-        ...(need.x ? { ctX: outs.ctX! } : {}),
-      }, a.batch, a.dtype)
-    : a;
+  const full = outputsOf(t, t.graph.outputs, train, need);
+  const wanted = [...full.state, full.y, ...(full.ctParams ?? []), ...(full.ctState ?? []), ...(full.ctX === undefined ? [] : [full.ctX])];
+  let g = pruneGraph(t.graph, wanted);
+  if (train) g = simplifyGraph(reassociateSums(g, t.roles));
+  // The pruned graph's outputs are `wanted`, in order: give them their meaning again.
+  const o = g.outputs;
+  const nPk = full.ctParams?.length ?? 0;
+  const outputs: StepOutputs = train
+    ? {
+        state: o.slice(0, t.nS),
+        y: o[t.nS]!,
+        ctParams: o.slice(t.nS + 1, t.nS + 1 + nPk),
+        ctState: o.slice(t.nS + 1 + nPk, t.nS + 1 + nPk + t.nS),
+        ...(need.x ? { ctX: o[t.nS + 1 + nPk + t.nS]! } : {}),
+      }
+    : { state: o.slice(0, t.nS), y: o[t.nS]! };
+  const analysis = analyzeStep(g, t.roles, outputs, t.batch, t.dtype);
   const backend = currentBackend();
-  const tiles = backend.sequenceTiles?.(a.dtype === 'float64' ? 'float64' : 'float32');
-  if (!backend.compileSequence || !tiles) throw new TraceDeclined(`the ${backend.name} backend does not compile sequences`);
+  const tiles = backend.sequenceTiles?.(t.dtype === 'float64' ? 'float64' : 'float32');
+  if (!backend.compileSequence || !tiles) throw new CompileDeclined(`the ${backend.name} backend does not compile sequences`);
   const lowered = lowerStep(analysis, train, tiles);
-  (globalThis as { __showProgram?: (p: unknown) => void }).__showProgram?.(lowered.program);
   const compiled = backend.compileSequence(lowered.program);
-  if (!compiled) throw new TraceDeclined(`the ${backend.name} backend could not compile this sequence here (no WebAssembly SIMD?)`);
-  const entry = { lowered, compiled };
-  t.lowered.set(id, entry);
-  return entry;
+  if (!compiled) throw new CompileDeclined(`the ${backend.name} backend could not compile this sequence here (no WebAssembly SIMD?)`);
+  const program = { analysis, lowered, compiled };
+  t.programs.set(id, program);
+  return program;
 }
 
 /** Evaluate invariant nodes (in order) into `env`, on concrete tensors. */
@@ -215,7 +287,7 @@ function evaluate(graph: Graph, ids: readonly number[], env: Map<number, Tensor>
         env.set(i, (node as ConstNode).value);
         return (node as ConstNode).value;
       }
-      throw new TraceDeclined(`internal: %${i} is needed before it is computed`);
+      throw new CompileDeclined(`internal: %${i} is needed before it is computed`);
     });
     env.set(id, bind(n.prim as Prim, ins, n.params as PrimParams[Prim]));
   }
@@ -228,13 +300,57 @@ function dataOf(t: Tensor, dtype: DType): Float32Array | Float64Array {
 }
 
 /**
- * Run `step` over `xs` `[batch, steps, features]` as a compiled program:
- * the same values as the step by step loop (up to the rounding of another
- * summation order), one tape entry, a backward pass that runs compiled
- * unless it is itself differentiated. Throws a {@link TraceDeclined} that
- * names the reason when the step cannot be compiled; the caller then runs
- * the tape path.
- * @internal
+ * Run a recurrent step over a whole sequence as one compiled program of the
+ * current backend: the step (with its backward pass, derived from the
+ * tape's own rule table) is traced once per step, shapes and dtype, fused
+ * into a few products and elementwise loops per time step, and run for
+ * every step of `xs` `[batch, steps, features]` (and backwards through time
+ * for the gradient) without a tensor per op. The values are those of the
+ * step by step loop up to the rounding of another summation order.
+ *
+ * On the tape the whole sequence is one entry. Its backward pass runs
+ * compiled, unless that backward pass is itself being differentiated (a
+ * Hessian-vector product, `jvp`, a gradient of a gradient): then
+ * `options.reference`, the same computation on the tape, runs instead, so
+ * higher derivatives are exact. Forward passes under nested tapes decline
+ * for the same reason.
+ *
+ * @example
+ * ```ts
+ * import { compiledRecurrence, add, grad, index, matmul, stack, sum, tanh, type StepFunction } from '@mnemo/autodiff';
+ * import { key, normal, zeros, type Tensor } from '@mnemo/core';
+ * type P = { w: Tensor; u: Tensor };
+ * const step: StepFunction<P, Tensor> = (p, h, x) => {
+ *   const h2 = tanh(add(matmul(x, p.w), matmul(h, p.u)));
+ *   return [h2, h2];
+ * };
+ * // the same loop on the tape, for nested differentiation
+ * const reference = (p: P, h0: Tensor, xs: Tensor) => {
+ *   let h = h0;
+ *   const ys: Tensor[] = [];
+ *   for (let t = 0; t < xs.shape[1]!; t++) {
+ *     [h] = step(p, h, index(xs, 1, t));
+ *     ys.push(h);
+ *   }
+ *   return { outputs: stack(ys, 1), finalState: h };
+ * };
+ * const p: P = { w: normal(key(0), [3, 4], { dtype: 'float64' }), u: normal(key(1), [4, 4], { dtype: 'float64' }) };
+ * const xs = normal(key(2), [2, 5, 3], { dtype: 'float64' });
+ * const h0 = zeros([2, 4], 'float64');
+ * const { outputs } = compiledRecurrence(step, p, h0, xs, { key: step, reference });
+ * console.assert(outputs.shape.join() === '2,5,4');
+ * const g = grad((q: P) => sum(compiledRecurrence(step, q, h0, xs, { key: step, reference }).outputs))(p);
+ * const r = grad((q: P) => sum(reference(q, h0, xs).outputs))(p);
+ * console.assert(Math.abs(g.u.toArray()[0]! - r.u.toArray()[0]!) < 1e-12);
+ * ```
+ * @param step - the step, a pure function of its arguments (it is traced once and cached under `options.key`)
+ * @param params - the parameters (a pytree of tensors)
+ * @param state0 - the state before the first step (a pytree of `[batch, width]` tensors)
+ * @param xs - the inputs `[batch, steps, features]`, batch first
+ * @param options - the cache key, the reference on the tape, and `mask`, `reverse`, `checkpointEvery`
+ * @returns every step's output `[batch, steps, width]` and the final state
+ * @throws {@link CompileDeclined} when the step cannot be compiled (the reason names the primitive), or under nested differentiation
+ * @category Compiler
  */
 export function compiledRecurrence<P extends Tree, S extends Tree>(
   step: StepFunction<P, S>,
@@ -243,7 +359,7 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
   xs: Tensor,
   options: RecurrenceOptions<P, S>,
 ): RecurrenceResult<S> {
-  if (nestedRecording()) throw new TraceDeclined('a gradient of a gradient is being taken: the tape path differentiates it exactly');
+  if (nestedRecording()) throw new CompileDeclined('a gradient of a gradient is being taken: the tape path differentiates it exactly');
   const [B, T, D] = xs.shape as [number, number, number];
   const dtype = xs.dtype;
   const maskData = options.mask === undefined ? undefined : dataOf(options.mask, dtype);
@@ -257,8 +373,7 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
     x: tracedAnywhere(xs),
   };
   const anyNeed = need.params.some((x) => x) || need.state || need.x;
-  const { lowered, compiled } = programFor(traced, train && anyNeed, need);
-  const a = traced.analysis;
+  const { lowered, compiled, analysis: a } = programFor(traced, train && anyNeed, need);
   const graph = a.graph;
   const every = options.checkpointEvery ?? 0;
   const chunk = every > 0 ? Math.min(every, T) : T;
@@ -356,8 +471,9 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
     // Sums over the batch, then what the parameters' cotangents compute from them.
     for (const r of lowered.reductions) env.set(r.node, reductionValue(graph, r, run.readRows(r.buffer, 0), dtype));
     evaluate(graph, lowered.redNodes, env);
-    const o = traced.analysis.outputs;
-    const gp = pl.map((p, i) => (need.params[i] ? valueOf(graph, o.ctParams![i]!, env, p) : zerosLike(p)));
+    const o = a.outputs;
+    let k = 0;
+    const gp = pl.map((p, i) => (need.params[i] ? valueOf(graph, o.ctParams![k++]!, env, p) : zerosLike(p)));
     const gs = sl.map((st, j) => (need.state ? unsafeFromData(run.readRows(lowered.ctStateBuffers[j]!, 0), st.shape) : zerosLike(st)));
     const gx = ctX ? unsafeFromData(ctX, xs.shape) : zerosLike(xs);
     run.close();
@@ -375,7 +491,7 @@ function valueOf(graph: Graph, id: number, env: Map<number, Tensor>, like: Tenso
   if (have) return have;
   const n = graph.nodes[id]!;
   if (n.kind === 'const') return n.value.shape.length === like.shape.length ? n.value : zerosLike(like);
-  throw new TraceDeclined(`internal: the cotangent %${id} was not computed`);
+  throw new CompileDeclined(`internal: the cotangent %${id} was not computed`);
 }
 
 /** The rows of a buffer for an invariant value: broadcast to the batch when the buffer is per row. */
@@ -403,17 +519,50 @@ function reductionValue(graph: Graph, r: { node: number; colsum: boolean }, data
 
 /**
  * Why `step` cannot be compiled for these arguments, or undefined when it
- * can (tracing it once if it was not yet).
- * @internal
+ * can; with `program`, also the compiled training program's listing (see
+ * `formatProgram` in core). Traces the step once if it was not yet.
+ *
+ * @example
+ * ```ts
+ * import { explainRecurrence, add, gather, matmul, tanh, type StepFunction } from '@mnemo/autodiff';
+ * import { zeros, type Tensor } from '@mnemo/core';
+ * const ok: StepFunction<Tensor, Tensor> = (w, h, x) => { const y = tanh(add(matmul(x, w), h)); return [y, y]; };
+ * console.assert(explainRecurrence(ok, ok, zeros([2, 2], 'float64'), zeros([1, 2], 'float64'), zeros([1, 3, 2], 'float64')).compiled);
+ * ```
+ * @param step - the step
+ * @param key - the identity the step's program is cached under
+ * @param params - parameters
+ * @param state0 - the initial state
+ * @param xs - inputs `[batch, steps, features]`
+ * @param masked - whether a mask will be given
+ * @param inputGradient - list the program that also computes the inputs' gradient (default false: the inputs are data)
+ * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
+ * @category Compiler
  */
-export function recurrenceDeclined<P extends Tree, S extends Tree>(step: StepFunction<P, S>, key: object, params: P, state0: S, xs: Tensor, masked: boolean): TraceDeclined | undefined {
+export function explainRecurrence<P extends Tree, S extends Tree>(
+  step: StepFunction<P, S>,
+  key: object,
+  params: P,
+  state0: S,
+  xs: Tensor,
+  masked = false,
+  inputGradient = false,
+): { readonly compiled: true; readonly program: string } | { readonly compiled: false; readonly reason: string; readonly prim: string | undefined } {
+  const e = recurrenceDeclined(step, key, params, state0, xs, masked);
+  if (e) return { compiled: false, reason: e.reason, prim: e.prim };
+  const t = traceStep(step, key, params, state0, xs.shape[0]!, xs.shape[2]!, xs.dtype, masked);
+  const { lowered } = programFor(t, true, { params: Array<boolean>(t.nP).fill(true), state: true, x: inputGradient });
+  return { compiled: true, program: formatProgram(lowered.program) };
+}
+
+function recurrenceDeclined<P extends Tree, S extends Tree>(step: StepFunction<P, S>, key: object, params: P, state0: S, xs: Tensor, masked: boolean): CompileDeclined | undefined {
   if (!(xs instanceof Tensor) || xs.rank !== 3) throw new ArgumentError('scan', 'xs', 'expected a sequence [batch, steps, features]');
   try {
     const t = traceStep(step, key, params, state0, xs.shape[0]!, xs.shape[2]!, xs.dtype, masked);
-    programFor(t, true, { params: t.analysis.outputs.ctParams!.map(() => true), state: true, x: true });
+    programFor(t, true, { params: Array<boolean>(t.nP).fill(true), state: true, x: true });
     return undefined;
   } catch (e) {
-    if (e instanceof TraceDeclined) return e;
+    if (e instanceof CompileDeclined) return e;
     throw e;
   }
 }

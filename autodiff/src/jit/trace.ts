@@ -15,7 +15,7 @@
  *
  * A traced function must not read the values of what it traces (`item`,
  * `toArray`, `toNested`): the graph would bake one value in. Tracing stops
- * with a {@link TraceDeclined} naming the read.
+ * with a {@link CompileDeclined} naming the read.
  *
  * @module
  */
@@ -25,17 +25,29 @@ import { observeBinds } from '../tape.js';
 import type { ConstNode, Graph, GraphNode, OpNode } from './graph.js';
 
 /**
- * Why a function cannot be compiled: thrown while tracing or planning and
- * turned into a fallback with its reason. `prim` names the primitive at
- * fault, when one is.
- * @internal
+ * Why a recurrent step cannot be compiled (see {@link compiledRecurrence}):
+ * `reason` in words, and `prim` the primitive at fault when there is one.
+ * `scan` catches it and runs the step on the tape instead;
+ * {@link explainRecurrence} (and nn's `explainScan`) return it.
+ *
+ * @example
+ * ```ts
+ * import { CompileDeclined } from '@mnemo/autodiff';
+ * const e = new CompileDeclined('gather is not supported on per-step values', 'gather');
+ * console.assert(e.prim === 'gather' && e.message.includes('gather'));
+ * ```
+ * @category Compiler
  */
-export class TraceDeclined extends MnemoError {
+export class CompileDeclined extends MnemoError {
+  /**
+   * @param reason - why, in words
+   * @param prim - the primitive at fault, if one is
+   */
   constructor(
     readonly reason: string,
     readonly prim?: string,
   ) {
-    super('compile', 'cell', reason);
+    super('compile', 'step', reason);
   }
 }
 
@@ -91,7 +103,7 @@ export function traceGraph(f: (inputs: readonly Tensor[]) => readonly Tensor[], 
   const previousRead = onValueRead((t, how) => {
     previousRead?.(t, how);
     if (ids.has(t)) {
-      throw new TraceDeclined(`the function reads the value of a tensor it computes from its inputs (${how}()), so its graph would depend on data`);
+      throw new CompileDeclined(`the function reads the value of a tensor it computes from its inputs (${how}()), so its graph would depend on data`);
     }
   });
   let outs: readonly Tensor[];
