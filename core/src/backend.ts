@@ -8,7 +8,7 @@ import type { DType } from './dtype.js';
 import { ArgumentError } from './errors.js';
 import type { GemmArgs } from './kernels/gemm.js';
 import type { Tensor } from './tensor.js';
-import type { CompiledSequence, SequenceProgram } from './program.js';
+import type { CompiledLoop, CompiledSequence, LoopKernel, SequenceProgram } from './program.js';
 
 /**
  * Elementwise functions of one tensor.
@@ -152,6 +152,12 @@ export interface Backend {
    * backend without this member runs recurrences on the tape.
    */
   compileSequence?(program: SequenceProgram): CompiledSequence | null;
+  /**
+   * Compile a fused elementwise loop over flat arrays (an elementwise
+   * function traced by autodiff's `fuseElementwise`, such as an optimizer's
+   * update), or return null; callers then run the function op by op.
+   */
+  compileLoop?(kernel: LoopKernel, dtype: 'float32' | 'float64'): CompiledLoop | null;
   /** The register tile of this backend's products (rows, columns) for a dtype, which sequence programs pad to. */
   sequenceTiles?(dtype: 'float32' | 'float64'): { readonly mr: number; readonly nr: number };
 }

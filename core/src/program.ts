@@ -206,6 +206,34 @@ export interface SequenceProgram {
 }
 
 /**
+ * A {@link LoopKernel} compiled to run over flat arrays of any length
+ * (see {@link Backend.compileLoop}): elementwise functions such as an
+ * optimizer's update, fused into one loop.
+ *
+ * @example
+ * ```ts
+ * import { cpu, type LoopKernel } from '@mnemo/core';
+ * const k: LoopKernel = { width: 0, args: [{ ld: 0, perRow: true }, { ld: 0, perRow: true }], exprs: [{ op: 'load', arg: 0 }, { op: 'square', x: 0 }], stores: [{ arg: 1, expr: 1 }], sums: [] };
+ * const loop = cpu.compileLoop?.(k, 'float64');
+ * if (loop) {
+ *   const out = new Float64Array(3);
+ *   loop.run(3, [new Float64Array([1, 2, 3]), out]);
+ *   console.assert(out.join() === '1,4,9');
+ * }
+ * ```
+ * @category Sequence programs
+ */
+export interface CompiledLoop {
+  readonly kernel: LoopKernel;
+  /**
+   * Run over `length` elements: `arrays[i]` is the kernel's argument `i`,
+   * `length` elements long (or one value, for arguments with `perRow`
+   * false); stores write into their arrays, the others are not modified.
+   */
+  run(length: number, arrays: readonly (Float32Array | Float64Array)[]): void;
+}
+
+/**
  * A {@link SequenceProgram} compiled for a backend. `open` allocates the
  * memory of one call (`chunk` steps per chunk) and returns a
  * {@link SequenceRun}.

@@ -9,7 +9,6 @@ export * from './cells/index.js';
 export * from './scan.js';
 export * from './stack.js';
 export * from './input-layer.js';
-export * from './fused/lstm-sequence.js';
 export * from './layers.js';
 export * from './losses.js';
 /**

@@ -35,7 +35,7 @@ const CLAIM = 1; // (job tag << 8) | next chunk index
 const DONE = 2; // chunks of the current job finished
 const FAIL = 3; // set when a chunk failed
 const COUNT = 4; // the current job's number of chunks (at most MAX_CHUNKS)
-const KERNEL = 5; // 0: gemm_f32, 1: gemm_f64, 2: lstm_fwd_f32, 3: lstm_bwd_f32
+const KERNEL = 5; // 0: gemm_f32, 1: gemm_f64, then kernels of registered modules
 const HELPER_CHUNKS = 6; // chunks run by helpers, in total (statistics)
 const LIMIT = 7; // helpers with a slot below this take part in the current job
 const ARGS = 8; // the kernel's 21 arguments; chunk and slot are set per chunk
@@ -63,7 +63,7 @@ const ctl = new Int32Array(control);
 let kernels;
 try {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  kernels = [exports.gemm_f32, exports.gemm_f64, exports.lstm_fwd_f32, exports.lstm_bwd_f32];
+  kernels = [exports.gemm_f32, exports.gemm_f64];
 } catch (e) {
   Atomics.store(ctl, ${READY} + slot - 1, 2);
   throw e;
@@ -115,8 +115,8 @@ for (;;) {
 `;
 
 /**
- * Which exported kernel a job runs: 0 `gemm_f32`, 1 `gemm_f64`, 2 `lstm_fwd_f32`, 3 `lstm_bwd_f32`, or a
- * kernel of another module registered with {@link GemmPool.register}.
+ * Which exported kernel a job runs: 0 `gemm_f32`, 1 `gemm_f64`, or a kernel of
+ * another module registered with {@link GemmPool.register}.
  */
 export type PoolKernel = number;
 
@@ -125,7 +125,7 @@ export class GemmPool {
   private readonly ctl: Int32Array;
   private readonly workers: WorkerThreads.Worker[] = [];
   private readonly ports: WorkerThreads.MessagePort[] = [];
-  private nextKernel = 4;
+  private nextKernel = 2;
   private seq = 0;
   private dead = false;
   /** Why the pool stopped working, if it did. */

@@ -25,7 +25,7 @@
  * @module
  */
 import { ArgumentError } from '../errors.js';
-import type { CompiledSequence, LoopKernel, ProgramBuffer, ProgramInstr, ProgramPhase, SequenceProgram, SequenceRun, BufferRef } from '../program.js';
+import type { CompiledLoop, CompiledSequence, LoopKernel, ProgramBuffer, ProgramInstr, ProgramPhase, SequenceProgram, SequenceRun, BufferRef } from '../program.js';
 import { F32, F64, Fn, I32, Op, Op2, Simd, encodeModule, wasmApi, type ValType, type WasmModule } from './wasm-emit.js';
 import { appendGemm } from './wasm-gemm-module.js';
 import { gemmRuntime, type BlockHandle } from './wasm-gemm.js';
@@ -103,7 +103,10 @@ function buildModule(program: SequenceProgram, L: Layout, memory: { initial: num
   return { bytes, loops };
 }
 
-/** `loop_i(rows, p0, ..., pn)`: one {@link LoopKernel} over `rows` rows. */
+/**
+ * `loop_i(rows, p0, ..., pn)`: one {@link LoopKernel} over `rows` rows. A
+ * kernel of width 0 takes its width at run time, as one more argument.
+ */
 function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<string, number>): Fn {
   const es = f64 ? 8 : 4;
   const lanes = f64 ? 2 : 4;
@@ -112,9 +115,11 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
   const storeOp = f64 ? Op.f64Store : Op.f32Store;
   const extract = f64 ? 0x21 : 0x1f;
   const splatOp = f64 ? 0x14 : 0x13;
-  const f = new Fn([I32, ...k.args.map((): ValType => I32)]);
+  const runtime = k.width === 0;
+  const f = new Fn([I32, ...k.args.map((): ValType => I32), ...(runtime ? [I32 as ValType] : [])]);
   const rows = 0;
   const ptr = (i: number): number => 1 + i;
+  const widthParam = 1 + k.args.length;
   const math = new VecMath(f, f64, fma, calls);
   const r = f.local(I32);
   const jb = f.local(I32);
@@ -127,8 +132,13 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
   // Row sums: a vector accumulator and a scalar one (for the last columns) per sum.
   const sumAcc = k.sums.map(() => ({ vec: f.local(0x7b), scalar: f.local(scalarType) }));
 
-  /** The body for one group of lanes: `vector` reads `lanes` columns at jb, else one column at byte `at`. */
-  const body = (vector: boolean, at: number): void => {
+  /** The body for one group of lanes: `vector` reads `lanes` columns at jb, else one column at byte `at` (or at jb). */
+  const body = (vector: boolean, at: number | 'jb'): void => {
+    const scalarAt = (): number => {
+      if (at !== 'jb') return at;
+      f.get(jb).op(Op.i32Add);
+      return 0;
+    };
     const local: number[] = [];
     k.exprs.forEach((e, i) => {
       switch (e.op) {
@@ -136,7 +146,7 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
           const l = f.local(0x7b);
           f.get(ptr(e.arg));
           if (vector) f.get(jb).op(Op.i32Add).simdMem(Simd.load, 0, 0);
-          else f.mem(loadOp, at, 0).simd(splatOp);
+          else f.mem(loadOp, scalarAt(), 0).simd(splatOp);
           f.set(l);
           local[i] = l;
           break;
@@ -158,7 +168,10 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
     for (const s of k.stores) {
       f.get(ptr(s.arg));
       if (vector) f.get(jb).op(Op.i32Add).get(local[s.expr]!).simdMem(Simd.store, 0, 0);
-      else f.get(local[s.expr]!).lane(extract, 0).mem(storeOp, at, 0);
+      else {
+        const off = scalarAt();
+        f.get(local[s.expr]!).lane(extract, 0).mem(storeOp, off, 0);
+      }
     }
     k.sums.forEach((s, i) => {
       const acc = sumAcc[i]!;
@@ -174,8 +187,16 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
       if (f64) f.f64(0).set(acc.scalar);
       else f.f32(0).set(acc.scalar);
     }
-    if (vecIters > 0) f.forLoop(jb, () => f.i32(0), () => f.i32(vecIters * 16), 16, () => body(true, 0));
-    for (let t = 0; t < tail; t++) body(false, (vecIters * lanes + t) * es);
+    if (runtime) {
+      // the vector part up to the last whole group of lanes, then one element at a time
+      const vecEnd = f.local(I32);
+      f.get(widthParam).i32(-lanes).op(Op.i32And).i32(es).op(Op.i32Mul).set(vecEnd);
+      f.forLoop(jb, () => f.i32(0), () => f.get(vecEnd), 16, () => body(true, 0));
+      f.forLoop(jb, () => f.get(vecEnd), () => f.get(widthParam).i32(es).op(Op.i32Mul), es, () => body(false, 'jb'));
+    } else {
+      if (vecIters > 0) f.forLoop(jb, () => f.i32(0), () => f.i32(vecIters * 16), 16, () => body(true, 0));
+      for (let t = 0; t < tail; t++) body(false, (vecIters * lanes + t) * es);
+    }
     k.sums.forEach((s, i) => {
       const acc = sumAcc[i]!;
       // row sum = lanes of the vector accumulator + the scalar one
@@ -190,7 +211,7 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
       f.mem(storeOp, 0, 0);
     });
     k.args.forEach((a, i) => {
-      if (a.perRow) f.addTo(ptr(i), a.ld * es);
+      if (a.perRow && !runtime) f.addTo(ptr(i), a.ld * es);
     });
   });
   return f;
@@ -593,4 +614,54 @@ export function sequenceTiles(dtype: 'float32' | 'float64'): { mr: number; nr: n
   const f64 = dtype === 'float64';
   const tile = gemmRuntime.tiles[f64 ? 'f64' : 'f32'];
   return { mr: tile.mr, nr: (tile.nrv * 16) / (f64 ? 8 : 4) };
+}
+
+// ---------------------------------------------------------------------------
+// Fused loops over flat arrays (elementwise functions: optimizer updates)
+// ---------------------------------------------------------------------------
+
+/**
+ * Compile a {@link LoopKernel} to run over flat arrays of any length (its
+ * `width` is ignored: the loop runs over `length` elements, arguments with
+ * `perRow` false are read as one value), or null where WebAssembly SIMD is
+ * unavailable. The arrays are copied into the gemm's memory and the stored
+ * ones copied back.
+ * @internal
+ */
+export function compileLoopWasm(kernel: LoopKernel, dtype: 'float32' | 'float64', options: { readonly fma?: boolean } = {}): CompiledLoop | null {
+  const K = gemmRuntime.kernel();
+  const wasm = wasmApi();
+  if (!K || !wasm) return null;
+  const f64 = dtype === 'float64';
+  const es = f64 ? 8 : 4;
+  const imports = mathImportSpecs();
+  const calls: Record<string, number> = {};
+  imports.forEach((m, i) => (calls[m.name] = i));
+  const flat: LoopKernel = { ...kernel, width: 0 };
+  const bytes = encodeModule({
+    memory: { initial: 16, maximum: 16384, shared: K.shared },
+    imports,
+    functions: [{ fn: loopFunction(flat, f64, options.fma ?? false, calls), exportAs: 'flat' }],
+  });
+  const fn = (new wasm.Instance(new wasm.Module(bytes), { env: { memory: K.memory }, math: mathImportObject() }).exports as Exports)['flat']!;
+  const stored = new Set(kernel.stores.map((s) => s.arg));
+  return {
+    kernel,
+    run(length: number, arrays: readonly (Float32Array | Float64Array)[]): void {
+      if (arrays.length !== kernel.args.length) throw new ArgumentError('compileLoop', 'arrays', `expected ${kernel.args.length} arrays, got ${arrays.length}`);
+      const at: number[] = [];
+      let end = align(gemmRuntime.scratchBase());
+      for (const a of arrays) {
+        at.push(end);
+        end = align(end + a.length * es);
+      }
+      const KK = gemmRuntime.reserveBytes(end);
+      const view = f64 ? KK.view64 : KK.view32;
+      arrays.forEach((a, i) => {
+        if (!stored.has(i)) view.set(a, at[i]! / es);
+      });
+      fn(1, ...at, length);
+      for (const i of stored) arrays[i]!.set(view.subarray(at[i]! / es, at[i]! / es + length));
+    },
+  };
 }
