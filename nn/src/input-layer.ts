@@ -47,7 +47,7 @@ export type DenseInputParams<P extends Tree = Tree> = { readonly proj: DensePara
  * @param inputSize - features per step of the raw input
  * @param options - the dense layer's options (initializers; the dtype is the cell's)
  * @returns a cell with parameters `{ proj, cell }`
- * @throws {@link ArgumentError} when `inputSize` is not a positive integer
+ * @throws {@link @mnemo/core!ArgumentError} when `inputSize` is not a positive integer
  * @category Cells
  */
 export function withDenseInput<P extends Tree, S extends Tree>(cell: Cell<P, S>, inputSize: number, options: Omit<DenseOptions, 'dtype'> = {}): Cell<DenseInputParams<P>, S> {

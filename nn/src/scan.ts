@@ -348,7 +348,7 @@ export type ScanExplanation =
  * @param xs - a batch of sequences `[batch, steps, inputSize]`
  * @param options - as for {@link scan}
  * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
- * @throws {@link ShapeError} or {@link DTypeError} when `xs` does not fit the cell
+ * @throws {@link @mnemo/core!ShapeError} or {@link @mnemo/core!DTypeError} when `xs` does not fit the cell
  * @category Sequences
  */
 export function explainScan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P, xs: Tensor, options: ScanOptions<S> & { readonly inputGradient?: boolean } = {}): ScanExplanation {

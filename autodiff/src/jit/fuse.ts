@@ -79,7 +79,7 @@ function kernelOf(g: Graph, scalars: readonly boolean[], outputs: number): LoopK
  * ```
  * @param f - an elementwise function of tensors, returning an array of tensors
  * @returns `f` fused: called with tensors of one shape and scalars, it returns `f`'s outputs
- * @throws {@link ArgumentError} (from `f`'s ops) when the tensors' shapes differ
+ * @throws {@link @mnemo/core!ArgumentError} (from `f`'s ops) when the tensors' shapes differ
  * @category Compiler
  */
 export function fuseElementwise(f: (...args: Tensor[]) => readonly Tensor[]): (...args: readonly (Tensor | number)[]) => Tensor[] {
