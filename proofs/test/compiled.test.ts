@@ -9,9 +9,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { key, normal, split, type DType, type Key, type Tensor } from '@mnemo/core';
+import { key, normal, split, tensor, type DType, type Key, type Tensor } from '@mnemo/core';
 import * as ad from '@mnemo/autodiff';
 import { explainScan, makeCell, rnn, scan, type Cell, type ScanOptions } from '@mnemo/nn';
+import { gradgradcheck } from '@mnemo/proofs';
 import { runs } from './helpers.js';
 
 /**
@@ -265,5 +266,106 @@ describe('random cells drawn by fast-check: compiled equals the tape path', () =
       }),
       { numRuns: runs(15) },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Nested differentiation through a compiled scan
+// ---------------------------------------------------------------------------
+
+describe('nested differentiation through a compiled scan is exact', () => {
+  // The case the hand-fused kernel got wrong by the size of the whole result: a 3-to-4 LSTM over 5 steps.
+  const cell = makeCell('lstm', { inputSize: 3, hiddenSize: 4, dtype: 'float64' }) as Cell<ad.Tree, ad.Tree>;
+  const net = rnn({ cells: [cell] });
+  const p = net.init(key(1));
+  const v = net.init(key(2));
+  const xs = normal(key(3), [2, 5, 3], { dtype: 'float64' });
+  const R = normal(key(4), [2, 5, 4], { dtype: 'float64' });
+  const loss = (compile: boolean) => (q: ad.Tree): Tensor => ad.sum(ad.mul(ad.tanh(net.apply(q as never, xs, { compile }).outputs), R));
+
+  it('the first-order gradient is taken compiled', () => {
+    expect(explainScan(cell, (p as { fwd: ad.Tree }[])[0]!.fwd, xs).compiled).toBe(true);
+  });
+
+  it('hessianVectorProduct agrees with the tape path and with central differences of the gradient', () => {
+    const hv = ad.hessianVectorProduct(loss(true), p, v);
+    const hvTape = ad.hessianVectorProduct(loss(false), p, v);
+    expect(relDiff(hv, hvTape)).toBeLessThan(1e-12);
+    const eps = 1e-5;
+    const gradAt = (s: number) => ad.grad(loss(true))(ad.tree.map(p, (a, b) => ad.add(a, ad.mul(b!, s * eps)), v));
+    const fd = ad.tree.map(gradAt(1), (a, b) => ad.mul(ad.sub(a, b!), 1 / (2 * eps)), gradAt(-1));
+    expect(relDiff(hv, fd)).toBeLessThan(1e-7);
+    expect(Math.max(...ad.tree.leaves(hv).flatMap((l) => Array.from(l.toArray(), Math.abs)))).toBeGreaterThan(1e-2);
+  });
+
+  it('jvp agrees with the tape path (its transposed pullback differentiates the compiled backward pass)', () => {
+    const f = (compile: boolean) => (q: ad.Tree) => net.apply(q as never, xs, { compile }).outputs;
+    const [y1, t1] = ad.jvp(f(true), [p], [v]);
+    const [y2, t2] = ad.jvp(f(false), [p], [v]);
+    expect(relDiff(y1, y2)).toBeLessThan(1e-12);
+    expect(relDiff(t1, t2)).toBeLessThan(1e-12);
+  });
+
+  it('grad of grad agrees with the tape path, and gradgradcheck passes', () => {
+    const gg = (compile: boolean) => ad.grad((q: ad.Tree) => ad.sum(ad.tree.leaves(ad.grad(loss(compile))(q)).reduce((acc: Tensor, t: Tensor) => ad.add(acc, ad.sum(ad.square(t))), ad.mul(ad.sum(xs), 0))));
+    expect(relDiff(gg(true)(p), gg(false)(p))).toBeLessThan(1e-12);
+    const small = makeCell('gru', { inputSize: 2, hiddenSize: 2, dtype: 'float64' }) as Cell<ad.Tree, ad.Tree>;
+    const ps = small.init(key(7));
+    const x2 = normal(key(8), [1, 3, 2], { dtype: 'float64' });
+    const r = gradgradcheck((q: ad.Tree) => ad.sum(ad.tanh(scan(small, q, x2).outputs)), [ps]);
+    if (r._tag === 'Left') throw new Error(r.left.message);
+    expect(r.right.checked).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// What the compiler declines, and says why
+// ---------------------------------------------------------------------------
+
+describe('a cell the compiler cannot take runs on the tape, and explainScan names the primitive', () => {
+  const D = 2;
+  const H = 3;
+  const base = makeCell('rnn', { inputSize: D, hiddenSize: H, dtype: 'float64' }) as Cell<ad.Tree, ad.Tree>;
+  const variants: [string, string, (h: Tensor) => Tensor][] = [
+    ['batch statistics (a mean over the batch)', 'sum', (h) => ad.sub(h, ad.mean(h, { axes: 0, keepDims: true }))],
+    ['rows mixed across the batch', 'gather', (h) => ad.gather(h, tensor(Array.from({ length: h.shape[0]! }, (_, i) => h.shape[0]! - 1 - i), 'float64'), 0)],
+    ['a transposed state', 'transpose', (h) => ad.transpose(ad.transpose(h))],
+  ];
+  it.each(variants)('%s', (_what, prim, twist) => {
+    const cell: Cell<ad.Tree, ad.Tree> = { ...base, name: 'twisted', step: (q, s, x) => {
+      const [s1, y] = base.step(q, s, x);
+      const h = twist((s1 as { h: Tensor }).h);
+      return [{ h }, ad.add(y, h)] as const;
+    } };
+    const p = cell.init(key(3));
+    const xs = normal(key(4), [4, 3, D], { dtype: 'float64' });
+    const e = explainScan(cell, p, xs);
+    expect(e.compiled).toBe(false);
+    if (!e.compiled) {
+      expect(e.prim).toBe(prim);
+      expect(e.reason).toContain(prim);
+    }
+    // ... and scan still runs it, on the tape: the same values as compile: false.
+    expect(relDiff(scan(cell, p, xs).outputs, scan(cell, p, xs, { compile: false }).outputs)).toBe(0);
+  });
+
+  it('a step that reads a value (item) is named', () => {
+    const cell: Cell<ad.Tree, ad.Tree> = { ...base, name: 'reader', step: (q, s, x) => {
+      const [s1, y] = base.step(q, s, x);
+      const h = (s1 as { h: Tensor }).h;
+      return [{ h: h.toArray()[0]! > 0 ? h : ad.neg(h) }, y] as const;
+    } };
+    const e = explainScan(cell, cell.init(key(5)), normal(key(6), [2, 2, D], { dtype: 'float64' }));
+    expect(e.compiled).toBe(false);
+    if (!e.compiled) expect(e.reason).toMatch(/reads the value/);
+  });
+
+  it('probes and compile: false are reasons too', () => {
+    const p = base.init(key(3));
+    const xs = normal(key(4), [2, 3, D], { dtype: 'float64' });
+    const off = explainScan(base, p, xs, { compile: false });
+    expect(off.compiled).toBe(false);
+    const probed = explainScan(base, p, xs, { probes: [undefined, undefined, undefined] });
+    expect(!probed.compiled && probed.reason).toMatch(/probes/);
   });
 });
