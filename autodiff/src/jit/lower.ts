@@ -665,9 +665,18 @@ class Lowering {
       case 'matmul':
       case 'sum':
         throw new CompileDeclined(`internal: %${n} (${op.prim}) is read before it is stored`);
-      default:
+      default: {
         if (!isElementwise(op.prim)) throw new CompileDeclined(`${op.prim} is not supported in a compiled step`, op.prim);
-        return { t: 'op', op: op.prim, args: op.inputs.map(sub) };
+        const args = op.inputs.map(sub);
+        // x + 0, 0 + x, x - 0, x · 1, 1 · x: the cotangents of slices and pads are full of them.
+        const isConst = (e: Expr, v: number): boolean => e.t === 'const' && e.value === v;
+        if (op.prim === 'add' && isConst(args[1]!, 0)) return args[0]!;
+        if (op.prim === 'add' && isConst(args[0]!, 0)) return args[1]!;
+        if (op.prim === 'sub' && isConst(args[1]!, 0)) return args[0]!;
+        if (op.prim === 'mul' && isConst(args[1]!, 1)) return args[0]!;
+        if (op.prim === 'mul' && isConst(args[0]!, 1)) return args[1]!;
+        return { t: 'op', op: op.prim, args };
+      }
     }
   }
 
