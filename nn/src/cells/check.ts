@@ -265,7 +265,7 @@ export interface CellModuleOptions {
 
 const FAMILY_NAME = /^[a-z][a-z0-9_-]*$/;
 
-/** Definitions made for bare factories, so that loading a module twice gives the same definition. */
+/** Definitions made for bare factories (by factory, then help text), so that loading a module twice gives the same definition. */
 const FROM_FACTORY = new WeakMap<object, Map<string, CellFamilyDefinition>>();
 
 function isFamilyDefinition(u: unknown): u is CellFamilyDefinition {
@@ -386,10 +386,11 @@ function definitionOf(op: string, exportName: string, factory: (o: FamilyMakeOpt
   }
   let byName = FROM_FACTORY.get(factory);
   if (byName === undefined) FROM_FACTORY.set(factory, (byName = new Map()));
-  let def = byName.get(family);
+  const help = `${family}  a cell from ${op === 'the module' ? 'a module' : op} (export '${exportName}')`;
+  let def = byName.get(help);
   if (def === undefined) {
-    def = Object.freeze({ family, make: factory, help: `${family}  a cell from ${op === 'the module' ? 'a module' : op} (export '${exportName}')` });
-    byName.set(family, def);
+    def = Object.freeze({ family, make: factory, help });
+    byName.set(help, def);
   }
   return def;
 }
