@@ -76,11 +76,10 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
   /** One step, reporting every gate's activation. */
   inspect(params: P, state: S, x: Tensor, probes?: GateProbes): StepReport<S>;
   /**
-   * A fused kernel for a whole sequence, where the cell has one (the tutorial
-   * LSTM): `xs` is the input sequence `[batch, steps, inputSize]`, which the
-   * kernel projects itself (it may fold `projectInputs` in). Such kernels give
-   * first-order gradients only; `scan` uses them only when asked
-   * (`fusedKernel: true`).
+   * No cell of nn has one any more: the hand-fused LSTM kernel is gone, and
+   * the compiler that traces `step` replaces it. Kept, optional, only until
+   * `scan` stops reading it.
+   * @deprecated
    */
   sequenceKernel?(params: P, xs: Tensor, state: S): { readonly outputs: Tensor; readonly finalState: S };
 }

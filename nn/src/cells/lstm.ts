@@ -6,11 +6,10 @@
  *
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, type DType } from '@mnemo/core';
+import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
 import { add, matmul, mul, sigmoid, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
-import { lstmLayer } from '../fused/lstm-sequence.js';
-import { checkParams, checkState, splitColumns } from './common.js';
+import { splitColumns } from './common.js';
 import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from './define.js';
 import { blockBias } from './init.js';
 import { TUTORIAL_STRUCTURE, variantLstmCell, type LstmStructure, type LstmVariant } from './lstm-variants.js';
@@ -220,24 +219,7 @@ export const tutorialLstmCell: CellMaker<TutorialLstmOptions, LstmCell> = define
       const h2 = mul(o, tanh(c2));
       return [{ h: h2, c: c2 }, h2];
     },
-    extra: {
-      structure: TUTORIAL_STRUCTURE,
-      projSize: 0,
-      layerNorm: false,
-      forgetBias,
-      // The fused whole-sequence kernel (proven equal to this definition in its own tests).
-      sequenceKernel(p: LstmParams, xs: Tensor, s: LstmState) {
-        const name = 'lstm';
-        if (!(xs instanceof Tensor) || xs.rank !== 3 || xs.shape[2] !== D) {
-          throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${D}], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
-        }
-        if (xs.dtype !== o.dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${o.dtype}; cast the input first`);
-        checkParams(name, p, { wx: [D, 4 * H], wh: [H, 4 * H], b: [4 * H] }, o.dtype);
-        checkState(name, s, { h: H, c: H }, xs.shape[0]!, o.dtype);
-        const r = lstmLayer(xs, p.wx, p.b, p.wh, s.h, s.c);
-        return { outputs: r.hs, finalState: { h: r.hT, c: r.cT } };
-      },
-    },
+    extra: { structure: TUTORIAL_STRUCTURE, projSize: 0, layerNorm: false, forgetBias },
   };
 });
 
