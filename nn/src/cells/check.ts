@@ -300,9 +300,9 @@ function isCellMaker(u: unknown): u is ((o: FamilyMakeOptions) => Cell) & { read
  *
  * @example
  * ```ts
- * import { cellFromModule, defineCell, init, CellCheckError } from '@mnemo/nn';
+ * import { cellFromModule, defineCell, init, CellCheckError, type CellOptions } from '@mnemo/nn';
  * import { add, matmul, tanh } from '@mnemo/autodiff';
- * const elman = defineCell('elman', ({ inputSize: D, hiddenSize: H }) => ({
+ * const elman = defineCell('elman', ({ inputSize: D, hiddenSize: H }: CellOptions) => ({
  *   gates: ['h'],
  *   params: { w: { shape: [D, H], init: init.rnnUniform(H) }, u: { shape: [H, H], init: init.rnnUniform(H) } },
  *   state: { h: H },
@@ -437,9 +437,9 @@ function checkFamily(op: string, def: CellFamilyDefinition): void {
  *
  * @example
  * ```ts
- * import { registerCellModule, unregisterCell, makeCell, defineCell, init } from '@mnemo/nn';
+ * import { registerCellModule, unregisterCell, makeCell, defineCell, init, type CellOptions } from '@mnemo/nn';
  * import { add, matmul, relu } from '@mnemo/autodiff';
- * const irnn = defineCell('irnn', ({ inputSize: D, hiddenSize: H }) => ({
+ * const irnn = defineCell('irnn', ({ inputSize: D, hiddenSize: H }: CellOptions) => ({
  *   gates: ['h'],
  *   params: { w: { shape: [D, H], init: init.rnnUniform(H) }, u: { shape: [H, H], init: init.rnnUniform(H) } },
  *   state: { h: H },
@@ -450,7 +450,7 @@ function checkFamily(op: string, def: CellFamilyDefinition): void {
  * }));
  * const info = registerCellModule({ default: irnn }, { source: './irnn.ts' });
  * console.assert(info.family === 'irnn' && makeCell('irnn', { inputSize: 1, hiddenSize: 2 }).name === 'irnn');
- * console.assert(registerCellModule({ default: irnn }) === info);
+ * console.assert(registerCellModule({ default: irnn }, { source: './irnn.ts' }) === info); // loaded again
  * unregisterCell('irnn');
  * ```
  * @category Cells

@@ -148,10 +148,10 @@ export type StateOf<S extends StateSpec> = Simplify<Required<S> & Optional<S>>;
  *
  * @example
  * ```ts
- * import { defineCell, init } from '@mnemo/nn';
+ * import { defineCell, init, type CellOptions } from '@mnemo/nn';
  * import { add, matmul, sigmoid } from '@mnemo/autodiff';
  * import { key, ones, zeros } from '@mnemo/core';
- * const leaky = defineCell('leaky', ({ inputSize: D, hiddenSize: H }) => ({
+ * const leaky = defineCell('leaky', ({ inputSize: D, hiddenSize: H }: CellOptions) => ({
  *   gates: ['f'],
  *   params: { w: { shape: [D, H], init: init.rnnUniform(H) } },
  *   state: { h: H },
@@ -319,6 +319,12 @@ const isRecord = (u: unknown): u is Record<string, unknown> => u !== null && typ
  * `split(key, n)[j]`). Every call of `step` checks the input, parameters,
  * state and probes against the definition, with errors that name the cell
  * and both shapes.
+ *
+ * Give `build`'s parameter a type (`(o: CellOptions) => ...`, or your own
+ * options interface that extends {@link CellOptions}): TypeScript then
+ * infers the parameter, state and gate names from the blueprint and types
+ * `step`'s arguments by them. Left untyped, the names are not inferred and
+ * every parameter reads as `Tensor | undefined`.
  *
  * @param family - The family's name (lower case), also the cell's default name.
  * @param build - The definition: options in, {@link CellBlueprint} out.
