@@ -101,10 +101,6 @@ export type ParamSpecs = { readonly [name: string]: ParamSpec | undefined };
  */
 export type StateSpec = { readonly [name: string]: number | undefined };
 
-type Required<T> = { readonly [K in keyof T as undefined extends T[K] ? never : K]: Tensor };
-type Optional<T> = { readonly [K in keyof T as undefined extends T[K] ? K : never]?: Tensor };
-type Simplify<T> = { readonly [K in keyof T]: T[K] };
-
 /**
  * The parameter record a {@link ParamSpecs} describes: a tensor per name,
  * optional where the spec may be `undefined`.
@@ -119,7 +115,9 @@ type Simplify<T> = { readonly [K in keyof T]: T[K] };
  * ```
  * @category Defining cells
  */
-export type ParamsOf<S extends ParamSpecs> = Simplify<Required<S> & Optional<S>>;
+export type ParamsOf<S extends ParamSpecs> = { readonly [K in keyof S as undefined extends S[K] ? never : K]: Tensor } & {
+  readonly [K in keyof S as undefined extends S[K] ? K : never]?: Tensor;
+};
 
 /**
  * The state record a {@link StateSpec} describes: a `[batch, width]` tensor
@@ -134,7 +132,9 @@ export type ParamsOf<S extends ParamSpecs> = Simplify<Required<S> & Optional<S>>
  * ```
  * @category Defining cells
  */
-export type StateOf<S extends StateSpec> = Simplify<Required<S> & Optional<S>>;
+export type StateOf<S extends StateSpec> = { readonly [K in keyof S as undefined extends S[K] ? never : K]: Tensor } & {
+  readonly [K in keyof S as undefined extends S[K] ? K : never]?: Tensor;
+};
 
 /**
  * What a definition's `step` receives as its last argument, to write its

@@ -61,6 +61,7 @@ export interface MakeCellOptions {
  * @category Cells
  */
 export interface FamilyMakeOptions extends MakeCellOptions {
+  /** The variants asked for, checked against the family's list. */
   readonly variants: readonly string[];
 }
 
@@ -90,12 +91,19 @@ export interface FamilyMakeOptions extends MakeCellOptions {
  * @category Cells
  */
 export interface CellFamilyDefinition {
+  /** The family's name, lower case. */
   readonly family: string;
+  /** The cell for these sizes, options and variants. */
   make(options: FamilyMakeOptions): Cell;
+  /** Its lines in `cellHelp()`. */
   readonly help: string;
+  /** The variant names it accepts (default none). */
   readonly variants?: readonly string[];
+  /** Throws when a combination of variants makes no sense (default: each once, at most one). */
   checkVariants?(variants: readonly string[]): void;
+  /** The options beyond sizes and dtype that `make` reads. */
   readonly options?: readonly string[];
+  /** Configurations the proof suites check besides the family and each variant alone. */
   readonly examples?: readonly CellExample[];
 }
 
@@ -112,7 +120,9 @@ export interface CellFamilyDefinition {
  * @category Cells
  */
 export interface CellExample {
+  /** The variants (default none). */
   readonly variants?: readonly string[];
+  /** The options (default none). */
   readonly options?: Readonly<Record<string, unknown>>;
   /** A short description for test names (default: the options written out). */
   readonly label?: string;
@@ -130,14 +140,21 @@ export interface CellExample {
  * @category Cells
  */
 export interface CellFamilyInfo {
+  /** The family's name. */
   readonly family: string;
+  /** Its lines in `cellHelp()`. */
   readonly help: string;
+  /** The variant names it accepts. */
   readonly variants: readonly string[];
+  /** The options beyond sizes and dtype that it reads. */
   readonly options: readonly string[];
+  /** Configurations the proof suites check besides the family and each variant alone. */
   readonly examples: readonly CellExample[];
   /** Whether nn registered it (built-in families cannot be unregistered). */
   readonly builtin: boolean;
+  /** The definition's `make`. */
   make(options: FamilyMakeOptions): Cell;
+  /** The definition's check of a combination of variants, or the default one. */
   checkVariants(variants: readonly string[]): void;
   /** The definition it was registered with. */
   readonly definition: CellFamilyDefinition;
@@ -304,7 +321,9 @@ export function cellFamily(family: string): CellFamilyInfo | undefined {
  * @category Cells
  */
 export interface CellSpec {
+  /** The family's name. */
   readonly family: string;
+  /** The variants, as given. */
   readonly variants: readonly string[];
 }
 
@@ -455,9 +474,13 @@ export function cellHelp(): string {
  * @category Cells
  */
 export interface CellCase {
+  /** A name for test titles: the spec, with the example's label or options. */
   readonly label: string;
+  /** The cell name for `makeCell`. */
   readonly spec: string;
+  /** The family. */
   readonly family: string;
+  /** Options for `makeCell` beyond sizes and dtype. */
   readonly options: Readonly<Record<string, unknown>>;
 }
 
