@@ -4,6 +4,9 @@
  * and bad definitions, the types of parameters and gates; and the tutorial
  * LSTM against the variant-bearing LSTM with no variant, bit for bit.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ArgumentError, ShapeError, foldIn, key, normal, split, unsafeDataOf, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
 import { add, index, matmul, mul, sigmoid, sub, sum, tanh, tree, valueAndGrad, type Tree } from '@mnemo/autodiff';
@@ -12,12 +15,14 @@ import {
   gruCell,
   init,
   isDefinedCell,
+  loadParams,
   lstmCell,
   mguCell,
   mutCell,
   paramShapes,
   paramTemplate,
   rnnCell,
+  saveParams,
   scan,
   tutorialLstmCell,
   type Cell,
@@ -174,6 +179,21 @@ describe('defineCell: what derives from the definition', () => {
     expect(paramShapes(plain)).toEqual({ w: [1, 2] });
     const nested = { ...plain, init: () => ({ w: [zeros([1])] }) } as unknown as Cell;
     expect(() => paramShapes(nested)).toThrow(/paramShapes: argument 'cell': plain's parameters are not a flat record of tensors/);
+  });
+
+  it('a parameter file checks against paramTemplate: the right cell loads, another variant is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnemo-template-'));
+    try {
+      const cifg = lstmCell({ inputSize: 2, hiddenSize: 3, variant: 'cifg' });
+      const file = join(dir, 'p.json');
+      saveParams(file, { params: cifg.init(key(3)) });
+      const ok = loadParams(file, { like: paramTemplate(cifg) });
+      expect(ok._tag).toBe('Right');
+      const other = loadParams(file, { like: paramTemplate(lstmCell({ inputSize: 2, hiddenSize: 3 })) });
+      expect(other._tag === 'Left' && other.left).toMatch(/the template/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is immutable: init does not keep the key, step does not change its arguments', () => {
