@@ -13,7 +13,23 @@ export * from './gru.js';
 export * from './mgu.js';
 export * from './mut.js';
 export * from './rnn.js';
-export * from './registry.js';
+export {
+  cellCases,
+  cellFamilies,
+  cellFamily,
+  cellHelp,
+  makeCell,
+  parseCellSpec,
+  registerCell,
+  unregisterCell,
+  type CellCase,
+  type CellExample,
+  type CellFamilyDefinition,
+  type CellFamilyInfo,
+  type CellSpec,
+  type FamilyMakeOptions,
+  type MakeCellOptions,
+} from './registry.js';
 import './builtins.js';
 export * from './check.js';
 export * from './torch.js';

@@ -12,7 +12,7 @@ import * as init from '../init.js';
 import { splitColumns } from './common.js';
 import { defineCell, type CellMaker, type ParamSpec } from './define.js';
 import { blockBias } from './init.js';
-import { checkForgetBias, type LstmCell, type LstmGate, type LstmOptions } from './lstm.js';
+import type { LstmCell, LstmGate, LstmOptions } from './lstm.js';
 
 // ---------------------------------------------------------------------------
 // Variants
@@ -163,6 +163,13 @@ export function lstmStructure(variants: readonly string[], peepholes?: boolean):
 
 function sortVariants(vs: readonly LstmVariant[]): LstmVariant[] {
   return vs.slice().sort((a, b) => LSTM_VARIANTS.indexOf(a) - LSTM_VARIANTS.indexOf(b));
+}
+
+/** `forgetBias` when it is finite (default 1). @internal */
+export function checkForgetBias(cell: string, forgetBias: unknown): number {
+  const b = forgetBias ?? 1;
+  if (typeof b !== 'number' || !Number.isFinite(b)) throw new ArgumentError(cell, 'forgetBias', `must be a finite number, got ${String(b)}`);
+  return b;
 }
 
 /** The structure of the tutorial LSTM (no variant). @internal */

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
+import type { DType, Tensor } from '@mnemo/core';
 import { add, matmul, mul, sigmoid, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { splitColumns } from './common.js';
 import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from './define.js';
 import { blockBias } from './init.js';
-import { TUTORIAL_STRUCTURE, variantLstmCell, type LstmStructure, type LstmVariant } from './lstm-variants.js';
+import { TUTORIAL_STRUCTURE, checkForgetBias, variantLstmCell, type LstmStructure, type LstmVariant } from './lstm-variants.js';
 
 export { LSTM_VARIANTS, lstmStructure, type LstmStructure, type LstmVariant } from './lstm-variants.js';
 
@@ -223,12 +223,6 @@ export const tutorialLstmCell: CellMaker<TutorialLstmOptions, LstmCell> = define
   };
 });
 
-/** `forgetBias` when it is finite (default 1). @internal */
-export function checkForgetBias(cell: string, forgetBias: unknown): number {
-  const b = forgetBias ?? 1;
-  if (typeof b !== 'number' || !Number.isFinite(b)) throw new ArgumentError(cell, 'forgetBias', `must be a finite number, got ${String(b)}`);
-  return b;
-}
 
 // ---------------------------------------------------------------------------
 // lstmCell
