@@ -75,13 +75,6 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
   stepProjected(params: P, state: S, xPart: Tensor, probes?: GateProbes): readonly [S, Tensor];
   /** One step, reporting every gate's activation. */
   inspect(params: P, state: S, x: Tensor, probes?: GateProbes): StepReport<S>;
-  /**
-   * No cell of nn has one any more: the hand-fused LSTM kernel is gone, and
-   * the compiler that traces `step` replaces it. Kept, optional, only until
-   * `scan` stops reading it.
-   * @deprecated
-   */
-  sequenceKernel?(params: P, xs: Tensor, state: S): { readonly outputs: Tensor; readonly finalState: S };
 }
 
 /**
