@@ -10,6 +10,9 @@ export { type VjpRule, type TapeEntry } from './tape.js';
 export { bind } from './bind-checked.js';
 export * from './api.js';
 export { setDebugNans, getDebugNans } from './debug-nans.js';
+export { compiledRecurrence, explainRecurrence, type StepFunction, type RecurrenceOptions, type RecurrenceResult } from './jit/recurrence.js';
+export { CompileDeclined } from './jit/trace.js';
+export { fuseElementwise } from './jit/fuse.js';
 /**
  * Pytree utilities: `tree.flatten`, `tree.unflatten`, `tree.map`, `tree.zip`,
  * `tree.leaves`, `tree.reduce` over nested records and arrays of tensors.

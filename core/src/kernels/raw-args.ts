@@ -1,8 +1,8 @@
 /**
- * Checks for the kernels that work on raw typed arrays (gemm, the Adam row
- * kernel): the arguments a caller gives them are plain objects and arrays,
- * so each is checked before any index is computed, and a bad one is
- * reported as a typed error naming the kernel and the field.
+ * Checks for the kernels that work on raw typed arrays (gemm): the
+ * arguments a caller gives them are plain objects and arrays, so each is
+ * checked before any index is computed, and a bad one is reported as a typed
+ * error naming the kernel and the field.
  *
  * @module
  * @internal
@@ -89,25 +89,4 @@ function reportGemmArgs(op: string, args: unknown): void {
   fits('a', m, k, g['transA'] as boolean);
   fits('b', k, n, g['transB'] as boolean);
   fits('out', m, n, false);
-}
-
-/**
- * Throws unless the Adam row kernel's arguments are seven float arrays of one
- * kind and one length and a record of finite hyperparameters.
- * @internal
- */
-export function checkAdamArgs(op: string, arrays: readonly unknown[], names: readonly string[], h: unknown): void {
-  const first = arrays[0];
-  if (!isFloatArray(first)) throw new DTypeError(op, names[0]!, `expected a Float32Array or a Float64Array, got ${formatValue(first)}`);
-  arrays.forEach((x, i) => {
-    if (!isFloatArray(x) || x.constructor !== first.constructor) {
-      throw new DTypeError(op, names[i]!, `expected a ${first.constructor.name} like ${names[0]!}, got ${formatValue(x)}`);
-    }
-    if (x.length !== first.length) throw new ShapeError(op, names[i]!, `has ${x.length} elements, ${names[0]!} has ${first.length}`);
-  });
-  if (h === null || typeof h !== 'object') throw new ArgumentError(op, 'h', `expected the hyperparameters { beta2, w1, w2, bc2Sqrt, eps, negStep }, got ${formatValue(h)}`);
-  for (const f of ['beta2', 'w1', 'w2', 'bc2Sqrt', 'eps', 'negStep']) {
-    const v = (h as Record<string, unknown>)[f];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, `h.${f}`, `must be a finite number, got ${formatValue(v)}`);
-  }
 }
