@@ -17,8 +17,11 @@ function fromEnvironment(): boolean {
   return v === '1' || v === 'true';
 }
 
-/** Whether the mode is on. Read by `bind` on every primitive. @internal */
+/** Whether the mode is on. Read by `bind` on every primitive, and by the compiler, which declines. @internal */
 export let debugNansOn: boolean = fromEnvironment();
+
+/** Why the compiler declines while the mode is on: a compiled sequence or loop runs no primitive to check. @internal */
+export const DEBUG_NANS_DECLINE = 'the debugging mode for non-finite values is on: the tape path checks every primitive, a compiled program would not';
 
 /**
  * Turn the debugging mode for non-finite values on or off; returns the
@@ -34,8 +37,9 @@ export let debugNansOn: boolean = fromEnvironment();
  * environment variable `MNEMO_DEBUG_NANS` is `1`. Off by default; when off it
  * costs one boolean test per primitive. Scanning every output makes a
  * computation several times slower: turn it on to find where a NaN is born,
- * then off again. Fused kernels (the whole-sequence LSTM) are checked where
- * their results enter the tape, not inside.
+ * then off again. While it is on, the compiler declines (`scan` and
+ * `fuseElementwise` run op by op on the tape path, where every primitive is
+ * checked); a custom VJP's results are checked where they enter the tape.
  *
  * @param on - `true` to check every primitive, `false` to stop.
  * @returns The setting before this call.

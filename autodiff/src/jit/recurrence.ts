@@ -25,6 +25,7 @@ import { pruneGraph, simplifyGraph, type ConstNode, type Graph, type OpNode } fr
 import { reassociateSums } from './rewrite.js';
 import { lowerStep, type LoweredStep } from './lower.js';
 import { CompileDeclined, traceGraph } from './trace.js';
+import { DEBUG_NANS_DECLINE, debugNansOn } from '../debug-nans.js';
 
 /**
  * A recurrent step: parameters, state and one step's input
@@ -360,6 +361,7 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
   options: RecurrenceOptions<P, S>,
 ): RecurrenceResult<S> {
   if (nestedRecording()) throw new CompileDeclined('a gradient of a gradient is being taken: the tape path differentiates it exactly');
+  if (debugNansOn) throw new CompileDeclined(DEBUG_NANS_DECLINE);
   const [B, T, D] = xs.shape as [number, number, number];
   const dtype = xs.dtype;
   const maskData = options.mask === undefined ? undefined : dataOf(options.mask, dtype);
@@ -557,6 +559,7 @@ export function explainRecurrence<P extends Tree, S extends Tree>(
 
 function recurrenceDeclined<P extends Tree, S extends Tree>(step: StepFunction<P, S>, key: object, params: P, state0: S, xs: Tensor, masked: boolean): CompileDeclined | undefined {
   if (!(xs instanceof Tensor) || xs.rank !== 3) throw new ArgumentError('scan', 'xs', 'expected a sequence [batch, steps, features]');
+  if (debugNansOn) return new CompileDeclined(DEBUG_NANS_DECLINE);
   try {
     const t = traceStep(step, key, params, state0, xs.shape[0]!, xs.shape[2]!, xs.dtype, masked);
     programFor(t, true, { params: Array<boolean>(t.nP).fill(true), state: true, x: true });
