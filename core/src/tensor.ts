@@ -80,7 +80,10 @@ export class Tensor {
    */
   constructor(data: TypedArray, shape: Shape, dtype: DType, trusted?: unknown) {
     if (trusted !== TRUSTED) checkParts('Tensor', data, shape, dtype);
-    this.shape = Object.freeze(shape.slice());
+    // A loop, not shape.slice(): the shapes of other tensors are frozen arrays, which slice copies slowly.
+    const copy = new Array<number>(shape.length);
+    for (let i = 0; i < shape.length; i++) copy[i] = shape[i]!;
+    this.shape = Object.freeze(copy);
     this.dtype = dtype;
     this.size = data.length;
     this[DATA] = data;
@@ -206,6 +209,16 @@ export function unsafeFromData(data: TypedArray, shape: Shape): Tensor {
   const dtype = data instanceof Float32Array ? 'float32' : 'float64';
   checkParts('unsafeFromData', data, shape, dtype);
   return new Tensor(data, shape, dtype, TRUSTED);
+}
+
+/**
+ * Wrap a kernel's freshly allocated output, whose shape the kernel computed
+ * from valid shapes (or checked): no checks, the per-op path. Not exported
+ * from the package; users get {@link unsafeFromData}, which checks.
+ * @internal
+ */
+export function fromKernel(data: TypedArray, shape: Shape): Tensor {
+  return new Tensor(data, shape, data instanceof Float32Array ? 'float32' : 'float64', TRUSTED);
 }
 
 /** Whether `shape` is an array of sizes (integers in [0, 2^31 - 1]); cheap, for the paths every kernel output takes. */

@@ -20,7 +20,7 @@ import {
   stridesOf,
   type Shape,
 } from '../shape.js';
-import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
+import { Tensor, fromKernel, unsafeDataOf } from '../tensor.js';
 import { gemm, type GemmArgs } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
 import { checkGemmArgs } from './raw-args.js';
@@ -41,7 +41,24 @@ function out(op: string, dtype: DType, shape: Shape): TypedArray {
     n *= d;
   }
   if (big || n > MAX_SIZE) checkSize(op, 'shape', shape);
-  return allocate(dtype, n, op);
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch {
+    return allocate(dtype, n, op); // names the op, and says how much memory could not be had
+  }
+}
+
+/** The broadcast shape of two tensors' shapes (the binary kernels' common case, without the public helper's rest array). */
+function broadcast2(op: string, a: Shape, b: Shape): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 1; i <= rank; i++) {
+    const p = i <= a.length ? a[a.length - i]! : 1;
+    const q = i <= b.length ? b[b.length - i]! : 1;
+    if (p !== q && p !== 1 && q !== 1) return broadcastShapes(op, a, b); // throws, naming both shapes
+    out[rank - i] = p === 1 ? q : p;
+  }
+  return out;
 }
 
 function describe(t: Tensor): string {
@@ -172,7 +189,7 @@ function unary(op: UnaryOp, x: Tensor): Tensor {
   if (!UNARY.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${formatValue(op)}`);
   const y = out(op, x.dtype, x.shape);
   unaryLoop(op, unsafeDataOf(x), y);
-  return unsafeFromData(y, x.shape);
+  return fromKernel(y, x.shape);
 }
 
 type Fn2 = (a: number, b: number) => number;
@@ -247,12 +264,12 @@ function elementwise2(op: string, f: Fn2 | undefined, a: Tensor, b: Tensor): Ten
   checkTensor(op, 'b', b);
   if (f === undefined) throw new ArgumentError(op, 'op', `unknown elementwise op ${formatValue(op)}`);
   checkSameDType(op, a, b);
-  const shape = broadcastShapes(op, a.shape, b.shape);
+  const shape = broadcast2(op, a.shape, b.shape);
   const y = out(op, a.dtype, shape);
   const period = shapesEqual(a.shape, shape) ? suffixPeriod(b.shape, shape) : 0;
   if (period > 0) rowBroadcastLoop(op, f, unsafeDataOf(a), unsafeDataOf(b), period, y);
   else binaryLoop(op, f, unsafeDataOf(a), readMap(a.shape, shape), unsafeDataOf(b), readMap(b.shape, shape), y);
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 /**
@@ -304,7 +321,7 @@ function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
     const ci = mc === null ? i : mc[i]!;
     y[i] = c[ci]! !== 0 ? ad[ma === null ? i : ma[i]!]! : bd[mb === null ? i : mb[i]!]!;
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
@@ -380,7 +397,7 @@ function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | u
   }
   const y = out(op, x.dtype, shape);
   y.set(acc);
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims: boolean): Tensor {
@@ -411,7 +428,7 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims
       y[o * inner + i] = bi;
     }
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 /** @internal The broadcast batch shape of a matmul; the error names both full shapes. */
@@ -475,13 +492,13 @@ export function matmulPlan(
 function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
   const y = out('matmul', a.dtype, shape);
-  if (m * n === 0) return unsafeFromData(y, shape);
+  if (m * n === 0) return fromKernel(y, shape);
   const ad = unsafeDataOf(a);
   const bd = unsafeDataOf(b);
   for (let t = 0; t < aOffsets.length; t++) {
     gemm({ a: ad, b: bd, out: y, m, k, n, transA, transB, aOffset: aOffsets[t]!, bOffset: bOffsets[t]!, outOffset: t * m * n });
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function reshape(x: Tensor, shapeArg: readonly number[]): Tensor {
@@ -505,7 +522,7 @@ function reshape(x: Tensor, shapeArg: readonly number[]): Tensor {
     throw new ShapeError('reshape', 'shape', `cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shapeArg)} (${sizeOf(shape)} elements)`);
   }
   // Tensors are immutable, so the new tensor may share the buffer.
-  return unsafeFromData(unsafeDataOf(x), shape);
+  return fromKernel(unsafeDataOf(x), shape);
 }
 
 function checkPerm(op: string, perm: readonly number[], shape: Shape): number[] {
@@ -522,7 +539,7 @@ function gatherData(op: string, x: Tensor, shape: Shape, offsets: Int32Array, ba
   const xd = unsafeDataOf(x);
   const y = out(op, x.dtype, shape);
   for (let i = 0; i < y.length; i++) y[i] = xd[base + offsets[i]!]!;
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function transpose(x: Tensor, permArg: readonly number[]): Tensor {
@@ -536,7 +553,7 @@ function transpose(x: Tensor, permArg: readonly number[]): Tensor {
     const xd = unsafeDataOf(x);
     const y = out('transpose', x.dtype, shape);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) y[j * r + i] = xd[i * c + j]!;
-    return unsafeFromData(y, shape);
+    return fromKernel(y, shape);
   }
   return gatherData('transpose', x, shape, cachedOffsetsOf(shape, perm.map((p) => xs[p]!)));
 }
@@ -598,7 +615,7 @@ function concat(xs: readonly Tensor[], axisArg: number): Tensor {
     for (let o = 0; o < outer; o++) y.set(td.subarray(o * chunk, (o + 1) * chunk), o * row + col);
     col += chunk;
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function pad(x: Tensor, widths: readonly (readonly [number, number])[], value: number): Tensor {
@@ -619,7 +636,7 @@ function pad(x: Tensor, widths: readonly (readonly [number, number])[], value: n
   const where = offsetsOf(x.shape, ys, base);
   const xd = unsafeDataOf(x);
   for (let i = 0; i < xd.length; i++) y[where[i]!] = xd[i]!;
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function checkIndex(op: string, v: number, len: number, j: number): number {
@@ -648,7 +665,7 @@ function gather(x: Tensor, indices: Tensor, axisArg: number): Tensor {
       y.set(xd.subarray(src, src + inner), (o * ni + j) * inner);
     }
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg: readonly number[]): Tensor {
@@ -675,7 +692,7 @@ function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg:
       for (let i = 0; i < inner; i++) y[dst + i]! += ud[src + i]!;
     }
   }
-  return unsafeFromData(y, shapeArg);
+  return fromKernel(y, shapeArg);
 }
 
 function oneHot(indices: Tensor, depth: number, dtype: DType): Tensor {
@@ -686,7 +703,7 @@ function oneHot(indices: Tensor, depth: number, dtype: DType): Tensor {
   const shape = [...indices.shape, depth];
   const y = out('oneHot', dt, shape);
   for (let j = 0; j < id.length; j++) y[j * depth + checkIndex('oneHot', id[j]!, depth, j)] = 1;
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function cast(x: Tensor, dtype: DType): Tensor {
@@ -695,7 +712,7 @@ function cast(x: Tensor, dtype: DType): Tensor {
   if (dt === x.dtype) return x;
   const y = out('cast', dt, x.shape);
   y.set(unsafeDataOf(x));
-  return unsafeFromData(y, x.shape);
+  return fromKernel(y, x.shape);
 }
 
 /**

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import type { Backend } from '../backend.js';
 import { ArgumentError, ShapeError, formatShape, formatValue } from '../errors.js';
 import { sizeOf } from '../shape.js';
-import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
+import { Tensor, fromKernel, unsafeDataOf } from '../tensor.js';
 import { cpu, matmulPlan } from './cpu.js';
 import { gemm, type GemmArgs } from './gemm.js';
 import { GpujsBridge } from './gpujs-bridge.js';
@@ -253,7 +253,7 @@ export function createGpujs(options: GpujsOptions = {}): GpujsInstance {
     }
     const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
     const y = new Float32Array(sizeOf(shape));
-    if (m * n === 0 || aOffsets.length === 0 || k === 0) return unsafeFromData(y, shape);
+    if (m * n === 0 || aOffsets.length === 0 || k === 0) return fromKernel(y, shape);
     const e = use();
     const ad = unsafeDataOf(a) as Float32Array;
     const bd = unsafeDataOf(b) as Float32Array;
@@ -262,7 +262,7 @@ export function createGpujs(options: GpujsOptions = {}): GpujsInstance {
       const bo = bOffsets[t]!;
       e.product(m, k, n, transA, transB, ad.subarray(ao, ao + m * k), bd.subarray(bo, bo + k * n), y.subarray(t * m * n, (t + 1) * m * n));
     }
-    return unsafeFromData(y, shape);
+    return fromKernel(y, shape);
   };
 
   const gemmOnGpu = (args: GemmArgs): void => {
