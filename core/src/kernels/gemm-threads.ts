@@ -35,7 +35,7 @@ const CLAIM = 1; // (job tag << 8) | next chunk index
 const DONE = 2; // chunks of the current job finished
 const FAIL = 3; // set when a chunk failed
 const COUNT = 4; // the current job's number of chunks (at most MAX_CHUNKS)
-const KERNEL = 5; // 0: gemm_f32, 1: gemm_f64, 2: lstm_fwd_f32, 3: lstm_bwd_f32
+const KERNEL = 5; // 0: gemm_f32, 1: gemm_f64, 2: lstm_fwd_f32, 3: lstm_bwd_f32, 4: gemm_f32_lstm
 const HELPER_CHUNKS = 6; // chunks run by helpers, in total (statistics)
 const LIMIT = 7; // helpers with a slot below this take part in the current job
 const ARGS = 8; // the kernel's 21 arguments; chunk and slot are set per chunk
@@ -63,7 +63,7 @@ const ctl = new Int32Array(control);
 let kernels;
 try {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  kernels = [exports.gemm_f32, exports.gemm_f64, exports.lstm_fwd_f32, exports.lstm_bwd_f32];
+  kernels = [exports.gemm_f32, exports.gemm_f64, exports.lstm_fwd_f32, exports.lstm_bwd_f32, exports.gemm_f32_lstm];
 } catch (e) {
   Atomics.store(ctl, ${READY} + slot - 1, 2);
   throw e;
@@ -100,8 +100,8 @@ for (;;) {
 }
 `;
 
-/** Which exported kernel a job runs: 0 `gemm_f32`, 1 `gemm_f64`, 2 `lstm_fwd_f32`, 3 `lstm_bwd_f32`. */
-export type PoolKernel = 0 | 1 | 2 | 3;
+/** Which exported kernel a job runs: 0 `gemm_f32`, 1 `gemm_f64`, 2 `lstm_fwd_f32`, 3 `lstm_bwd_f32`, 4 `gemm_f32_lstm`. */
+export type PoolKernel = 0 | 1 | 2 | 3 | 4;
 
 /** A set of helper threads running the gemm kernels on one shared memory. */
 export class GemmPool {

@@ -28,11 +28,16 @@
  * tile's rows or columns. With `prepacked` 1 (or 2), A (or B) was packed
  * whole by `prepack_T(which, src, transposed, rows, k, kcMax, packedAt)` and
  * is read from there, so that threads splitting C's columns (or rows) share
- * one packed copy of the operand they all read.
+ * one packed copy of the operand they all read. `gemm_f32_lstm` and
+ * `prepack_f32_lstm` are the same for the fused LSTM's own float32 kernel.
+ *
+ * The micro-kernels depend on the runtime (see {@link gemmKernels}): paired
+ * tiles where V8's revectorizer turns them into 256-bit code, and fused
+ * multiply-adds (relaxed SIMD) for float32 where they validate.
  *
  * @module
  */
-import { Fn, F32, F64, I32, Op, Simd, V128, encodeModule, type ValType } from './wasm-emit.js';
+import { Fn, F32, F64, I32, Op, RelaxedSimd, Simd, V128, encodeModule, type ValType } from './wasm-emit.js';
 import { backwardStep, forwardStep } from './wasm-lstm.js';
 import { colsumKernel, rowKernel } from './wasm-rows.js';
 
@@ -42,11 +47,70 @@ export interface TileShape {
   readonly nrv: number;
 }
 
-/** Tile shapes that measured best on a 2-core Zen 3 under Node 20. */
-export const DEFAULT_TILES: { readonly f32: TileShape; readonly f64: TileShape } = {
+/**
+ * One dtype's micro-kernel: its register tile, and whether it multiplies and
+ * adds with relaxed SIMD's fused `relaxed_madd` (one rounding) or with `mul`
+ * then `add` (two).
+ */
+export interface MicroKernel {
+  readonly tile: TileShape;
+  readonly fma: boolean;
+}
+
+/**
+ * The micro-kernels for 128-bit code: a 4 x 8 float32 tile (8 f32x4
+ * accumulators) and 4 x 4 for float64. Wider tiles spill registers there
+ * (x64 code has 16 vector registers): measured on a Zen 5, Node 24 without
+ * the revectorizer, 4 x 8 did 48 GFLOP/s at float32 512^3 where 4 x 16 and
+ * 8 x 8 did 33-35.
+ */
+export const BASELINE_TILES: { readonly f32: TileShape; readonly f64: TileShape } = {
   f32: { mr: 4, nrv: 2 },
   f64: { mr: 4, nrv: 2 },
 };
+
+/**
+ * The micro-kernels for V8's revectorizer: 4 x 16 float32 (4 x 8 float64),
+ * each row of C four adjacent 128-bit accumulators that the revectorizer
+ * pairs into two 256-bit ones (8 ymm accumulators in all, two B loads and
+ * four broadcasts per k step). Measured on a Zen 5, Node 24 with the
+ * revectorizer, float32 512^3, one thread: 4 x 16 did 92-100 GFLOP/s, 4 x 8
+ * 52-71 (4 ymm accumulators: too few to hide the FMA's latency), 8 x 8 80-83,
+ * 8 x 16 53-66 (16 ymm accumulators spill).
+ */
+export const PAIRED_TILES: { readonly f32: TileShape; readonly f64: TileShape } = {
+  f32: { mr: 4, nrv: 4 },
+  f64: { mr: 4, nrv: 4 },
+};
+
+/**
+ * The fused LSTM's sequence loops keep their own float32 gemm: the baseline
+ * tile with `mul` then `add`, whatever the runtime offers, so that its
+ * results and the shapes it supports (batch a multiple of 4, hidden of 8) do
+ * not change with the runtime.
+ */
+export const LSTM_KERNEL: MicroKernel = { tile: BASELINE_TILES.f32, fma: false };
+
+/**
+ * The gemm's micro-kernels for what the runtime has (see `features.ts`):
+ * paired tiles where the revectorizer is on; float32 fuses its multiply-adds
+ * where relaxed SIMD validates. float64 always multiplies then adds, in the
+ * reference's order, so that its results are bit-identical to
+ * `gemmReference` on every runtime (a fused multiply-add rounds once and
+ * would differ in the last bits).
+ */
+export function gemmKernels(features: { readonly relaxedSimd: boolean; readonly revectorize: boolean }): { readonly f32: MicroKernel; readonly f64: MicroKernel } {
+  const tiles = features.revectorize ? PAIRED_TILES : BASELINE_TILES;
+  return { f32: { tile: tiles.f32, fma: features.relaxedSimd }, f64: { tile: tiles.f64, fma: false } };
+}
+
+/** A micro-kernel in words, as `gemmInfo()` reports it: `'4x16 f32x4 relaxed_madd, paired for 256-bit'`. */
+export function describeKernel(dtype: 'f32' | 'f64', k: MicroKernel, revectorize: boolean): string {
+  const lanes = dtype === 'f32' ? 4 : 2;
+  const ops = k.fma ? `${dtype}x${lanes} relaxed_madd` : `${dtype}x${lanes} mul+add`;
+  const paired = revectorize && k.tile.nrv % 2 === 0 ? ', paired for 256-bit' : '';
+  return `${k.tile.mr}x${k.tile.nrv * lanes} ${ops}${paired}`;
+}
 
 interface Spec {
   readonly es: number; // element size in bytes
@@ -57,13 +121,15 @@ interface Spec {
   readonly splat: number;
   readonly add: number;
   readonly mul: number;
+  /** The relaxed fused multiply-add, when the micro-kernel uses it instead of `mul` then `add`. */
+  readonly madd: number | undefined;
   readonly tile: TileShape;
 }
 
-function specOf(dtype: 'f32' | 'f64', tile: TileShape): Spec {
+function specOf(dtype: 'f32' | 'f64', tile: TileShape, fma = false): Spec {
   return dtype === 'f32'
-    ? { es: 4, lanes: 4, scalar: F32, load: Op.f32Load, store: Op.f32Store, splat: Simd.load32Splat, add: Simd.f32x4Add, mul: Simd.f32x4Mul, tile }
-    : { es: 8, lanes: 2, scalar: F64, load: Op.f64Load, store: Op.f64Store, splat: Simd.load64Splat, add: Simd.f64x2Add, mul: Simd.f64x2Mul, tile };
+    ? { es: 4, lanes: 4, scalar: F32, load: Op.f32Load, store: Op.f32Store, splat: Simd.load32Splat, add: Simd.f32x4Add, mul: Simd.f32x4Mul, madd: fma ? RelaxedSimd.f32x4Madd : undefined, tile }
+    : { es: 8, lanes: 2, scalar: F64, load: Op.f64Load, store: Op.f64Store, splat: Simd.load64Splat, add: Simd.f64x2Add, mul: Simd.f64x2Mul, madd: fma ? RelaxedSimd.f64x2Madd : undefined, tile };
 }
 
 const log2 = (x: number): number => Math.log2(x) | 0;
@@ -79,6 +145,15 @@ function pushMin(f: Fn, x: () => void, y: () => void, tx: number, ty: number): v
 
 /**
  * micro(pa, pb, c, ldcBytes, kc, accumulate): C[MR x NR] (+)= Apanel · Bpanel.
+ *
+ * Written for V8's revectorizer: each row's accumulators are adjacent 16-byte
+ * vectors, loaded and stored at adjacent offsets, and each k step updates them
+ * in order with the same operations on adjacent B vectors and one broadcast of
+ * A, so that the revectorizer can pair vectors 2v and 2v+1 into one 256-bit
+ * register (it starts from pairs of adjacent stores and follows their
+ * operands back). Read the result with `node --print-wasm-code`: the inner
+ * loop of the paired 4 x 16 float32 kernel is two `vmovdqu ymm` loads of B,
+ * four `vbroadcastss ymm` and eight `vfmadd231ps ymm`.
  */
 function microKernel(s: Spec): Fn {
   const { mr, nrv } = s.tile;
@@ -117,7 +192,8 @@ function microKernel(s: Spec): Fn {
       f.get(pa).simdMem(s.splat, i * s.es, log2(s.es)).set(av);
       for (let v = 0; v < nrv; v++) {
         const a = acc[i * nrv + v]!;
-        f.get(a).get(av).get(bv[v]!).simd(s.mul).simd(s.add).set(a);
+        if (s.madd === undefined) f.get(a).get(av).get(bv[v]!).simd(s.mul).simd(s.add).set(a);
+        else f.get(av).get(bv[v]!).get(a).simd(s.madd).set(a);
       }
     }
     f.addTo(pa, mr * s.es).addTo(pb, nr * s.es);
@@ -591,14 +667,21 @@ function lstmBand(kind: 'fwd' | 'bwd', gemm: number, step: number): Fn {
   return f;
 }
 
-/** Build the module's bytes. `tiles` overrides the register tiles (for tuning). */
+/**
+ * Build the module's bytes: `gemm_f32` / `prepack_f32` and `gemm_f64` /
+ * `prepack_f64` with the given micro-kernels (default: the baseline ones,
+ * which every runtime with SIMD validates; an `fma` kernel validates only
+ * where relaxed SIMD does), and the fused LSTM's loops with their own float32
+ * gemm (`gemm_f32_lstm`, `prepack_f32_lstm`; {@link LSTM_KERNEL}).
+ */
 export function buildGemmModule(
   memory: { initial: number; maximum: number; shared: boolean },
-  tiles: { f32: TileShape; f64: TileShape } = DEFAULT_TILES,
+  kernels: { readonly f32: MicroKernel; readonly f64: MicroKernel } = gemmKernels({ relaxedSimd: false, revectorize: false }),
 ): Uint8Array {
   const functions: { fn: Fn; exportAs?: string }[] = [];
-  for (const dtype of ['f32', 'f64'] as const) {
-    const s = specOf(dtype, tiles[dtype]);
+  /** One dtype's micro-kernel, packers, driver and prepacker; returns the driver's index. */
+  const gemmSet = (dtype: 'f32' | 'f64', k: MicroKernel, suffix: string): number => {
+    const s = specOf(dtype, k.tile, k.fma);
     const nr = s.tile.nrv * s.lanes;
     const base = functions.length;
     const packers: Packers = { aCopy: base + 1, aTrans: base + 2, bCopy: base + 3, bTrans: base + 4 };
@@ -607,15 +690,19 @@ export function buildGemmModule(
     functions.push({ fn: packKernel(s, s.tile.mr, false) });
     functions.push({ fn: packKernel(s, nr, true) });
     functions.push({ fn: packKernel(s, nr, false) });
-    functions.push({ fn: driver(s, base, packers), exportAs: `gemm_${dtype}` });
-    functions.push({ fn: prepack(s, packers), exportAs: `prepack_${dtype}` });
-  }
-  // The fused LSTM's band loops (float32), calling the f32 driver (index 5) and the elementwise steps.
+    functions.push({ fn: driver(s, base, packers), exportAs: `gemm_${dtype}${suffix}` });
+    functions.push({ fn: prepack(s, packers), exportAs: `prepack_${dtype}${suffix}` });
+    return base + 5;
+  };
+  gemmSet('f32', kernels.f32, '');
+  gemmSet('f64', kernels.f64, '');
+  // The fused LSTM's band loops (float32), calling their own f32 driver and the elementwise steps.
+  const lstmGemm = gemmSet('f32', LSTM_KERNEL, '_lstm');
   const fwdAt = functions.length;
   functions.push({ fn: forwardStep() });
   functions.push({ fn: backwardStep() });
-  functions.push({ fn: lstmBand('fwd', 5, fwdAt), exportAs: 'lstm_fwd_f32' });
-  functions.push({ fn: lstmBand('bwd', 5, fwdAt + 1), exportAs: 'lstm_bwd_f32' });
+  functions.push({ fn: lstmBand('fwd', lstmGemm, fwdAt), exportAs: 'lstm_fwd_f32' });
+  functions.push({ fn: lstmBand('bwd', lstmGemm, fwdAt + 1), exportAs: 'lstm_bwd_f32' });
   // In-place bias add and the bias gradient's column sums, for the LSTM's input projection.
   functions.push({ fn: rowKernel('f32', 'add'), exportAs: 'rowadd_f32' });
   functions.push({ fn: colsumKernel('f32'), exportAs: 'colsum_f32' });

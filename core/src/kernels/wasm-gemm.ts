@@ -13,6 +13,12 @@
  * (or a product would need more than 1 GiB of scratch) the reference gemm
  * runs instead.
  *
+ * The micro-kernels follow the runtime (`features.ts`, `gemmKernels`): where
+ * V8's revectorizer is on (Node 24, switched on at first use), wider tiles
+ * that it turns into 256-bit AVX2 code; where relaxed SIMD validates (Node 22
+ * on), float32 fused multiply-adds. float64 always multiplies then adds in
+ * the reference's order: bit-identical to `gemmReference` on every path.
+ *
  * Threads: `MNEMO_THREADS` (an environment variable read once, on first use)
  * caps the number of threads, the calling one included; `1` disables helper
  * threads. By default mnemo uses up to 4, and no more than the machine's
@@ -26,7 +32,8 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
 import { GemmPool, MAX_CHUNKS, type PoolKernel } from './gemm-threads.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
-import { DEFAULT_TILES, buildGemmModule } from './wasm-gemm-module.js';
+import { wasmFeatureNotes, wasmFeatures } from './features.js';
+import { LSTM_KERNEL, buildGemmModule, describeKernel, gemmKernels, type MicroKernel, type TileShape } from './wasm-gemm-module.js';
 
 // ---------------------------------------------------------------------------
 // Tuning (measured on a 2-core Zen 3, Node 20; see models/src/bench/matmul.ts)
@@ -106,6 +113,18 @@ export interface GemmInfo {
   readonly kernel: 'wasm-simd' | 'javascript';
   /** Whether WebAssembly SIMD compiled and runs here. */
   readonly simd: boolean;
+  /** The runtime: `process.version` (`'v24.22.3'`), or `'unknown'` outside Node. */
+  readonly node: string;
+  /** Whether the float32 micro-kernel fuses its multiply-adds (relaxed SIMD's `f32x4.relaxed_madd` validated here). */
+  readonly relaxedSimd: boolean;
+  /** Whether V8's revectorizer is on (`--experimental-wasm-revectorize`), pairing the micro-kernels' 128-bit operations into 256-bit ones. */
+  readonly revectorize: boolean;
+  /**
+   * The micro-kernel that runs per dtype: its tile, the operations and
+   * whether it is paired for 256-bit code, as `'4x16 f32x4 relaxed_madd,
+   * paired for 256-bit'` or `'4x4 f64x2 mul+add'`.
+   */
+  readonly microKernels: { readonly float32: string; readonly float64: string };
   /** Threads that share a large product now (the calling thread included; helpers count once started). */
   readonly threads: number;
   /** Threads allowed by `MNEMO_THREADS` and the machine. */
@@ -131,6 +150,9 @@ interface Kernel {
   readonly f64: (...args: number[]) => void;
   readonly prepack32: (...args: number[]) => void;
   readonly prepack64: (...args: number[]) => void;
+  /** The fused LSTM's own float32 gemm (LSTM_KERNEL) and its prepacker. */
+  readonly lstmGemm: (...args: number[]) => void;
+  readonly prepackLstm: (...args: number[]) => void;
   readonly lstmFwd: (...args: number[]) => void;
   readonly lstmBwd: (...args: number[]) => void;
   readonly rowAdd: (...args: number[]) => void;
@@ -141,6 +163,8 @@ interface Kernel {
 }
 
 let kernel: Kernel | null | undefined; // undefined: not tried yet; null: unavailable
+/** The micro-kernels of this process's module (fixed when it compiles). */
+let micro: { readonly f32: MicroKernel; readonly f64: MicroKernel } | undefined;
 let pool: GemmPool | null | undefined;
 let maxThreads = 1;
 const notes: string[] = [];
@@ -178,6 +202,10 @@ function load(): Kernel | null {
   try {
     const wasm = wasmApi();
     if (!wasm) throw new Error('no WebAssembly');
+    // Before anything compiles: this also switches V8's revectorizer on where the runtime has it.
+    const features = wasmFeatures();
+    if (!features.simd) throw new Error(wasmFeatureNotes()[0] ?? 'no SIMD');
+    micro = gemmKernels(features);
     // Shared memory lets helper threads work on the same scratch; where it is
     // unavailable (a browser page that is not cross-origin isolated) the
     // kernel runs on one thread with a private memory.
@@ -190,7 +218,7 @@ function load(): Kernel | null {
       notes.push('no shared WebAssembly memory here: one thread');
       memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
     }
-    const module = new wasm.Module(buildGemmModule({ initial: 16, maximum: MAX_PAGES, shared }));
+    const module = new wasm.Module(buildGemmModule({ initial: 16, maximum: MAX_PAGES, shared }, micro));
     const ex = new wasm.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
     kernel = {
       module,
@@ -199,6 +227,8 @@ function load(): Kernel | null {
       f64: ex['gemm_f64']!,
       prepack32: ex['prepack_f32']!,
       prepack64: ex['prepack_f64']!,
+      lstmGemm: ex['gemm_f32_lstm']!,
+      prepackLstm: ex['prepack_f32_lstm']!,
       lstmFwd: ex['lstm_fwd_f32']!,
       lstmBwd: ex['lstm_bwd_f32']!,
       rowAdd: ex['rowadd_f32']!,
@@ -248,14 +278,23 @@ export function gemmInfo(): GemmInfo {
   const running = pool ? 1 + pool.ready() : 1;
   const extra = pool?.failure ? [pool.failure] : [];
   const tile = (t: { mr: number; nrv: number }, lanes: number): string => `${t.mr}x${t.nrv * lanes}`;
+  const features = wasmFeatures();
+  const version = (globalThis as { process?: { version?: string } }).process?.version;
+  const used = k && micro ? micro : null;
   return {
     kernel: k ? 'wasm-simd' : 'javascript',
     simd: k !== null,
+    node: typeof version === 'string' ? version : 'unknown',
+    relaxedSimd: used !== null && used.f32.fma,
+    revectorize: k !== null && features.revectorize,
+    microKernels: used
+      ? { float32: describeKernel('f32', used.f32, features.revectorize), float64: describeKernel('f64', used.f64, features.revectorize) }
+      : { float32: 'none (JavaScript reference)', float64: 'none (JavaScript reference)' },
     threads: running,
     maxThreads,
     thresholds: { jsBelow: DEFAULT_JS_BELOW, threadsFrom: DEFAULT_THREADS_FROM },
-    tiles: { float32: tile(DEFAULT_TILES.f32, 4), float64: tile(DEFAULT_TILES.f64, 2) },
-    notes: [...notes, ...extra],
+    tiles: used ? { float32: tile(used.f32.tile, 4), float64: tile(used.f64.tile, 2) } : { float32: 'none', float64: 'none' },
+    notes: [...wasmFeatureNotes(), ...notes, ...extra],
     calls: { ...calls, helperChunks: pool?.helperChunks() ?? retiredChunks },
   };
 }
@@ -320,8 +359,11 @@ const align = (bytes: number): number => roundUp(bytes, 64);
  * Multiply two matrices held in raw buffers (see {@link GemmArgs}) with the
  * WebAssembly SIMD kernel, using helper threads for large products. Results
  * equal {@link gemmReference}'s up to rounding: float64 sums run in the same
- * order (bit-identical for finite inputs), float32 sums accumulate in
- * float32. Inputs are not modified. Throws a {@link ShapeError},
+ * order with a separate multiply and add (bit-identical for finite inputs, on
+ * every runtime), float32 sums accumulate in float32, with a fused
+ * multiply-add where relaxed SIMD validates (each element within
+ * `(k + 1)·2⁻²⁴·Σ|a·b|` of the exact sum either way; see {@link gemmInfo}
+ * for the kernel in use). Inputs are not modified. Throws a {@link ShapeError},
  * {@link DTypeError} or {@link ArgumentError} naming `gemm` and the argument
  * when the arguments do not describe a product.
  *
@@ -356,13 +398,14 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   }
   const f32 = a instanceof Float32Array;
   const es = f32 ? 4 : 8;
-  const nr = (DEFAULT_TILES[f32 ? 'f32' : 'f64'].nrv * 16) / es;
+  const set: KernelSet = f32 ? 'f32' : 'f64';
+  const { mr, nr } = tileOf(set);
   const ldc = roundUp(n, nr);
-  const plan = planProduct(f32, m, n, k, options);
+  const plan = planProduct(set, m, n, k, options);
   const aAt = scratchBase();
   const bAt = align(aAt + m * k * es);
   const cAt = align(bAt + k * n * es);
-  const scratchAt = align(cAt + roundUp(m, DEFAULT_TILES[f32 ? 'f32' : 'f64'].mr) * ldc * es);
+  const scratchAt = align(cAt + roundUp(m, mr) * ldc * es);
   const end = scratchAt + plan.scratchBytes;
   if (end > MAX_PAGES * PAGE) {
     calls.javascript++;
@@ -400,8 +443,21 @@ function readyHelpers(K: Kernel, wanted: number): number {
   return p && p.ready() > 0 ? Math.min(wanted - 1, p.size) : 0;
 }
 
+/**
+ * Which of the module's gemm drivers runs a product: the gemm's own float32
+ * or float64 one, or the fused LSTM's float32 one (whose tile stays fixed).
+ */
+type KernelSet = 'f32' | 'f64' | 'lstm';
+
+/** The register tile of a kernel set, in elements: rows `mr`, columns `nr`. */
+function tileOf(set: KernelSet): { mr: number; nr: number } {
+  const t: TileShape = set === 'lstm' ? LSTM_KERNEL.tile : (micro ?? gemmKernels({ relaxedSimd: false, revectorize: false }))[set].tile;
+  return { mr: t.mr, nr: t.nrv * (set === 'f64' ? 2 : 4) };
+}
+
 /** How a product is cut into chunks and threads, and the scratch it needs past its operands. */
 interface ProductPlan {
+  readonly set: KernelSet;
   readonly f32: boolean;
   readonly m: number;
   readonly n: number;
@@ -420,13 +476,11 @@ interface ProductPlan {
   readonly packB: number;
 }
 
-function planProduct(f32: boolean, m: number, n: number, k: number, options?: WasmGemmOptions): ProductPlan {
-  const dt = f32 ? 'f32' : 'f64';
+function planProduct(set: KernelSet, m: number, n: number, k: number, options?: WasmGemmOptions): ProductPlan {
+  const f32 = set !== 'f64';
   const es = f32 ? 4 : 8;
-  const tile = DEFAULT_TILES[dt];
-  const mr = tile.mr;
-  const nr = (tile.nrv * 16) / es;
-  const { kc, mc, nc } = BLOCKING[dt];
+  const { mr, nr } = tileOf(set);
+  const { kc, mc, nc } = BLOCKING[f32 ? 'f32' : 'f64'];
   const ldc = roundUp(n, nr);
   const work = m * n * k;
 
@@ -459,7 +513,7 @@ function planProduct(f32: boolean, m: number, n: number, k: number, options?: Wa
   const packA = prepacked === 1 ? 0 : align(Math.min(mc, chunkRows) * kcr * es);
   const packB = prepacked === 2 ? 0 : align(Math.min(nc, chunkCols) * kcr * es);
   const scratchBytes = sharedBytes + (1 + helperCount) * (packA + packB);
-  return { f32, m, n, k, helperCount, byRows, band, count, threaded, prepacked, scratchBytes, sharedBytes, packA, packB };
+  return { set, f32, m, n, k, helperCount, byRows, band, count, threaded, prepacked, scratchBytes, sharedBytes, packA, packB };
 }
 
 /**
@@ -468,22 +522,22 @@ function planProduct(f32: boolean, m: number, n: number, k: number, options?: Wa
  * tiles), with the plan's scratch at `scratchAt`.
  */
 function runPlanned(K: Kernel, plan: ProductPlan, aAt: number, bAt: number, cAt: number, ldc: number, transA: boolean, transB: boolean, scratchAt: number): void {
-  const { f32, m, n, k, byRows, band, count, threaded, prepacked, helperCount, packA, packB } = plan;
+  const { set, f32, m, n, k, byRows, band, count, threaded, prepacked, helperCount, packA, packB } = plan;
   const { kc, mc, nc } = BLOCKING[f32 ? 'f32' : 'f64'];
   const sharedAt = scratchAt;
   const packAt = scratchAt + plan.sharedBytes;
   // gemm_T(a, b, c, m, n, k, transA, transB, split, band, chunk, ldc, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, prepacked, packedAt)
   const kernelArgs = [aAt, bAt, cAt, m, n, k, transA ? 1 : 0, transB ? 1 : 0, byRows ? 1 : 0, band, 0, ldc, packAt, packA + packB, packA, 0, kc, mc, nc, prepacked, sharedAt];
-  const fn = f32 ? K.f32 : K.f64;
+  const [fn, pre, which] = set === 'f32' ? [K.f32, K.prepack32, 0 as const] : set === 'f64' ? [K.f64, K.prepack64, 1 as const] : [K.lstmGemm, K.prepackLstm, 4 as const];
   if (!threaded) {
     calls.wasm++;
     fn(...kernelArgs);
     return;
   }
   // prepack_T(which, src, transposed, rows, k, kcMax, dst)
-  if (prepacked === 1) (f32 ? K.prepack32 : K.prepack64)(0, aAt, transA ? 1 : 0, m, k, kc, sharedAt);
-  else (f32 ? K.prepack32 : K.prepack64)(1, bAt, transB ? 1 : 0, n, k, kc, sharedAt);
-  runChunks(f32 ? 0 : 1, kernelArgs, count, helperCount, fn);
+  if (prepacked === 1) pre(0, aAt, transA ? 1 : 0, m, k, kc, sharedAt);
+  else pre(1, bAt, transB ? 1 : 0, n, k, kc, sharedAt);
+  runChunks(which, kernelArgs, count, helperCount, fn);
 }
 
 /** Run `count` chunks of a kernel on this thread and up to `helperCount` helpers; if the pool fails, run them all here. */
@@ -813,7 +867,7 @@ function layoutF32From(start: number, ...floats: number[]): number[] {
 
 /** Bands of batch rows for the LSTM loops: how many threads, the band height and count. */
 function lstmBands(K: Kernel, batch: number): { helperCount: number; band: number; count: number } {
-  const mr = DEFAULT_TILES.f32.mr;
+  const mr = LSTM_KERNEL.tile.mr;
   const helperCount = batch >= 2 * mr ? readyHelpers(K, maxThreads) : 0;
   // Two bands per thread: a thread whose core is taken leaves at most one band to the others' queue.
   const want = helperCount > 0 ? Math.min(batch / mr, 2 * (helperCount + 1)) : 1;
@@ -823,7 +877,7 @@ function lstmBands(K: Kernel, batch: number): { helperCount: number; band: numbe
 
 function lstmPackBytes(band: number, k: number): number {
   const { kc, mc } = BLOCKING.f32;
-  return align(roundUp(Math.min(mc, band), DEFAULT_TILES.f32.mr) * Math.min(kc, k) * 4);
+  return align(roundUp(Math.min(mc, band), LSTM_KERNEL.tile.mr) * Math.min(kc, k) * 4);
 }
 
 /**
@@ -890,7 +944,7 @@ function lstmForward(
   const BH = B * H;
   const D = input.D;
   const D0 = input.D0;
-  const nr = DEFAULT_TILES.f32.nrv * 4;
+  const { nr } = tileOf('lstm');
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, H);
@@ -913,8 +967,8 @@ function lstmForward(
   const [gxAt, whAt, whpAt, wxAt, bAt, wpAt, bpAt, scratchAt] = layoutF32From(scratchBase(), B * T * G, H * G, roundUp(G, nr) * H, D * G, G, D0 * D, D) as [
     number, number, number, number, number, number, number, number,
   ];
-  const plan = D > 0 ? planProduct(true, T * B, G, D) : null;
-  const planPre = D0 > 0 ? planProduct(true, T * B, D, D0) : null;
+  const plan = D > 0 ? planProduct('lstm', T * B, G, D) : null;
+  const planPre = D0 > 0 ? planProduct('lstm', T * B, D, D0) : null;
   const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan?.scratchBytes ?? 0, planPre?.scratchBytes ?? 0)).view32;
   const hsAt = base + lay.hs * 4;
   const csAt = base + lay.cs * 4;
@@ -940,7 +994,7 @@ function lstmForward(
   v.set(h0, hsAt / 4);
   v.set(c0, csAt / 4);
   v.set(wh, whAt / 4);
-  K.prepack32(1, whAt, 0, G, H, kc, whpAt);
+  K.prepackLstm(1, whAt, 0, G, H, kc, whpAt);
   const args = [hsAt, base + lay.acts * 4, gxAt, csAt, base + lay.tcs * 4, whpAt, B, T, H, band, 0, 0, scratchAt, packA, packA, 0, kc, mc, nc, gxRow, gxStep];
   runChunks(2, args, count, helperCount, K.lstmFwd);
   if (recompute) return result;
@@ -965,8 +1019,7 @@ function lstmBackward(
   const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r;
   const G = 4 * H;
   const BH = B * H;
-  const nr = DEFAULT_TILES.f32.nrv * 4;
-  const mr = DEFAULT_TILES.f32.mr;
+  const { mr, nr } = tileOf('lstm');
   const { kc, mc, nc } = BLOCKING.f32;
   const { helperCount, band, count } = lstmBands(K, B);
   const packA = lstmPackBytes(band, G);
@@ -975,9 +1028,9 @@ function lstmBackward(
   // With a dense layer before (x = x0 W_p + b_p), no dx: M = W_p W_x [D0, D] x [D, 4H], dx0 = dG Mᵀ [T·B, 4H] x [4H, D0],
   // x0ᵀ dG [D0, T·B] x [T·B, 4H], and dW_p = (x0ᵀ dG) W_xᵀ [D0, 4H] x [4H, D]: a fraction of dx's cost when D0 is small.
   const plans = [
-    planProduct(true, H, G, T * B),
-    ...(D > 0 ? [planProduct(true, D, G, T * B), D0 > 0 ? planProduct(true, D0, G, D) : planProduct(true, T * B, D, G)] : []),
-    ...(D0 > 0 ? [planProduct(true, T * B, D0, G), planProduct(true, D0, G, T * B), planProduct(true, D0, D, G)] : []),
+    planProduct('lstm', H, G, T * B),
+    ...(D > 0 ? [planProduct('lstm', D, G, T * B), D0 > 0 ? planProduct('lstm', D0, G, D) : planProduct('lstm', T * B, D, G)] : []),
+    ...(D0 > 0 ? [planProduct('lstm', T * B, D0, G), planProduct('lstm', D0, G, T * B), planProduct('lstm', D0, D, G)] : []),
   ];
   // Residuals released since the forward pass (by an earlier backward pass, the cap or a release): compute them again.
   const handle = r.residuals as ResidualHandle;
@@ -1007,7 +1060,7 @@ function lstmBackward(
   v.set(dhT, dhAt / 4);
   v.set(dcT, dcAt / 4);
   v.set(wh, whAt / 4);
-  K.prepack32(1, whAt, 1, H, G, kc, whpAt);
+  K.prepackLstm(1, whAt, 1, H, G, kc, whpAt);
   const args = [base + lay.acts * 4, base + lay.tcs * 4, base + lay.cs * 4, dHsAt, dhAt, dcAt, dGAt, whpAt, B, T, 0, H, scratchAt, packA, packA, 0, kc, mc, nc, band, 0];
   runChunks(3, args, count, helperCount, K.lstmBwd);
   // h_{t-1} for t = 0 .. T-1 is the first T steps of the residual hsT
@@ -1071,8 +1124,7 @@ export function lstmSequenceKernel(): LstmSequenceKernel | null {
   if (lstmSeq !== undefined) return lstmSeq;
   const K = load();
   if (!K) return (lstmSeq = null);
-  const mr = DEFAULT_TILES.f32.mr;
-  const nr = DEFAULT_TILES.f32.nrv * 4;
+  const { mr, nr } = tileOf('lstm');
   const check = (name: string, a: Float32Array | undefined, want: number): void => {
     if (!(a instanceof Float32Array)) throw new DTypeError('lstmSequenceKernel', name, 'expected a Float32Array');
     if (a.length !== want) throw new ShapeError('lstmSequenceKernel', name, `expected ${want} elements, got ${a.length}`);

@@ -1,0 +1,178 @@
+/**
+ * Runtime feature detection (features.ts) and every kernel path it can pick.
+ *
+ * The kernels are chosen once per process, so each path runs in a child
+ * process (helpers/gemm-paths-child.ts) with `MNEMO_WASM_FEATURES` turning
+ * features off, or with V8 flags that turn them on: on a runtime that has
+ * relaxed SIMD and the revectorizer (Node 24) all four micro-kernel
+ * combinations and the JavaScript fallback run here; on Node 20 the
+ * multiply-add kernels run by default and the fused ones under
+ * `--experimental-wasm-relaxed-simd`. Every path must match gemmReference
+ * (float64 bit for bit, float32 within the bound of k roundings), and the
+ * fused LSTM kernel, which keeps its own micro-kernel, must give the same
+ * bits on every path.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { wasmFeatureNotes, wasmFeatures } from '../src/kernels/features.js';
+import { gemmInfo } from '../src/kernels/wasm-gemm.js';
+
+/**
+ * A module of one function `(v128, v128, v128) -> v128` applying the SIMD
+ * instruction `0xfd op` to its three parameters, byte for byte from the
+ * binary format (independent of wasm-emit.ts).
+ */
+function ternarySimdModule(op: number): Uint8Array {
+  const leb: number[] = [];
+  for (let v = op; ; ) {
+    const byte = v & 0x7f;
+    v >>>= 7;
+    leb.push(v === 0 ? byte : byte | 0x80);
+    if (v === 0) break;
+  }
+  const body = [0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, ...leb, 0x0b];
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...[0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b], // type: (v128 v128 v128) -> v128
+    ...[0x03, 0x02, 0x01, 0x00], // one function of type 0
+    ...[0x0a, body.length + 2, 0x01, body.length, ...body],
+  ]);
+}
+
+/** `WebAssembly.validate` (the project compiles without the DOM library, which declares it). */
+const validate = (bytes: Uint8Array): boolean => (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(bytes);
+
+/** What this runtime has, before anything is turned off. */
+const relaxedHere = validate(ternarySimdModule(0x105)) && validate(ternarySimdModule(0x107)); // f32x4 / f64x2.relaxed_madd
+const revecVariable = (process.config.variables as Record<string, unknown>)['v8_enable_wasm_simd256_revec'];
+const revecHere = revecVariable === 1 || revecVariable === true;
+const turnedOff = (process.env['MNEMO_WASM_FEATURES'] ?? '').split(',').map((w) => w.trim());
+const onCommandLine = process.execArgv.map((a) => a.replaceAll('_', '-'));
+
+interface ChildReport {
+  readonly kernel: string;
+  readonly relaxedSimd: boolean;
+  readonly revectorize: boolean;
+  readonly microKernels: { readonly float32: string; readonly float64: string };
+  readonly threads: number;
+  readonly calls: { readonly javascript: number; readonly wasm: number; readonly threaded: number };
+  readonly cases: number;
+  readonly bad: readonly string[];
+  readonly f64Identical: boolean;
+  readonly lstm: string | null;
+}
+
+const child = fileURLToPath(new URL('./helpers/gemm-paths-child.ts', import.meta.url));
+
+function runPath(features: string, nodeFlags: readonly string[] = []): ChildReport {
+  const env: Record<string, string | undefined> = { ...process.env, MNEMO_WASM_FEATURES: features, MNEMO_THREADS: '2' };
+  const stdout = execFileSync(process.execPath, [...nodeFlags, '--import', 'tsx', child], { env, encoding: 'utf8', timeout: 120_000 });
+  return JSON.parse(stdout.trim()) as ChildReport;
+}
+
+/** The paths this runtime can take: [MNEMO_WASM_FEATURES, extra node flags, relaxed SIMD expected, revectorizer expected]. */
+const paths: (readonly [string, readonly string[], boolean, boolean])[] = [
+  ['', [], relaxedHere, revecHere],
+  ['no-relaxed-simd', [], false, revecHere],
+  ['no-revectorize', [], relaxedHere, false],
+  ['no-relaxed-simd,no-revectorize', [], false, false],
+  // Node 20: relaxed SIMD exists behind a flag, which mnemo leaves to the user.
+  ...(relaxedHere ? [] : ([['', ['--experimental-wasm-relaxed-simd'], true, revecHere]] as const)),
+  // A process started with the revectorizer off keeps it off.
+  ...(revecHere ? ([['', ['--no-experimental-wasm-revectorize'], relaxedHere, false]] as const) : []),
+];
+
+describe('wasmFeatures', () => {
+  it('finds SIMD, and finds relaxed SIMD exactly where the spec\'s relaxed_madd opcodes (0xfd 0x105, 0xfd 0x107) validate', () => {
+    const f = wasmFeatures();
+    expect(wasmFeatures()).toBe(f); // cached
+    expect(f.simd).toBe(!turnedOff.includes('no-simd'));
+    expect(f.relaxedSimd).toBe(relaxedHere && f.simd && !turnedOff.includes('no-relaxed-simd'));
+    // The probe is not fooled by a neighbouring opcode: 0x114 is not an instruction.
+    expect(validate(ternarySimdModule(0x114))).toBe(false);
+  });
+
+  it('switches the revectorizer on exactly where the runtime was built with it, unless turned off', () => {
+    const f = wasmFeatures();
+    const refused = turnedOff.includes('no-revectorize') || onCommandLine.includes('--no-experimental-wasm-revectorize');
+    expect(f.revectorize).toBe(f.simd && revecHere && (onCommandLine.includes('--experimental-wasm-revectorize') || !refused));
+    if (!f.revectorize) expect(wasmFeatureNotes().some((n) => /revector/.test(n))).toBe(true);
+    if (f.simd && !f.relaxedSimd) expect(wasmFeatureNotes().some((n) => /relaxed SIMD/.test(n))).toBe(true);
+  });
+
+  it('reports what this process uses in gemmInfo', () => {
+    const info = gemmInfo();
+    expect({ relaxedSimd: info.relaxedSimd, revectorize: info.revectorize }).toEqual({ relaxedSimd: wasmFeatures().relaxedSimd, revectorize: wasmFeatures().revectorize });
+    for (const n of wasmFeatureNotes()) expect(info.notes).toContain(n);
+  });
+});
+
+describe('every kernel path matches the reference', () => {
+  const reports: ChildReport[] = [];
+
+  for (const [features, flags, relaxed, revec] of paths) {
+    const name = [features === '' ? 'default' : `MNEMO_WASM_FEATURES=${features}`, ...flags].join(' ');
+    it(`${name}: relaxed SIMD ${relaxed ? 'on' : 'off'}, revectorizer ${revec ? 'on' : 'off'}`, () => {
+      const r = runPath(features, flags);
+      expect(r.kernel).toBe('wasm-simd');
+      expect({ relaxedSimd: r.relaxedSimd, revectorize: r.revectorize }).toEqual({ relaxedSimd: relaxed, revectorize: revec });
+      expect(r.microKernels).toEqual({
+        float32: `${revec ? '4x16' : '4x8'} f32x4 ${relaxed ? 'relaxed_madd' : 'mul+add'}${revec ? ', paired for 256-bit' : ''}`,
+        float64: `${revec ? '4x8' : '4x4'} f64x2 mul+add${revec ? ', paired for 256-bit' : ''}`,
+      });
+      expect(r.cases).toBe(2 * 7 * 4 * 2);
+      expect(r.calls.javascript).toBe(0);
+      expect(r.bad).toEqual([]);
+      expect(r.f64Identical).toBe(true);
+      expect(r.lstm).toMatch(/^[0-9a-f]{64}$/);
+      reports.push(r);
+    });
+  }
+
+  it('MNEMO_WASM_FEATURES=no-simd: the JavaScript reference runs, with the same results', () => {
+    const r = runPath('no-simd');
+    expect(r.kernel).toBe('javascript');
+    expect(r.calls).toEqual({ javascript: r.cases, wasm: 0, threaded: 0, helperChunks: 0 });
+    expect(r.bad).toEqual([]);
+    expect(r.lstm).toBeNull();
+  });
+
+  it('the fused LSTM kernel gives the same bits on every path', () => {
+    expect(reports.length).toBe(paths.length);
+    expect(new Set(reports.map((r) => r.lstm)).size).toBe(1);
+  });
+});
+
+/** Whether this machine's CPU has AVX2, where that can be read (Linux); undefined elsewhere. */
+function hasAvx2(): boolean | undefined {
+  try {
+    return /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+describe('the revectorizer, switched on at run time', () => {
+  const script = fileURLToPath(new URL('./helpers/gemm-code-child.ts', import.meta.url));
+  const code = (features: string): string =>
+    execFileSync(process.execPath, ['--print-wasm-code', '--no-liftoff', '--import', 'tsx', script], {
+      env: { ...process.env, MNEMO_WASM_FEATURES: features, MNEMO_THREADS: '1' },
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 256 << 20,
+    });
+  const ready = revecHere && process.arch === 'x64' && hasAvx2() === true && !turnedOff.includes('no-simd');
+
+  it.runIf(ready)('turns the micro-kernels into 256-bit AVX2 code (read with --print-wasm-code), and only then', () => {
+    const paired = code('');
+    if (relaxedHere) expect(paired).toMatch(/vfmadd\d{3}ps ymm/);
+    else expect(paired).toMatch(/vmulps ymm/);
+    expect(paired).toMatch(/vmulpd ymm/);
+    expect(paired).toMatch(/vaddpd ymm/);
+    const plain = code('no-revectorize');
+    expect(plain).toMatch(/--- WebAssembly code ---/);
+    expect(plain).not.toMatch(/p[sd] ymm/);
+  });
+});
