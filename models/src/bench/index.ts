@@ -11,6 +11,13 @@
  * `--gpujs-only` skips the CPU kernels' table of the matmul bench, keeping
  * only the `gpujs` rows beside the `cpu` backend's (for a GPU machine).
  *
+ * The header names the runtime and the gemm's path: the Node version,
+ * whether relaxed SIMD and V8's revectorizer are in use, and the
+ * micro-kernels. To measure a path without a feature on the same runtime,
+ * run with `MNEMO_WASM_FEATURES=no-revectorize` (or `no-relaxed-simd`, or
+ * both); to measure another runtime, run `node models/dist/bench/index.js`
+ * with that runtime's `node` after `npm run build`.
+ *
  * @module
  * @internal
  */
@@ -26,10 +33,16 @@ import { maxAbsDifference, timeRuns } from './timing.js';
 const SECTIONS = ['seed', 'matmul', 'sweep', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
+/** The runtime and the gemm path, as the header of every table and result file states them. */
+function runtime(): { node: string; relaxedSimd: boolean; revectorize: boolean; microKernels: { float32: string; float64: string }; maxThreads: number } {
+  const g = gemmInfo();
+  return { node: g.node, relaxedSimd: g.relaxedSimd, revectorize: g.revectorize, microKernels: g.microKernels, maxThreads: g.maxThreads };
+}
+
 function write(section: string, value: unknown): void {
   const dir = 'bench-results';
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${section}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...(value as object) }, null, 2)}\n`);
+  writeFileSync(join(dir, `${section}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runtime: runtime(), ...(value as object) }, null, 2)}\n`);
 }
 
 function log(line = ''): void {
@@ -118,7 +131,11 @@ async function main(): Promise<void> {
   const shapes = shapesText === undefined ? DEFAULT_SHAPES : parseShapes(shapesText);
   const gpujsOnly = args.includes('--gpujs-only');
   const run = (s: Section): boolean => asked.length === 0 || asked.includes(s);
-  log(`# mnemo benchmarks (${new Date().toISOString()}, Node ${process.version})`);
+  const rt = runtime();
+  log(`# mnemo benchmarks (${new Date().toISOString()}, Node ${rt.node})`);
+  log();
+  log(`runtime: relaxed SIMD ${rt.relaxedSimd ? 'on' : 'off'}, revectorizer ${rt.revectorize ? 'on' : 'off'}; gemm micro-kernels: float32 ${rt.microKernels.float32}, float64 ${rt.microKernels.float64}; up to ${rt.maxThreads} threads`);
+  for (const note of gemmInfo().notes) log(`note: ${note}`);
   log();
 
   if (run('seed')) {
