@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { wasmFeatureNotes, wasmFeatures } from '../src/kernels/features.js';
+import { pairsLoops, wasmFeatureNotes, wasmFeatures } from '../src/kernels/features.js';
 import { gemmInfo } from '../src/kernels/wasm-gemm.js';
 
 /**
@@ -49,7 +49,8 @@ const validate = (bytes: Uint8Array): boolean => (globalThis as unknown as { Web
 /** What this runtime has, before anything is turned off. */
 const relaxedHere = validate(ternarySimdModule(0x105)) && validate(ternarySimdModule(0x107)); // f32x4 / f64x2.relaxed_madd
 const revecVariable = (process.config.variables as Record<string, unknown>)['v8_enable_wasm_simd256_revec'];
-const revecHere = revecVariable === 1 || revecVariable === true;
+const revecFlagHere = revecVariable === 1 || revecVariable === true;
+const revecHere = revecFlagHere && pairsLoops(process.versions.v8);
 const turnedOff = (process.env['MNEMO_WASM_FEATURES'] ?? '').split(',').map((w) => w.trim());
 const onCommandLine = process.execArgv.map((a) => a.replaceAll('_', '-'));
 
@@ -98,7 +99,15 @@ describe('wasmFeatures', () => {
     expect(validate(ternarySimdModule(0x114))).toBe(false);
   });
 
-  it('switches the revectorizer on exactly where the runtime was built with it, unless turned off', () => {
+  it('takes the revectorizer to pair loops from V8 13 on (Node 22\'s V8 12.4 has the flag, but its code stays 128-bit)', () => {
+    expect(pairsLoops('12.4.254.21-node.57')).toBe(false);
+    expect(pairsLoops('13.6.233.17-node.63')).toBe(true);
+    expect(pairsLoops('14.1.0')).toBe(true);
+    expect(pairsLoops(undefined)).toBe(false);
+    expect(pairsLoops('not a version')).toBe(false);
+  });
+
+  it('switches the revectorizer on exactly where the runtime was built with one that pairs loops, unless turned off', () => {
     const f = wasmFeatures();
     const refused = turnedOff.includes('no-revectorize') || onCommandLine.includes('--no-experimental-wasm-revectorize');
     expect(f.revectorize).toBe(f.simd && revecHere && (onCommandLine.includes('--experimental-wasm-revectorize') || !refused));

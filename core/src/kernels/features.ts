@@ -11,11 +11,16 @@
  *   experimental flag of a runtime past its end of life): start Node 20 with
  *   it to get the FMA kernels there.
  * - `revectorize`: V8's revectorizer is on (`--experimental-wasm-revectorize`,
- *   built into Node 24's V8 for x64): it turns pairs of adjacent, independent
- *   128-bit SIMD operations into one 256-bit AVX2 operation. It cannot be
- *   validated like an instruction, so it is read from the runtime's build
- *   configuration (`process.config.variables.v8_enable_wasm_simd256_revec`).
- *   Where the runtime has it, the first call of {@link wasmFeatures} switches
+ *   in Node 24's V8 for x64): it turns pairs of adjacent, independent 128-bit
+ *   SIMD operations into one 256-bit AVX2 operation, loop-carried
+ *   accumulators included. It changes code, not behaviour, so nothing can be
+ *   validated: it is taken as present where the runtime was built with it
+ *   (`process.config.variables.v8_enable_wasm_simd256_revec`) and its V8 is
+ *   13 or newer. (Node 22's V8 12.4 has the flag too, but there it pairs none
+ *   of the gemm's loops: `--print-wasm-code` shows the same 128-bit code, and
+ *   the wide tiles chosen for it ran 40% slower than the 128-bit ones. This
+ *   is the one place a version number decides, for want of any observable
+ *   feature.) Where present, the first call of {@link wasmFeatures} switches
  *   it on with `v8.setFlagsFromString` before any kernel compiles (V8's flags
  *   are process-wide, so helper threads and every later WebAssembly module of
  *   the process get it too), unless the process was started with
@@ -49,6 +54,7 @@ const REVEC_FLAG = 'experimental-wasm-revectorize';
 
 interface NodeProcess {
   readonly version?: string;
+  readonly versions?: Record<string, string | undefined>;
   readonly arch?: string;
   readonly execArgv?: readonly string[];
   readonly env?: Record<string, string | undefined>;
@@ -92,6 +98,16 @@ function revecOnCommandLine(execArgv: readonly string[]): boolean | undefined {
   return state;
 }
 
+/**
+ * Whether a V8 of this version (`process.versions.v8`) revectorizes loops
+ * whose 128-bit accumulators are carried from one trip to the next (13 and
+ * newer; see the module's comment).
+ */
+export function pairsLoops(v8Version: string | undefined): boolean {
+  const major = Number.parseInt(v8Version ?? '', 10);
+  return Number.isInteger(major) && major >= 13;
+}
+
 let cached: { features: WasmFeatures; notes: readonly string[] } | undefined;
 
 function detect(): { features: WasmFeatures; notes: readonly string[] } {
@@ -116,8 +132,10 @@ function detect(): { features: WasmFeatures; notes: readonly string[] } {
 
   let revectorize = false;
   const built = p?.config?.variables?.['v8_enable_wasm_simd256_revec'];
-  const hasRevec = built === 1 || built === true || built === '1';
-  if (simd && hasRevec) {
+  const hasFlag = built === 1 || built === true || built === '1';
+  const hasRevec = hasFlag && pairsLoops(p?.versions?.['v8']);
+  if (simd && hasFlag && !hasRevec) notes.push(`this runtime's revectorizer (V8 ${p?.versions?.['v8'] ?? '?'}) does not pair the gemm's loops: 128-bit code`);
+  else if (simd && hasRevec) {
     const given = revecOnCommandLine(p?.execArgv ?? []);
     if (given !== undefined) {
       revectorize = given;
@@ -131,7 +149,7 @@ function detect(): { features: WasmFeatures; notes: readonly string[] } {
         revectorize = true;
       } else notes.push('no node:v8 here to switch the revectorizer on: 128-bit code');
     }
-  } else if (simd) notes.push('this runtime has no revectorizer (--experimental-wasm-revectorize): 128-bit code');
+  } else if (simd && !hasFlag) notes.push('this runtime has no revectorizer (--experimental-wasm-revectorize): 128-bit code');
 
   return { features: { simd, relaxedSimd, revectorize }, notes };
 }
