@@ -7,7 +7,9 @@
  * Options (all optional; without them every section runs as it always has):
  * `--backends cpu,gpujs` and `--dtypes float32,float64` choose the seed
  * bench's rows, `--steps N` its timed steps per row; `--shapes
- * 128x256x512,512x512x512` the matmul bench's `m x k x n` shapes; and
+ * 128x256x512,512x512x512` the matmul bench's `m x k x n` shapes, `--min-ms
+ * N` how long it times each kernel (default 250; on a busy host a longer
+ * time gives the best run more chances); and
  * `--gpujs-only` skips the CPU kernels' table of the matmul bench, keeping
  * only the `gpujs` rows beside the `cpu` backend's (for a GPU machine).
  *
@@ -109,7 +111,7 @@ function parseShapes(text: string): Shape[] {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => a !== '--');
-  const valued = new Set(['--backends', '--dtypes', '--steps', '--shapes']);
+  const valued = new Set(['--backends', '--dtypes', '--steps', '--shapes', '--min-ms']);
   const asked: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -130,6 +132,9 @@ async function main(): Promise<void> {
   const shapesText = option(args, 'shapes');
   const shapes = shapesText === undefined ? DEFAULT_SHAPES : parseShapes(shapesText);
   const gpujsOnly = args.includes('--gpujs-only');
+  const minMsText = option(args, 'min-ms');
+  const minMs = minMsText === undefined ? undefined : Number(minMsText);
+  if (minMs !== undefined && !(Number.isFinite(minMs) && minMs > 0)) fail(`--min-ms: expected a positive number of milliseconds, got ${JSON.stringify(minMsText)}`);
   const run = (s: Section): boolean => asked.length === 0 || asked.includes(s);
   const rt = runtime();
   log(`# mnemo benchmarks (${new Date().toISOString()}, Node ${rt.node})`);
@@ -154,7 +159,7 @@ async function main(): Promise<void> {
   }
   if (run('matmul')) {
     log('## (b) matmul GFLOP/s');
-    const rows = gpujsOnly ? [] : await runMatmulBench({ shapes });
+    const rows = gpujsOnly ? [] : await runMatmulBench({ shapes, ...(minMs === undefined ? {} : { minMs }) });
     if (!gpujsOnly) log(formatTable(rows));
     const g = gpujsMatmulRows(rows, shapes);
     log();
