@@ -22,7 +22,9 @@
  * Threads: `MNEMO_THREADS` (an environment variable read once, on first use)
  * caps the number of threads, the calling one included; `1` disables helper
  * threads. By default mnemo uses up to 4, and no more than the machine's
- * cores.
+ * cores. `MNEMO_WASM_FEATURES` (see `features.ts`) turns runtime features
+ * off: `no-relaxed-simd`, `no-revectorize`, or `no-simd` for the JavaScript
+ * reference.
  *
  * @module
  */
