@@ -8,6 +8,7 @@ import type { DType } from './dtype.js';
 import { ArgumentError } from './errors.js';
 import type { GemmArgs } from './kernels/gemm.js';
 import type { Tensor } from './tensor.js';
+import type { CompiledLoop, CompiledSequence, LoopKernel, SequenceProgram } from './program.js';
 
 /**
  * Elementwise functions of one tensor.
@@ -145,6 +146,20 @@ export interface Backend {
   oneHot(indices: Tensor, depth: number, dtype: DType): Tensor;
   /** Convert to another dtype (a copy even when it is the same dtype is not required). */
   cast(x: Tensor, dtype: DType): Tensor;
+  /**
+   * Compile a {@link SequenceProgram} (what the cell compiler makes of a
+   * recurrent step) for this backend, or return null where it cannot; a
+   * backend without this member runs recurrences on the tape.
+   */
+  compileSequence?(program: SequenceProgram): CompiledSequence | null;
+  /**
+   * Compile a fused elementwise loop over flat arrays (an elementwise
+   * function traced by autodiff's `fuseElementwise`, such as an optimizer's
+   * update), or return null; callers then run the function op by op.
+   */
+  compileLoop?(kernel: LoopKernel, dtype: 'float32' | 'float64'): CompiledLoop | null;
+  /** The register tile of this backend's products (rows, columns) for a dtype, which sequence programs pad to. */
+  sequenceTiles?(dtype: 'float32' | 'float64'): { readonly mr: number; readonly nr: number };
 }
 
 const registry = new Map<string, () => Backend>();

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Backend, BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../backend.js';
+import type { LoopKernel, SequenceProgram } from '../program.js';
 import { allocate, checkDType, type DType, type TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
 import {
@@ -21,6 +22,7 @@ import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
 import { gemm, type GemmArgs } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
 import { rowsWasm } from './wasm-rows.js';
+import { compileLoopWasm, compileSequenceWasm, sequenceTiles } from './sequence-wasm.js';
 
 function out(dtype: DType, shape: Shape): TypedArray {
   return allocate(dtype, sizeOf(shape));
@@ -698,4 +700,7 @@ export const cpu: Backend = Object.freeze({
   scatterAdd,
   oneHot,
   cast,
+  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program),
+  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype),
+  sequenceTiles,
 });

@@ -2,12 +2,10 @@
  * Run in a child process by wasm-features.test.ts (the kernels are chosen
  * once per process, from the runtime and `MNEMO_WASM_FEATURES`): checks
  * wasmGemm against gemmReference on one thread and threaded, every layout,
- * both dtypes, sizes around every tile and cache block, and hashes the fused
- * LSTM kernel's outputs and gradients; prints one JSON line.
+ * both dtypes, sizes around every tile and cache block; prints one JSON line.
  */
-import { createHash } from 'node:crypto';
 import { gemmReference, type GemmArgs } from '../../src/kernels/gemm.js';
-import { gemmInfo, lstmSequenceKernel, startGemmThreads, wasmGemm } from '../../src/kernels/wasm-gemm.js';
+import { gemmInfo, startGemmThreads, wasmGemm } from '../../src/kernels/wasm-gemm.js';
 
 /** mulberry32: deterministic values. */
 function rng(seed: number): () => number {
@@ -67,24 +65,6 @@ for (const dtype of ['float32', 'float64'] as const) {
   }
 }
 
-// The fused LSTM keeps its own kernel: its bits must not depend on the runtime's features.
-let lstm: string | null = null;
-const kernel = lstmSequenceKernel();
-if (kernel) {
-  const [B, T, D, H] = [16, 5, 12, 16];
-  const next = rng(99);
-  const fill = (len: number, s: number): Float32Array => Float32Array.from({ length: len }, () => (next() - 0.5) * s);
-  const x = fill(B * T * D, 2);
-  const wx = fill(D * 4 * H, 0.6);
-  const bias = fill(4 * H, 0.4);
-  const wh = fill(H * 4 * H, 0.5);
-  const f = kernel.forwardProjected(x, wx, bias, wh, fill(B * H, 1), fill(B * H, 1), B, T, D, H);
-  const g = kernel.backward(f, wh, fill(B * T * H, 1), fill(B * H, 1), fill(B * H, 1), wx);
-  const hash = createHash('sha256');
-  for (const v of [f.hs, f.hT, f.cT, g.dx!, g.dWx!, g.db!, g.dWh, g.dh0, g.dc0]) hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  lstm = hash.digest('hex');
-}
-
 const info = gemmInfo();
 process.stdout.write(
   `${JSON.stringify({
@@ -97,6 +77,5 @@ process.stdout.write(
     cases,
     bad,
     f64Identical,
-    lstm,
   })}\n`,
 );

@@ -82,14 +82,6 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
   stepProjected(params: P, state: S, xPart: Tensor, probes?: GateProbes): readonly [S, Tensor];
   /** One step, reporting every gate's activation. */
   inspect(params: P, state: S, x: Tensor, probes?: GateProbes): StepReport<S>;
-  /**
-   * A fused kernel for a whole sequence, where the cell has one (the tutorial
-   * LSTM): `xs` is the input sequence `[batch, steps, inputSize]`, which the
-   * kernel projects itself (it may fold `projectInputs` in). Such kernels give
-   * first-order gradients only; `scan` uses them only when asked
-   * (`fusedKernel: true`).
-   */
-  sequenceKernel?(params: P, xs: Tensor, state: S): { readonly outputs: Tensor; readonly finalState: S };
 }
 
 /**

@@ -7,7 +7,6 @@
 import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, ones, split as splitKey, type DType, type Key } from '@mnemo/core';
 import { add, concat, layerNorm, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
 import type { GateProbes } from '../cell.js';
-import { lstmLayer } from '../fused/lstm-sequence.js';
 import { checkCellSizes, checkParams, checkState, defineCell, probe, splitColumns, type GatedCell } from './common.js';
 import { biasWith, layerNormInit, recurrentUniform } from './init.js';
 
@@ -439,18 +438,5 @@ export function lstmCell(options: LstmOptions): LstmCell {
     inputPart,
     core,
   });
-  // The tutorial LSTM has a fused whole-sequence kernel (proven equal to this definition in its own tests).
-  const tutorial = st.variants.length === 0 && P === 0 && !ln;
-  const sequenceKernel = (p: LstmParams, xs: Tensor, s: LstmState) => {
-    if (!(xs instanceof Tensor) || xs.rank !== 3 || xs.shape[2] !== D) {
-      throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${D}], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
-    }
-    if (xs.dtype !== dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${dtype}; cast the input first`);
-    checkParams(name, p, shapes, dtype);
-    checkState(name, s, stateSizes, xs.shape[0]!, dtype);
-    // x W_x + b and the sequence in one kernel (lstmLayer composes the same ops where the kernel does not apply)
-    const r = lstmLayer(xs, p.wx, p.b, p.wh, s.h, s.c);
-    return { outputs: r.hs, finalState: { h: r.hT, c: r.cT } };
-  };
-  return Object.freeze({ ...cell, structure: st, projSize: P, layerNorm: ln, forgetBias, ...(tutorial ? { sequenceKernel } : {}) });
+  return Object.freeze({ ...cell, structure: st, projSize: P, layerNorm: ln, forgetBias });
 }
