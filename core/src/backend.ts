@@ -11,7 +11,44 @@ import type { Tensor } from './tensor.js';
 import type { CompiledLoop, CompiledSequence, LoopKernel, SequenceProgram } from './program.js';
 
 /**
- * Elementwise functions of one tensor.
+ * Every elementwise function of one tensor, written once: the `Backend`
+ * interface's {@link UnaryOp}, the cpu kernels' list and autodiff's unary
+ * primitives all read it. A new unary op is an entry here, its kernel in
+ * each backend (the cpu kernel's `switch` does not compile without it) and
+ * its VJP rule (the rule table does not compile without it).
+ *
+ * @example
+ * ```ts
+ * import { UNARY_OPS } from '@mnemo/core';
+ * console.assert(UNARY_OPS.includes('tanh') && UNARY_OPS.includes('sigmoid'));
+ * ```
+ * @category Backends
+ */
+export const UNARY_OPS = [
+  'neg',
+  'exp',
+  'log',
+  'log1p',
+  'expm1',
+  'sqrt',
+  'rsqrt',
+  'abs',
+  'sign',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'step',
+  'square',
+  'reciprocal',
+  'sin',
+  'cos',
+  'floor',
+  'ceil',
+  'round',
+] as const;
+
+/**
+ * Elementwise functions of one tensor: the names in {@link UNARY_OPS}.
  *
  * `sigmoid` is computed stably (no overflow for large |x|); `step` is the
  * Heaviside function (1 where x > 0, else 0), used by relu's derivative.
@@ -24,27 +61,7 @@ import type { CompiledLoop, CompiledSequence, LoopKernel, SequenceProgram } from
  * ```
  * @category Backends
  */
-export type UnaryOp =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'log1p'
-  | 'expm1'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'abs'
-  | 'sign'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'step'
-  | 'square'
-  | 'reciprocal'
-  | 'sin'
-  | 'cos'
-  | 'floor'
-  | 'ceil'
-  | 'round';
+export type UnaryOp = (typeof UNARY_OPS)[number];
 
 /**
  * Elementwise functions of two tensors, with NumPy broadcasting.

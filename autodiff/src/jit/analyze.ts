@@ -99,6 +99,8 @@ export function analyzeStep(graph: Graph, roles: readonly InputRole[], outputs: 
   const { nodes } = graph;
   const space: ('inv' | 'row' | 'red')[] = new Array(nodes.length);
   const reductions: number[] = [];
+  /** For each sum over the batch and what is computed from it, the sum it comes from. */
+  const redFrom = new Map<number, number>();
   const B = batch;
   const isRow = (i: number): boolean => space[i] === 'row';
 
@@ -115,8 +117,13 @@ export function analyzeStep(graph: Graph, roles: readonly InputRole[], outputs: 
     if (n.dtype !== dtype && n.inputs.some(isRow)) decline(n, `makes a ${n.dtype} value inside a ${dtype} step`);
     const ins = n.inputs.map((i) => space[i]!);
     if (ins.includes('red')) {
-      if (ins.includes('row')) decline(n, 'mixes a sum over the batch with per-step values (statistics over the batch are not supported)');
+      const from = n.inputs.map((i) => redFrom.get(i)).find((r) => r !== undefined)!;
+      if (ins.includes('row')) {
+        const r = nodes[from] as OpNode;
+        throw new CompileDeclined(`${r.prim} over the batch (axis 0) feeds per-step values through ${n.prim}: statistics over the batch are not supported`, r.prim);
+      }
       space[n.id] = 'red';
+      redFrom.set(n.id, from);
       continue;
     }
     if (!ins.includes('row')) {
@@ -131,6 +138,7 @@ export function analyzeStep(graph: Graph, roles: readonly InputRole[], outputs: 
         if (x.shape.length !== 2) decline(n, `over the batch of a value of shape ${shapeText(x.shape)}`);
         space[n.id] = 'red';
         reductions.push(n.id);
+        redFrom.set(n.id, n.id);
         continue;
       }
     }
@@ -141,6 +149,7 @@ export function analyzeStep(graph: Graph, roles: readonly InputRole[], outputs: 
         if (p.transA && !p.transB) {
           space[n.id] = 'red';
           reductions.push(n.id);
+          redFrom.set(n.id, n.id);
           continue;
         }
         decline(n, 'of two per-step values other than a sum over the batch (aᵀ b)');

@@ -179,21 +179,19 @@ class Lowering {
     // The forward outputs: the new state goes to slot 1 of the state buffers.
     const fixed = new Map<number, Loc>();
     outputs.state.forEach((o, j) => {
-      if (this.a.space[o] !== 'row') throw new CompileDeclined(`the new state ${j} does not depend on the step's inputs or state`);
       if (!fixed.has(o)) fixed.set(o, { buffer: stateBuffers[j]!, slot: 1, col: 0, broadcastRows: false });
       else throw new CompileDeclined(`the new state ${j} is the same value as another state entry`);
     });
-    if (this.a.space[outputs.y] !== 'row') throw new CompileDeclined('the output does not depend on the step\'s inputs or state');
     const yFixed = fixed.get(outputs.y);
     const yBuffer = yFixed ? yFixed.buffer : this.addBuffer({ kind: 'seq', width: this.width(outputs.y), ld: this.width(outputs.y), name: 'y' });
     if (!yFixed) fixed.set(outputs.y, { buffer: yBuffer, slot: 0, col: 0, broadcastRows: false });
     let ctX: LoweredStep['ctX'];
     if (this.train) {
+      // Every step writes the cotangent it passes back, even one that is constant (zero, for a state
+      // entry the step does not read): the step before reads it.
       (outputs.ctState ?? []).forEach((o, j) => {
-        if (this.a.space[o] === 'row' && this.phaseOf[o] !== undefined) {
-          if (fixed.has(o)) throw new CompileDeclined(`the cotangent of state ${j} is the same value as another output`);
-          fixed.set(o, { buffer: ctStateBuffers[j]!, slot: 0, col: 0, broadcastRows: false });
-        }
+        if (fixed.has(o)) throw new CompileDeclined(`the cotangent of state ${j} is the same value as another output`);
+        fixed.set(o, { buffer: ctStateBuffers[j]!, slot: 0, col: 0, broadcastRows: false });
       });
       const cx = outputs.ctX;
       if (cx !== undefined && this.phaseOf[cx] !== undefined) {
@@ -302,7 +300,10 @@ class Lowering {
   private lowerPhase(p: ProgramPhase, fixed: ReadonlyMap<number, Loc>): void {
     const { nodes, a } = this;
     const members = nodes.filter((n) => this.inPhase(n.id, p) && n.kind === 'op').map((n) => n.id);
-    if (members.length === 0) return;
+    if (members.length === 0) {
+      this.writePassThrough(p, fixed);
+      return;
+    }
     const perStep = p === 'fwd' || p === 'bwd';
     const memberSet = new Set(members);
     // What must be stored: outputs fixed in place, values read by other phases, products' left operands.
@@ -391,9 +392,15 @@ class Lowering {
         this.store(n, f, p);
       }
     }
+    this.writePassThrough(p, fixed);
+  }
+
+  /** Write the fixed outputs that no per-step phase computes (an input passed through, a constant): the phase that owns their slot does. */
+  private writePassThrough(p: ProgramPhase, fixed: ReadonlyMap<number, Loc>): void {
     for (const [n, f] of fixed) {
-      // Outputs that no phase computes (an input passed through) are copied by the phase that owns their slot.
-      if (this.nodes[n]!.kind === 'op' || this.phaseHome(n) !== p || this.loc.get(n) === f) continue;
+      // Outputs that no per-step phase computes (an input passed through, a constant) are written by the phase that owns their slot.
+      const computed = this.nodes[n]!.kind === 'op' && this.phaseOf[n] !== 'inv';
+      if (computed || this.phaseHome(n) !== p || this.loc.get(n) === f) continue;
       this.emitLoops(p, [{ node: n, loc: f }], []);
     }
   }
@@ -658,9 +665,18 @@ class Lowering {
       case 'matmul':
       case 'sum':
         throw new CompileDeclined(`internal: %${n} (${op.prim}) is read before it is stored`);
-      default:
+      default: {
         if (!isElementwise(op.prim)) throw new CompileDeclined(`${op.prim} is not supported in a compiled step`, op.prim);
-        return { t: 'op', op: op.prim, args: op.inputs.map(sub) };
+        const args = op.inputs.map(sub);
+        // x + 0, 0 + x, x - 0, x · 1, 1 · x: the cotangents of slices and pads are full of them.
+        const isConst = (e: Expr, v: number): boolean => e.t === 'const' && e.value === v;
+        if (op.prim === 'add' && isConst(args[1]!, 0)) return args[0]!;
+        if (op.prim === 'add' && isConst(args[0]!, 0)) return args[1]!;
+        if (op.prim === 'sub' && isConst(args[1]!, 0)) return args[0]!;
+        if (op.prim === 'mul' && isConst(args[1]!, 1)) return args[0]!;
+        if (op.prim === 'mul' && isConst(args[0]!, 1)) return args[1]!;
+        return { t: 'op', op: op.prim, args };
+      }
     }
   }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Backend, BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../backend.js';
+import { UNARY_OPS, type Backend, type BinaryOp, type CompareOp, type ReduceOp, type UnaryOp } from '../backend.js';
 import type { LoopKernel, SequenceProgram } from '../program.js';
 import { allocate, checkDType, type DType, type TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
@@ -145,14 +145,11 @@ function unaryLoop(op: UnaryOp, x: TypedArray, y: TypedArray): void {
   }
 }
 
-const UNARY_OPS: ReadonlySet<string> = new Set<UnaryOp>([
-  'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'step', 'square',
-  'reciprocal', 'sin', 'cos', 'floor', 'ceil', 'round',
-]);
+const UNARY: ReadonlySet<string> = new Set<string>(UNARY_OPS);
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
   checkTensor(op, 'x', x);
-  if (!UNARY_OPS.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${JSON.stringify(op)}`);
+  if (!UNARY.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${JSON.stringify(op)}`);
   const y = out(x.dtype, x.shape);
   unaryLoop(op, unsafeDataOf(x), y);
   return unsafeFromData(y, x.shape);
