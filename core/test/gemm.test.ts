@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, DTypeError, ShapeError, gemmReference, type GemmArgs } from '@mnemo/core';
-import { wasmFeatures } from '../src/kernels/features.js';
+import { fusedGemmRequested, wasmFeatures } from '../src/kernels/features.js';
 import { gemmInfo, startGemmThreads, wasmGemm } from '../src/kernels/wasm-gemm.js';
 import { gemmKernels } from '../src/kernels/wasm-gemm-module.js';
 
@@ -122,14 +122,16 @@ describe('wasmGemm (WebAssembly SIMD) against gemmReference', () => {
     expect(info.kernel).toBe('wasm-simd');
     expect(info.simd).toBe(true);
     expect(info.node).toBe(process.version);
-    expect(info.relaxedSimd).toBe(features.relaxedSimd);
     expect(info.revectorize).toBe(features.revectorize);
     // Paired (256-bit) tiles exactly where the revectorizer is on.
     expect(info.tiles).toEqual(features.revectorize ? { float32: '4x16', float64: '4x8' } : { float32: '4x8', float64: '4x4' });
-    const k = gemmKernels(features);
-    expect(k.f32.fma).toBe(features.relaxedSimd);
+    const fma = fusedGemmRequested();
+    const k = gemmKernels({ ...features, fma });
+    // Fused only when asked for (MNEMO_WASM_FEATURES=fma) and relaxed SIMD is in use; float64 never.
+    expect(k.f32.fma).toBe(fma && features.relaxedSimd);
     expect(k.f64.fma).toBe(false);
-    expect(info.microKernels.float32).toMatch(features.relaxedSimd ? /f32x4 relaxed_madd/ : /f32x4 mul\+add/);
+    expect(info.relaxedSimd).toBe(k.f32.fma);
+    expect(info.microKernels.float32).toMatch(k.f32.fma ? /f32x4 relaxed_madd/ : /f32x4 mul\+add/);
     expect(info.microKernels.float64).toMatch(/f64x2 mul\+add/);
   });
 

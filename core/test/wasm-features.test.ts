@@ -3,13 +3,14 @@
  *
  * The kernels are chosen once per process, so each path runs in a child
  * process (helpers/gemm-paths-child.ts) with `MNEMO_WASM_FEATURES` turning
- * features off, or with V8 flags that turn them on: on a runtime that has
- * relaxed SIMD and the revectorizer (Node 24) all four micro-kernel
- * combinations and the JavaScript fallback run here; on Node 20 the
- * multiply-add kernels run by default and the fused ones under
- * `--experimental-wasm-relaxed-simd`. Every path must match gemmReference
- * (float64 bit for bit, so every path gives the same float64 bits; float32
- * within the bound of k roundings).
+ * features off (or the fused kernel on, `fma`), or with V8 flags: on a
+ * runtime that has relaxed SIMD and the revectorizer (Node 24) all four
+ * micro-kernels (128-bit or paired, multiply-add or fused) and the
+ * JavaScript fallback run here; on Node 20 the 128-bit ones, the fused one
+ * under `--experimental-wasm-relaxed-simd`. Every path must match
+ * gemmReference (float64 bit for bit; float32 within the bound of k
+ * roundings), and every path that multiplies then adds must give the same
+ * float32 bits.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pairsLoops, wasmFeatureNotes, wasmFeatures } from '../src/kernels/features.js';
+import { fusedGemmRequested, pairsLoops, wasmFeatureNotes, wasmFeatures } from '../src/kernels/features.js';
 import { gemmInfo } from '../src/kernels/wasm-gemm.js';
 
 /**
@@ -63,6 +64,7 @@ interface ChildReport {
   readonly cases: number;
   readonly bad: readonly string[];
   readonly f64Identical: boolean;
+  readonly digests: { readonly float32: string; readonly float64: string };
 }
 
 const child = fileURLToPath(new URL('./helpers/gemm-paths-child.ts', import.meta.url));
@@ -73,19 +75,21 @@ function runPath(features: string, nodeFlags: readonly string[] = []): ChildRepo
   return JSON.parse(stdout.trim()) as ChildReport;
 }
 
-/** The paths this runtime can take: [MNEMO_WASM_FEATURES, extra node flags, relaxed SIMD expected, revectorizer expected]. */
+/** The paths this runtime can take: [MNEMO_WASM_FEATURES, extra node flags, fused float32 kernel expected, revectorizer expected]. */
 const candidates: (readonly [string, readonly string[], boolean, boolean])[] = [
-  ['', [], relaxedHere, revecHere],
-  ['no-relaxed-simd', [], false, revecHere],
-  ['no-revectorize', [], relaxedHere, false],
-  ['no-relaxed-simd,no-revectorize', [], false, false],
+  ['', [], false, revecHere],
+  ['fma', [], relaxedHere, revecHere],
+  ['no-revectorize', [], false, false],
+  ['fma,no-revectorize', [], relaxedHere, false],
+  // Without relaxed SIMD, asking for the fused kernel gets the other one.
+  ['fma,no-relaxed-simd', [], false, revecHere],
   // Node 20: relaxed SIMD exists behind a flag, which mnemo leaves to the user.
-  ...(relaxedHere ? [] : ([['', ['--experimental-wasm-relaxed-simd'], true, revecHere]] as const)),
+  ...(relaxedHere ? [] : ([['fma', ['--experimental-wasm-relaxed-simd'], true, revecHere]] as const)),
   // A process started with the revectorizer off keeps it off.
-  ...(revecHere ? ([['', ['--no-experimental-wasm-revectorize'], relaxedHere, false]] as const) : []),
+  ...(revecHere ? ([['', ['--no-experimental-wasm-revectorize'], false, false]] as const) : []),
 ];
-/** Each combination of features once (turning off what a runtime lacks takes the default path again), flags always. */
-const paths = candidates.filter(([, flags, relaxed, revec], i) => flags.length > 0 || !candidates.slice(0, i).some(([, f, r, v]) => f.length === 0 && r === relaxed && v === revec));
+/** Each combination once (what a runtime lacks takes another path again), and every path with flags. */
+const paths = candidates.filter(([features, flags, fma, revec], i) => flags.length > 0 || features === 'fma,no-relaxed-simd' || !candidates.slice(0, i).some(([, f, r, v]) => f.length === 0 && r === fma && v === revec));
 
 describe('wasmFeatures', () => {
   it('finds SIMD, and finds relaxed SIMD exactly where the spec\'s relaxed_madd opcodes (0xfd 0x105, 0xfd 0x107) validate', () => {
@@ -115,28 +119,44 @@ describe('wasmFeatures', () => {
 
   it('reports what this process uses in gemmInfo', () => {
     const info = gemmInfo();
-    expect({ relaxedSimd: info.relaxedSimd, revectorize: info.revectorize }).toEqual({ relaxedSimd: wasmFeatures().relaxedSimd, revectorize: wasmFeatures().revectorize });
+    expect(info.revectorize).toBe(wasmFeatures().revectorize);
+    expect(info.relaxedSimd).toBe(wasmFeatures().relaxedSimd && fusedGemmRequested());
     for (const n of wasmFeatureNotes()) expect(info.notes).toContain(n);
+    if (wasmFeatures().relaxedSimd && !info.relaxedSimd) expect(info.notes.some((n) => /MNEMO_WASM_FEATURES=fma/.test(n))).toBe(true);
   });
 });
 
 describe('every kernel path matches the reference', () => {
-  for (const [features, flags, relaxed, revec] of paths) {
+  const reports: { readonly fma: boolean; readonly report: ChildReport }[] = [];
+
+  for (const [features, flags, fma, revec] of paths) {
     const name = [features === '' ? 'default' : `MNEMO_WASM_FEATURES=${features}`, ...flags].join(' ');
-    it(`${name}: relaxed SIMD ${relaxed ? 'on' : 'off'}, revectorizer ${revec ? 'on' : 'off'}`, () => {
+    it(`${name}: ${fma ? 'fused' : 'multiply-add'} float32 kernel, revectorizer ${revec ? 'on' : 'off'}`, () => {
       const r = runPath(features, flags);
       expect(r.kernel).toBe('wasm-simd');
-      expect({ relaxedSimd: r.relaxedSimd, revectorize: r.revectorize }).toEqual({ relaxedSimd: relaxed, revectorize: revec });
+      expect({ relaxedSimd: r.relaxedSimd, revectorize: r.revectorize }).toEqual({ relaxedSimd: fma, revectorize: revec });
       expect(r.microKernels).toEqual({
-        float32: `${revec ? '4x16' : '4x8'} f32x4 ${relaxed ? 'relaxed_madd' : 'mul+add'}${revec ? ', paired for 256-bit' : ''}`,
+        float32: `${revec ? '4x16' : '4x8'} f32x4 ${fma ? 'relaxed_madd' : 'mul+add'}${revec ? ', paired for 256-bit' : ''}`,
         float64: `${revec ? '4x8' : '4x4'} f64x2 mul+add${revec ? ', paired for 256-bit' : ''}`,
       });
       expect(r.cases).toBe(2 * 7 * 4 * 2);
       expect(r.calls.javascript).toBe(0);
       expect(r.bad).toEqual([]);
       expect(r.f64Identical).toBe(true);
+      reports.push({ fma, report: r });
     });
   }
+
+  it('every path gives the same float64 bits, and every multiply-add path the same float32 bits, on every runtime', () => {
+    expect(reports.length).toBe(paths.length);
+    // Pinned: Node 20.20.2 (4x8), 22.23.5 (4x8) and 24.22.3 (4x16, 256-bit) all gave these.
+    expect(new Set(reports.map((r) => r.report.digests.float64))).toEqual(new Set(['f558c16b1bff4d9a538622d7e4d3a7bf1143ec9fdde7ad355b3fb104958f292d']));
+    const plain = reports.filter((r) => !r.fma).map((r) => r.report.digests.float32);
+    expect(plain.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(plain)).toEqual(new Set(['d45d82da8d38ccf2450575e5440df375f9ac95043158baa4eec57bb5c92e6989']));
+    // A fused kernel rounds once per step: its float32 bits differ (within the bound checked above).
+    for (const r of reports.filter((x) => x.fma)) expect(r.report.digests.float32).not.toBe(plain[0]);
+  });
 
   it('MNEMO_WASM_FEATURES=no-simd: the JavaScript reference runs, with the same results', () => {
     const r = runPath('no-simd');
@@ -183,13 +203,11 @@ describe('the revectorizer, switched on at run time', () => {
 
   it.runIf(ready)('turns the micro-kernels into 256-bit AVX2 code (read with --print-wasm-code), and only then', () => {
     const paired = code('');
-    if (relaxedHere) expect(paired).toMatch(/vfmadd\d{3}ps ymm/);
-    else expect(paired).toMatch(/vmulps ymm/);
-    expect(paired).toMatch(/vmulpd ymm/);
-    expect(paired).toMatch(/vaddpd ymm/);
+    for (const op of ['vmulps', 'vaddps', 'vmulpd', 'vaddpd']) expect(paired).toMatch(new RegExp(`${op} ymm`));
+    if (relaxedHere) expect(code('fma')).toMatch(/vfmadd\d{3}ps ymm/);
     const plain = code('no-revectorize');
     // The same kernels in 128-bit registers, and nowhere a 256-bit one.
-    if (relaxedHere) expect(plain).toMatch(/vfmadd\d{3}ps xmm/);
+    expect(plain).toMatch(/vmulps xmm/);
     expect(plain).toMatch(/vmulpd xmm/);
     expect(plain).not.toMatch(/p[sd] ymm/);
   });

@@ -29,7 +29,9 @@
  * `MNEMO_WASM_FEATURES` (an environment variable read once, on first use)
  * turns features off, for tests and for pinning a path: a comma-separated
  * list of `no-simd`, `no-relaxed-simd`, `no-revectorize`. With
- * `no-revectorize` the flag is left as the process started.
+ * `no-revectorize` the flag is left as the process started. One more word,
+ * `fma`, asks for the gemm's fused float32 micro-kernel (see
+ * {@link fusedGemmRequested}).
  *
  * Internal: the gemm (`wasm-gemm.ts`) and the code generators choose their
  * micro-kernels from {@link wasmFeatures}; `gemmInfo()` reports it.
@@ -49,7 +51,7 @@ export interface WasmFeatures {
 }
 
 /** Names accepted in `MNEMO_WASM_FEATURES`. */
-const SWITCHES = ['no-simd', 'no-relaxed-simd', 'no-revectorize'] as const;
+const SWITCHES = ['no-simd', 'no-relaxed-simd', 'no-revectorize', 'fma'] as const;
 const REVEC_FLAG = 'experimental-wasm-revectorize';
 
 interface NodeProcess {
@@ -108,9 +110,9 @@ export function pairsLoops(v8Version: string | undefined): boolean {
   return Number.isInteger(major) && major >= 13;
 }
 
-let cached: { features: WasmFeatures; notes: readonly string[] } | undefined;
+let cached: { features: WasmFeatures; notes: readonly string[]; fma: boolean } | undefined;
 
-function detect(): { features: WasmFeatures; notes: readonly string[] } {
+function detect(): { features: WasmFeatures; notes: readonly string[]; fma: boolean } {
   const p = proc();
   const notes: string[] = [];
   const off = new Set<string>();
@@ -151,7 +153,9 @@ function detect(): { features: WasmFeatures; notes: readonly string[] } {
     }
   } else if (simd && !hasFlag) notes.push('this runtime has no revectorizer (--experimental-wasm-revectorize): 128-bit code');
 
-  return { features: { simd, relaxedSimd, revectorize }, notes };
+  const fma = off.has('fma');
+  if (fma && !relaxedSimd) notes.push('MNEMO_WASM_FEATURES=fma: relaxed SIMD is not in use here, so the gemm multiplies then adds');
+  return { features: { simd, relaxedSimd, revectorize }, notes, fma: fma && relaxedSimd };
 }
 
 /**
@@ -167,4 +171,18 @@ export function wasmFeatures(): WasmFeatures {
 export function wasmFeatureNotes(): readonly string[] {
   cached ??= detect();
   return cached.notes;
+}
+
+/**
+ * Whether `MNEMO_WASM_FEATURES` asks for the gemm's fused float32
+ * micro-kernel (`fma`) and relaxed SIMD is in use. The gemm multiplies then
+ * adds by default even where relaxed SIMD validates: its fused multiply-add
+ * measured no faster on the project's machine (Zen 5 has separate multiply
+ * and add pipes), and a fused product rounds once where the others round
+ * twice, so float32 results would differ in the last bits between runtimes.
+ * Without it, every runtime and path gives the same float32 bits.
+ */
+export function fusedGemmRequested(): boolean {
+  cached ??= detect();
+  return cached.fma;
 }

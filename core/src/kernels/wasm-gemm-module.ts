@@ -31,12 +31,12 @@
  * one packed copy of the operand they all read.
  *
  * The micro-kernels depend on the runtime (see {@link gemmKernels}): paired
- * tiles where V8's revectorizer turns them into 256-bit code, and fused
- * multiply-adds (relaxed SIMD) for float32 where they validate.
+ * tiles where V8's revectorizer turns them into 256-bit code; fused
+ * multiply-adds (relaxed SIMD) for float32 when asked for.
  *
  * @module
  */
-import { wasmFeatures } from './features.js';
+import { fusedGemmRequested, wasmFeatures } from './features.js';
 import { Fn, F32, F64, I32, Op, RelaxedSimd, Simd, V128, encodeModule, type ValType } from './wasm-emit.js';
 
 /** The register tile of the micro-kernel: `mr` rows by `nrv` SIMD vectors. */
@@ -83,15 +83,16 @@ export const PAIRED_TILES: { readonly f32: TileShape; readonly f64: TileShape } 
 
 /**
  * The gemm's micro-kernels for what the runtime has (see `features.ts`):
- * paired tiles where the revectorizer is on; float32 fuses its multiply-adds
- * where relaxed SIMD validates. float64 always multiplies then adds, in the
- * reference's order, so that its results are bit-identical to
- * `gemmReference` on every runtime (a fused multiply-add rounds once and
- * would differ in the last bits).
+ * paired tiles where the revectorizer is on. They multiply then add, in the
+ * reference's order, so the tile never changes a result: float64 is
+ * bit-identical to `gemmReference`, and float32 gives the same bits on every
+ * runtime and path. With `fma` (asked for with `MNEMO_WASM_FEATURES=fma`,
+ * and only where relaxed SIMD is in use) float32 fuses its multiply-adds:
+ * one rounding per step, so its last bits differ. float64 never fuses.
  */
-export function gemmKernels(features: { readonly relaxedSimd: boolean; readonly revectorize: boolean }): GemmKernels {
+export function gemmKernels(features: { readonly relaxedSimd: boolean; readonly revectorize: boolean; readonly fma?: boolean }): GemmKernels {
   const tiles = features.revectorize ? PAIRED_TILES : BASELINE_TILES;
-  return { f32: { tile: tiles.f32, fma: features.relaxedSimd }, f64: { tile: tiles.f64, fma: false } };
+  return { f32: { tile: tiles.f32, fma: features.relaxedSimd && features.fma === true }, f64: { tile: tiles.f64, fma: false } };
 }
 
 /** The micro-kernel of each dtype. */
@@ -110,7 +111,7 @@ let runtimeKernels: GemmKernels | undefined;
  * agree on the tiles that products write.
  */
 export function runtimeGemmKernels(): GemmKernels {
-  runtimeKernels ??= gemmKernels(wasmFeatures());
+  runtimeKernels ??= gemmKernels({ ...wasmFeatures(), fma: fusedGemmRequested() });
   return runtimeKernels;
 }
 
@@ -163,7 +164,8 @@ function pushMin(f: Fn, x: () => void, y: () => void, tx: number, ty: number): v
  * register (it starts from pairs of adjacent stores and follows their
  * operands back). Read the result with `node --print-wasm-code`: the inner
  * loop of the paired 4 x 16 float32 kernel is two `vmovdqu ymm` loads of B,
- * four `vbroadcastss ymm` and eight `vfmadd231ps ymm`.
+ * four `vbroadcastss ymm`, eight `vmulps ymm` and eight `vaddps ymm` (eight
+ * `vfmadd231ps ymm` when fused).
  */
 function microKernel(s: Spec): Fn {
   const { mr, nrv } = s.tile;

@@ -15,9 +15,10 @@
  *
  * The micro-kernels follow the runtime (`features.ts`, `gemmKernels`): where
  * V8's revectorizer is on (Node 24, switched on at first use), wider tiles
- * that it turns into 256-bit AVX2 code; where relaxed SIMD validates (Node 22
- * on), float32 fused multiply-adds. float64 always multiplies then adds in
- * the reference's order: bit-identical to `gemmReference` on every path.
+ * that it turns into 256-bit AVX2 code. They multiply then add in the
+ * reference's order, so float64 is bit-identical to `gemmReference` and
+ * float32 gives the same bits on every path; with `MNEMO_WASM_FEATURES=fma`,
+ * where relaxed SIMD validates (Node 22 on), float32 fuses its multiply-adds.
  *
  * Threads: `MNEMO_THREADS` (an environment variable read once, on first use)
  * caps the number of threads, the calling one included; `1` disables helper
@@ -117,7 +118,12 @@ export interface GemmInfo {
   readonly simd: boolean;
   /** The runtime: `process.version` (`'v24.22.3'`), or `'unknown'` outside Node. */
   readonly node: string;
-  /** Whether the float32 micro-kernel fuses its multiply-adds (relaxed SIMD's `f32x4.relaxed_madd` validated here). */
+  /**
+   * Whether the gemm uses relaxed SIMD: its float32 micro-kernel fuses its
+   * multiply-adds (`f32x4.relaxed_madd` validated here, and
+   * `MNEMO_WASM_FEATURES=fma` asked for it; see `notes` when it validates
+   * but is not used).
+   */
   readonly relaxedSimd: boolean;
   /** Whether V8's revectorizer is on (`--experimental-wasm-revectorize`), pairing the micro-kernels' 128-bit operations into 256-bit ones. */
   readonly revectorize: boolean;
@@ -280,7 +286,12 @@ export function gemmInfo(): GemmInfo {
     maxThreads,
     thresholds: { jsBelow: DEFAULT_JS_BELOW, threadsFrom: DEFAULT_THREADS_FROM },
     tiles: used ? { float32: tile(used.f32.tile, 4), float64: tile(used.f64.tile, 2) } : { float32: 'none', float64: 'none' },
-    notes: [...wasmFeatureNotes(), ...notes, ...extra],
+    notes: [
+      ...wasmFeatureNotes(),
+      ...(used && features.relaxedSimd && !used.f32.fma ? ['relaxed SIMD validates, but the gemm multiplies then adds (the same float32 bits on every runtime); MNEMO_WASM_FEATURES=fma fuses'] : []),
+      ...notes,
+      ...extra,
+    ],
     calls: { ...calls, helperChunks: pool?.helperChunks() ?? retiredChunks },
   };
 }
@@ -346,10 +357,10 @@ const align = (bytes: number): number => roundUp(bytes, 64);
  * WebAssembly SIMD kernel, using helper threads for large products. Results
  * equal {@link gemmReference}'s up to rounding: float64 sums run in the same
  * order with a separate multiply and add (bit-identical for finite inputs, on
- * every runtime), float32 sums accumulate in float32, with a fused
- * multiply-add where relaxed SIMD validates (each element within
- * `(k + 1)·2⁻²⁴·Σ|a·b|` of the exact sum either way; see {@link gemmInfo}
- * for the kernel in use). Inputs are not modified. Throws a {@link ShapeError},
+ * every runtime), float32 sums accumulate in float32, in the same order on
+ * every runtime (the same bits everywhere, unless `MNEMO_WASM_FEATURES=fma`
+ * fuses them; each element within `(k + 1)·2⁻²⁴·Σ|a·b|` of the exact sum
+ * either way; see {@link gemmInfo} for the kernel in use). Inputs are not modified. Throws a {@link ShapeError},
  * {@link DTypeError} or {@link ArgumentError} naming `gemm` and the argument
  * when the arguments do not describe a product.
  *

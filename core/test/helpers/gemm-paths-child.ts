@@ -2,8 +2,11 @@
  * Run in a child process by wasm-features.test.ts (the kernels are chosen
  * once per process, from the runtime and `MNEMO_WASM_FEATURES`): checks
  * wasmGemm against gemmReference on one thread and threaded, every layout,
- * both dtypes, sizes around every tile and cache block; prints one JSON line.
+ * both dtypes, sizes around every tile and cache block, and hashes every
+ * result per dtype (so that paths can be compared bit for bit); prints one
+ * JSON line.
  */
+import { createHash } from 'node:crypto';
 import { gemmReference, type GemmArgs } from '../../src/kernels/gemm.js';
 import { gemmInfo, startGemmThreads, wasmGemm } from '../../src/kernels/wasm-gemm.js';
 
@@ -23,6 +26,7 @@ await startGemmThreads();
 const bad: string[] = [];
 let cases = 0;
 let f64Identical = true;
+const digests = { float32: createHash('sha256'), float64: createHash('sha256') };
 const shapes: [number, number, number][] = [
   [1, 1, 1],
   [5, 3, 7],
@@ -51,6 +55,7 @@ for (const dtype of ['float32', 'float64'] as const) {
         gemmReference({ ...args, a: Float64Array.from(a, Math.abs), b: Float64Array.from(b, Math.abs), out: scale });
         wasmGemm(args, threaded ? { jsBelow: 0, threadsFrom: 0 } : { jsBelow: 0, threads: 1 });
         cases++;
+        digests[dtype].update(new Uint8Array(args.out.buffer, args.out.byteOffset, args.out.byteLength));
         const tol = dtype === 'float64' ? 0 : (k + 1) * 2 ** -24 * 1.01;
         for (let i = 0; i < m * n; i++) {
           const got = args.out[i]!;
@@ -77,5 +82,6 @@ process.stdout.write(
     cases,
     bad,
     f64Identical,
+    digests: { float32: digests.float32.digest('hex'), float64: digests.float64.digest('hex') },
   })}\n`,
 );

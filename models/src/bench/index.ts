@@ -16,8 +16,8 @@
  * The header names the runtime and the gemm's path: the Node version,
  * whether relaxed SIMD and V8's revectorizer are in use, and the
  * micro-kernels. To measure a path without a feature on the same runtime,
- * run with `MNEMO_WASM_FEATURES=no-revectorize` (or `no-relaxed-simd`, or
- * both); to measure another runtime, run `node models/dist/bench/index.js`
+ * run with `MNEMO_WASM_FEATURES=no-revectorize` (and `fma` for the fused
+ * float32 kernel where relaxed SIMD validates); to measure another runtime, run `node models/dist/bench/index.js`
  * with that runtime's `node` after `npm run build`.
  *
  * @module
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   const rt = runtime();
   log(`# mnemo benchmarks (${new Date().toISOString()}, Node ${rt.node})`);
   log();
-  log(`runtime: relaxed SIMD ${rt.relaxedSimd ? 'on' : 'off'}, revectorizer ${rt.revectorize ? 'on' : 'off'}; gemm micro-kernels: float32 ${rt.microKernels.float32}, float64 ${rt.microKernels.float64}; up to ${rt.maxThreads} threads`);
+  log(`runtime: revectorizer ${rt.revectorize ? 'on' : 'off'}, relaxed SIMD ${rt.relaxedSimd ? 'in use (fused float32 gemm)' : 'not in use by the gemm'}; gemm micro-kernels: float32 ${rt.microKernels.float32}, float64 ${rt.microKernels.float64}; up to ${rt.maxThreads} threads`);
   for (const note of gemmInfo().notes) log(`note: ${note}`);
   log();
 
