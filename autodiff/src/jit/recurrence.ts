@@ -268,7 +268,14 @@ function programFor(t: Traced, train: boolean, need: { params: readonly boolean[
   const tiles = backend.sequenceTiles?.(t.dtype === 'float64' ? 'float64' : 'float32');
   if (!backend.compileSequence || !tiles) throw new CompileDeclined(`the ${backend.name} backend does not compile sequences`);
   const lowered = lowerStep(analysis, train, tiles);
-  const compiled = backend.compileSequence(lowered.program);
+  let compiled: CompiledSequence | null;
+  try {
+    compiled = backend.compileSequence(lowered.program);
+  } catch (e) {
+    // a backend that cannot emit one of the step's primitives says which
+    if (e instanceof MnemoError && e.op === 'compileSequence') throw new CompileDeclined(`${e.arg} ${e.message.slice(e.message.indexOf(': ', e.message.indexOf('argument')) + 2)}`, e.arg);
+    throw e;
+  }
   if (!compiled) throw new CompileDeclined(`the ${backend.name} backend could not compile this sequence here (no WebAssembly SIMD?)`);
   const program = { analysis, lowered, compiled };
   t.programs.set(id, program);
