@@ -354,6 +354,16 @@ class WasmSequence implements CompiledSequence {
     this.paddedBatch = L.bp;
   }
 
+  get maxBytes(): number {
+    return gemmRuntime.maxBytes / 2;
+  }
+
+  bytes(chunk: number): number {
+    let at = 0;
+    for (const b of this.program.buffers) at = align(at + bufferBytes(b, chunk, this.L));
+    return at;
+  }
+
   open(chunk: number, options?: { readonly keep?: boolean }): SequenceRun {
     if (!Number.isInteger(chunk) || chunk < 1) throw new ArgumentError('compileSequence', 'chunk', `expected a positive integer, got ${chunk}`);
     return new WasmRun(this.program, this.compiled, this.L, chunk, options?.keep ?? false);
