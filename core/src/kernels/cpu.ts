@@ -23,6 +23,7 @@ import { gemm, type GemmArgs } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
 import { rowsWasm } from './wasm-rows.js';
 import { compileLoopWasm, compileSequenceWasm, sequenceTiles } from './sequence-wasm.js';
+import { fusedGemmRequested } from './features.js';
 
 function out(dtype: DType, shape: Shape): TypedArray {
   return allocate(dtype, sizeOf(shape));
@@ -697,7 +698,8 @@ export const cpu: Backend = Object.freeze({
   scatterAdd,
   oneHot,
   cast,
-  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program),
-  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype),
+  // Generated loops multiply then add, like the gemm, unless MNEMO_WASM_FEATURES=fma asks for fused float32 products.
+  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program, { fma: program.dtype === 'float32' && fusedGemmRequested() }),
+  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype, { fma: dtype === 'float32' && fusedGemmRequested() }),
   sequenceTiles,
 });
