@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Tensor, currentBackend, scalar, tensor, unsafeDataOf, unsafeFromData, type CompiledLoop, type DType, type LoopExpr, type LoopKernel } from '@mnemo/core';
+import { MnemoError, Tensor, currentBackend, scalar, tensor, unsafeDataOf, unsafeFromData, type CompiledLoop, type DType, type LoopExpr, type LoopKernel } from '@mnemo/core';
 import { isolated, recording } from '../tape.js';
 import { isElementwise } from './analyze.js';
 import type { Graph, OpNode } from './graph.js';
@@ -112,7 +112,8 @@ export function fuseElementwise(f: (...args: Tensor[]) => readonly Tensor[]): (.
           );
           loop = backend.compileLoop(kernelOf(g, scalars, outputs), dtype === 'float64' ? 'float64' : 'float32');
         } catch (e) {
-          if (!(e instanceof CompileDeclined)) throw e;
+          // not elementwise, or an op the backend's loops cannot emit: run op by op
+          if (!(e instanceof CompileDeclined) && !(e instanceof MnemoError && e.op === 'compileSequence')) throw e;
         }
       }
       compiled.set(key, loop);

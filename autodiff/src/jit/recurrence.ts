@@ -269,7 +269,14 @@ function programFor(t: Traced, train: boolean, need: { params: readonly boolean[
   const tiles = backend.sequenceTiles?.(t.dtype === 'float64' ? 'float64' : 'float32');
   if (!backend.compileSequence || !tiles) throw new CompileDeclined(`the ${backend.name} backend does not compile sequences`);
   const lowered = lowerStep(analysis, train, tiles);
-  const compiled = backend.compileSequence(lowered.program);
+  let compiled: CompiledSequence | null;
+  try {
+    compiled = backend.compileSequence(lowered.program);
+  } catch (e) {
+    // a backend that cannot emit one of the step's primitives says which
+    if (e instanceof MnemoError && e.op === 'compileSequence') throw new CompileDeclined(`${e.arg} ${e.message.slice(e.message.indexOf(': ', e.message.indexOf('argument')) + 2)}`, e.arg);
+    throw e;
+  }
   if (!compiled) throw new CompileDeclined(`the ${backend.name} backend could not compile this sequence here (no WebAssembly SIMD?)`);
   const program = { analysis, lowered, compiled };
   t.programs.set(id, program);
@@ -378,7 +385,11 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
   const { lowered, compiled, analysis: a } = programFor(traced, train && anyNeed, need);
   const graph = a.graph;
   const every = options.checkpointEvery ?? 0;
-  const chunk = every > 0 ? Math.min(every, T) : T;
+  // Chunks of the asked length, or shorter where a chunk would not fit the program's memory (the
+  // backward pass then recomputes each chunk from its first state, as with checkpointEvery).
+  let chunk = every > 0 ? Math.min(every, T) : T;
+  while (chunk > 1 && compiled.bytes(chunk) > compiled.maxBytes) chunk = Math.ceil(chunk / 2);
+  if (compiled.bytes(chunk) > compiled.maxBytes) throw new CompileDeclined(`one step of this sequence needs more memory (${(compiled.bytes(1) / 2 ** 20).toFixed(0)} MiB) than the compiled program may take`);
   const order = Array.from({ length: T }, (_, j) => (options.reverse ? T - 1 - j : j));
   const chunks: number[][] = [];
   for (let j = 0; j < T; j += chunk) chunks.push(order.slice(j, Math.min(T, j + chunk)));

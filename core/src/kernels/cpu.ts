@@ -26,6 +26,7 @@ import { cachedOffsetsOf, offsetsOf } from './layout.js';
 import { checkGemmArgs } from './raw-args.js';
 import { rowsWasm } from './wasm-rows.js';
 import { compileLoopWasm, compileSequenceWasm, sequenceTiles } from './sequence-wasm.js';
+import { fusedGemmRequested } from './features.js';
 
 /**
  * A zeroed output buffer for `shape` (computed by a kernel from valid shapes,
@@ -751,7 +752,8 @@ export const cpu: Backend = Object.freeze({
   scatterAdd,
   oneHot,
   cast,
-  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program),
-  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype),
+  // Generated loops multiply then add, like the gemm, unless MNEMO_WASM_FEATURES=fma asks for fused float32 products.
+  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program, { fma: program.dtype === 'float32' && fusedGemmRequested() }),
+  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype, { fma: dtype === 'float32' && fusedGemmRequested() }),
   sequenceTiles,
 });
