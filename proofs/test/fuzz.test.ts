@@ -76,7 +76,6 @@ const KNOWN_PENDING: Readonly<Record<string, string>> = {
   // the cell compiler (the lead): the program and step arguments are read unchecked
   'core.cpu.compileSequence': 'kernels/sequence-wasm.ts compileSequenceWasm: the program is not checked (reads .dtype of undefined)',
   'core.cpu.compileLoop': 'kernels/sequence-wasm.ts loopFunction: the loop description is not checked',
-  'core.gpujs.compileSequence': 'kernels/sequence-wasm.ts compileSequenceWasm (gpujs delegates to it)',
   'core.gpujs.compileLoop': 'kernels/sequence-wasm.ts loopFunction (gpujs delegates to it)',
   'core.formatProgram': 'program.ts formatProgram: the program is not checked',
   'autodiff.compiledRecurrence': 'jit/recurrence.ts: its arguments are read unchecked',

@@ -286,7 +286,9 @@ export function createGpujs(options: GpujsOptions = {}): GpujsInstance {
     use().product(m, k, n, transA, transB, a.subarray(ao, ao + m * k), b.subarray(bo, bo + k * n), c);
   };
 
-  const backend: Backend = Object.freeze({ ...cpu, name: 'gpujs', matmul, gemm: gemmOnGpu });
+  // Recurrences run on the tape here, so that every product goes to gpu.js (the cpu backend's compiled
+  // sequences run on its own WebAssembly gemm); fused elementwise loops stay, they make no products.
+  const backend: Backend = Object.freeze({ ...cpu, name: 'gpujs', matmul, gemm: gemmOnGpu, compileSequence: undefined, sequenceTiles: undefined });
   return {
     backend,
     info: () => use().info,
