@@ -23,6 +23,7 @@
  * @module
  */
 import type { BinaryOp, CompareOp, UnaryOp } from './backend.js';
+import { checkSequenceProgram } from './program-check.js';
 
 /**
  * A buffer of a sequence program. Row buffers hold `batch` rows (padded to
@@ -309,6 +310,7 @@ export interface SequenceRun {
  * @category Sequence programs
  */
 export function formatProgram(p: SequenceProgram): string {
+  checkSequenceProgram('formatProgram', p);
   const lines: string[] = [`${p.dtype}, batch ${p.batch}`];
   const bufName = (i: number): string => `b${i}`;
   p.buffers.forEach((b, i) => {
