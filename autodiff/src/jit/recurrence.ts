@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { ArgumentError, MnemoError, Tensor, currentBackend, formatProgram, tensor, unsafeDataOf, unsafeFromData, type CompiledSequence, type DType, type SequenceRun } from '@mnemo/core';
+import { ArgumentError, MnemoError, Tensor, checkCount, checkFlag, checkOptions, currentBackend, formatProgram, formatValue, tensor, unsafeDataOf, unsafeFromData, type CompiledSequence, type DType, type SequenceRun } from '@mnemo/core';
 import { where } from '../ops.js';
 import { bind, isolated, nestedRecording, recording, tracedAnywhere, untraced } from '../tape.js';
 import { recordComposite, vjp } from '../api.js';
@@ -188,10 +188,11 @@ function traceFresh<P extends Tree, S extends Tree>(
   const nP = pl.length;
   const nS = sl.length;
   // Trace twice is not needed: the output width comes from a forward run first.
-  const probe = step(unflatten(pdef, pl) as P, unflatten(sdef, sl) as S, inputs[nP + nS]!);
-  const y0 = probe[1];
+  const probe: unknown = step(unflatten(pdef, pl) as P, unflatten(sdef, sl) as S, inputs[nP + nS]!);
+  if (!Array.isArray(probe) || probe.length !== 2) throw new CompileDeclined(`the step must return [state, output], got ${formatValue(probe)}`);
+  const y0: unknown = probe[1];
   if (!(y0 instanceof Tensor) || y0.rank !== 2 || y0.shape[0] !== B) {
-    throw new CompileDeclined(`the step's output must be a tensor [batch ${B}, width], got ${y0 instanceof Tensor ? `[${y0.shape.join(', ')}]` : typeof y0}`);
+    throw new CompileDeclined(`the step's output must be a tensor [batch ${B}, width], got ${y0 instanceof Tensor ? `[${y0.shape.join(', ')}]` : formatValue(y0)}`);
   }
   yWidth = y0.shape[1]!;
   inputs.push(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(B * yWidth), y0.dtype, [B, yWidth]));
@@ -367,6 +368,16 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
   xs: Tensor,
   options: RecurrenceOptions<P, S>,
 ): RecurrenceResult<S> {
+  checkStep('compiledRecurrence', step);
+  checkSequence('compiledRecurrence', xs);
+  const o = checkOptions('compiledRecurrence', 'options', options);
+  checkCacheKey('compiledRecurrence', 'options.key', o.key);
+  if (typeof o.reference !== 'function') throw new ArgumentError('compiledRecurrence', 'options.reference', `expected the same recurrence on the tape, a function (params, state, xs) => { outputs, finalState }, got ${formatValue(o.reference)}`);
+  checkFlag('compiledRecurrence', 'options.reverse', o.reverse, false);
+  if (o.checkpointEvery !== undefined) checkCount('compiledRecurrence', 'options.checkpointEvery', o.checkpointEvery);
+  if (o.mask !== undefined && (!(o.mask instanceof Tensor) || o.mask.rank !== 2 || o.mask.shape[0] !== xs.shape[0] || o.mask.shape[1] !== xs.shape[1])) {
+    throw new ArgumentError('compiledRecurrence', 'options.mask', `expected a Tensor [batch ${xs.shape[0]}, steps ${xs.shape[1]}] of 0 and 1, got ${formatValue(o.mask)}`);
+  }
   if (nestedRecording()) throw new CompileDeclined('a gradient of a gradient is being taken: the tape path differentiates it exactly');
   if (debugNansOn) throw new CompileDeclined(DEBUG_NANS_DECLINE);
   const [B, T, D] = xs.shape as [number, number, number];
@@ -561,11 +572,33 @@ export function explainRecurrence<P extends Tree, S extends Tree>(
   masked = false,
   inputGradient = false,
 ): { readonly compiled: true; readonly program: string } | { readonly compiled: false; readonly reason: string; readonly prim: string | undefined } {
+  checkStep('explainRecurrence', step);
+  checkCacheKey('explainRecurrence', 'key', key);
+  checkSequence('explainRecurrence', xs);
+  checkFlag('explainRecurrence', 'masked', masked, false);
+  checkFlag('explainRecurrence', 'inputGradient', inputGradient, false);
   const e = recurrenceDeclined(step, key, params, state0, xs, masked);
   if (e) return { compiled: false, reason: e.reason, prim: e.prim };
   const t = traceStep(step, key, params, state0, xs.shape[0]!, xs.shape[2]!, xs.dtype, masked);
   const { lowered } = programFor(t, true, { params: Array<boolean>(t.nP).fill(true), state: true, x: inputGradient });
   return { compiled: true, program: formatProgram(lowered.program) };
+}
+
+/** A step function, before it is traced. */
+function checkStep(op: string, step: unknown): void {
+  if (typeof step !== 'function') throw new ArgumentError(op, 'step', `expected a step function (params, state, x) => [state, output], got ${formatValue(step)}`);
+}
+
+/** The identity a compiled program is cached under: an object or a function (a WeakMap key). */
+function checkCacheKey(op: string, arg: string, key: unknown): void {
+  if (key === null || (typeof key !== 'object' && typeof key !== 'function')) {
+    throw new ArgumentError(op, arg, `expected an object or a function to cache the compiled program under (a cell, or the step itself), got ${formatValue(key)}`);
+  }
+}
+
+/** A batch of sequences `[batch, steps, features]` of a float dtype. */
+function checkSequence(op: string, xs: unknown): void {
+  if (!(xs instanceof Tensor) || xs.rank !== 3) throw new ArgumentError(op, 'xs', `expected a sequence [batch, steps, features] (batch first), got ${formatValue(xs)}`);
 }
 
 function recurrenceDeclined<P extends Tree, S extends Tree>(step: StepFunction<P, S>, key: object, params: P, state0: S, xs: Tensor, masked: boolean): CompileDeclined | undefined {
