@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { ArgumentError, split as splitKey, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, checkOptions, formatValue, split as splitKey, type Key, type Tensor } from '@mnemo/core';
 import type { Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from './cell.js';
+import { checkCellArg } from './cells/common.js';
 import { dense, type DenseParams, type DenseOptions } from './layers.js';
 
 /**
@@ -51,7 +52,12 @@ export type DenseInputParams<P extends Tree = Tree> = { readonly proj: DensePara
  * @category Cells
  */
 export function withDenseInput<P extends Tree, S extends Tree>(cell: Cell<P, S>, inputSize: number, options: Omit<DenseOptions, 'dtype'> = {}): Cell<DenseInputParams<P>, S> {
-  if (!Number.isInteger(inputSize) || inputSize <= 0) throw new ArgumentError('withDenseInput', 'inputSize', `must be a positive integer, got ${String(inputSize)}`);
+  const op = 'withDenseInput';
+  checkCellArg(op, 'cell', cell);
+  if (typeof inputSize !== 'number' || !Number.isInteger(inputSize) || inputSize <= 0 || inputSize > 2 ** 31 - 1) {
+    throw new ArgumentError(op, 'inputSize', `must be a positive integer (at most 2^31 - 1), got ${formatValue(inputSize)}`);
+  }
+  checkOptions(op, 'options', options);
   return Object.freeze({
     name: `dense+${cell.name}`,
     inputSize,
@@ -65,6 +71,9 @@ export function withDenseInput<P extends Tree, S extends Tree>(cell: Cell<P, S>,
     },
     initialState: (batch: number) => cell.initialState(batch),
     step(params: DenseInputParams<P>, state: S, x: Tensor, probes?: GateProbes): readonly [S, Tensor] {
+      if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+        throw new ArgumentError(`dense+${cell.name}`, 'params', `expected { proj, cell } (from init), got ${formatValue(params)}`);
+      }
       return cell.step(params.cell, state, dense.apply(params.proj, x), probes);
     },
   });

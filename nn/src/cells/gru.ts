@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, formatValue, type DType, type Tensor } from '@mnemo/core';
 import { add, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { splitColumns } from './common.js';
@@ -133,7 +133,7 @@ export const gruCell: CellMaker<GruOptions, GruCell> = defineCell('gru', (o: Gru
   const { inputSize: D, hiddenSize: H } = o;
   const variant = o.variant ?? 'reset-before';
   if (!GRU_VARIANTS.includes(variant)) {
-    throw new ArgumentError('gru', 'variant', `unknown GRU variant '${String(variant)}'; the GRU accepts ${GRU_VARIANTS.join(', ')}`);
+    throw new ArgumentError('gru', 'variant', `unknown GRU variant ${formatValue(variant)}; the GRU accepts ${GRU_VARIANTS.join(', ')}`);
   }
   const after = variant === 'reset-after';
   const u = init.rnnUniform(H);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, formatValue, type DType, type Tensor } from '@mnemo/core';
 import { add, concat, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { splitColumns } from './common.js';
@@ -127,10 +127,10 @@ export interface MutCell extends DefinedCell<MutParams, HiddenState, 'z' | 'r' |
  * @category Cells
  */
 export function mutCell(options: MutOptions): MutCell {
-  if (options === null || typeof options !== 'object') throw new ArgumentError('mut', 'options', 'expected { kind, inputSize, hiddenSize, ... }');
+  if (options === null || typeof options !== 'object') throw new ArgumentError('mut', 'options', `expected { kind, inputSize, hiddenSize, ... }, got ${formatValue(options)}`);
   const kind = options.kind;
   if (kind !== 'mut1' && kind !== 'mut2' && kind !== 'mut3') {
-    throw new ArgumentError('mut', 'kind', `unknown MUT '${String(kind)}'; expected mut1, mut2 or mut3`);
+    throw new ArgumentError('mut', 'kind', `unknown MUT ${formatValue(kind)}; expected mut1, mut2 or mut3`);
   }
   return MUTS[kind](options);
 }
@@ -145,7 +145,7 @@ const MUTS: Readonly<Record<MutKind, CellMaker<MutOptions, MutCell>>> = {
 function mutBlueprint(kind: MutKind, o: MutOptions & { readonly dtype: DType }) {
   const { inputSize: D, hiddenSize: H } = o;
   const ip = o.inputProjection ?? 'auto';
-  if (ip !== 'auto' && typeof ip !== 'boolean') throw new ArgumentError(kind, 'inputProjection', `expected true, false or 'auto', got ${String(ip)}`);
+  if (ip !== 'auto' && typeof ip !== 'boolean') throw new ArgumentError(kind, 'inputProjection', `expected true, false or 'auto', got ${formatValue(ip)}`);
   let proj = false;
   if (kind === 'mut3') {
     if (ip === true) throw new ArgumentError(kind, 'inputProjection', 'MUT3 adds no raw input to a hidden-sized vector, so it has no input projection');

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, formatValue, type DType, type Tensor } from '@mnemo/core';
 import { add, matmul, relu, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from './define.js';
@@ -99,7 +99,7 @@ export const rnnCell: CellMaker<RnnCellOptions, SimpleRnnCell> = defineCell('rnn
   const { inputSize: D, hiddenSize: H } = o;
   const activation = o.activation ?? 'tanh';
   if (!RNN_VARIANTS.includes(activation)) {
-    throw new ArgumentError('rnn', 'activation', `unknown activation '${String(activation)}'; the simple RNN accepts ${RNN_VARIANTS.join(', ')}`);
+    throw new ArgumentError('rnn', 'activation', `unknown activation ${formatValue(activation)}; the simple RNN accepts ${RNN_VARIANTS.join(', ')}`);
   }
   const act = activation === 'tanh' ? tanh : relu;
   const u = init.rnnUniform(H);
