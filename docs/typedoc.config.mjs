@@ -47,7 +47,8 @@ if (unlisted.length > 0 || missing.length > 0) {
 const config = {
   name: 'mnemo',
   entryPointStrategy: 'resolve',
-  entryPoints: LAYERS.map((ws) => `../${ws}/src/index.ts`),
+  // Each layer's entry, then nn's Node-only entry (`@mnemo/nn/node`: parameter files on disk).
+  entryPoints: [...LAYERS.map((ws) => `../${ws}/src/index.ts`), '../nn/src/node.ts'],
   // The layers in dependency order rather than alphabetical.
   sortEntryPoints: false,
   tsconfig: './tsconfig.json',

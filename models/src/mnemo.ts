@@ -10,6 +10,7 @@
 export * from '@mnemo/core';
 export * from '@mnemo/autodiff';
 export * from '@mnemo/nn';
+export * from '@mnemo/nn/node';
 export * from '@mnemo/proofs';
 export * from './index.js';
 export { split, stack } from '@mnemo/autodiff';
