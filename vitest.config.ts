@@ -15,8 +15,9 @@ export default defineConfig({
       { find: /^@mnemo\/nn\/node$/, replacement: fileURLToPath(new URL('./nn/src/node.ts', import.meta.url)) },
       { find: /^@mnemo\/proofs$/, replacement: src('proofs') },
       { find: /^@mnemo\/models$/, replacement: src('models') },
-      // The umbrella entry (the root package's export).
-      { find: /^mnemo$/, replacement: fileURLToPath(new URL('./models/src/mnemo.ts', import.meta.url)) },
+      // The umbrella package and its browser entry.
+      { find: /^mnemo$/, replacement: src('mnemo') },
+      { find: /^mnemo\/browser$/, replacement: fileURLToPath(new URL('./mnemo/src/browser.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -29,7 +29,6 @@
  *
  * @module
  */
-import type * as WorkerThreads from 'node:worker_threads';
 import type { WasmMemory, WasmModule } from './wasm-emit.js';
 
 // Slots of the shared control block.
@@ -206,8 +205,20 @@ export interface ThreadHost {
   start(init: { module: WasmModule; memory: WasmMemory; control: SharedArrayBuffer; slot: number }, failed: (why: string) => void): Helper;
 }
 
+/**
+ * What the helpers use of `node:worker_threads`, declared here so that core's
+ * declarations need no Node types (a browser project compiles against them).
+ */
+export interface NodeWorkerThreads {
+  readonly MessageChannel: new () => { readonly port1: { unref(): void; postMessage(message: unknown): void }; readonly port2: object };
+  readonly Worker: new (
+    source: string,
+    options: { eval: boolean; workerData: unknown; transferList: readonly object[]; execArgv: string[]; stdout: boolean; stderr: boolean },
+  ) => { on(event: 'error', listener: (e: unknown) => void): unknown; unref(): void };
+}
+
 /** Helpers as Node worker threads, unref'd (they never keep a process alive). */
-export function nodeThreadHost(wt: typeof WorkerThreads): ThreadHost {
+export function nodeThreadHost(wt: NodeWorkerThreads): ThreadHost {
   return {
     kind: 'worker_threads',
     canBlock: true,

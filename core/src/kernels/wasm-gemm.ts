@@ -21,11 +21,10 @@
  *
  * @module
  */
-import type * as WorkerThreads from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
-import { GemmPool, MAX_CHUNKS, nodeThreadHost, webThreadHost, type PoolKernel, type ThreadHost } from './gemm-threads.js';
+import { GemmPool, MAX_CHUNKS, nodeThreadHost, webThreadHost, type NodeWorkerThreads, type PoolKernel, type ThreadHost } from './gemm-threads.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
 import { DEFAULT_TILES, buildGemmModule } from './wasm-gemm-module.js';
 
@@ -163,7 +162,7 @@ function nodeModule<T>(id: string): T | undefined {
 
 /** The thread cap (the calling thread included), and how helpers are made; notes say why there are none. */
 function envThreads(): number {
-  const wt = nodeModule<typeof WorkerThreads>('node:worker_threads');
+  const wt = nodeModule<NodeWorkerThreads>('node:worker_threads');
   const os = nodeModule<typeof import('node:os')>('node:os');
   let cores: number;
   if (wt && os) {
