@@ -30,6 +30,7 @@ export const GUIDES = [
   'reproducibility.md',
   'mnist.md',
   'sequence-patterns.md',
+  'playground.md',
 ];
 
 const onDisk = readdirSync(join(here, 'guides')).filter((f) => f.endsWith('.md'));
@@ -57,7 +58,7 @@ const config = {
   out: './site',
   favicon: './favicon.svg',
   cleanOutputDir: true,
-  plugin: ['./plugins/mnemo-typedoc.mjs'],
+  plugin: ['./plugins/mnemo-typedoc.mjs', './plugins/mnemo-browser.mjs'],
   markdownItLoader: loadKatex,
 
   // Inside each layer, group by @category first (Tensors, Ops, Cells, ...).
