@@ -40,10 +40,12 @@ export const BROWSER_ASSETS = 'assets/mnemo';
 
 /**
  * Bundles mnemo for the browser into `outdir`, and writes `bundle.json`
- * there: `{ files: { name: bytes }, bytes, external: [] }`.
+ * there: `{ files: { name: bytes }, bytes, imports: { name: [imported file] }, external: [] }`
+ * (what each file imports, from esbuild's metafile: the bundle's own files, and
+ * any module from outside it under `external`).
  *
  * @param {string} outdir
- * @returns {Promise<{ files: Record<string, number>, bytes: number, external: string[] }>}
+ * @returns {Promise<{ files: Record<string, number>, bytes: number, imports: Record<string, string[]>, external: string[] }>}
  */
 export async function buildBrowserBundle(outdir) {
   mkdirSync(outdir, { recursive: true });
@@ -65,6 +67,8 @@ export async function buildBrowserBundle(outdir) {
     platform: 'browser',
     target: 'es2022',
     minify: true,
+    // Class and function names stay, so that errors in the page read `ShapeError: ...`.
+    keepNames: true,
     charset: 'utf8',
     outdir,
     entryNames: '[name]',
@@ -74,9 +78,13 @@ export async function buildBrowserBundle(outdir) {
   });
   /** @type {Record<string, number>} */
   const files = {};
+  /** @type {Record<string, string[]>} */
+  const imports = {};
   let bytes = 0;
+  const name = (/** @type {string} */ file) => relative(outdir, join(ROOT, file));
   for (const [file, out] of Object.entries(result.metafile.outputs)) {
-    files[relative(outdir, join(ROOT, file))] = out.bytes;
+    files[name(file)] = out.bytes;
+    imports[name(file)] = out.imports.filter((i) => !i.external).map((i) => name(i.path));
     bytes += out.bytes;
   }
   const external = [
@@ -84,7 +92,7 @@ export async function buildBrowserBundle(outdir) {
       Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)),
     ),
   ];
-  const summary = { files, bytes, external };
+  const summary = { files, bytes, imports, external };
   writeFileSync(join(outdir, 'bundle.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
