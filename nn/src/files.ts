@@ -20,10 +20,17 @@ import * as nodeFs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { formatShape, shapesEqual } from '@mnemo/core';
+import { checkOptions, formatShape, formatValue, shapesEqual } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 import { decodeParams, encodeParams, ParamFileError, type ParamFile } from './params.js';
 import { at, leafPaths } from './treeutil.js';
+
+/** Throws a ParamFileError unless `path` is a non-empty string without NUL characters (what the file system accepts). */
+function checkPath(op: string, path: unknown): asserts path is string {
+  if (typeof path !== 'string' || path === '' || path.includes('\u0000')) {
+    throw new ParamFileError(op, 'path', `expected a file path (a non-empty string without NUL characters), got ${formatValue(path)}`);
+  }
+}
 
 /** Problems (one per line) where `x` differs from the template in structure, shape or dtype. */
 function compareWith(name: string, x: Tree, like: Tree): string[] {
@@ -95,8 +102,9 @@ export interface SaveOptions {
  * ```
  * @category Parameter files
  */
-export function saveParams(path: string, file: ParamFile, options: SaveOptions = {}): void {
-  const fs = options.fs ?? nodeFs;
+export function saveParams(path: string, file: ParamFile, options?: SaveOptions): void {
+  checkPath('saveParams', path);
+  const fs = checkOptions('saveParams', 'options', options).fs ?? nodeFs;
   const text = encodeParams(file);
   const bytes = Buffer.from(text, 'utf8');
   const dir = dirname(path);
@@ -177,7 +185,9 @@ export interface LoadOptions<P extends Tree = Tree> {
  * ```
  * @category Parameter files
  */
-export function loadParams<P extends Tree = Tree>(path: string, options: LoadOptions<P> = {}): E.Either<string, ParamFile<P>> {
+export function loadParams<P extends Tree = Tree>(path: string, opts?: LoadOptions<P>): E.Either<string, ParamFile<P>> {
+  checkPath('loadParams', path);
+  const options = checkOptions('loadParams', 'options', opts);
   const fs = options.fs ?? nodeFs;
   const head = `parameter file ${path} rejected:`;
   let text: string;

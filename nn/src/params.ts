@@ -35,7 +35,7 @@
  */
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { MnemoError, formatShape, isTensor, sizeOf, unsafeDataOf, unsafeFromData, type DType, type Tensor, type TypedArray } from '@mnemo/core';
+import { MnemoError, formatShape, formatValue, isTensor, sizeOf, unsafeDataOf, unsafeFromData, type DType, type Tensor, type TypedArray } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 import type { OptState } from './optim.js';
 import { fromBase64 as decodeBase64, sha256, toBase64 as encodeBase64 } from './bytes.js';
@@ -356,7 +356,7 @@ function canonicalJson(v: unknown, path: string): string {
  */
 export function encodeParams(file: ParamFile): string {
   const op = 'encodeParams';
-  if (file === null || typeof file !== 'object') throw new ParamFileError(op, 'file', `expected { params, optimizer?, metadata? }, got ${String(file)}`);
+  if (file === null || typeof file !== 'object') throw new ParamFileError(op, 'file', `expected { params, optimizer?, metadata? }, got ${formatValue(file)}`);
   const checkTree = (x: unknown, name: string): Tree => {
     try {
       tree.flatten(x, op, name);
@@ -372,7 +372,10 @@ export function encodeParams(file: ParamFile): string {
         ? null
         : (() => {
             const s = file.optimizer;
-            if (!Number.isInteger(s.step) || s.step < 0) throw new ParamFileError(op, 'optimizer.step', `must be a non-negative integer, got ${String(s.step)}`);
+            if (typeof s !== 'object' || s.slots === null || typeof s.slots !== 'object') {
+              throw new ParamFileError(op, 'optimizer', `expected an optimizer state { step, slots }, got ${formatValue(s)}`);
+            }
+            if (!Number.isInteger(s.step) || s.step < 0) throw new ParamFileError(op, 'optimizer.step', `must be a non-negative integer, got ${formatValue(s.step)}`);
             const slots: Record<string, EncodedNode> = {};
             for (const k of Object.keys(s.slots).sort()) setOwn(slots, k, TreeCodec.encode(checkTree(s.slots[k], `optimizer.slots.${k}`)));
             return { step: s.step, slots };
