@@ -360,6 +360,8 @@ function positiveNumber(op: string, name: string, v: unknown, fallback: number):
 function positiveInt(op: string, name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError(op, `options.${name}`, `must be a positive integer, got ${formatValue(v)}`);
+  // A count past what an array or a tensor can hold is refused here, not by Array.from's RangeError.
+  if (v > 2 ** 31 - 1) throw new ArgumentError(op, `options.${name}`, `must be at most 2^31 - 1, got ${formatValue(v)}`);
   return v;
 }
 
