@@ -37,8 +37,8 @@ import {
   type RnnLayerState,
 } from '@mnemo/nn';
 import type { Tree } from '@mnemo/autodiff';
-import { vocabulary, type Vocabulary } from '../charlm/vocab.js';
-import { cellStack, positiveInt } from '../models/build.js';
+import { vocabulary, type Vocabulary } from '../common/vocab.js';
+import { cellStack, positiveInt } from '../common/build.js';
 
 /** The symbol the decoder reads first. */
 const GO = '=';

@@ -13,10 +13,10 @@
 import { ArgumentError, allocate, foldIn, permutation, unsafeDataOf, unsafeFromData, type DType, type Key, type Tensor } from '@mnemo/core';
 import { softmaxCrossEntropy } from '@mnemo/nn';
 import * as E from 'fp-ts/lib/Either.js';
-import type { IdxError } from '../data/idx.js';
-import { MNIST, loadMnist, type MnistSplit } from '../data/mnist.js';
-import { checkCount, classificationHits } from './internal.js';
-import type { Batch, Task } from './types.js';
+import type { IdxError } from './idx.js';
+import { MNIST, loadMnist, type MnistSplit } from './data.js';
+import { checkCount, classificationHits } from '../common/internal.js';
+import type { Batch, Task } from '../common/types.js';
 
 /**
  * Options of {@link mnistTask}.

@@ -9,9 +9,9 @@
 import { foldIn, key, unsafeDataOf, type DType, type Key, type Tensor } from '@mnemo/core';
 import { mse, softmaxCrossEntropy } from '@mnemo/nn';
 import { ADDING_BASELINE_MSE, ADDING_TOLERANCE, addingBatch } from './adding.js';
-import { checkCount, classificationHits } from './internal.js';
+import { checkCount, classificationHits } from '../common/internal.js';
 import { TEMPORAL_ORDER_CLASSES, TEMPORAL_ORDER_SYMBOLS, temporalOrderBatch, temporalOrderLayout } from './temporal-order.js';
-import type { Batch, Task } from './types.js';
+import type { Batch, Task } from '../common/types.js';
 
 /**
  * Options of the synthetic tasks.

@@ -6,121 +6,13 @@
  *
  * @module
  */
-import { ArgumentError, type DType } from '@mnemo/core';
-import { adagrad, adam, adamw, parseCellSpec, rmsprop, sgd, type Optimizer } from '@mnemo/nn';
+import { ArgumentError } from '@mnemo/core';
+import { adagrad, adam, adamw, rmsprop, sgd, type Optimizer } from '@mnemo/nn';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import type { SequenceModelConfig } from '../models/sequence-model.js';
-import { TASK_NAMES, type TaskName } from '../tasks/types.js';
-
-// -------------------------------------------------------------------------------------
-// codecs of single values
-// -------------------------------------------------------------------------------------
-
-/** A codec for a number that passes `ok`, named for messages. */
-function numberCodec(name: string, ok: (n: number) => boolean): t.Type<number, number, unknown> {
-  return new t.Type<number, number, unknown>(
-    name,
-    (u): u is number => typeof u === 'number' && ok(u),
-    (u, c) => (typeof u === 'number' && ok(u) ? t.success(u) : t.failure(u, c)),
-    t.identity,
-  );
-}
-
-/** A codec for one of the given strings. */
-function oneOf<const K extends string>(name: string, values: readonly K[]): t.Type<K, K, unknown> {
-  return new t.Type<K, K, unknown>(
-    name,
-    (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u),
-    (u, c) => (typeof u === 'string' && (values as readonly string[]).includes(u) ? t.success(u as K) : t.failure(u, c)),
-    t.identity,
-  );
-}
-
-/**
- * The codecs of the values a run is configured with. Each one's `name` says
- * what it accepts, so a failed decode reads as "expected <name>"; the
- * enumerations list their members.
- *
- * @example
- * ```ts
- * import { Codecs } from '@mnemo/models';
- * import * as E from 'fp-ts/lib/Either.js';
- * console.assert(E.isRight(Codecs.positiveInt.decode(3)) && E.isLeft(Codecs.positiveInt.decode(0)));
- * console.assert(Codecs.optimizer.name.includes('adam') && E.isLeft(Codecs.optimizer.decode('adma')));
- * console.assert(E.isLeft(Codecs.cell.decode('lstm+nope')));
- * ```
- * @category Training
- */
-export const Codecs = {
-  positiveInt: numberCodec('an integer >= 1', (n) => Number.isInteger(n) && n >= 1),
-  nonNegativeInt: numberCodec('an integer >= 0', (n) => Number.isInteger(n) && n >= 0),
-  seed: numberCodec('an integer in [-2^53, 2^53]', (n) => Number.isInteger(n) && Math.abs(n) <= 2 ** 53),
-  positive: numberCodec('a finite number > 0', (n) => Number.isFinite(n) && n > 0),
-  finite: numberCodec('a finite number', (n) => Number.isFinite(n)),
-  task: oneOf<TaskName>(`one of ${TASK_NAMES.join(', ')}`, TASK_NAMES),
-  optimizer: oneOf<OptimizerName>(`one of ${['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'].join(', ')}`, [
-    'sgd',
-    'momentum',
-    'nesterov',
-    'adam',
-    'adamw',
-    'rmsprop',
-    'adagrad',
-  ]),
-  dtype: oneOf<DType>('one of float32, float64', ['float32', 'float64']),
-  backend: oneOf<BackendName>('one of cpu, gpujs', ['cpu', 'gpujs']),
-  /** A cell name as nn's `parseCellSpec` reads it; the failure's message is nn's (it lists the cells and variants). */
-  cell: new t.Type<string, string, unknown>(
-    'a cell name (see mnemo train --help)',
-    (u): u is string => typeof u === 'string' && E.isRight(cellSpecOf(u)),
-    (u, c) => {
-      if (typeof u !== 'string') return t.failure(u, c);
-      const r = cellSpecOf(u);
-      return E.isRight(r) ? t.success(r.right) : t.failure(u, c, r.left);
-    },
-    t.identity,
-  ),
-} as const;
-
-/** The canonical name of a cell spec (`lstm+cifg+np`), or nn's message why it is not one. */
-function cellSpecOf(text: string): E.Either<string, string> {
-  try {
-    const s = parseCellSpec(text);
-    return E.right([s.family, ...s.variants].join('+'));
-  } catch (e) {
-    return E.left((e as Error).message);
-  }
-}
-
-/**
- * The optimizers a run can use: plain SGD, SGD with momentum 0.9 (`momentum`)
- * or Nesterov momentum 0.9 (`nesterov`), Adam, AdamW, RMSProp, Adagrad, all
- * with nn's defaults besides the learning rate.
- *
- * @example
- * ```ts
- * import type { OptimizerName } from '@mnemo/models';
- * const o: OptimizerName = 'adam';
- * console.assert(o === 'adam');
- * ```
- * @category Training
- */
-export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
-
-/**
- * The backends a run can compute on: `cpu`, or `gpujs` (gpu.js matmul; on a
- * machine without a GPU a correctness path, not a speed path).
- *
- * @example
- * ```ts
- * import type { BackendName } from '@mnemo/models';
- * const b: BackendName = 'cpu';
- * console.assert(b === 'cpu');
- * ```
- * @category Training
- */
-export type BackendName = 'cpu' | 'gpujs';
+import { Codecs, RunConfigProps, describeErrors, errorField, oneOf } from '../../training/codecs.js';
+import { TASK_NAMES, type TaskName } from '../common/types.js';
+import type { SequenceModelConfig } from './model.js';
 
 // -------------------------------------------------------------------------------------
 // the configuration
@@ -145,8 +37,8 @@ const nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
  */
 export const TrainConfigCodec = t.exact(
   t.type({
-    version: t.literal(1),
-    task: Codecs.task,
+    ...RunConfigProps,
+    task: oneOf<TaskName>(TASK_NAMES),
     sequenceLength: Codecs.positiveInt,
     trainSize: nullable(Codecs.positiveInt),
     testSize: nullable(Codecs.positiveInt),
@@ -158,17 +50,12 @@ export const TrainConfigCodec = t.exact(
     layerNorm: t.boolean,
     forgetBias: nullable(Codecs.finite),
     fused: t.boolean,
-    steps: Codecs.positiveInt,
     batch: Codecs.positiveInt,
     lr: Codecs.positive,
     optimizer: Codecs.optimizer,
     clip: nullable(Codecs.positive),
     clipValue: nullable(Codecs.positive),
-    seed: Codecs.seed,
     dtype: Codecs.dtype,
-    backend: Codecs.backend,
-    logEvery: Codecs.positiveInt,
-    checkpointEvery: Codecs.positiveInt,
     evalBatch: Codecs.positiveInt,
   }),
 );
@@ -322,10 +209,15 @@ export function resolveConfig(task: TaskName, overrides: Partial<Omit<TrainConfi
 export function decodeConfig(u: unknown, op = 'decodeConfig'): TrainConfig {
   const r = TrainConfigCodec.decode(u);
   const problems = E.isLeft(r) ? describeErrors(r.left) : [];
+  let field = E.isLeft(r) && r.left.length > 0 ? errorField(r.left[0]!) : '';
   // t.exact drops unknown fields silently; report them.
   if (u !== null && typeof u === 'object') {
     const known = Object.keys(TrainConfigCodec.type.props);
-    for (const k of Object.keys(u)) if (!known.includes(k)) problems.push(`${k}: unknown field (known: ${known.join(', ')})`);
+    for (const k of Object.keys(u)) {
+      if (known.includes(k)) continue;
+      problems.push(`${k}: unknown field (known: ${known.join(', ')})`);
+      field ||= k;
+    }
   }
   if (E.isRight(r)) {
     const c = r.right;
@@ -337,39 +229,15 @@ export function decodeConfig(u: unknown, op = 'decodeConfig'): TrainConfig {
       if (c.layerNorm) problems.push(`layerNorm: only the LSTM has layer normalization here, the cell is ${c.cell}`);
       if (c.forgetBias !== null) problems.push(`forgetBias: only an LSTM has a forget-gate bias option, the cell is ${c.cell}`);
     }
+    if (c.task === 'mnist' && c.trainSize !== null && c.trainSize > 60_000) problems.push(`trainSize: MNIST has 60,000 training images, got ${c.trainSize}`);
+    if (c.task === 'mnist' && c.testSize !== null && c.testSize > 10_000) problems.push(`testSize: MNIST has 10,000 test images, got ${c.testSize}`);
     if (c.task === 'mnist' && c.trainSize !== null && c.batch > c.trainSize) {
       problems.push(`batch: ${c.batch} is larger than the training set (trainSize ${c.trainSize})`);
     }
     if (problems.length === 0) return c;
   }
-  throw new ArgumentError(op, 'config', `invalid configuration:\n  ${problems.join('\n  ')}`);
-}
-
-/**
- * One line per failed field of an io-ts decode: `path: expected <what>, got <value>`.
- *
- * @example
- * ```ts
- * import { describeErrors, Codecs } from '@mnemo/models';
- * import * as E from 'fp-ts/lib/Either.js';
- * const r = Codecs.dtype.decode('float16');
- * console.assert(E.isLeft(r) && describeErrors(r.left)[0] === "expected one of float32, float64, got 'float16'");
- * ```
- * @category Training
- */
-export function describeErrors(errors: t.Errors): string[] {
-  const lines = errors.map((e) => {
-    const path = e.context
-      .map((c) => c.key)
-      .filter((k) => k !== '' && !/^\d+$/.test(k))
-      .join('.');
-    const last = e.context[e.context.length - 1];
-    const expected = last?.type.name ?? 'a valid value';
-    const got = typeof e.value === 'string' ? `'${e.value}'` : e.value === undefined ? 'nothing' : JSON.stringify(e.value);
-    const detail = e.message !== undefined ? e.message : `expected ${expected}, got ${got}`;
-    return path === '' ? detail : `${path}: ${detail}`;
-  });
-  return [...new Set(lines)];
+  field ||= /^(\w+): /.exec(problems[0] ?? '')?.[1] ?? 'config';
+  throw new ArgumentError(op, field, `invalid configuration:\n  ${problems.join('\n  ')}`);
 }
 
 // -------------------------------------------------------------------------------------

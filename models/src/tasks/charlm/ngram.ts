@@ -12,7 +12,7 @@
  * @module
  */
 import { ArgumentError } from '@mnemo/core';
-import type { Vocabulary } from './vocab.js';
+import type { Vocabulary } from '../common/vocab.js';
 
 /**
  * How an {@link NgramModel} spreads probability to unseen continuations:

@@ -6,16 +6,19 @@
  *
  * @module
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineChartSvg, type LineSeries } from '../report/plot.js';
-import type { Progress } from '../report/progress.js';
-import { createRunDir, writeJsonAtomic } from '../report/rundir.js';
-import type { Task } from '../tasks/types.js';
-import type { TrainConfig } from './config.js';
-import { decodeConfig } from './config.js';
-import { taskOf, train, type StepMetrics, type TrainResult } from './loop.js';
-import { tailMean } from './summary.js';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { lineChartSvg, type LineSeries } from '../../report/plot.js';
+import type { Progress } from '../../report/progress.js';
+import { createRunDir, ensureDir, writeJsonAtomic, writeTextAtomic } from '../../report/rundir.js';
+import { RUN_FILES, loadCheckpoint } from '../../training/checkpoint.js';
+import { RunDirError } from '../../training/errors.js';
+import { tailMean, type StepMetrics } from '../../training/metrics.js';
+import type { Task } from '../common/types.js';
+import { decodeConfig, type TrainConfig } from './config.js';
+import { sequenceJob, taskOf, train, type TrainResult } from './job.js';
 
 /**
  * The share of the constant predictor's loss under which a cell counts as
@@ -109,8 +112,10 @@ export interface CompareOptions {
   readonly config: TrainConfig;
   /** Cell names (canonical, as `Codecs.cell` decodes them). */
   readonly cells: readonly string[];
-  /** Write the comparison and one run directory per cell into this new folder. */
+  /** Write the comparison and one run directory per cell into this folder (new, unless resuming). */
   readonly outDir?: string;
+  /** Continue the comparison in `outDir`: each cell resumes from its run directory's checkpoint (see {@link resumeComparison}). */
+  readonly resume?: boolean;
   /** Stops the current run (it saves a checkpoint) and the comparison. */
   readonly signal?: AbortSignal;
   /** Makes a progress display per run. */
@@ -119,11 +124,39 @@ export interface CompareOptions {
   readonly onStart?: (cell: string, index: number) => void;
 }
 
+/** The file of a comparison directory that says what it compares (the shared configuration and the cells). */
+const COMPARE_SETUP = 'compare-config.json';
+
+/** The run directory name of a cell in a comparison. */
+const cellDir = (cell: string): string => cell.replace(/\+/g, '-');
+
+/** Train (or resume) one cell of a comparison in its run directory. */
+async function trainCell(options: CompareOptions, config: TrainConfig, cell: string, task: ReturnType<typeof taskOf>): Promise<TrainResult> {
+  const { outDir, signal, progress } = options;
+  const run = {
+    ...(signal === undefined ? {} : { signal }),
+    ...(progress === undefined ? {} : { progress: (start: number, total: number) => progress(cell, start, total) }),
+  };
+  if (outDir === undefined) return train({ config, task, ...run });
+  const dir = join(outDir, cellDir(cell));
+  if (options.resume === true && existsSync(join(dir, RUN_FILES.checkpoint))) {
+    const s = loadCheckpoint(dir, sequenceJob(config, task));
+    if (E.isLeft(s)) throw s.left;
+    return train({ config, task, runDir: dir, resume: s.right, ...run });
+  }
+  // A cell not reached yet (or stopped before its first checkpoint) starts afresh in its own folder.
+  const runDir = options.resume === true && existsSync(dir) ? dir : createRunDir(outDir, cellDir(cell));
+  if (runDir === dir && options.resume === true) writeTextAtomic(join(dir, RUN_FILES.metrics), '');
+  return train({ config, task, runDir, ...run });
+}
+
 /**
  * Train each cell with the same configuration (task, data, seed, budget) and
- * score it on the test set. With `outDir`, writes `compare.json`,
- * `compare.md`, `compare.svg` (each cell's training loss, smoothed, against
- * the constant predictor) and one run directory per cell.
+ * score it on the test set, through the one training loop. With `outDir`,
+ * writes `compare-config.json` (what is compared), one run directory per
+ * cell (each checkpointed, so a stopped comparison resumes), and at the end
+ * `compare.json`, `compare.md` and `compare.svg` (each cell's training loss,
+ * smoothed, against the constant predictor).
  *
  * @example
  * ```ts
@@ -138,6 +171,10 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
   const { config, cells } = options;
   const task = taskOf(config);
   const outDir = options.outDir ?? null;
+  if (outDir !== null && options.resume !== true) {
+    ensureDir(outDir, 'outDir');
+    writeJsonAtomic(join(outDir, COMPARE_SETUP), { config, cells });
+  }
   const rows: CompareRow[] = [];
   const curves: { cell: string; metrics: readonly StepMetrics[] }[] = [];
   let stopped = false;
@@ -150,15 +187,7 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
     // The LSTM-only options apply to the LSTM cells of the comparison only.
     const lstmOnly = cell.split('+')[0] === 'lstm' ? {} : { projSize: 0, layerNorm: false, forgetBias: null };
     const c = decodeConfig({ ...config, cell, ...lstmOnly }, 'compareCells');
-    const runDir = outDir === null ? undefined : createRunDir(outDir, cell.replace(/\+/g, '-'));
-    const progress = options.progress;
-    const r: TrainResult = await train({
-      config: c,
-      task,
-      ...(runDir === undefined ? {} : { runDir }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(progress === undefined ? {} : { progress: (start: number, total: number) => progress(cell, start, total) }),
-    });
+    const r = await trainCell(options, c, cell, task);
     if (r.stopped || r.test === null) {
       stopped = true;
       break;
@@ -167,7 +196,7 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
     rows.push({
       cell,
       parameterCount: r.parameterCount,
-      trainLoss: tailMean(r.history, 50, (m) => m.loss),
+      trainLoss: tailMean(r.metrics, 50, (m) => m.loss),
       testLoss: r.test.loss,
       testAccuracy: r.test.accuracy,
       ratio,
@@ -175,7 +204,7 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
       seconds: r.seconds,
       runDir: r.runDir,
     });
-    curves.push({ cell, metrics: r.history });
+    curves.push({ cell, metrics: r.metrics });
   }
   const criterion =
     `solved when the test loss is below ${SOLVED_FRACTION * 100}% of the constant predictor's ` +
@@ -183,6 +212,52 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
   const result: CompareResult = { task: task.name, description: task.description, config, baseline: task.baseline, criterion, rows, outDir, stopped };
   if (outDir !== null) await writeComparison(outDir, result, curves);
   return result;
+}
+
+const CompareSetup = t.type({ config: t.unknown, cells: t.array(t.string) });
+
+/**
+ * Continue a comparison that was stopped (Ctrl-C, a kill): read what it
+ * compares from `outDir`'s `compare-config.json`, then train each cell on,
+ * from its run directory's checkpoint (a cell that had finished is only
+ * scored again). The rows equal those of an uninterrupted comparison, except
+ * for the seconds. A folder that is not a comparison is a `RunDirError`.
+ *
+ * @param outDir - the comparison's folder.
+ * @param options - as {@link compareCells}, without what the folder fixes.
+ * @returns the comparison.
+ * @throws `RunDirError` when `outDir` is not a comparison's folder or a checkpoint is damaged.
+ * @example
+ * ```ts
+ * import { compareCells, resumeComparison, resolveConfig } from '@mnemo/models';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const outDir = `${mkdtempSync(`${tmpdir()}/cmp-`)}/c`;
+ * const config = resolveConfig('adding', { sequenceLength: 5, hidden: 3, steps: 4, batch: 4, testSize: 10, checkpointEvery: 2 });
+ * const ac = new AbortController();
+ * const first = await compareCells({ config, cells: ['rnn', 'gru'], outDir, signal: ac.signal, onStart: (_c, i) => i === 1 && ac.abort() });
+ * const r = await resumeComparison(outDir);
+ * console.assert(first.stopped && !r.stopped && r.rows.length === 2);
+ * ```
+ * @category Training
+ */
+export async function resumeComparison(outDir: string, options: Omit<CompareOptions, 'config' | 'cells' | 'outDir' | 'resume'> = {}): Promise<CompareResult> {
+  const path = join(outDir, COMPARE_SETUP);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new RunDirError(outDir, `has no readable ${COMPARE_SETUP}: not a comparison made by mnemo compare (${(e as Error).message})`, 'resumeComparison', COMPARE_SETUP);
+  }
+  const setup = CompareSetup.decode(json);
+  if (E.isLeft(setup)) throw new RunDirError(outDir, `${COMPARE_SETUP} is not a comparison's setup`, 'resumeComparison', COMPARE_SETUP);
+  let config: TrainConfig;
+  try {
+    config = decodeConfig(setup.right.config, 'resumeComparison');
+  } catch (e) {
+    throw new RunDirError(outDir, `${COMPARE_SETUP}: ${(e as Error).message}`, 'resumeComparison', COMPARE_SETUP);
+  }
+  return compareCells({ ...options, config, cells: setup.right.cells, outDir, resume: true });
 }
 
 /** A running mean of the loss, as points. */
@@ -199,7 +274,7 @@ function smooth(ms: readonly StepMetrics[], window: number): [number, number][] 
 
 async function writeComparison(dir: string, r: CompareResult, curves: readonly { cell: string; metrics: readonly StepMetrics[] }[]): Promise<void> {
   writeJsonAtomic(join(dir, 'compare.json'), r);
-  writeFileSync(join(dir, 'compare.md'), `# ${r.task}: ${r.rows.map((x) => x.cell).join(' vs ')}\n\n${r.description}\n\n\`\`\`\n${compareTable(r)}\`\`\`\n`);
+  writeTextAtomic(join(dir, 'compare.md'), `# ${r.task}: ${r.rows.map((x) => x.cell).join(' vs ')}\n\n${r.description}\n\n\`\`\`\n${compareTable(r)}\`\`\`\n`);
   const steps = Math.max(1, ...curves.map((c) => c.metrics.length));
   const window = Math.max(5, Math.min(100, Math.round(steps / 20)));
   const series: LineSeries[] = curves.map((c) => ({ name: c.cell, points: smooth(c.metrics, window) }));
@@ -213,7 +288,7 @@ async function writeComparison(dir: string, r: CompareResult, curves: readonly {
       yScale: 'log',
       series,
     });
-    writeFileSync(join(dir, 'compare.svg'), svg);
+    writeTextAtomic(join(dir, 'compare.svg'), svg);
   }
 }
 

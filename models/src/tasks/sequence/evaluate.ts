@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { SequenceModel, SequenceModelParams } from '../models/sequence-model.js';
-import type { Task } from '../tasks/types.js';
+import type { SequenceModel, SequenceModelParams } from './model.js';
+import type { Task } from '../common/types.js';
 
 /**
  * A model's score on a test set: the mean loss over examples, the fraction

@@ -15,7 +15,7 @@
  */
 import { ArgumentError, foldIn, randomBits, tensor, unsafeDataOf, type Key } from '@mnemo/core';
 import type { CharLm, CharLmParams } from './model.js';
-import type { Vocabulary } from './vocab.js';
+import type { Vocabulary } from '../common/vocab.js';
 
 /**
  * Options of {@link sampleCharLm}.

@@ -14,7 +14,7 @@
 import { ArgumentError, key, split, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
 import { index, tree } from '@mnemo/autodiff';
 import { dense, denseLstmLayer, init, rnn, type DenseParams, type MakeCellOptions, type Rnn, type RnnLayerParams } from '@mnemo/nn';
-import { cellStack } from './build.js';
+import { cellStack } from '../common/build.js';
 
 // -------------------------------------------------------------------------------------
 // model

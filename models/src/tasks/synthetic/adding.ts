@@ -18,8 +18,8 @@
  * @module
  */
 import { allocate, randomBits, split, unsafeFromData, type DType, type Key, type Tensor } from '@mnemo/core';
-import { checkCount, wordStream, wordsBelow } from './internal.js';
-import type { Batch } from './types.js';
+import { checkCount, wordStream, wordsBelow } from '../common/internal.js';
+import type { Batch } from '../common/types.js';
 
 /**
  * The mean squared error of the best constant prediction (the variance of the

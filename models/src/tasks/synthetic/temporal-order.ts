@@ -19,8 +19,8 @@
  * @module
  */
 import { ArgumentError, allocate, unsafeFromData, type DType, type Key } from '@mnemo/core';
-import { checkCount, wordStream, wordsBelow } from './internal.js';
-import type { Batch } from './types.js';
+import { checkCount, wordStream, wordsBelow } from '../common/internal.js';
+import type { Batch } from '../common/types.js';
 
 /**
  * The input alphabet in one-hot order: index 0-3 the distractors `a b c d`,

@@ -5,10 +5,10 @@
  */
 import { ArgumentError, type DType } from '@mnemo/core';
 import * as E from 'fp-ts/lib/Either.js';
-import type { IdxError } from '../data/idx.js';
-import { mnistTask } from './mnist-task.js';
-import { addingTask, temporalOrderTask } from './synthetic.js';
-import { TASK_NAMES, type Task, type TaskName } from './types.js';
+import type { IdxError } from '../mnist/idx.js';
+import { mnistTask } from '../mnist/task.js';
+import { addingTask, temporalOrderTask } from '../synthetic/tasks.js';
+import { TASK_NAMES, type Task, type TaskName } from '../common/types.js';
 
 /**
  * What {@link makeTask} needs: the task's name and its sizes. `sequenceLength`

@@ -37,7 +37,7 @@ import {
   type RnnLayerParams,
   type RnnLayerState,
 } from '@mnemo/nn';
-import { cellStack, positiveInt } from '../models/build.js';
+import { cellStack, positiveInt } from '../common/build.js';
 
 /**
  * The shape of a {@link CharLm}.
