@@ -50,7 +50,7 @@ describe('mnemo: help and usage errors', () => {
       [['train', '--cell', 'gru', '--variant', 'cifg'], /unknown variant 'cifg' of gru; gru accepts reset-before, reset-after/],
       [['train', '--cell', 'lstm+cifg+nfg'], /cifg/],
       [['train', '--bogus', '1'], /bogus/],
-      [['train', 'adding', '--cell', 'gru', '--proj-size', '4'], /projSize: only an LSTM/],
+      [['train', 'adding', '--cell', 'gru', '--proj-size', '4'], /--proj-size: only an LSTM/],
       [['train', 'adding', '--train-size', '10'], /no training set size/],
       [['train', 'mnist', '--steps-per-sequence', '10'], /28 rows/],
       [['train', '--resume', root, '--hidden', '8'], /--hidden cannot be given with --resume/],

@@ -98,7 +98,10 @@ export const gradcheckSpec: ArgsSpec = {
 export async function runGradcheck(io: CliIo, a: GradcheckArgs): Promise<number> {
   const spec = a.variant === undefined ? a.cell : `${a.cell} --variant ${a.variant}`;
   const decoded = Codecs.cell.decode(spec);
-  if (E.isLeft(decoded)) throw new UsageError(describeErrors(decoded.left).join('; '), a.variant === undefined ? 'cell' : '--variant');
+  if (E.isLeft(decoded)) {
+    const why = describeErrors(decoded.left).join('; ');
+    throw a.variant === undefined ? new UsageError(why, 'cell') : new UsageError(`--variant ${a.variant}: ${why}`, '--variant');
+  }
   const hidden = a.hidden ?? 8;
   const input = a.input ?? 3;
   const steps = a.steps ?? 20;
@@ -110,7 +113,7 @@ export async function runGradcheck(io: CliIo, a: GradcheckArgs): Promise<number>
   const limit = memoryLimit();
   if (bytes > limit || g * width * Math.max(input, width) > 2 ** 32) {
     const blame = [['--hidden', a.hidden], ['--proj-size', a.projSize], ['--input', a.input], ['--steps', a.steps], ['--batch', a.batch]].find(([, v]) => v !== undefined)?.[0] as string | undefined;
-    throw new UsageError(`this check needs about ${formatBytes(bytes)} of memory by mnemo's estimate, more than the ${formatBytes(limit)} this machine has; lower --hidden, --input, --steps or --batch`, blame ?? '--hidden');
+    throw new UsageError(`this check needs about ${formatBytes(bytes)} of memory by mnemo's estimate, more than the ${formatBytes(limit)} this machine has; lower --hidden, --proj-size, --input, --steps or --batch`, blame ?? '--hidden');
   }
   let cell;
   try {

@@ -230,7 +230,13 @@ function asUsage<A>(build: () => A): A {
   } catch (e) {
     if (e instanceof ArgumentError) {
       const flag = flagOfField(e.arg);
-      throw new UsageError(e.message.replace(/^[\w.]+: argument '[^']*': /, ''), flag.startsWith('--') ? flag : undefined);
+      // The configuration's fields, as the options that set them: `  sequenceLength: ...` reads `  --steps-per-sequence: ...`.
+      const message = e.message
+        .replace(/^[\w.]+: argument '[^']*': /, '')
+        .split('\n')
+        .map((line) => line.replace(/^(\s*)(\w+): /, (all, indent: string, field: string) => (flagOfField(field).startsWith('--') ? `${indent}${flagOfField(field)}: ` : all)))
+        .join('\n');
+      throw new UsageError(message, flag.startsWith('--') ? flag : undefined);
     }
     throw e;
   }

@@ -88,7 +88,7 @@ function sequenceMemory(c: TrainConfig): MemoryEstimate {
       : { what: 'the test set', bytes: testSize * T * (I + K) * b, fields: ['testSize', 'sequenceLength'] },
   ];
   const largest = [
-    { entries: g * H * H * c.layers, what: 'the recurrent weights', fields: ['hidden'] },
+    { entries: g * H * H, what: 'the recurrent weights', fields: ['hidden'] },
     { entries: c.batch * T * g * H, what: "a layer's gates over the whole sequence", fields: ['batch', 'sequenceLength', 'hidden'] },
     { entries: (P > 0 ? P : I) * g * H, what: 'the input weights', fields: ['projection', 'hidden'] },
     { entries: c.batch * T * Math.max(P, I), what: 'the batch', fields: ['batch', 'sequenceLength', 'projection'] },
