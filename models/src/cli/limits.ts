@@ -60,8 +60,8 @@ export function memoryLimit(): number {
  * const flagOf = (f: string) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
  * console.assert(checkMemory(defaultConfig('adding'), flagOf, []).bytes > 0);
  * let e: unknown;
- * try { checkMemory({ ...defaultConfig('adding'), hidden: 1e9 }, flagOf, ['--hidden']); } catch (err) { e = err; }
- * console.assert(e instanceof UsageError && e.field === '--hidden' && e.message.includes('EiB'));
+ * try { checkMemory({ ...defaultConfig('adding'), layers: 1e6 }, flagOf, ['--layers']); } catch (err) { e = err; }
+ * console.assert(e instanceof UsageError && e.field === '--layers' && e.message.includes('TiB of memory'));
  * ```
  * @category Command line
  */

@@ -73,7 +73,7 @@ export interface Validation<P> {
  * @example
  * ```ts
  * import type { JobResult } from '@mnemo/models';
- * const r: JobResult = { loss: 0.12, accuracy: 0.97, examples: 10000 };
+ * const r: JobResult = { loss: 0.12, accuracy: 0.97 };
  * console.assert(r.accuracy < 1);
  * ```
  * @category Training
