@@ -64,6 +64,21 @@ describe('configuration', () => {
   });
 });
 
+describe('temporal order at 100 steps (issue 16): the LSTM gets the forget-gate bias that lets it learn the task', () => {
+  it('an LSTM starts with forget-gate bias 5 and 6000 steps; other cells have no forget gate to bias', () => {
+    const c = defaultConfig('temporal-order');
+    expect([c.sequenceLength, c.steps, c.forgetBias]).toEqual([100, 6000, 5]);
+    expect(resolveConfig('temporal-order', { cell: 'gru' }).forgetBias).toBeNull();
+    expect(resolveConfig('temporal-order', { cell: 'lstm+peephole' }).forgetBias).toBe(5);
+    expect(resolveConfig('temporal-order', { forgetBias: 2 }).forgetBias).toBe(2);
+    expect(resolveConfig('adding').forgetBias).toBeNull();
+    // The bias reaches the model: the forget block of the LSTM's bias starts at 5.
+    const b = sequenceJob(resolveConfig('temporal-order', { sequenceLength: 10 })).init().rnn[0]!.fwd as { b: { toArray(): ArrayLike<number> } };
+    const H = 32;
+    expect(Array.from(b.b.toArray()).filter((v) => v === 5)).toHaveLength(H);
+  });
+});
+
 describe('training', () => {
   it('a few dozen steps on a small MNIST slice lower the loss and beat chance on the test slice', async () => {
     const config = resolveConfig('mnist', { trainSize: 1024, testSize: 500, hidden: 32, projection: 32, batch: 32, steps: 40, lr: 0.01, evalBatch: 250 });

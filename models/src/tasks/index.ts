@@ -20,6 +20,7 @@ export { makeTask, type TaskOptions } from './sequence/make.js';
 export { rowLstm, sequenceModel, type SequenceModel, type SequenceModelConfig, type SequenceModelParams } from './sequence/model.js';
 export {
   MNIST_TRAIN_EXAMPLES,
+  TEMPORAL_ORDER_FORGET_BIAS,
   TrainConfigCodec,
   decodeConfig,
   defaultConfig,

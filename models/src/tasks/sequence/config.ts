@@ -106,6 +106,11 @@ export const MNIST_TRAIN_EXAMPLES = 100_000;
  * machine): the LSTM's loss falls below a tenth of the constant predictor's
  * after about 1,200-1,600 steps (seeds 0-2), the GRU's after about 470, and
  * the simple RNN's not at all; with Adam 0.001 the LSTM needed 2,500-2,900.
+ * Temporal order (Hochreiter & Schmidhuber's experiment 6a, 100 steps) gets
+ * 6000 steps and an LSTM forget-gate bias of {@link TEMPORAL_ORDER_FORGET_BIAS}:
+ * measured (seeds 0, 1, 2), the mean batch loss of 50 steps fell below a tenth
+ * of chance's after 670, 3150 and 4350 steps, and each run ended at 100% test
+ * accuracy (about 4 minutes on the 2-core machine).
  *
  * @example
  * ```ts
@@ -153,14 +158,31 @@ export function defaultConfig(task: TaskName): TrainConfig {
     sequenceLength: 100,
     hidden: 32,
     projection: 0,
-    steps: 2000,
+    steps: task === 'temporal-order' ? 6000 : 2000,
     batch: 64,
     lr: 0.005,
     clip: 1,
     logEvery: 1,
     evalBatch: 250,
+    // A forget gate that starts at sigmoid(1) = 0.73 keeps a symbol for a few steps, not the 40 to 100 of temporal order.
+    ...(task === 'temporal-order' ? { forgetBias: TEMPORAL_ORDER_FORGET_BIAS } : {}),
   };
 }
+
+/**
+ * The initial forget-gate bias of an LSTM on temporal order (5: the gate
+ * starts at sigmoid(5) = 0.993, so a symbol seen 90 steps before the end is
+ * still about half there). With nn's default, 1, the LSTM did not learn the
+ * task at 100 steps in 6000 steps (seed 0); with 5 it did for seeds 0, 1 and 2.
+ *
+ * @example
+ * ```ts
+ * import { TEMPORAL_ORDER_FORGET_BIAS, defaultConfig } from '@mnemo/models';
+ * console.assert(defaultConfig('temporal-order').forgetBias === TEMPORAL_ORDER_FORGET_BIAS && defaultConfig('adding').forgetBias === null);
+ * ```
+ * @category Training
+ */
+export const TEMPORAL_ORDER_FORGET_BIAS = 5;
 
 /**
  * Fill in a configuration: the task's defaults, then `overrides`. For MNIST, a
@@ -186,6 +208,8 @@ export function resolveConfig(task: TaskName, overrides: Partial<Omit<TrainConfi
   const base = defaultConfig(task);
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const merged: Record<string, unknown> = { ...base, ...defined };
+  // A task's default forget-gate bias is for its LSTM; another cell has no forget gate to bias.
+  if (overrides.forgetBias === undefined && typeof merged['cell'] === 'string' && !/^lstm\b/i.test(merged['cell'].trim())) merged['forgetBias'] = null;
   if (task === 'mnist' && overrides.steps === undefined && overrides.batch !== undefined) {
     merged['steps'] = Math.max(1, Math.floor(MNIST_TRAIN_EXAMPLES / overrides.batch));
   }
