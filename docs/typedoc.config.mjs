@@ -23,6 +23,7 @@ export const GUIDES = [
   'tensors-and-ops.md',
   'the-tape.md',
   'writing-a-cell.md',
+  'compiler.md',
   'gradient-checking.md',
   'lstm-and-gru-families.md',
   'backends.md',

@@ -8,12 +8,14 @@
 import { ArgumentError, DTypeError, MnemoError, ShapeError, Tensor, formatShape, shapesEqual, unsafeDataOf, unsafeFromData, zeros, scalar } from '@mnemo/core';
 import { add, mul, sum } from './ops.js';
 import './rules.js';
-import { Tape, bind, nestedRecording, popTape, pushTape, recordEverywhere, recording, tracedAnywhere, untraced, type TapeEntry } from './tape.js';
+import { Tape, bind, noteAlias, nestedRecording, popTape, pushTape, recordEverywhere, recording, tracedAnywhere, untraced, type TapeEntry } from './tape.js';
 import { describe, flatten, sameStructure, unflatten, type Tree, type TreeDef } from './tree.js';
 
 /** A new tensor object sharing `x`'s (immutable) buffer, traced by nothing. */
 function fresh(x: Tensor): Tensor {
-  return unsafeFromData(unsafeDataOf(x), x.shape);
+  const y = unsafeFromData(unsafeDataOf(x), x.shape);
+  noteAlias(x, y);
+  return y;
 }
 
 function checkCotangents(op: string, outLeaves: readonly Tensor[], outDef: TreeDef, ct: unknown): Tensor[] {
@@ -300,7 +302,8 @@ export function stopGradient<T extends Tree>(x: T): T {
  * checkpoint): its outputs get fresh identities, and `backward` maps the
  * output's cotangent (zeros where none arrived) to the input leaves' cotangents.
  */
-function recordComposite<O>(name: string, leaves: readonly Tensor[], out: O, backward: (ct: O) => readonly Tensor[]): O {
+/** @internal */
+export function recordComposite<O>(name: string, leaves: readonly Tensor[], out: O, backward: (ct: O) => readonly Tensor[]): O {
   const [outLeaves, outDef] = flatten(out, name, 'output');
   const outputs = outLeaves.map(fresh);
   recordEverywhere(

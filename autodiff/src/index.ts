@@ -8,6 +8,9 @@ export * from './ops.js';
 export { PRIMS, UNARY_PRIMS, BINARY_PRIMS, COMPARE_PRIMS, type Prim, type PrimParams, type NoParams } from './prims.js';
 export { bind, type VjpRule, type TapeEntry } from './tape.js';
 export * from './api.js';
+export { compiledRecurrence, explainRecurrence, type StepFunction, type RecurrenceOptions, type RecurrenceResult } from './jit/recurrence.js';
+export { CompileDeclined } from './jit/trace.js';
+export { fuseElementwise } from './jit/fuse.js';
 /**
  * Pytree utilities: `tree.flatten`, `tree.unflatten`, `tree.map`, `tree.zip`,
  * `tree.leaves`, `tree.reduce` over nested records and arrays of tensors.

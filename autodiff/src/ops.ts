@@ -16,6 +16,7 @@ import {
   unbroadcastAxes,
   type DType,
 } from '@mnemo/core';
+import type { UNARY_PRIMS } from './prims.js';
 import { bind } from './tape.js';
 
 /**
@@ -48,9 +49,7 @@ function binary(prim: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minim
   return bind(prim, [lift(prim, 'a', a, b), lift(prim, 'b', b, a)], {});
 }
 
-type UnaryPrim =
-  | 'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'relu' | 'step'
-  | 'square' | 'reciprocal' | 'sin' | 'cos' | 'floor' | 'ceil' | 'round';
+type UnaryPrim = (typeof UNARY_PRIMS)[number];
 
 function unary(prim: UnaryPrim, x: Tensor): Tensor {
   return bind(prim, [tensorArg(prim, 'x', x)], {});

@@ -5,10 +5,12 @@
  * @module
  */
 import type { DType, Tensor, UnaryOp, BinaryOp, CompareOp } from '@mnemo/core';
-import { currentBackend } from '@mnemo/core';
+import { UNARY_OPS, currentBackend } from '@mnemo/core';
 
 /**
- * The elementwise primitives of one tensor.
+ * The elementwise primitives of one tensor: core's {@link UNARY_OPS}, the
+ * one list of them (each is a primitive of the same name, run by the
+ * backend's `unary` kernel).
  *
  * @example
  * ```ts
@@ -17,10 +19,7 @@ import { currentBackend } from '@mnemo/core';
  * ```
  * @category Primitives
  */
-export const UNARY_PRIMS = [
-  'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'step', 'square',
-  'reciprocal', 'sin', 'cos', 'floor', 'ceil', 'round',
-] as const satisfies readonly UnaryOp[];
+export const UNARY_PRIMS = UNARY_OPS;
 /**
  * The elementwise primitives of two tensors (broadcasting).
  *

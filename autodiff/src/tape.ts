@@ -130,6 +130,23 @@ export function popTape(t: Tape): void {
   if (top !== t) throw new MnemoError('vjp', 'tape', 'tapes were not closed in the order they were opened');
 }
 
+/**
+ * Run `f` as if no tape were active (tapes opened inside record as usual):
+ * the cell compiler traces a step this way, whatever the caller records.
+ * @internal
+ */
+export function isolated<T>(f: () => T): T {
+  const saved = active.splice(0, active.length);
+  const savedPaused = paused;
+  paused = 0;
+  try {
+    return f();
+  } finally {
+    active.splice(0, active.length, ...saved);
+    paused = savedPaused;
+  }
+}
+
 /** Run `f` without recording anything on any tape. @internal */
 export function untraced<T>(f: () => T): T {
   paused++;
@@ -164,6 +181,32 @@ export function nestedRecording(): boolean {
   return paused === 0 && active.length > 1;
 }
 
+/**
+ * Something that watches every primitive applied (the cell compiler's graph
+ * recorder): `bound` after each `bind`, whether or not a tape records it;
+ * `aliased` when autodiff gives a tensor a new identity without a primitive
+ * (`stopGradient`, the outputs of `customVjp` and `checkpoint`).
+ * @internal
+ */
+export interface BindObserver {
+  bound(prim: Prim, inputs: readonly Tensor[], params: unknown, output: Tensor): void;
+  aliased(from: Tensor, to: Tensor): void;
+}
+
+let observer: BindObserver | undefined;
+
+/** Install a {@link BindObserver}; returns the one it replaces. @internal */
+export function observeBinds(o: BindObserver | undefined): BindObserver | undefined {
+  const previous = observer;
+  observer = o;
+  return previous;
+}
+
+/** Tell the observer that `to` is a new identity of `from`'s value. @internal */
+export function noteAlias(from: Tensor, to: Tensor): void {
+  observer?.aliased(from, to);
+}
+
 let rules: { readonly [P in Prim]: VjpRule<P> } | undefined;
 
 /** @internal Installed by rules.ts, which is written in ops and so imports this module. */
@@ -194,6 +237,7 @@ export function bind<P extends Prim>(prim: P, args: readonly Tensor[], params: P
   // permutation). The output needs its own identity, or the tape would take it
   // for that input and count its cotangent twice.
   if (inputs.includes(output)) output = unsafeFromData(unsafeDataOf(output), output.shape);
+  observer?.bound(prim, inputs, params, output);
   if (paused === 0 && active.length > 0) {
     recordEverywhere(() => {
       const rule = rules![prim] as VjpRule<P>;

@@ -8,9 +8,47 @@ import type { DType } from './dtype.js';
 import { ArgumentError } from './errors.js';
 import type { GemmArgs } from './kernels/gemm.js';
 import type { Tensor } from './tensor.js';
+import type { CompiledLoop, CompiledSequence, LoopKernel, SequenceProgram } from './program.js';
 
 /**
- * Elementwise functions of one tensor.
+ * Every elementwise function of one tensor, written once: the `Backend`
+ * interface's {@link UnaryOp}, the cpu kernels' list and autodiff's unary
+ * primitives all read it. A new unary op is an entry here, its kernel in
+ * each backend (the cpu kernel's `switch` does not compile without it) and
+ * its VJP rule (the rule table does not compile without it).
+ *
+ * @example
+ * ```ts
+ * import { UNARY_OPS } from '@mnemo/core';
+ * console.assert(UNARY_OPS.includes('tanh') && UNARY_OPS.includes('sigmoid'));
+ * ```
+ * @category Backends
+ */
+export const UNARY_OPS = [
+  'neg',
+  'exp',
+  'log',
+  'log1p',
+  'expm1',
+  'sqrt',
+  'rsqrt',
+  'abs',
+  'sign',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'step',
+  'square',
+  'reciprocal',
+  'sin',
+  'cos',
+  'floor',
+  'ceil',
+  'round',
+] as const;
+
+/**
+ * Elementwise functions of one tensor: the names in {@link UNARY_OPS}.
  *
  * `sigmoid` is computed stably (no overflow for large |x|); `step` is the
  * Heaviside function (1 where x > 0, else 0), used by relu's derivative.
@@ -23,27 +61,7 @@ import type { Tensor } from './tensor.js';
  * ```
  * @category Backends
  */
-export type UnaryOp =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'log1p'
-  | 'expm1'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'abs'
-  | 'sign'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'step'
-  | 'square'
-  | 'reciprocal'
-  | 'sin'
-  | 'cos'
-  | 'floor'
-  | 'ceil'
-  | 'round';
+export type UnaryOp = (typeof UNARY_OPS)[number];
 
 /**
  * Elementwise functions of two tensors, with NumPy broadcasting.
@@ -145,6 +163,20 @@ export interface Backend {
   oneHot(indices: Tensor, depth: number, dtype: DType): Tensor;
   /** Convert to another dtype (a copy even when it is the same dtype is not required). */
   cast(x: Tensor, dtype: DType): Tensor;
+  /**
+   * Compile a {@link SequenceProgram} (what the cell compiler makes of a
+   * recurrent step) for this backend, or return null where it cannot; a
+   * backend without this member runs recurrences on the tape.
+   */
+  compileSequence?(program: SequenceProgram): CompiledSequence | null;
+  /**
+   * Compile a fused elementwise loop over flat arrays (an elementwise
+   * function traced by autodiff's `fuseElementwise`, such as an optimizer's
+   * update), or return null; callers then run the function op by op.
+   */
+  compileLoop?(kernel: LoopKernel, dtype: 'float32' | 'float64'): CompiledLoop | null;
+  /** The register tile of this backend's products (rows, columns) for a dtype, which sequence programs pad to. */
+  sequenceTiles?(dtype: 'float32' | 'float64'): { readonly mr: number; readonly nr: number };
 }
 
 const registry = new Map<string, () => Backend>();

@@ -12,15 +12,14 @@ import { installFastGemm } from './kernels/wasm-gemm.js';
 export * from './errors.js';
 export * from './dtype.js';
 export * from './shape.js';
-export { Tensor, tensor, scalar, full, zeros, ones, arange, linspace, eye, isTensor, unsafeDataOf, unsafeFromData, type NestedArray } from './tensor.js';
+export { Tensor, tensor, scalar, full, zeros, ones, arange, linspace, eye, isTensor, unsafeDataOf, unsafeFromData, onValueRead, type NestedArray } from './tensor.js';
 export * from './backend.js';
+export * from './program.js';
 export { cpu } from './kernels/cpu.js';
 export { gpujs, gpujsMode, gpujsInfo, type GpujsInfo } from './kernels/gpujs.js';
 export { expFast, sigmoidFast, tanhFast } from './kernels/fastmath.js';
-export { lstmWasm, type LstmWasm } from './kernels/wasm-lstm.js';
-export { adamWasm, type AdamHyper } from './kernels/wasm-rows.js';
 export { gemm, gemmReference, setGemmImpl, type GemmArgs } from './kernels/gemm.js';
-export { wasmGemm, gemmInfo, startGemmThreads, installFastGemm, lstmSequenceKernel, residentMemory, setResidentLimit, type WasmGemmOptions, type GemmInfo, type LstmSequenceKernel, type LstmKernelForward, type LstmKernelBackward } from './kernels/wasm-gemm.js';
+export { wasmGemm, gemmInfo, startGemmThreads, installFastGemm, residentMemory, setResidentLimit, type WasmGemmOptions, type GemmInfo } from './kernels/wasm-gemm.js';
 export { stack, splitTensor } from './kernels/compose.js';
 export * from './random.js';
 

@@ -23,6 +23,25 @@ export type NestedArray = number | readonly NestedArray[];
 
 const DATA: unique symbol = Symbol('mnemo.data');
 
+/** Called before a tensor's values are read out (see {@link onValueRead}). */
+let valueRead: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined;
+
+/**
+ * Install an observer that is called whenever a tensor's values are read out
+ * with `toArray`, `toNested` or `item` (kernels read data directly and are
+ * not observed). The cell compiler uses it to notice a step function that
+ * reads the value of a tensor it traces (its graph would bake that value
+ * in), and throws from the observer to stop. Returns the observer it
+ * replaces, so that calls nest.
+ *
+ * @internal
+ */
+export function onValueRead(observer: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined): ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined {
+  const previous = valueRead;
+  valueRead = observer;
+  return previous;
+}
+
 /**
  * An immutable n-dimensional array of float32 or float64 values.
  *
@@ -74,6 +93,7 @@ export class Tensor {
    * ```
    */
   toArray(): TypedArray {
+    valueRead?.(this, 'toArray');
     return this[DATA].slice();
   }
 
@@ -87,6 +107,7 @@ export class Tensor {
    * ```
    */
   toNested(): NestedArray {
+    valueRead?.(this, 'toNested');
     const data = this[DATA];
     const shape = this.shape;
     const strides = stridesOf(shape);
@@ -109,6 +130,7 @@ export class Tensor {
    * ```
    */
   item(): number {
+    valueRead?.(this, 'item');
     if (this.size !== 1) {
       throw new ArgumentError('item', 'this', `item() needs a tensor with one element, got shape ${formatShape(this.shape)}`);
     }

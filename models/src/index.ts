@@ -13,4 +13,5 @@ export { runMatmulBench, formatTable, type MatmulBenchRow, type MatmulBenchOptio
 export { runSeedBench, formatSeedTable, type SeedBenchRow, type SeedBenchResult } from './bench/seed.js';
 export { runLstmSweep, formatSweepTable, type SweepRow } from './bench/sweep.js';
 export { runMemoryBench, formatMemoryTable, type MemoryRow } from './bench/memory.js';
+export { runCellsBench, formatCellsTable, type CellsBenchRow } from './bench/cells.js';
 export { timeOnce, timeRuns, maxAbsDifference, maxRelativeDifference } from './bench/timing.js';

@@ -73,7 +73,7 @@ describe('temporal order at 100 steps (issue 16): the LSTM gets the forget-gate 
     expect(resolveConfig('temporal-order', { forgetBias: 2 }).forgetBias).toBe(2);
     expect(resolveConfig('adding').forgetBias).toBeNull();
     // The bias reaches the model: the forget block of the LSTM's bias starts at 5.
-    const b = sequenceJob(resolveConfig('temporal-order', { sequenceLength: 10 })).init().rnn[0]!.fwd as { b: { toArray(): ArrayLike<number> } };
+    const b = sequenceJob(resolveConfig('temporal-order', { sequenceLength: 10 })).init().rnn[0]!.fwd as unknown as { b: { toArray(): ArrayLike<number> } };
     const H = 32;
     expect(Array.from(b.b.toArray()).filter((v) => v === 5)).toHaveLength(H);
   });

@@ -8,7 +8,7 @@ export * from './cell.js';
 export * from './cells/index.js';
 export * from './scan.js';
 export * from './stack.js';
-export * from './fused/lstm-sequence.js';
+export * from './input-layer.js';
 export * from './layers.js';
 export * from './losses.js';
 /**

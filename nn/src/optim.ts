@@ -19,8 +19,8 @@
  *
  * @module
  */
-import { ArgumentError, adamWasm, allocate, full, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
-import { tree, type Tree } from '@mnemo/autodiff';
+import { ArgumentError, allocate, full, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
+import { add, div, fuseElementwise, mul, sqrt, sub, tree, type Tree } from '@mnemo/autodiff';
 import { of as scheduleOf, type LearningRate } from './schedules.js';
 import { flattenLike, leafPaths } from './treeutil.js';
 
@@ -297,6 +297,22 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions): Optimizer {
   const eps = num(name, 'eps', options.eps ?? 1e-8, 0);
   const weightDecay = num(name, 'weightDecay', options.weightDecay ?? (name === 'adamw' ? 1e-2 : 0), 0);
   const decoupled = name === 'adamw';
+  const w1 = 1 - beta1;
+  const w2 = 1 - beta2;
+  // The update of one parameter, in ops: fused into one loop over its elements where the backend
+  // compiles loops (the same ops in the same order as the loop below, each rounded to the dtype).
+  const fused = fuseElementwise((x0: Tensor, g: Tensor, m0: Tensor, v0: Tensor, negStep: Tensor, bc2Sqrt: Tensor, shrink: Tensor) => {
+    let x = x0;
+    let d = g;
+    if (weightDecay !== 0) {
+      if (decoupled) x = mul(x0, shrink);
+      else d = add(g, mul(x0, weightDecay));
+    }
+    const m1 = Math.abs(w1) < 0.5 ? add(m0, mul(sub(d, m0), w1)) : sub(d, mul(sub(d, m0), 1 - w1));
+    const v1 = add(mul(v0, beta2), mul(mul(d, w2), d));
+    const denom = add(div(sqrt(v1), bc2Sqrt), eps);
+    return [add(x, div(mul(m1, negStep), denom)), m1, v1];
+  });
   return makeOptimizer({
     name,
     config: { lr, beta1, beta2, eps, weightDecay },
@@ -307,20 +323,22 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions): Optimizer {
       const bc2 = 1 - beta2 ** t;
       const stepSize = rate / bc1;
       const bc2Sqrt = Math.sqrt(bc2);
-      const w1 = 1 - beta1;
-      const w2 = 1 - beta2;
       const shrink = 1 - rate * weightDecay;
-      const hyper = { beta2, w1, w2, bc2Sqrt, eps, negStep: -stepSize };
       return (p, g, s, np, ns) => {
         const m0 = s[0]!;
         const v0 = s[1]!;
         const m1 = ns[0]!;
         const v1 = ns[1]!;
         const n = p.length;
-        // Without weight decay, the leading elements go through the WebAssembly
-        // kernel (the same formula, bit for bit); this loop does the rest.
-        const from = weightDecay === 0 && n >= 64 ? adamWasm(p, g, m0, v0, np, m1, v1, hyper) : 0;
-        for (let i = from; i < n; i++) {
+        if (n >= FUSE_FROM) {
+          const t1 = (a: TypedArray): Tensor => unsafeFromData(a, [n]);
+          const [a, b, c] = fused(t1(p), t1(g), t1(m0), t1(v0), -stepSize, bc2Sqrt, shrink);
+          np.set(unsafeDataOf(a!));
+          m1.set(unsafeDataOf(b!));
+          v1.set(unsafeDataOf(c!));
+          return;
+        }
+        for (let i = 0; i < n; i++) {
           let x = p[i]!;
           let d = g[i]!;
           if (weightDecay !== 0) {
@@ -340,6 +358,9 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions): Optimizer {
     },
   });
 }
+
+/** Parameters with at least this many elements are updated by the fused loop (smaller ones: the loop above is cheaper than a call). */
+const FUSE_FROM = 256;
 
 /**
  * Adam (Kingma and Ba 2015), as `torch.optim.Adam` (without amsgrad). With

@@ -578,9 +578,9 @@ export function saveParams(path: string, file: ParamFile, options: SaveOptions =
  */
 export interface LoadOptions<P extends Tree = Tree> {
   /**
-   * A template (for example freshly initialized parameters): the file's
-   * parameters, and each optimizer slot, must have its structure, shapes and
-   * dtypes.
+   * A template (for example freshly initialized parameters, or a cell's
+   * `paramTemplate(cell)`, which draws nothing): the file's parameters, and
+   * each optimizer slot, must have its structure, shapes and dtypes.
    */
   readonly like?: P;
   /** The file system to use (default `node:fs`). */

@@ -6,7 +6,7 @@
  * @module
  */
 import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, tensor, type DType } from '@mnemo/core';
-import { checkpoint, gather, sliceAxis, stack, stopGradient, tree, where, type Tree } from '@mnemo/autodiff';
+import { CompileDeclined, cast, checkpoint, compiledRecurrence, explainRecurrence, sliceAxis, stack, stopGradient, tree, where, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from './cell.js';
 import { isGatedCell, unstack } from './cells/common.js';
 
@@ -47,12 +47,14 @@ export interface ScanOptions<S extends Tree> {
    */
   readonly projectInputs?: boolean;
   /**
-   * Use the cell's fused whole-sequence kernel when it has one (the tutorial
-   * LSTM: {@link lstmSequence}) and no mask, probes or checkpointing is asked
-   * for. Fastest for training, but such kernels give first-order gradients only,
-   * so this is off by default.
+   * Compile the cell's step, with its backward pass, into one program of
+   * the backend for the whole sequence (default true): the same values and
+   * gradients as the step by step loop on the tape, several times faster.
+   * Cells that use what the compiler cannot take, probes, and nested
+   * differentiation run on the tape whatever this says; {@link explainScan}
+   * tells which path a cell takes and why. False always runs the tape path.
    */
-  readonly fusedKernel?: boolean;
+  readonly compile?: boolean;
   /**
    * Rematerialize: keep only every `checkpointEvery` steps' states on the
    * tape and recompute each chunk's steps during the backward pass (see
@@ -134,17 +136,6 @@ function maskColumns(name: string, options: ScanOptions<never>, batch: number, s
   return cols;
 }
 
-/** Reverse the time axis (1) of `[batch, steps, ...]`, differentiably. */
-function reverseTime(x: Tensor): Tensor {
-  const T = x.shape[1]!;
-  const idx = tensor(
-    Array.from({ length: T }, (_, t) => T - 1 - t),
-    'float32',
-    [T],
-  );
-  return gather(x, idx, 1);
-}
-
 /**
  * Run a cell over a batch of sequences `xs` `[batch, steps, inputSize]`
  * (batch first), returning every step's output and the final state. Works
@@ -192,11 +183,44 @@ export function scan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P
   if (!Number.isInteger(every) || every < 0) throw new ArgumentError(name, 'checkpointEvery', `must be a non-negative integer, got ${String(every)}`);
   const reverse = o.reverse ?? false;
 
-  const gated = (o.projectInputs ?? true) && isGatedCell(cell);
-  if (gated && o.fusedKernel === true && cell.sequenceKernel !== undefined && masks === undefined && probes === undefined && every === 0) {
-    const r = cell.sequenceKernel(params, reverse ? reverseTime(xs) : xs, state0);
-    return { outputs: reverse ? reverseTime(r.outputs) : r.outputs, finalState: r.finalState };
+  if ((o.compile ?? true) && probes === undefined) {
+    try {
+      const mask = masks === undefined ? undefined : fullMask(o as ScanOptions<never>, T, cell.dtype);
+      return compiledRecurrence((p: P, s: S, x: Tensor) => cell.step(p, s, x), params, state0, xs, {
+        key: cell,
+        ...(mask === undefined ? {} : { mask }),
+        reverse,
+        checkpointEvery: every,
+        reference: (p: P, s: S, x: Tensor) => tapeScan(cell, p, x, s, masks, undefined, every, reverse, o.projectInputs ?? true),
+      });
+    } catch (e) {
+      if (!(e instanceof CompileDeclined)) throw e;
+    }
   }
+  return tapeScan(cell, params, xs, state0, masks, probes, every, reverse, o.projectInputs ?? true);
+}
+
+/** The mask of a scan as one `[batch, steps]` tensor (given, or made from the lengths). */
+function fullMask(o: ScanOptions<never>, T: number, dtype: DType): Tensor | undefined {
+  if (o.mask !== undefined) return o.mask.dtype === dtype ? o.mask : cast(o.mask, dtype);
+  if (o.lengths !== undefined) return sequenceMask(o.lengths, T, dtype);
+  return undefined;
+}
+
+/** The step by step loop on the tape: the reference the compiled path equals. */
+function tapeScan<P extends Tree, S extends Tree>(
+  cell: Cell<P, S>,
+  params: P,
+  xs: Tensor,
+  state0: S,
+  masks: (Tensor | undefined)[] | undefined,
+  probes: readonly (GateProbes | undefined)[] | undefined,
+  every: number,
+  reverse: boolean,
+  projectInputs: boolean,
+): ScanResult<S> {
+  const T = xs.shape[1]!;
+  const gated = projectInputs && isGatedCell(cell);
   const inputs = gated ? unstack(cell.projectInputs(params, xs), 1) : unstack(xs, 1);
   const step = gated ? cell.stepProjected : cell.step;
   const order = Array.from({ length: T }, (_, j) => (reverse ? T - 1 - j : j));
@@ -283,4 +307,59 @@ export function truncatedBptt<S extends Tree, R>(
     results.push(r);
   }
   return { finalState: state, results };
+}
+
+/**
+ * What {@link explainScan} tells: whether `scan` compiles a cell, and the
+ * compiled program's listing, or why not (and the primitive at fault).
+ *
+ * @example
+ * ```ts
+ * import type { ScanExplanation } from '@mnemo/nn';
+ * const e: ScanExplanation = { compiled: false, reason: 'probes are given', prim: undefined };
+ * console.assert(!e.compiled);
+ * ```
+ * @category Sequences
+ */
+export type ScanExplanation =
+  | { readonly compiled: true; readonly program: string }
+  | { readonly compiled: false; readonly reason: string; readonly prim: string | undefined };
+
+/**
+ * Whether {@link scan} runs this cell compiled (one fused program per
+ * sequence) or on the tape, and why: a cell that uses something the
+ * compiler cannot take (a primitive across the batch, a value read with
+ * `item()`, ...) is named with the primitive at fault. For a compiled cell,
+ * `program` lists the training program: its buffers, and per phase the
+ * products and fused loops (for inputs that are data; `inputGradient: true`
+ * lists the program that also differentiates them). The options are those
+ * of `scan` (a mask or lengths, probes, `compile`).
+ *
+ * @example
+ * ```ts
+ * import { explainScan, lstmCell } from '@mnemo/nn';
+ * import { key, zeros } from '@mnemo/core';
+ * const cell = lstmCell({ inputSize: 3, hiddenSize: 4 });
+ * const e = explainScan(cell, cell.init(key(0)), zeros([2, 5, 3]));
+ * console.assert(e.compiled && e.program.includes('sigmoid'));
+ * ```
+ * @param cell - the cell
+ * @param params - its parameters
+ * @param xs - a batch of sequences `[batch, steps, inputSize]`
+ * @param options - as for {@link scan}
+ * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
+ * @throws {@link @mnemo/core!ShapeError} or {@link @mnemo/core!DTypeError} when `xs` does not fit the cell
+ * @category Sequences
+ */
+export function explainScan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P, xs: Tensor, options: ScanOptions<S> & { readonly inputGradient?: boolean } = {}): ScanExplanation {
+  const name = cell?.name ?? 'scan';
+  if (!(xs instanceof Tensor) || xs.rank !== 3) {
+    throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${cell.inputSize}] (batch first), got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
+  }
+  if (xs.dtype !== cell.dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${cell.dtype}; cast the input first`);
+  if (options.compile === false) return { compiled: false, reason: 'the scan was asked not to compile (compile: false)', prim: undefined };
+  if (options.probes !== undefined) return { compiled: false, reason: 'gate probes are given (per-gate gradient reports run on the tape)', prim: undefined };
+  const state0 = options.initialState ?? cell.initialState(xs.shape[0]!);
+  const masked = options.mask !== undefined || options.lengths !== undefined;
+  return explainRecurrence((p: P, s: S, x: Tensor) => cell.step(p, s, x), cell, params, state0, xs, masked, options.inputGradient ?? false);
 }

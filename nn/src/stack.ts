@@ -262,7 +262,7 @@ export function rnn(options: RnnOptions): Rnn {
       ...(o.mask === undefined ? {} : { mask: o.mask }),
       ...(o.lengths === undefined ? {} : { lengths: o.lengths }),
       ...(o.projectInputs === undefined ? {} : { projectInputs: o.projectInputs }),
-      ...(o.fusedKernel === undefined ? {} : { fusedKernel: o.fusedKernel }),
+      ...(o.compile === undefined ? {} : { compile: o.compile }),
       ...(o.checkpointEvery === undefined ? {} : { checkpointEvery: o.checkpointEvery }),
     };
     let y = xs;

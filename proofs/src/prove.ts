@@ -14,15 +14,17 @@ import { arbCellConfig, type CellConfig, type CellConfigOptions } from './arbitr
 import { bpttReport, formatBpttReport, isBiasPath, type BpttOptions, type BpttReport } from './bptt.js';
 
 /**
- * Makes a float64 cell of the drawn sizes. `makeCell` from nn fits with a
- * one-line wrapper: `(c) => makeCell('gru', { ...c })`.
+ * Makes a float64 cell of the drawn sizes. A cell maker from nn's
+ * `defineCell` is one (`mguCell`, or a researcher's), and `makeCell` fits
+ * with a one-line wrapper: `(c) => makeCell('gru', { ...c })`.
  *
  * @example
  * ```ts
  * import type { CellFactory } from '@mnemo/proofs';
- * import { makeCell } from '@mnemo/nn';
+ * import { makeCell, mguCell } from '@mnemo/nn';
  * const f: CellFactory = (c) => makeCell('mgu', c);
- * console.assert(f({ inputSize: 2, hiddenSize: 3, dtype: 'float64' }).hiddenSize === 3);
+ * const g: CellFactory = mguCell;
+ * console.assert(f({ inputSize: 2, hiddenSize: 3, dtype: 'float64' }).hiddenSize === 3 && g({ inputSize: 1, hiddenSize: 2, dtype: 'float64' }).name === 'mgu');
  * ```
  * @category BPTT
  */

@@ -11,45 +11,27 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { DTypeError, key, normal, zeros, type Tensor } from '@mnemo/core';
 import { add, customVjp, matmul, mul, sigmoid, sliceAxis, sum, tanh, sub, tree, type Tree } from '@mnemo/autodiff';
-import { makeCell, scan, type Cell, type MakeCellOptions } from '@mnemo/nn';
+import { cellCases, makeCell, scan, type Cell, type CellCase } from '@mnemo/nn';
 import { arbCellConfig, bpttReport, formatBpttReport, gradcheck, proveCell, type CellFactory } from '@mnemo/proofs';
 import { runs } from './helpers.js';
 
-/** Every family and variant, and the LSTM's options. */
-const SPECS: readonly { readonly spec: string; readonly options?: (c: { hiddenSize: number }) => Partial<MakeCellOptions> }[] = [
-  { spec: 'lstm' },
-  { spec: 'lstm+peephole' },
-  { spec: 'lstm+nig' },
-  { spec: 'lstm+nfg' },
-  { spec: 'lstm+nog' },
-  { spec: 'lstm+niaf' },
-  { spec: 'lstm+noaf' },
-  { spec: 'lstm+np' },
-  { spec: 'lstm+cifg' },
-  { spec: 'lstm+fgr' },
-  { spec: 'lstm+cifg+np' },
-  { spec: 'lstm+nog+noaf' },
-  { spec: 'lstm (projection)', options: (c) => ({ projSize: Math.max(1, c.hiddenSize - 1) }) },
-  { spec: 'lstm (layer norm)', options: () => ({ layerNorm: true }) },
-  { spec: 'gru' },
-  { spec: 'gru+reset-after' },
-  { spec: 'mgu' },
-  { spec: 'mut1' },
-  { spec: 'mut2' },
-  { spec: 'mut3' },
-  { spec: 'rnn' },
-  { spec: 'rnn+relu' },
-];
+/** Every registered family, each variant alone, and each family's examples (combinations, options): read from nn's registry. */
+const CASES = cellCases();
 
-const nameOf = (spec: string): string => spec.split(' ')[0]!;
-
-function factory(s: (typeof SPECS)[number]): CellFactory {
-  return (c) => makeCell(nameOf(s.spec), { ...c, ...(s.options?.(c) ?? {}) });
+function factory(c: CellCase): CellFactory {
+  return (sizes) => makeCell(c.spec, { ...sizes, ...c.options });
 }
 
 describe('every cell and variant: BPTT gradients', () => {
-  for (const s of SPECS) {
-    describe(s.spec, () => {
+  it('the registry lists every built-in family, its variants and its examples', () => {
+    const labels = CASES.map((c) => c.label);
+    for (const l of ['lstm', 'lstm+peephole', 'lstm+fgr', 'lstm+cifg+np', 'lstm+nog+noaf', 'lstm (projection)', 'lstm (layer norm)', 'gru', 'gru+reset-after', 'mgu', 'mut1', 'mut2', 'mut3', 'rnn', 'rnn+relu']) {
+      expect(labels).toContain(l);
+    }
+  });
+
+  for (const s of CASES) {
+    describe(s.label, () => {
       it('proveCell: drawn sizes, batches, lengths (masks), biases on and off', () => {
         proveCell(factory(s), { numRuns: runs(4), maxSteps: 20, masks: true, directions: 1 });
       });
@@ -80,7 +62,7 @@ describe('every cell and variant: BPTT gradients', () => {
   }
 
   it('long horizons: 24 steps, batch 3, hidden 8, ragged lengths, every family (state and parameter gradients)', () => {
-    for (const s of SPECS.filter((x) => ['lstm', 'gru', 'mgu', 'mut1', 'mut2', 'mut3', 'rnn', 'lstm+cifg'].includes(x.spec))) {
+    for (const s of CASES.filter((x) => x.label === x.family || x.label === 'lstm+cifg')) {
       const cell = factory(s)({ inputSize: 3, hiddenSize: 8, dtype: 'float64' });
       // Gates are checked at every step elsewhere; here the state and parameter gradients over a long unroll.
       const r = bpttReport(cell, { steps: 24, batch: 3, lengths: [24, 17, 9], seed: 5, mode: 'dot', directions: 1, check: ['state', 'params'] });

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Backend, BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../backend.js';
+import { UNARY_OPS, type Backend, type BinaryOp, type CompareOp, type ReduceOp, type UnaryOp } from '../backend.js';
+import type { LoopKernel, SequenceProgram } from '../program.js';
 import { allocate, checkDType, type DType, type TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
 import {
@@ -21,6 +22,7 @@ import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
 import { gemm, type GemmArgs } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
 import { rowsWasm } from './wasm-rows.js';
+import { compileLoopWasm, compileSequenceWasm, sequenceTiles } from './sequence-wasm.js';
 
 function out(dtype: DType, shape: Shape): TypedArray {
   return allocate(dtype, sizeOf(shape));
@@ -143,14 +145,11 @@ function unaryLoop(op: UnaryOp, x: TypedArray, y: TypedArray): void {
   }
 }
 
-const UNARY_OPS: ReadonlySet<string> = new Set<UnaryOp>([
-  'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'step', 'square',
-  'reciprocal', 'sin', 'cos', 'floor', 'ceil', 'round',
-]);
+const UNARY: ReadonlySet<string> = new Set<string>(UNARY_OPS);
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
   checkTensor(op, 'x', x);
-  if (!UNARY_OPS.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${JSON.stringify(op)}`);
+  if (!UNARY.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${JSON.stringify(op)}`);
   const y = out(x.dtype, x.shape);
   unaryLoop(op, unsafeDataOf(x), y);
   return unsafeFromData(y, x.shape);
@@ -698,4 +697,7 @@ export const cpu: Backend = Object.freeze({
   scatterAdd,
   oneHot,
   cast,
+  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program),
+  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype),
+  sequenceTiles,
 });

@@ -35,7 +35,7 @@ const CLAIM = 1; // (job tag << 8) | next chunk index
 const DONE = 2; // chunks of the current job finished
 const FAIL = 3; // set when a chunk failed
 const COUNT = 4; // the current job's number of chunks (at most MAX_CHUNKS)
-const KERNEL = 5; // 0: gemm_f32, 1: gemm_f64, 2: lstm_fwd_f32, 3: lstm_bwd_f32
+const KERNEL = 5; // 0: gemm_f32, 1: gemm_f64, then kernels of registered modules
 const HELPER_CHUNKS = 6; // chunks run by helpers, in total (statistics)
 const LIMIT = 7; // helpers with a slot below this take part in the current job
 const ARGS = 8; // the kernel's 21 arguments; chunk and slot are set per chunk
@@ -57,16 +57,30 @@ const CALLER_SPIN = 20_000;
 // itself is loaded: TypeScript sources under a test runner, or compiled
 // JavaScript), valid both as a CommonJS script and as an ES module.
 const WORKER_SOURCE = `
-const { workerData } = process.getBuiltinModule('node:worker_threads');
-const { module, memory, control, slot } = workerData;
+const { workerData, receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
+const { module, memory, control, slot, port } = workerData;
 const ctl = new Int32Array(control);
 let kernels;
 try {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  kernels = [exports.gemm_f32, exports.gemm_f64, exports.lstm_fwd_f32, exports.lstm_bwd_f32];
+  kernels = [exports.gemm_f32, exports.gemm_f64];
 } catch (e) {
   Atomics.store(ctl, ${READY} + slot - 1, 2);
   throw e;
+}
+// Kernels of other modules on the same memory (generated sequence loops), sent before their first job.
+const instances = new Map();
+const math = { log: Math.log, log1p: Math.log1p, sin: Math.sin, cos: Math.cos, pow: Math.pow };
+function kernel(which) {
+  while (kernels[which] === undefined) {
+    const m = receiveMessageOnPort(port);
+    if (m === undefined) throw new Error('kernel ' + which + ' was never sent to this worker');
+    const { index, module: mod, name } = m.message;
+    let inst = instances.get(mod);
+    if (inst === undefined) instances.set(mod, (inst = new WebAssembly.Instance(mod, { env: { memory }, math })));
+    kernels[index] = inst.exports[name];
+  }
+  return kernels[which];
 }
 let seen = Atomics.load(ctl, ${SEQ});
 Atomics.store(ctl, ${READY} + slot - 1, 1);
@@ -90,7 +104,7 @@ for (;;) {
     if (Atomics.compareExchange(ctl, ${CLAIM}, cur, cur + 1) !== cur) continue;
     args[${ARG_CHUNK}] = cur & 255;
     try {
-      kernels[which](...args);
+      kernel(which)(...args);
     } catch (e) {
       Atomics.store(ctl, ${FAIL}, 1);
     }
@@ -100,13 +114,18 @@ for (;;) {
 }
 `;
 
-/** Which exported kernel a job runs: 0 `gemm_f32`, 1 `gemm_f64`, 2 `lstm_fwd_f32`, 3 `lstm_bwd_f32`. */
-export type PoolKernel = 0 | 1 | 2 | 3;
+/**
+ * Which exported kernel a job runs: 0 `gemm_f32`, 1 `gemm_f64`, or a kernel of
+ * another module registered with {@link GemmPool.register}.
+ */
+export type PoolKernel = number;
 
 /** A set of helper threads running the gemm kernels on one shared memory. */
 export class GemmPool {
   private readonly ctl: Int32Array;
   private readonly workers: WorkerThreads.Worker[] = [];
+  private readonly ports: WorkerThreads.MessagePort[] = [];
+  private nextKernel = 2;
   private seq = 0;
   private dead = false;
   /** Why the pool stopped working, if it did. */
@@ -116,9 +135,13 @@ export class GemmPool {
     const control = new SharedArrayBuffer(SLOTS * 4);
     this.ctl = new Int32Array(control);
     for (let slot = 1; slot <= Math.min(count, MAX_HELPERS); slot++) {
+      const { port1, port2 } = new wt.MessageChannel();
+      port1.unref();
+      this.ports.push(port1);
       const worker = new wt.Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory, control, slot },
+        workerData: { module, memory, control, slot, port: port2 },
+        transferList: [port2],
         // The parent's flags (a TypeScript loader, --input-type) are of no use here.
         execArgv: [],
         stdout: false,
@@ -131,6 +154,18 @@ export class GemmPool {
       worker.unref();
       this.workers.push(worker);
     }
+  }
+
+  /**
+   * Make export `name` of `module` (a module on the same memory, importing
+   * `env.memory` and the `math` functions) a kernel the helpers can run;
+   * returns its number for {@link GemmPool.run}. Helpers instantiate the
+   * module when they first meet one of its kernels.
+   */
+  register(module: WasmModule, name: string): number {
+    const index = this.nextKernel++;
+    for (const p of this.ports) p.postMessage({ index, module, name });
+    return index;
   }
 
   /** The number of helpers (started or not); their slots are `1 .. size`. */

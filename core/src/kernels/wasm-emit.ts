@@ -105,6 +105,90 @@ export const Simd = {
   f64x2Div: 0xf3,
 } as const;
 
+/**
+ * More opcodes, for the sequence compiler's generated loops (kept apart from
+ * the kernels' tables above).
+ */
+export const Op2 = {
+  i32Load: 0x28,
+  i32Store: 0x36,
+  i32DivS: 0x6d,
+  i32Or: 0x72,
+  i32ShrS: 0x75,
+  f64Const: 0x44,
+  f32Const: 0x43,
+  f64PromoteF32: 0xbb,
+  f32DemoteF64: 0xb6,
+  f64Add: 0xa0,
+  drop: 0x1a,
+} as const;
+
+/** More SIMD opcodes (after the 0xfd prefix), for the generated loops. */
+export const Simd2 = {
+  f32x4Eq: 0x41,
+  f32x4Ne: 0x42,
+  f32x4Lt: 0x43,
+  f32x4Gt: 0x44,
+  f32x4Le: 0x45,
+  f32x4Ge: 0x46,
+  f64x2Eq: 0x47,
+  f64x2Ne: 0x48,
+  f64x2Lt: 0x49,
+  f64x2Gt: 0x4a,
+  f64x2Le: 0x4b,
+  f64x2Ge: 0x4c,
+  v128Not: 0x4d,
+  v128And: 0x4e,
+  v128AndNot: 0x4f,
+  v128Or: 0x50,
+  v128Xor: 0x51,
+  v128Bitselect: 0x52,
+  f32x4ExtractLane: 0x1f,
+  f32x4ReplaceLane: 0x20,
+  f64x2Splat: 0x14,
+  f64x2ExtractLane: 0x21,
+  f64x2ReplaceLane: 0x22,
+  f32x4Ceil: 0x67,
+  f32x4Floor: 0x68,
+  f32x4Nearest: 0x6a,
+  f64x2Ceil: 0x74,
+  f64x2Floor: 0x75,
+  f64x2Nearest: 0x94,
+  i64x2Shl: 0xcb,
+  i64x2ShrS: 0xcc,
+  i64x2Add: 0xce,
+  i64x2Sub: 0xd1,
+  f32x4Abs: 0xe0,
+  f32x4Neg: 0xe1,
+  f32x4Sqrt: 0xe3,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+  f32x4Min: 0xe8,
+  f32x4Max: 0xe9,
+  f32x4Pmin: 0xea,
+  f32x4Pmax: 0xeb,
+  f64x2Abs: 0xec,
+  f64x2Neg: 0xed,
+  f64x2Sqrt: 0xef,
+  f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
+  f64x2Mul: 0xf2,
+  f64x2Div: 0xf3,
+  f64x2Min: 0xf4,
+  f64x2Max: 0xf5,
+  f64x2Pmin: 0xf6,
+  f64x2Pmax: 0xf7,
+  i32x4TruncSatF32x4S: 0xf8,
+  i32x4Shl: 0xab,
+  i32x4ShrS: 0xac,
+  i32x4Add: 0xae,
+  i32x4Sub: 0xb1,
+  f32x4RelaxedMadd: 0x105,
+  f64x2RelaxedMadd: 0x107,
+} as const;
+
 /** The block type of a block, loop or if that yields nothing. */
 const EMPTY = 0x40;
 
@@ -233,6 +317,35 @@ export class Fn {
     return this;
   }
 
+  /** `v128.const` with the same f64 value in both lanes. */
+  f64x2(value: number): this {
+    this.simd(Simd.const);
+    for (const b of new Uint8Array(new Float64Array([value, value]).buffer)) this.code.push(b);
+    return this;
+  }
+
+  /** `v128.const` with the same 64-bit integer in both lanes. */
+  i64x2(value: bigint): this {
+    this.simd(Simd.const);
+    const lanes = new BigInt64Array([value, value]);
+    for (const b of new Uint8Array(lanes.buffer)) this.code.push(b);
+    return this;
+  }
+
+  /** `f32.const`. */
+  f32(value: number): this {
+    this.code.push(0x43);
+    for (const b of new Uint8Array(new Float32Array([value]).buffer)) this.code.push(b);
+    return this;
+  }
+
+  /** `f64.const`. */
+  f64(value: number): this {
+    this.code.push(0x44);
+    for (const b of new Uint8Array(new Float64Array([value]).buffer)) this.code.push(b);
+    return this;
+  }
+
   /** `v128.const` with the same i32 value in all four lanes. */
   i32x4(value: number): this {
     this.simd(Simd.const);
@@ -331,9 +444,10 @@ export class Fn {
   }
 }
 
-/** A module: one imported memory (`env.memory`) and a list of functions, some exported. */
+/** A module: one imported memory (`env.memory`), imported functions (numbered first), and a list of functions, some exported. */
 export interface ModuleSpec {
   readonly memory: { readonly initial: number; readonly maximum: number; readonly shared: boolean };
+  readonly imports?: readonly { readonly module: string; readonly name: string; readonly params: readonly ValType[]; readonly results: readonly ValType[] }[];
   readonly functions: readonly { readonly fn: Fn; readonly exportAs?: string }[];
 }
 
@@ -345,15 +459,17 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
   const sigs: string[] = [];
   const typeOf: number[] = [];
   const typeBody: number[] = [];
-  for (const { fn } of spec.functions) {
-    const key = `${fn.params.join(',')}:${fn.results.join(',')}`;
+  const sigOf = (params: readonly ValType[], results: readonly ValType[]): number => {
+    const key = `${params.join(',')}:${results.join(',')}`;
     let idx = sigs.indexOf(key);
     if (idx < 0) {
       idx = sigs.length;
       sigs.push(key);
     }
-    typeOf.push(idx);
-  }
+    return idx;
+  };
+  const importTypes = (spec.imports ?? []).map((f) => sigOf(f.params, f.results));
+  for (const { fn } of spec.functions) typeOf.push(sigOf(fn.params, fn.results));
   uleb(typeBody, sigs.length);
   for (const key of sigs) {
     const [ps, rs] = key.split(':') as [string, string];
@@ -367,9 +483,16 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
   }
   section(out, 1, typeBody);
 
-  // Import: env.memory.
+  // Imports: the functions (numbered first), then env.memory.
   const imports: number[] = [];
-  uleb(imports, 1);
+  const fnImports = spec.imports ?? [];
+  uleb(imports, 1 + fnImports.length);
+  fnImports.forEach((f, i) => {
+    name(imports, f.module);
+    name(imports, f.name);
+    imports.push(0x00);
+    uleb(imports, importTypes[i]!);
+  });
   name(imports, 'env');
   name(imports, 'memory');
   imports.push(0x02, spec.memory.shared ? 0x03 : 0x01);
@@ -388,7 +511,7 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
   for (const [exportName, i] of exported) {
     name(exps, exportName!);
     exps.push(0x00);
-    uleb(exps, i);
+    uleb(exps, fnImports.length + i);
   }
   section(out, 7, exps);
 

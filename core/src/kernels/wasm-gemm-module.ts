@@ -33,8 +33,6 @@
  * @module
  */
 import { Fn, F32, F64, I32, Op, Simd, V128, encodeModule, type ValType } from './wasm-emit.js';
-import { backwardStep, forwardStep } from './wasm-lstm.js';
-import { colsumKernel, rowKernel } from './wasm-rows.js';
 
 /** The register tile of the micro-kernel: `mr` rows by `nrv` SIMD vectors. */
 export interface TileShape {
@@ -487,108 +485,31 @@ function driver(s: Spec, micro: number, packers: Packers): Fn {
 }
 
 /**
- * The fused LSTM's sequence loops over one band of batch rows, so that each
- * thread carries its rows through every time step with no synchronization
- * per step (rows of a batch are independent through time). Both take 21 i32
- * arguments like the gemm driver, with the band index at 10 and the thread's
- * slot at 15, so the helper threads run them as they run gemm chunks.
- *
- * `lstm_fwd_f32(hs, acts, gx, cs, tcs, whPacked, B, T, H, band, chunk, _, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, gxRow, gxStep)`:
- * for t = 0 .. T-1, `acts[t] = hs[t] · W_h` (W_h prepacked as B) for rows
- * `[chunk·band, chunk·band + band)`, then the forward step, which writes
- * `cs[t+1]`, `tcs[t]` and `hs[t+1]`. Time-major arrays hold B rows per step
- * (`hs` and `cs` start at step -1); row b of `gx` at step t is at
- * `gx + b·gxRow + t·gxStep` (bytes: batch-major `[B, T, 4H]` or time-major).
- *
- * `lstm_bwd_f32(acts, tcs, cs, dHs, dh, dc, dG, whTPacked, B, T, chunk, H, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, band, _)`:
- * for t = T-1 .. 0, the backward step (gate gradients into `dG[t]`, `dc`
- * updated), then `dh = dG[t] · W_hᵀ` (W_hᵀ prepacked as B). `dHs` is
- * batch-major `[B, T, H]`.
- *
- * The caller keeps `band` a multiple of the tile's rows and `4H`, `H`
- * multiples of its columns, so no tile written past a band's rows or a row's
- * end lands on another thread's data.
+ * Append the gemm of one dtype (micro-kernel, packers, driver, prepack) to a
+ * module's function list, so that a generated module can call products
+ * without crossing instances. `indexBase` is the number of functions the
+ * module imports (defined functions are numbered after them). Returns the
+ * module-wide indices of the driver and of prepack.
  */
-function lstmBand(kind: 'fwd' | 'bwd', gemm: number, step: number): Fn {
-  const f = new Fn(Array<ValType>(DRIVER_PARAMS).fill(I32));
-  const r0 = f.local(I32);
-  const rows = f.local(I32);
-  const t = f.local(I32);
-  const h4 = f.local(I32); // bytes of a row of H
-  const g4 = f.local(I32); // bytes of a row of 4H
-  const tx = f.local(I32);
-  const ty = f.local(I32);
-  const [chunk, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax] = [10, 12, 13, 14, 15, 16, 17, 18];
-  const gemmTail = (ldc: number, packed: number): void => {
-    // ..., split 1, band rows, chunk 0, ldc, packBase, packStride, packABytes, slot, kc, mc, nc, prepacked 2, packedAt
-    f.i32(1).get(rows).i32(0).get(ldc);
-    f.get(packBase).get(packStride).get(packABytes).get(slot).get(kcMax).get(mcMax).get(ncMax);
-    f.i32(2).get(packed);
-    f.call(gemm);
-  };
-  const start = (bIdx: number, band: number, h: number): void => {
-    f.get(chunk).get(band).op(Op.i32Mul).set(r0);
-    pushMin(f, () => f.get(bIdx).get(r0).op(Op.i32Sub), () => f.get(band), tx, ty);
-    f.set(rows);
-    f.ifElse(() => f.get(rows).i32(0).op(Op.i32LeS), () => void f.op(Op.return));
-    f.get(h).i32(2).op(Op.i32Shl).tee(h4).i32(2).op(Op.i32Shl).set(g4);
-  };
-  if (kind === 'fwd') {
-    const [hs, acts, gx, cs, tcs, wh, B, T, H, band, gxRow, gxStep] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 19, 20];
-    const H_ = f.local(I32); // 4H as an element count (gemm n, row stride)
-    start(B, band, H);
-    f.get(H).i32(2).op(Op.i32Shl).set(H_);
-    // pointers at step 0 of row r0
-    f.get(hs).get(r0).get(h4).op(Op.i32Mul).op(Op.i32Add).set(hs);
-    f.get(cs).get(r0).get(h4).op(Op.i32Mul).op(Op.i32Add).set(cs);
-    f.get(tcs).get(r0).get(h4).op(Op.i32Mul).op(Op.i32Add).set(tcs);
-    f.get(acts).get(r0).get(g4).op(Op.i32Mul).op(Op.i32Add).set(acts);
-    f.get(gx).get(r0).get(gxRow).op(Op.i32Mul).op(Op.i32Add).set(gx);
-    // per-step strides: B rows of H (bytes in tx), B rows of 4H (ty)
-    f.get(B).get(h4).op(Op.i32Mul).set(tx);
-    f.get(B).get(g4).op(Op.i32Mul).set(ty);
-    f.forLoop(t, () => f.i32(0), () => f.get(T), 1, () => {
-      // gemm(a = hs, b = 0, c = acts, m = rows, n = 4H, k = H, ta 0, tb 0, ...)
-      f.get(hs).i32(0).get(acts).get(rows).get(H_).get(H).i32(0).i32(0);
-      gemmTail(H_, wh);
-      // fwd(acts, gx, gxStride = T·4H·4, cPrev, cCur, tc, h, rows, H)
-      f.get(acts).get(gx).get(gxRow);
-      f.get(cs).get(cs).get(tx).op(Op.i32Add).get(tcs).get(hs).get(tx).op(Op.i32Add).get(rows).get(H);
-      f.call(step);
-      f.addTo(hs, () => f.get(tx)).addTo(cs, () => f.get(tx)).addTo(tcs, () => f.get(tx));
-      f.addTo(acts, () => f.get(ty)).addTo(gx, () => f.get(gxStep));
-    });
-  } else {
-    const [acts, tcs, cs, dHs, dh, dc, dG, whT, B, T, H, band] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 19];
-    const G_ = f.local(I32);
-    const last = f.local(I32); // (T-1)·B + r0, the row index of the last step
-    start(B, band, H);
-    f.get(H).i32(2).op(Op.i32Shl).set(G_);
-    f.get(T).i32(1).op(Op.i32Sub).get(B).op(Op.i32Mul).get(r0).op(Op.i32Add).set(last);
-    f.get(acts).get(last).get(g4).op(Op.i32Mul).op(Op.i32Add).set(acts);
-    f.get(dG).get(last).get(g4).op(Op.i32Mul).op(Op.i32Add).set(dG);
-    f.get(tcs).get(last).get(h4).op(Op.i32Mul).op(Op.i32Add).set(tcs);
-    f.get(cs).get(last).get(h4).op(Op.i32Mul).op(Op.i32Add).set(cs);
-    f.get(dHs).get(r0).get(T).op(Op.i32Mul).get(T).op(Op.i32Add).i32(1).op(Op.i32Sub).get(h4).op(Op.i32Mul).op(Op.i32Add).set(dHs);
-    f.get(dh).get(r0).get(h4).op(Op.i32Mul).op(Op.i32Add).set(dh);
-    f.get(dc).get(r0).get(h4).op(Op.i32Mul).op(Op.i32Add).set(dc);
-    f.get(B).get(h4).op(Op.i32Mul).set(tx);
-    f.get(B).get(g4).op(Op.i32Mul).set(ty);
-    f.forLoop(t, () => f.i32(0), () => f.get(T), 1, () => {
-      // bwd(acts, tc, cPrev, dh, dHs, dHsStride = T·H·4, dc, dG, rows, H)
-      f.get(acts).get(tcs).get(cs).get(dh).get(dHs).get(T).get(h4).op(Op.i32Mul).get(dc).get(dG).get(rows).get(H);
-      f.call(step);
-      // gemm(a = dG, b = 0, c = dh, m = rows, n = H, k = 4H, ta 0, tb 1, ...)
-      f.get(dG).i32(0).get(dh).get(rows).get(H).get(G_).i32(0).i32(1);
-      gemmTail(H, whT);
-      f.get(acts).get(ty).op(Op.i32Sub).set(acts);
-      f.get(dG).get(ty).op(Op.i32Sub).set(dG);
-      f.get(tcs).get(tx).op(Op.i32Sub).set(tcs);
-      f.get(cs).get(tx).op(Op.i32Sub).set(cs);
-      f.get(dHs).get(h4).op(Op.i32Sub).set(dHs);
-    });
-  }
-  return f;
+export function appendGemm(
+  functions: { fn: Fn; exportAs?: string }[],
+  dtype: 'f32' | 'f64',
+  indexBase = 0,
+  tiles: { f32: TileShape; f64: TileShape } = DEFAULT_TILES,
+  exportAs?: { readonly driver: string; readonly prepack: string },
+): { readonly driver: number; readonly prepack: number } {
+  const s = specOf(dtype, tiles[dtype]);
+  const nr = s.tile.nrv * s.lanes;
+  const base = indexBase + functions.length;
+  const packers: Packers = { aCopy: base + 1, aTrans: base + 2, bCopy: base + 3, bTrans: base + 4 };
+  functions.push({ fn: microKernel(s) });
+  functions.push({ fn: packKernel(s, s.tile.mr, true) });
+  functions.push({ fn: packKernel(s, s.tile.mr, false) });
+  functions.push({ fn: packKernel(s, nr, true) });
+  functions.push({ fn: packKernel(s, nr, false) });
+  functions.push(exportAs ? { fn: driver(s, base, packers), exportAs: exportAs.driver } : { fn: driver(s, base, packers) });
+  functions.push(exportAs ? { fn: prepack(s, packers), exportAs: exportAs.prepack } : { fn: prepack(s, packers) });
+  return { driver: base + 5, prepack: base + 6 };
 }
 
 /** Build the module's bytes. `tiles` overrides the register tiles (for tuning). */
@@ -597,27 +518,6 @@ export function buildGemmModule(
   tiles: { f32: TileShape; f64: TileShape } = DEFAULT_TILES,
 ): Uint8Array {
   const functions: { fn: Fn; exportAs?: string }[] = [];
-  for (const dtype of ['f32', 'f64'] as const) {
-    const s = specOf(dtype, tiles[dtype]);
-    const nr = s.tile.nrv * s.lanes;
-    const base = functions.length;
-    const packers: Packers = { aCopy: base + 1, aTrans: base + 2, bCopy: base + 3, bTrans: base + 4 };
-    functions.push({ fn: microKernel(s) });
-    functions.push({ fn: packKernel(s, s.tile.mr, true) });
-    functions.push({ fn: packKernel(s, s.tile.mr, false) });
-    functions.push({ fn: packKernel(s, nr, true) });
-    functions.push({ fn: packKernel(s, nr, false) });
-    functions.push({ fn: driver(s, base, packers), exportAs: `gemm_${dtype}` });
-    functions.push({ fn: prepack(s, packers), exportAs: `prepack_${dtype}` });
-  }
-  // The fused LSTM's band loops (float32), calling the f32 driver (index 5) and the elementwise steps.
-  const fwdAt = functions.length;
-  functions.push({ fn: forwardStep() });
-  functions.push({ fn: backwardStep() });
-  functions.push({ fn: lstmBand('fwd', 5, fwdAt), exportAs: 'lstm_fwd_f32' });
-  functions.push({ fn: lstmBand('bwd', 5, fwdAt + 1), exportAs: 'lstm_bwd_f32' });
-  // In-place bias add and the bias gradient's column sums, for the LSTM's input projection.
-  functions.push({ fn: rowKernel('f32', 'add'), exportAs: 'rowadd_f32' });
-  functions.push({ fn: colsumKernel('f32'), exportAs: 'colsum_f32' });
+  for (const dtype of ['f32', 'f64'] as const) appendGemm(functions, dtype, 0, tiles, { driver: `gemm_${dtype}`, prepack: `prepack_${dtype}` });
   return encodeModule({ memory, functions });
 }

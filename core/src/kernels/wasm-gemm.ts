@@ -131,10 +131,6 @@ interface Kernel {
   readonly f64: (...args: number[]) => void;
   readonly prepack32: (...args: number[]) => void;
   readonly prepack64: (...args: number[]) => void;
-  readonly lstmFwd: (...args: number[]) => void;
-  readonly lstmBwd: (...args: number[]) => void;
-  readonly rowAdd: (...args: number[]) => void;
-  readonly colSum: (...args: number[]) => void;
   view32: Float32Array;
   view64: Float64Array;
   readonly shared: boolean;
@@ -199,10 +195,6 @@ function load(): Kernel | null {
       f64: ex['gemm_f64']!,
       prepack32: ex['prepack_f32']!,
       prepack64: ex['prepack_f64']!,
-      lstmFwd: ex['lstm_fwd_f32']!,
-      lstmBwd: ex['lstm_bwd_f32']!,
-      rowAdd: ex['rowadd_f32']!,
-      colSum: ex['colsum_f32']!,
       view32: new Float32Array(memory.buffer),
       view64: new Float64Array(memory.buffer),
       shared,
@@ -487,7 +479,7 @@ function runPlanned(K: Kernel, plan: ProductPlan, aAt: number, bAt: number, cAt:
 }
 
 /** Run `count` chunks of a kernel on this thread and up to `helperCount` helpers; if the pool fails, run them all here. */
-function runChunks(which: PoolKernel, kernelArgs: number[], count: number, helperCount: number, fn: (...args: number[]) => void): void {
+function runChunks(which: PoolKernel | number, kernelArgs: number[], count: number, helperCount: number, fn: (...args: number[]) => void): void {
   if (helperCount === 0 || !pool) {
     calls.wasm++;
     for (let chunk = 0; chunk < count; chunk++) {
@@ -534,23 +526,28 @@ export function installFastGemm(): (args: GemmArgs) => void {
 }
 
 // ---------------------------------------------------------------------------
-// Resident blocks: memory that outlives one call (the fused LSTM's residuals
-// between its forward and backward pass). Every call's scratch starts above
+// Resident blocks: memory that outlives one call (a compiled sequence's
+// residuals between its forward and backward pass). Every call's scratch starts above
 // the highest live block. A block is released by the backward pass that used
 // it, by an explicit release, when its owner is garbage collected, or, oldest
 // first, when keeping it would exceed the cap; a backward pass whose block is
 // gone recomputes the forward pass from the inputs it kept (immutable data).
 // ---------------------------------------------------------------------------
 
+/** What holds a resident block: `at` is its byte offset while resident, null once released. */
+interface BlockHandle {
+  at: number | null;
+}
+
 /** Live resident blocks, oldest first: start byte -> end byte and the handle that holds it. */
-const blocks = new Map<number, { end: number; handle: ResidualHandle }>();
+const blocks = new Map<number, { end: number; handle: BlockHandle }>();
 let blocksTop = 64;
 let residentBytes = 0;
 /** Older resident blocks are released (oldest first) rather than let the total pass this. */
 let residentCap = 256 * 1024 * 1024;
 
 /**
- * Cap the bytes of the gemm's memory that the fused LSTM keeps resident
+ * Cap the bytes of the gemm's memory that compiled sequences (`scan`) keep resident
  * between forward and backward passes (default 256 MiB). Past it, the oldest
  * forward passes' residuals are released; their backward passes (if they
  * ever run) recompute the forward pass first. With `0`, only the latest
@@ -571,17 +568,7 @@ export function setResidentLimit(bytes: number): number {
   return prev;
 }
 
-/** Where one forward pass's residuals are, and what it needs to recompute them. */
-interface ResidualHandle {
-  /** Byte offset of the block while resident; null once released. */
-  at: number | null;
-  readonly input: LstmInput;
-  readonly wh: Float32Array;
-  readonly h0: Float32Array;
-  readonly c0: Float32Array;
-}
-
-function releaseHandle(h: ResidualHandle): void {
+function releaseHandle(h: BlockHandle): void {
   if (h.at === null) return;
   const b = blocks.get(h.at);
   if (b !== undefined && b.handle === h) {
@@ -592,7 +579,7 @@ function releaseHandle(h: ResidualHandle): void {
   }
   h.at = null;
 }
-const residents = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<ResidualHandle>(releaseHandle) : null;
+const residents = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<BlockHandle>(releaseHandle) : null;
 
 /** Where a call's scratch may start: above every live resident block. */
 function scratchBase(): number {
@@ -604,7 +591,7 @@ function scratchBase(): number {
  * oldest blocks that would pass the cap; released when `owner` is garbage
  * collected (a recomputation passes none: its backward pass releases it).
  */
-function residentBlock(bytes: number, handle: ResidualHandle, owner: object | null): number {
+function residentBlock(bytes: number, handle: BlockHandle, owner: object | null): number {
   for (const { handle: old } of blocks.values()) {
     if (residentBytes + bytes <= residentCap) break;
     releaseHandle(old);
@@ -624,7 +611,7 @@ function residentBlock(bytes: number, handle: ResidualHandle, owner: object | nu
 }
 
 /**
- * Bytes of the gemm's memory held by live resident blocks (the fused LSTM's
+ * Bytes of the gemm's memory held by live resident blocks (compiled sequences'
  * residuals awaiting a backward pass or garbage collection), and their number.
  *
  * @example
@@ -640,506 +627,28 @@ export function residentMemory(): { readonly bytes: number; readonly blocks: num
 }
 
 // ---------------------------------------------------------------------------
-// The fused LSTM's whole sequence, in the gemm's memory
+// For the sequence compiler's runtime (sequence-wasm.ts): the memory, the
+// resident blocks and the product planner of this module.
 // ---------------------------------------------------------------------------
 
-/**
- * The forward pass of {@link LstmSequenceKernel}: the outputs, and where the
- * residuals its backward pass reads are kept.
- *
- * @example
- * ```ts
- * import type { LstmKernelForward } from '@mnemo/core';
- * const shapes = (r: LstmKernelForward): number => r.hs.length + r.hT.length;
- * console.assert(typeof shapes === 'function');
- * ```
- * @category Fused kernels
- */
-export interface LstmKernelForward {
-  /** Every step's hidden state, batch-major `[B, T, H]`. */
-  readonly hs: Float32Array;
-  /** The final hidden and cell states, `[B, H]`. */
-  readonly hT: Float32Array;
-  readonly cT: Float32Array;
-  /** The shape it was computed for; `inputs` is 0 when the forward pass took `gx`, else the input width D. */
-  readonly batch: number;
-  readonly steps: number;
-  readonly hidden: number;
-  readonly inputs: number;
-  /** With a dense layer before the LSTM (`forwardPreProjected`), the raw input width D0; else 0. */
-  readonly rawInputs: number;
-  /**
-   * Where the residuals of the backward pass are (gate activations, tanh(c),
-   * c and h of every step, and the inputs when projected): `at` is their
-   * byte offset in the gemm's memory while they are resident, `null` once
-   * released (by a backward pass, {@link LstmSequenceKernel.release}, the
-   * resident cap, or garbage collection); a backward pass then recomputes
-   * them from the inputs.
-   */
-  readonly residuals: { readonly at: number | null };
-}
+/** @internal */
+export const gemmRuntime = {
+  kernel: (): Kernel | null => load(),
+  reserveBytes: (bytes: number): Kernel => reserveBytes(load()!, bytes),
+  scratchBase,
+  residentBlock,
+  releaseHandle,
+  planProduct,
+  runPlanned: (plan: ProductPlan, aAt: number, bAt: number, cAt: number, ldc: number, transA: boolean, transB: boolean, scratchAt: number): void =>
+    runPlanned(load()!, plan, aAt, bAt, cAt, ldc, transA, transB, scratchAt),
+  readyHelpers: (wanted: number): number => readyHelpers(load()!, wanted),
+  runChunks,
+  maxThreads: (): number => maxThreads,
+  pool: (): GemmPool | null => (load() ? helpers(load()!) : null),
+  blocking: BLOCKING,
+  tiles: DEFAULT_TILES,
+  maxBytes: MAX_PAGES * PAGE,
+} as const;
 
-/**
- * The gradients from {@link LstmSequenceKernel.backward}; `dx`, `dWx` and
- * `db` when the forward pass projected the inputs itself, else `dgx`.
- *
- * @example
- * ```ts
- * import type { LstmKernelBackward } from '@mnemo/core';
- * const total = (g: LstmKernelBackward): number => g.dWh.length + g.dh0.length;
- * console.assert(typeof total === 'function');
- * ```
- * @category Fused kernels
- */
-export interface LstmKernelBackward {
-  /** Gradient of the input contributions `gx`, `[B, T, 4H]` (forward from `gx`). */
-  readonly dgx?: Float32Array;
-  /** Gradients of the inputs `[B, T, D]` (`[B, T, D0]` with a dense layer before), input weights `[D, 4H]` and bias `[4H]` (forward from `x`). */
-  readonly dx?: Float32Array;
-  readonly dWx?: Float32Array;
-  readonly db?: Float32Array;
-  /** Gradients of the dense layer's weights `[D0, D]` and bias `[D]` (`forwardPreProjected`). */
-  readonly dWp?: Float32Array;
-  readonly dbp?: Float32Array;
-  /** Gradient of the recurrent weights, `[H, 4H]`. */
-  readonly dWh: Float32Array;
-  /** Gradients of the initial hidden and cell states, `[B, H]`. */
-  readonly dh0: Float32Array;
-  readonly dc0: Float32Array;
-}
-
-/**
- * The tutorial LSTM's whole sequence (gate order i, f, g, o; no peepholes) in
- * float32 WebAssembly SIMD, with every array in the gemm's own memory: the
- * recurrent product of each step reads `W_h` packed once for the whole
- * sequence, and nothing is copied between steps. The batch is cut into bands
- * of rows that the calling thread and the gemm's helper threads each carry
- * through all the steps (rows of a batch never interact), so the threads meet
- * once per sequence, not once per step. `forwardProjected` also computes the
- * input contributions `x W_x + b` of all steps in place (one threaded product),
- * and its backward pass the gradients of `x`, `W_x` and `b`, so no array of
- * the sequence's gate width leaves the kernel. The input arrays are not
- * modified; the results are fresh arrays.
- *
- * @example
- * ```ts
- * import { lstmSequenceKernel } from '@mnemo/core';
- * const k = lstmSequenceKernel();
- * if (k && k.supports(4, 8)) {
- *   const [B, T, H] = [4, 3, 8];
- *   const f = k.forward(new Float32Array(B * T * 4 * H).fill(0.5), new Float32Array(H * 4 * H), new Float32Array(B * H), new Float32Array(B * H), B, T, H);
- *   const g = k.backward(f, new Float32Array(H * 4 * H), new Float32Array(B * T * H), new Float32Array(B * H).fill(1), new Float32Array(B * H));
- *   console.assert(f.hT.length === B * H && g.dWh.length === H * 4 * H && g.dgx!.length === B * T * 4 * H);
- * }
- * ```
- * @category Fused kernels
- */
-export interface LstmSequenceKernel {
-  /** Whether this kernel takes a batch of `batch` rows and `hidden` units (a multiple of the gemm tile's rows and columns). */
-  supports(batch: number, hidden: number): boolean;
-  /**
-   * Whether a sequence of this size (`inputs` 0 for a forward pass from `gx`;
-   * `rawInputs` the width before a dense layer, if any) fits the kernel's
-   * memory (1 GiB, shared with other resident passes); callers run something
-   * else when it does not.
-   */
-  fits(batch: number, steps: number, inputs: number, hidden: number, rawInputs?: number): boolean;
-  /** The forward pass over `gx` `[B, T, 4H]` (each step's `x_t W_x + b`), `wh` `[H, 4H]`, `h0`, `c0` `[B, H]`. */
-  forward(gx: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, batch: number, steps: number, hidden: number): LstmKernelForward;
-  /** The forward pass over inputs `x` `[B, T, D]` with `wx` `[D, 4H]` and `b` `[4H]`: `gx = x W_x + b` is computed inside. */
-  forwardProjected(
-    x: Float32Array,
-    wx: Float32Array,
-    b: Float32Array,
-    wh: Float32Array,
-    h0: Float32Array,
-    c0: Float32Array,
-    batch: number,
-    steps: number,
-    inputs: number,
-    hidden: number,
-  ): LstmKernelForward;
-  /**
-   * The forward pass of a dense layer and the LSTM over raw inputs `x`
-   * `[B, T, D0]`: the LSTM's input is `x W_p + b_p` (`wp` `[D0, D]`, `bp` `[D]`,
-   * D a multiple of 8), computed inside like the rest. Its backward pass
-   * gives `dx` for the raw inputs and `dWp`, `dbp` without forming the
-   * `[B, T, D]` gradient between the layers: `dW_p = (x0ᵀ dG) W_xᵀ` costs a
-   * fraction of `dx = dG W_xᵀ` when D0 is small (28 for MNIST rows).
-   */
-  forwardPreProjected(
-    x: Float32Array,
-    wp: Float32Array,
-    bp: Float32Array,
-    wx: Float32Array,
-    b: Float32Array,
-    wh: Float32Array,
-    h0: Float32Array,
-    c0: Float32Array,
-    batch: number,
-    steps: number,
-    rawInputs: number,
-    inputs: number,
-    hidden: number,
-  ): LstmKernelForward;
-  /**
-   * Backpropagation through time from the outputs' cotangents `dHs` `[B, T, H]`,
-   * `dhT` and `dcT` `[B, H]`; pass `wx` (the forward pass's) when it was
-   * projected, and `wp` too when a dense layer came before. With
-   * `inputGradient: false` (the inputs are data, not parameters), `dx` is
-   * not computed (and left undefined). Releases the residuals afterwards: calling it again for the same forward
-   * pass recomputes them first (same results).
-   */
-  backward(
-    r: LstmKernelForward,
-    wh: Float32Array,
-    dHs: Float32Array,
-    dhT: Float32Array,
-    dcT: Float32Array,
-    wx?: Float32Array,
-    wp?: Float32Array,
-    options?: { readonly inputGradient?: boolean },
-  ): LstmKernelBackward;
-  /** Release a forward pass's residuals now (a later backward pass recomputes them); for forward passes that will have no backward pass. */
-  release(r: LstmKernelForward): void;
-}
-
-/** Byte offsets of consecutive float32 regions (64-byte aligned) from `start`; the last entry is the end. */
-function layoutF32From(start: number, ...floats: number[]): number[] {
-  const at = [start];
-  for (const n of floats) at.push(align(at[at.length - 1]! + n * 4));
-  return at;
-}
-
-/** Bands of batch rows for the LSTM loops: how many threads, the band height and count. */
-function lstmBands(K: Kernel, batch: number): { helperCount: number; band: number; count: number } {
-  const mr = DEFAULT_TILES.f32.mr;
-  const helperCount = batch >= 2 * mr ? readyHelpers(K, maxThreads) : 0;
-  // Two bands per thread: a thread whose core is taken leaves at most one band to the others' queue.
-  const want = helperCount > 0 ? Math.min(batch / mr, 2 * (helperCount + 1)) : 1;
-  const band = roundUp(Math.ceil(batch / want), mr);
-  return { helperCount, band, count: Math.ceil(batch / band) };
-}
-
-function lstmPackBytes(band: number, k: number): number {
-  const { kc, mc } = BLOCKING.f32;
-  return align(roundUp(Math.min(mc, band), DEFAULT_TILES.f32.mr) * Math.min(kc, k) * 4);
-}
-
-/**
- * Float offsets, within the residual block, of acts [T, B, 4H], tcs [T, B, H],
- * cs and hsT [T+1, B, H], (projected) the inputs time-major [T, B, D], and
- * (with a dense layer before) the raw inputs [T, B, D0]; and its length.
- */
-function residualLayout(B: number, T: number, H: number, D: number, D0 = 0): { acts: number; tcs: number; cs: number; hs: number; x: number; x0: number; floats: number } {
-  const BH = B * H;
-  const r = (n: number): number => roundUp(n, 16);
-  const acts = 0;
-  const tcs = acts + r(T * B * 4 * H);
-  const cs = tcs + r(T * BH);
-  const hs = cs + r((T + 1) * BH);
-  const x = hs + r((T + 1) * BH);
-  const x0 = x + r(T * B * D);
-  return { acts, tcs, cs, hs, x, x0, floats: x0 + r(T * B * D0) };
-}
-
-/** Copy `src` [B, T, W] (batch-major) to `dst` at float offset `at` as [T, B, W] (time-major). */
-function toTimeMajor(src: Float32Array, dst: Float32Array, at: number, B: number, T: number, W: number): void {
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) dst.set(src.subarray((b * T + t) * W, (b * T + t + 1) * W), at + (t * B + b) * W);
-}
-
-/**
- * [B, T, W] (batch-major) from `src` at float offset `at`, time-major [T, B, W]
- * with rows `ld` floats apart (a product's C is padded to whole tiles), into
- * `out` (a fresh array unless given).
- */
-function fromTimeMajor(src: Float32Array, at: number, B: number, T: number, W: number, ld = W, out = new Float32Array(B * T * W)): Float32Array {
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) out.set(src.subarray(at + (t * B + b) * ld, at + (t * B + b) * ld + W), (b * T + t) * W);
-  return out;
-}
-
-interface LstmInput {
-  readonly gx?: Float32Array;
-  readonly x?: Float32Array;
-  readonly wx?: Float32Array;
-  readonly b?: Float32Array;
-  readonly D: number;
-  /** A dense layer before the LSTM: `x` is then `[B, T, D0]` and the layer's input is `x W_p + b_p`. */
-  readonly wp?: Float32Array;
-  readonly bp?: Float32Array;
-  readonly D0: number;
-}
-
-/**
- * The forward pass into a new resident block. With `recompute` (the handle of
- * a forward pass whose block was released), only the residuals are computed
- * again, into a new block for that handle.
- */
-function lstmForward(
-  K: Kernel,
-  input: LstmInput,
-  wh: Float32Array,
-  h0: Float32Array,
-  c0: Float32Array,
-  B: number,
-  T: number,
-  H: number,
-  recompute?: ResidualHandle,
-): LstmKernelForward {
-  const G = 4 * H;
-  const BH = B * H;
-  const D = input.D;
-  const D0 = input.D0;
-  const nr = DEFAULT_TILES.f32.nrv * 4;
-  const { kc, mc, nc } = BLOCKING.f32;
-  const { helperCount, band, count } = lstmBands(K, B);
-  const packA = lstmPackBytes(band, H);
-  const lay = residualLayout(B, T, H, D, D0);
-  const handle: ResidualHandle = recompute ?? { at: null, input, wh, h0, c0 };
-  const result = {
-    hs: new Float32Array(recompute ? 0 : B * T * H),
-    hT: new Float32Array(recompute ? 0 : BH),
-    cT: new Float32Array(recompute ? 0 : BH),
-    batch: B,
-    steps: T,
-    hidden: H,
-    inputs: D,
-    rawInputs: D0,
-    residuals: handle,
-  };
-  // The residuals go to a resident block, which the backward pass reads in place.
-  const base = residentBlock(lay.floats * 4, handle, recompute ? null : result);
-  // gx (time-major when projected here), W_h and its packed copy, W_x and b (projected), then scratch.
-  const [gxAt, whAt, whpAt, wxAt, bAt, wpAt, bpAt, scratchAt] = layoutF32From(scratchBase(), B * T * G, H * G, roundUp(G, nr) * H, D * G, G, D0 * D, D) as [
-    number, number, number, number, number, number, number, number,
-  ];
-  const plan = D > 0 ? planProduct(true, T * B, G, D) : null;
-  const planPre = D0 > 0 ? planProduct(true, T * B, D, D0) : null;
-  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, plan?.scratchBytes ?? 0, planPre?.scratchBytes ?? 0)).view32;
-  const hsAt = base + lay.hs * 4;
-  const csAt = base + lay.cs * 4;
-  let gxRow = T * G * 4;
-  let gxStep = G * 4;
-  if (D > 0) {
-    if (D0 > 0) {
-      // the dense layer first: x W_p + b_p, time-major, into the residual the LSTM's input projection reads
-      toTimeMajor(input.x!, v, (base + lay.x0 * 4) / 4, B, T, D0);
-      v.set(input.wp!, wpAt / 4);
-      v.set(input.bp!, bpAt / 4);
-      runPlanned(K, planPre!, base + lay.x0 * 4, wpAt, base + lay.x * 4, D, false, false, scratchAt);
-      K.rowAdd(base + lay.x * 4, bpAt, T * B, D);
-    } else toTimeMajor(input.x!, v, (base + lay.x * 4) / 4, B, T, D);
-    // gx = x W_x + b for every step at once, time-major, in place
-    v.set(input.wx!, wxAt / 4);
-    v.set(input.b!, bAt / 4);
-    runPlanned(K, plan!, base + lay.x * 4, wxAt, gxAt, G, false, false, scratchAt);
-    K.rowAdd(gxAt, bAt, T * B, G);
-    gxRow = G * 4;
-    gxStep = B * G * 4;
-  } else v.set(input.gx!, gxAt / 4);
-  v.set(h0, hsAt / 4);
-  v.set(c0, csAt / 4);
-  v.set(wh, whAt / 4);
-  K.prepack32(1, whAt, 0, G, H, kc, whpAt);
-  const args = [hsAt, base + lay.acts * 4, gxAt, csAt, base + lay.tcs * 4, whpAt, B, T, H, band, 0, 0, scratchAt, packA, packA, 0, kc, mc, nc, gxRow, gxStep];
-  runChunks(2, args, count, helperCount, K.lstmFwd);
-  if (recompute) return result;
-  const hsT = hsAt / 4;
-  fromTimeMajor(v, hsT + BH, B, T, H, H, result.hs); // h_t for t = 0 .. T-1 (hsT starts at step -1)
-  result.hT.set(v.subarray(hsT + T * BH, hsT + (T + 1) * BH));
-  result.cT.set(v.subarray(csAt / 4 + T * BH, csAt / 4 + (T + 1) * BH));
-  return result;
-}
-
-function lstmBackward(
-  K: Kernel,
-  r: LstmKernelForward,
-  wh: Float32Array,
-  dHs: Float32Array,
-  dhT: Float32Array,
-  dcT: Float32Array,
-  wx: Float32Array | undefined,
-  wp: Float32Array | undefined,
-  inputGradient: boolean,
-): LstmKernelBackward {
-  const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r;
-  const G = 4 * H;
-  const BH = B * H;
-  const nr = DEFAULT_TILES.f32.nrv * 4;
-  const mr = DEFAULT_TILES.f32.mr;
-  const { kc, mc, nc } = BLOCKING.f32;
-  const { helperCount, band, count } = lstmBands(K, B);
-  const packA = lstmPackBytes(band, G);
-  const lay = residualLayout(B, T, H, D, D0);
-  // dW_h = h_{t-1}ᵀ dG over all steps: [H, T·B] x [T·B, 4H]; projected, also dW_x = xᵀ dG [D, T·B] x [T·B, 4H] and dx = dG W_xᵀ [T·B, 4H] x [4H, D].
-  // With a dense layer before (x = x0 W_p + b_p), no dx: M = W_p W_x [D0, D] x [D, 4H], dx0 = dG Mᵀ [T·B, 4H] x [4H, D0],
-  // x0ᵀ dG [D0, T·B] x [T·B, 4H], and dW_p = (x0ᵀ dG) W_xᵀ [D0, 4H] x [4H, D]: a fraction of dx's cost when D0 is small.
-  const plans = [
-    planProduct(true, H, G, T * B),
-    ...(D > 0 ? [planProduct(true, D, G, T * B), D0 > 0 ? planProduct(true, D0, G, D) : planProduct(true, T * B, D, G)] : []),
-    ...(D0 > 0 ? [planProduct(true, T * B, D0, G), planProduct(true, D0, G, T * B), planProduct(true, D0, D, G)] : []),
-  ];
-  // Residuals released since the forward pass (by an earlier backward pass, the cap or a release): compute them again.
-  const handle = r.residuals as ResidualHandle;
-  if (handle.at === null) lstmForward(K, handle.input, handle.wh, handle.h0, handle.c0, B, T, H, handle);
-  const base = handle.at!;
-  const dxWidth = D0 > 0 ? D0 : D;
-  const [dHsAt, dhAt, dcAt, dGAt, whAt, whpAt, dWhAt, wxAt, dWxAt, dxAt, dbAt, wpAt, mAt, xdGAt, dWpAt, scratchAt] = layoutF32From(
-    scratchBase(),
-    B * T * H,
-    BH,
-    BH,
-    T * B * G,
-    H * G,
-    roundUp(H, nr) * G,
-    roundUp(H, mr) * roundUp(G, nr),
-    D * G,
-    roundUp(D, mr) * roundUp(G, nr),
-    roundUp(T * B, mr) * roundUp(dxWidth, nr),
-    D > 0 ? 2 * G : 0,
-    D0 * D,
-    roundUp(D0, mr) * roundUp(G, nr),
-    roundUp(D0, mr) * roundUp(G, nr),
-    roundUp(D0, mr) * roundUp(D, nr),
-  ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-  const v = reserveBytes(K, scratchAt + Math.max((1 + helperCount) * packA, ...plans.map((p) => p.scratchBytes))).view32;
-  v.set(dHs, dHsAt / 4);
-  v.set(dhT, dhAt / 4);
-  v.set(dcT, dcAt / 4);
-  v.set(wh, whAt / 4);
-  K.prepack32(1, whAt, 1, H, G, kc, whpAt);
-  const args = [base + lay.acts * 4, base + lay.tcs * 4, base + lay.cs * 4, dHsAt, dhAt, dcAt, dGAt, whpAt, B, T, 0, H, scratchAt, packA, packA, 0, kc, mc, nc, band, 0];
-  runChunks(3, args, count, helperCount, K.lstmBwd);
-  // h_{t-1} for t = 0 .. T-1 is the first T steps of the residual hsT
-  runPlanned(K, plans[0]!, base + lay.hs * 4, dGAt, dWhAt, roundUp(G, nr), true, false, scratchAt);
-  const grads = { dWh: v.slice(dWhAt / 4, dWhAt / 4 + H * G), dh0: v.slice(dhAt / 4, dhAt / 4 + BH), dc0: v.slice(dcAt / 4, dcAt / 4 + BH) };
-  if (D === 0) {
-    releaseHandle(handle);
-    return { ...grads, dgx: fromTimeMajor(v, dGAt / 4, B, T, G) };
-  }
-  v.set(wx!, wxAt / 4);
-  runPlanned(K, plans[1]!, base + lay.x * 4, dGAt, dWxAt, roundUp(G, nr), true, false, scratchAt);
-  const ldx = roundUp(dxWidth, nr);
-  if (D0 > 0) {
-    v.set(wp!, wpAt / 4);
-    if (inputGradient) {
-      runPlanned(K, plans[2]!, wpAt, wxAt, mAt, roundUp(G, nr), false, false, scratchAt); // M = W_p W_x
-      runPlanned(K, plans[3]!, dGAt, mAt, dxAt, ldx, false, true, scratchAt); // dx0 = dG Mᵀ
-    }
-    runPlanned(K, plans[4]!, base + lay.x0 * 4, dGAt, xdGAt, roundUp(G, nr), true, false, scratchAt); // x0ᵀ dG
-    runPlanned(K, plans[5]!, xdGAt, wxAt, dWpAt, roundUp(D, nr), false, true, scratchAt); // dW_p = (x0ᵀ dG) W_xᵀ
-  } else if (inputGradient) runPlanned(K, plans[2]!, dGAt, wxAt, dxAt, ldx, false, true, scratchAt);
-  // db: column sums of dG over every step and row, accumulated in float64
-  v.fill(0, dbAt / 4, dbAt / 4 + 2 * G);
-  K.colSum(dGAt, dbAt, T * B, G);
-  const db64 = new Float64Array(v.buffer, dbAt, G);
-  const db = Float32Array.from(db64);
-  const dx = inputGradient ? fromTimeMajor(v, dxAt / 4, B, T, dxWidth, ldx) : undefined;
-  const dWx = v.slice(dWxAt / 4, dWxAt / 4 + D * G);
-  if (D0 === 0) {
-    releaseHandle(handle);
-    return { ...grads, ...(dx === undefined ? {} : { dx }), dWx, db };
-  }
-  // db_p = W_x db (the column sums of dx = dG W_xᵀ), from db's float64 sums
-  const dbp = new Float32Array(D);
-  for (let j = 0; j < D; j++) {
-    let acc = 0;
-    for (let g = 0; g < G; g++) acc += wx![j * G + g]! * db64[g]!;
-    dbp[j] = acc;
-  }
-  const dWp = fromTimeMajor(v, dWpAt / 4, 1, D0, D, roundUp(D, nr)); // D0 rows of a padded C
-  releaseHandle(handle);
-  return { ...grads, ...(dx === undefined ? {} : { dx }), dWx, db, dWp, dbp };
-}
-
-let lstmSeq: LstmSequenceKernel | null | undefined;
-
-/**
- * The fused LSTM sequence kernel ({@link LstmSequenceKernel}), or `null`
- * where WebAssembly SIMD is unavailable. It runs on the gemm's memory and
- * helper threads (see {@link gemmInfo}).
- *
- * @example
- * ```ts
- * import { lstmSequenceKernel } from '@mnemo/core';
- * const k = lstmSequenceKernel();
- * console.assert(k === null || (k.supports(128, 128) && !k.supports(128, 3)));
- * ```
- * @category Fused kernels
- */
-export function lstmSequenceKernel(): LstmSequenceKernel | null {
-  if (lstmSeq !== undefined) return lstmSeq;
-  const K = load();
-  if (!K) return (lstmSeq = null);
-  const mr = DEFAULT_TILES.f32.mr;
-  const nr = DEFAULT_TILES.f32.nrv * 4;
-  const check = (name: string, a: Float32Array | undefined, want: number): void => {
-    if (!(a instanceof Float32Array)) throw new DTypeError('lstmSequenceKernel', name, 'expected a Float32Array');
-    if (a.length !== want) throw new ShapeError('lstmSequenceKernel', name, `expected ${want} elements, got ${a.length}`);
-  };
-  const supports = (batch: number, hidden: number): boolean =>
-    Number.isInteger(batch) && Number.isInteger(hidden) && batch > 0 && hidden > 0 && batch % mr === 0 && hidden % nr === 0;
-  const need = (batch: number, steps: number, hidden: number): void => {
-    if (!supports(batch, hidden)) throw new ArgumentError('lstmSequenceKernel', 'shape', `batch ${batch} (multiple of ${mr}) and hidden ${hidden} (multiple of ${nr}) are not supported; check supports() first`);
-    if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError('lstmSequenceKernel', 'steps', `expected a positive integer, got ${steps}`);
-  };
-  const state = (wh: Float32Array, h0: Float32Array, c0: Float32Array, B: number, H: number): void => {
-    check('wh', wh, H * 4 * H);
-    check('h0', h0, B * H);
-    check('c0', c0, B * H);
-  };
-  const fits = (B: number, T: number, D: number, H: number, D0 = 0): boolean => {
-    const G = 4 * H;
-    // residuals, then the backward pass's dG, dHs, dx, gradients and scratch (the larger of the two passes), with room to spare
-    const need = residualLayout(B, T, H, D, D0).floats * 4 + 4 * (B * T * (G + H + D + D0) + 3 * H * G + 2 * D * G + 3 * D0 * G) + (32 << 20);
-    return need + Math.min(residentBytes, residentCap) <= MAX_PAGES * PAGE - (64 << 20);
-  };
-  lstmSeq = {
-    supports,
-    fits,
-    forward(gx, wh, h0, c0, B, T, H) {
-      need(B, T, H);
-      check('gx', gx, B * T * 4 * H);
-      state(wh, h0, c0, B, H);
-      return lstmForward(K, { gx, D: 0, D0: 0 }, wh, h0, c0, B, T, H);
-    },
-    forwardProjected(x, wx, b, wh, h0, c0, B, T, D, H) {
-      need(B, T, H);
-      if (!Number.isInteger(D) || D < 1) throw new ArgumentError('lstmSequenceKernel', 'inputs', `expected a positive integer, got ${D}`);
-      check('x', x, B * T * D);
-      check('wx', wx, D * 4 * H);
-      check('b', b, 4 * H);
-      state(wh, h0, c0, B, H);
-      return lstmForward(K, { x, wx, b, D, D0: 0 }, wh, h0, c0, B, T, H);
-    },
-    forwardPreProjected(x, wp, bp, wx, b, wh, h0, c0, B, T, D0, D, H) {
-      need(B, T, H);
-      for (const [name, v] of [['rawInputs', D0], ['inputs', D]] as const) {
-        if (!Number.isInteger(v) || v < 1) throw new ArgumentError('lstmSequenceKernel', name, `expected a positive integer, got ${v}`);
-      }
-      if (D % nr !== 0) throw new ArgumentError('lstmSequenceKernel', 'inputs', `the dense layer's width ${D} must be a multiple of ${nr}`);
-      check('x', x, B * T * D0);
-      check('wp', wp, D0 * D);
-      check('bp', bp, D);
-      check('wx', wx, D * 4 * H);
-      check('b', b, 4 * H);
-      state(wh, h0, c0, B, H);
-      return lstmForward(K, { x, wp, bp, wx, b, D, D0 }, wh, h0, c0, B, T, H);
-    },
-    backward(r, wh, dHs, dhT, dcT, wx, wp, options) {
-      const { batch: B, steps: T, hidden: H, inputs: D, rawInputs: D0 } = r;
-      need(B, T, H);
-      check('wh', wh, H * 4 * H);
-      check('dHs', dHs, B * T * H);
-      check('dhT', dhT, B * H);
-      check('dcT', dcT, B * H);
-      if (D > 0) check('wx', wx, D * 4 * H);
-      if (D0 > 0) check('wp', wp, D0 * D);
-      return lstmBackward(K, r, wh, dHs, dhT, dcT, wx, wp, options?.inputGradient ?? true);
-    },
-    release(r) {
-      releaseHandle(r.residuals as ResidualHandle);
-    },
-  };
-  return lstmSeq;
-}
+/** @internal The planner's plan of a product. */
+export type { ProductPlan, BlockHandle };

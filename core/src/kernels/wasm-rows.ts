@@ -13,7 +13,7 @@
  * @module
  */
 import type { TypedArray } from '../dtype.js';
-import { F64, Fn, I32, Op, Simd, V128, encodeModule, wasmApi, type WasmMemory } from './wasm-emit.js';
+import { Fn, I32, Op, Simd, V128, encodeModule, wasmApi, type WasmMemory } from './wasm-emit.js';
 
 const PAGE = 65536;
 /** Memory cap: 1 GiB, in 64 KiB pages. */
@@ -144,86 +144,6 @@ export function colsumKernel(dt: 'f32' | 'f64'): Fn {
   return f;
 }
 
-/**
- * adam(p, g, m, v, np, nm, nv, pairs, beta2, w1, oneMinusW1, w2, bc2Sqrt, eps, negStep, lerpFirst):
- * Adam's update (PyTorch's formula, see `adam` in nn) on `2·pairs` elements,
- * two at a time in float64 (f32 arrays are widened on load and rounded on
- * store, and m and v are read back rounded, exactly as the JavaScript loop
- * does through its typed arrays):
- * `m' = lerp(m, g, w1)`, `v' = v·beta2 + w2·g·g`,
- * `p' = p + (negStep·m') / (sqrt(v')/bc2Sqrt + eps)`.
- */
-function adamKernel(dt: 'f32' | 'f64'): Fn {
-  const f = new Fn([I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, I32]);
-  const [pp, pg, pm, pv, pnp, pnm, pnv, pairs] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [beta2, w1, omw1, w2, bc2, eps, negStep, lerpFirst] = [8, 9, 10, 11, 12, 13, 14, 15];
-  const es = dt === 'f32' ? 4 : 8;
-  const i = f.local(I32);
-  const [vx, vd, vm, vv, tmp] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-  const splat = (x: number): number => {
-    const l = f.local(V128);
-    f.get(x).simd(Simd.f64x2Splat).set(l);
-    return l;
-  };
-  const [sBeta2, sW1, sOmw1, sW2, sBc2, sEps, sNeg] = [splat(beta2), splat(w1), splat(omw1), splat(w2), splat(bc2), splat(eps), splat(negStep)];
-  const load = (ptr: number): void => {
-    f.get(ptr);
-    if (dt === 'f32') f.simdMem(Simd.load64Zero, 0, 0).simd(Simd.f64x2PromoteLowF32x4);
-    else f.simdMem(Simd.load, 0, 0);
-  };
-  /** Round the f64x2 on the stack to the arrays' dtype (f32: demote and widen again), leaving it in `into`. */
-  const round = (into: number): void => {
-    if (dt === 'f32') f.simd(Simd.f32x4DemoteF64x2Zero).set(tmp).get(tmp).simd(Simd.f64x2PromoteLowF32x4);
-    f.set(into);
-  };
-  /** Store local `v` (already rounded) to `ptr`. */
-  const store = (ptr: number, v: number): void => {
-    if (dt === 'f32') {
-      f.get(v).simd(Simd.f32x4DemoteF64x2Zero).set(tmp);
-      f.get(ptr).get(tmp).lane(Simd.f32x4ExtractLane, 0).mem(Op.f32Store, 0, 0);
-      f.get(ptr).get(tmp).lane(Simd.f32x4ExtractLane, 1).mem(Op.f32Store, 4, 0);
-    } else f.get(ptr).get(v).simdMem(Simd.store, 0, 0);
-  };
-  const body = (first: boolean): void => {
-    f.forLoop(i, () => f.i32(0), () => f.get(pairs), 1, () => {
-      load(pp);
-      f.set(vx);
-      load(pg);
-      f.set(vd);
-      // m' = lerp(m, d, w1): m + w1 (d - m) for |w1| < 0.5, else d - (d - m)(1 - w1)
-      if (first) {
-        load(pm);
-        f.set(tmp);
-        f.get(tmp).get(sW1).get(vd).get(tmp).simd(Simd.f64x2Sub).simd(Simd.f64x2Mul).simd(Simd.f64x2Add);
-      } else {
-        load(pm);
-        f.set(tmp);
-        f.get(vd).get(vd).get(tmp).simd(Simd.f64x2Sub).get(sOmw1).simd(Simd.f64x2Mul).simd(Simd.f64x2Sub);
-      }
-      round(vm);
-      store(pnm, vm);
-      // v' = v beta2 + (w2 d) d
-      load(pv);
-      f.get(sBeta2).simd(Simd.f64x2Mul).get(sW2).get(vd).simd(Simd.f64x2Mul).get(vd).simd(Simd.f64x2Mul).simd(Simd.f64x2Add);
-      round(vv);
-      store(pnv, vv);
-      // p' = p + (negStep m') / (sqrt(v') / bc2Sqrt + eps)
-      f.get(vx).get(sNeg).get(vm).simd(Simd.f64x2Mul);
-      f.get(vv).simd(Simd.f64x2Sqrt).get(sBc2).simd(Simd.f64x2Div).get(sEps).simd(Simd.f64x2Add);
-      f.simd(Simd.f64x2Div).simd(Simd.f64x2Add);
-      round(vx);
-      store(pnp, vx);
-      for (const ptr of [pp, pg, pm, pv, pnp, pnm, pnv]) f.addTo(ptr, 2 * es);
-    });
-  };
-  f.ifElse(
-    () => f.get(lerpFirst),
-    () => body(true),
-    () => body(false),
-  );
-  return f;
-}
-
 const EXPORTS: readonly (readonly [string, () => Fn])[] = [
   ['add_f32', () => rowKernel('f32', 'add')],
   ['sub_f32', () => rowKernel('f32', 'sub')],
@@ -233,8 +153,6 @@ const EXPORTS: readonly (readonly [string, () => Fn])[] = [
   ['mul_f64', () => rowKernel('f64', 'mul')],
   ['colsum_f32', () => colsumKernel('f32')],
   ['colsum_f64', () => colsumKernel('f64')],
-  ['adam_f32', () => adamKernel('f32')],
-  ['adam_f64', () => adamKernel('f64')],
 ];
 
 /** Encode the module (exports named in `EXPORTS`). */
@@ -251,35 +169,8 @@ export interface RowsKernel {
   rowBinary(op: RowOp, a: TypedArray, b: TypedArray, p: number, y: TypedArray): boolean;
   /** `acc[j] += x[r*n + j]` over all rows in order; false when `x` exceeds the kernel's memory. */
   sumRows(x: TypedArray, n: number, acc: Float64Array): boolean;
-  /** Adam's update of the leading elements (an even number, returned) of p, g, m, v into np, nm, nv; see {@link AdamHyper}. */
-  adam(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, np: TypedArray, nm: TypedArray, nv: TypedArray, h: AdamHyper): number;
 }
 
-/**
- * The constants of one Adam update of {@link adamWasm} at step `t`.
- *
- * @example
- * ```ts
- * import type { AdamHyper } from '@mnemo/core';
- * const [lr, beta1, beta2, t] = [1e-3, 0.9, 0.999, 1];
- * const h: AdamHyper = { beta2, w1: 1 - beta1, w2: 1 - beta2, bc2Sqrt: Math.sqrt(1 - beta2 ** t), eps: 1e-8, negStep: -lr / (1 - beta1 ** t) };
- * console.assert(h.negStep < 0);
- * ```
- * @category Optimizers
- */
-export interface AdamHyper {
-  /** The second moment's decay. */
-  readonly beta2: number;
-  /** `1 - beta1`, the weight of the gradient in the first moment (`lerp(m, g, w1)`). */
-  readonly w1: number;
-  /** `1 - beta2`. */
-  readonly w2: number;
-  /** `sqrt(1 - beta2^t)`. */
-  readonly bc2Sqrt: number;
-  readonly eps: number;
-  /** `-lr / (1 - beta1^t)`. */
-  readonly negStep: number;
-}
 
 let rowsKernel: RowsKernel | null | undefined;
 
@@ -319,18 +210,6 @@ function makeRows(): RowsKernel {
       y.set(view.subarray(0, n));
       return true;
     },
-    adam(p, g, m, v, np, nm, nv, h) {
-      const f32 = p instanceof Float32Array;
-      const es = f32 ? 4 : 8;
-      const n = p.length & ~1;
-      const size = align16(n * es);
-      if (n === 0 || !reserve(7 * size)) return 0;
-      const view: TypedArray = f32 ? v32 : v64;
-      [p, g, m, v].forEach((a, i) => view.set(a.subarray(0, n), (i * size) / es));
-      ex[f32 ? 'adam_f32' : 'adam_f64']!(0, size, 2 * size, 3 * size, 4 * size, 5 * size, 6 * size, n / 2, h.beta2, h.w1, 1 - h.w1, h.w2, h.bc2Sqrt, h.eps, h.negStep, Math.abs(h.w1) < 0.5 ? 1 : 0);
-      [np, nm, nv].forEach((a, i) => a.set(view.subarray(((4 + i) * size) / es, ((4 + i) * size) / es + n)));
-      return n;
-    },
     sumRows(x, n, acc) {
       const f32 = x instanceof Float32Array;
       const es = f32 ? 4 : 8;
@@ -357,27 +236,4 @@ export function rowsWasm(): RowsKernel | null {
     rowsKernel = null;
   }
   return rowsKernel;
-}
-
-/**
- * Adam's update (the formula of `adam` in `@mnemo/nn`, PyTorch's) of the
- * leading elements of the parameter `p`, gradient `g` and moments `m`, `v`
- * into `np`, `nm`, `nv`, two at a time in WebAssembly SIMD (float64 lanes):
- * bit for bit what the JavaScript loop computes, several times faster. Returns
- * how many leading elements it updated (an even number; 0 where WebAssembly
- * is unavailable); the caller updates the rest. Inputs are not modified.
- *
- * @example
- * ```ts
- * import { adamWasm } from '@mnemo/core';
- * const p = new Float32Array([1, 2, 3]), g = new Float32Array([1, -1, 0.5]);
- * const [m, v] = [new Float32Array(3), new Float32Array(3)];
- * const [np, nm, nv] = [new Float32Array(3), new Float32Array(3), new Float32Array(3)];
- * const done = adamWasm(p, g, m, v, np, nm, nv, { beta2: 0.999, w1: 0.1, w2: 0.001, bc2Sqrt: Math.sqrt(0.001), eps: 1e-8, negStep: -0.01 / 0.1 });
- * console.assert(done === 0 || (done === 2 && Math.abs(np[0]! - 0.99) < 1e-6 && np[2] === 0));
- * ```
- * @category Optimizers
- */
-export function adamWasm(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, np: TypedArray, nm: TypedArray, nv: TypedArray, h: AdamHyper): number {
-  return rowsWasm()?.adam(p, g, m, v, np, nm, nv, h) ?? 0;
 }

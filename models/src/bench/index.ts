@@ -20,10 +20,11 @@ import { cpu, gemmInfo, gpujs, gpujsInfo, tensor, uniform, key, withBackend, typ
 import { formatTable, runMatmulBench, type MatmulBenchRow } from './matmul.js';
 import { formatMemoryTable, runMemoryBench } from './memory.js';
 import { formatSeedTable, runSeedBench } from './seed.js';
+import { formatCellsTable, runCellsBench } from './cells.js';
 import { formatSweepTable, runLstmSweep } from './sweep.js';
 import { maxAbsDifference, timeRuns } from './timing.js';
 
-const SECTIONS = ['seed', 'matmul', 'sweep', 'memory'] as const;
+const SECTIONS = ['seed', 'cells', 'matmul', 'sweep', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function write(section: string, value: unknown): void {
@@ -96,7 +97,7 @@ function parseShapes(text: string): Shape[] {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => a !== '--');
-  const valued = new Set(['--backends', '--dtypes', '--steps', '--shapes']);
+  const valued = new Set(['--backends', '--dtypes', '--steps', '--shapes', '--cells']);
   const asked: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -134,6 +135,19 @@ async function main(): Promise<void> {
     if (r.rows.some((row) => row.backend === 'gpujs')) log(`gpujs: ${JSON.stringify(gpujsInfo())}`);
     log();
     write('seed', { ...r, ...(r.rows.some((row) => row.backend === 'gpujs') ? { gpujs: gpujsInfo() } : {}) });
+  }
+  if (run('cells')) {
+    log('## (a2) every cell, compiled: the seed model (batch 128, 28 steps, 128 units, Adam), median ms per step');
+    const cellsText = option(args, 'cells');
+    const rows = runCellsBench({
+      ...(steps === undefined ? {} : { steps }),
+      ...(cellsText === undefined ? {} : { cells: cellsText.split(',') }),
+      onRow: (r) => process.stderr.write(`  ${r.cell}: ${r.msPerStep.toFixed(1)} ms\n`),
+    });
+    log(formatCellsTable(rows));
+    log(`gemm: ${JSON.stringify(gemmInfo())}`);
+    log();
+    write('cells', { rows });
   }
   if (run('matmul')) {
     log('## (b) matmul GFLOP/s');

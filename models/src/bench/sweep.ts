@@ -1,14 +1,14 @@
 /**
  * How the cost of an LSTM layer's forward and backward pass grows with the
- * hidden size and the sequence length (the fused `lstmLayer`, float32, batch
- * 16), and, at the shortest length of each hidden size, how far its float32
- * gradients are from the float64 composition's.
+ * hidden size and the sequence length (`scan` of the tutorial LSTM cell,
+ * compiled, float32, batch 16), and, at the shortest length of each hidden
+ * size, how far its float32 gradients are from the float64 tape path's.
  *
  * @module
  */
-import { key, normal, split, zeros, type Key, type Tensor } from '@mnemo/core';
+import { key, normal, split, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
 import { cast, grad, sum } from '@mnemo/autodiff';
-import { lstmLayer } from '@mnemo/nn';
+import { lstmCell, scan, type LstmCell } from '@mnemo/nn';
 import { maxRelativeDifference, timeRuns } from './timing.js';
 
 /**
@@ -41,10 +41,10 @@ export interface SweepRow {
 }
 
 /**
- * Time forward + backward of an LSTM layer (`lstmLayer`: the input
- * projection of all steps and the recurrence in one fused kernel) for each
- * hidden size and length; at the shortest length, also compare its gradients
- * with the float64 composition's.
+ * Time forward + backward of an LSTM layer (`scan` of `lstmCell`, compiled:
+ * the input projection of all steps as one product, the recurrence as one
+ * program) for each hidden size and length; at the shortest length, also
+ * compare its gradients with the float64 tape path's.
  *
  * @example
  * ```ts
@@ -70,8 +70,17 @@ export function runLstmSweep(
       const wh = normal(k3, [H, 4 * H], { std: 1 / Math.sqrt(H) });
       const b = zeros([4 * H]);
       const h0 = zeros([B, H]);
-      const gradsOf = (xs: Tensor, b_: Tensor, h: Tensor) =>
-        grad((wx_: Tensor, wh_: Tensor) => sum(lstmLayer(xs, wx_, b_, wh_, h, h).hs), { argnums: [0, 1] }) as (wx_: Tensor, wh_: Tensor) => Tensor[];
+      const cells = new Map<DType, LstmCell>();
+      const cellOf = (dtype: DType): LstmCell => {
+        let c = cells.get(dtype);
+        if (!c) cells.set(dtype, (c = lstmCell({ inputSize: D, hiddenSize: H, dtype })));
+        return c;
+      };
+      const gradsOf = (xs: Tensor, b_: Tensor, h: Tensor, compile = true) =>
+        grad(
+          (wx_: Tensor, wh_: Tensor) => sum(scan(cellOf(xs.dtype), { wx: wx_, wh: wh_, b: b_ }, xs, { initialState: { h, c: h }, compile }).outputs),
+          { argnums: [0, 1] },
+        ) as (wx_: Tensor, wh_: Tensor) => Tensor[];
       const f = gradsOf(x, b, h0);
       const runs = options.runs ?? (T * H >= 100_000 ? 1 : 3);
       const t = timeRuns(() => f(wx, wh), 1, runs);
@@ -81,7 +90,7 @@ export function runLstmSweep(
       if (T === ts[0]) {
         const f64 = (u: Tensor): Tensor => cast(u, 'float64');
         const fast = f(wx, wh);
-        const exact = gradsOf(f64(x), f64(b), f64(h0))(f64(wx), f64(wh));
+        const exact = gradsOf(f64(x), f64(b), f64(h0), false)(f64(wx), f64(wh));
         relDiffVsFloat64 = maxRelativeDifference(
           fast.map((g) => g.toArray()),
           exact.map((g) => g.toArray()),

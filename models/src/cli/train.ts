@@ -73,7 +73,7 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
   { flag: '--proj-size', key: 'projSize', type: OptionTypes.nonNegativeInt, tasks: SEQ, help: 'LSTM: project the hidden state to this size (0: none)' },
   { flag: '--layer-norm', key: 'layerNorm', tasks: SEQ, help: 'LSTM: layer normalization' },
   { flag: '--forget-bias', key: 'forgetBias', type: OptionTypes.finite, tasks: SEQ, help: 'LSTM: initial forget-gate bias (1; temporal-order 5)' },
-  { flag: '--no-fused', key: 'noFused', tasks: SEQ, help: 'run the tutorial LSTM step by step instead of its fused whole-sequence kernel', field: 'fused' },
+  { flag: '--no-fused', key: 'noFused', tasks: SEQ, help: 'run the recurrent layers on the tape, step by step, instead of the compiled scan', field: 'fused' },
   { flag: '--embedding', key: 'embedding', type: OptionTypes.positiveInt, tasks: TEXT, help: 'charlm, seq2seq: embedding width (charlm 32, seq2seq 16)' },
   { flag: '--steps', key: 'steps', type: OptionTypes.positiveInt, tasks: ALL, help: 'training steps (mnist: 100,000 examples / batch = 781; adding 2000; temporal-order 6000; charlm 600; seq2seq 1500)' },
   { flag: '--batch', key: 'batch', type: OptionTypes.positiveInt, tasks: ALL, help: 'examples (charlm: streams) per step (mnist 128, adding and temporal-order 64, charlm 32, seq2seq 64)' },
@@ -325,8 +325,7 @@ function modelLine(c: AnyRunConfig): string {
   if (c.task === 'seq2seq') {
     return `encoder ${c.layers} x ${c.cell} ${c.hidden} -> decoder ${c.layers} x ${c.cell} ${c.hidden}, embeddings ${c.embedding}; Adam lr ${c.lr} (cosine), batch ${c.batch}, ${c.steps} steps, sizes ${c.minSize}-${c.maxSize}, ${c.dtype}, seed ${c.seed}`;
   }
-  const fused = c.cell === 'lstm' && c.fused && c.projSize === 0 && !c.layerNorm ? ' (fused)' : '';
-  return `${c.projection > 0 ? `dense ->${c.projection}, ` : ''}${c.layers} x ${c.cell} ${c.hidden}${fused}, dense ->out; ${c.optimizer} lr ${c.lr}, batch ${c.batch}, ${c.steps} steps, ${c.dtype}, backend ${c.backend}, seed ${c.seed}`;
+  return `${c.projection > 0 ? `dense ->${c.projection}, ` : ''}${c.layers} x ${c.cell} ${c.hidden}${c.fused ? '' : ' (on the tape)'}, dense ->out; ${c.optimizer} lr ${c.lr}, batch ${c.batch}, ${c.steps} steps, ${c.dtype}, backend ${c.backend}, seed ${c.seed}`;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;

@@ -1,25 +1,18 @@
 /**
  * What every cell of `nn/src/cells` shares: the {@link GatedCell} interface
  * (a {@link Cell} that can also project a whole sequence's inputs at once and
- * report its gate activations), input, state, parameter and probe checks that
- * name the cell, and the split whose adjoint is one concatenation.
- *
- * A cell here is defined by two functions:
- *
- * - `inputPart(params, x)`: everything that depends on the input alone, row
- *   by row (for most cells `x W_x + b`). Because it is row-wise, a sequence's
- *   inputs `[batch * steps, inputSize]` go through it in one matmul;
- * - `core(params, state, xPart, probes)`: the gates, written like the paper.
- *
- * `step(params, state, x)` is `core(params, state, inputPart(params, x))`;
- * `scan` calls `projectInputs` once and then `stepProjected` per step, which
- * is the same `core`, so the fast path and the reference definition cannot
- * drift apart.
+ * report its gate activations), the input, state, parameter and probe checks
+ * that name the cell, and the split whose adjoint is one concatenation.
+ * Cells are defined with `defineCell` (define.ts), which builds the
+ * GatedCell members from one definition: `step(params, state, x)` is the
+ * definition's step on `inputPart(params, x)`; `scan` calls `projectInputs`
+ * once and then `stepProjected` per step, which is the same step, so the fast
+ * path and the reference definition cannot drift apart.
  *
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, zeros, type DType, type Key } from '@mnemo/core';
-import { add, concat, customVjp, reshape, sliceAxis, stack, type Tree } from '@mnemo/autodiff';
+import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, type DType } from '@mnemo/core';
+import { concat, customVjp, reshape, sliceAxis, stack, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from '../cell.js';
 
 // ---------------------------------------------------------------------------
@@ -82,14 +75,6 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
   stepProjected(params: P, state: S, xPart: Tensor, probes?: GateProbes): readonly [S, Tensor];
   /** One step, reporting every gate's activation. */
   inspect(params: P, state: S, x: Tensor, probes?: GateProbes): StepReport<S>;
-  /**
-   * A fused kernel for a whole sequence, where the cell has one (the tutorial
-   * LSTM): `xs` is the input sequence `[batch, steps, inputSize]`, which the
-   * kernel projects itself (it may fold `projectInputs` in). Such kernels give
-   * first-order gradients only; `scan` uses them only when asked
-   * (`fusedKernel: true`).
-   */
-  sequenceKernel?(params: P, xs: Tensor, state: S): { readonly outputs: Tensor; readonly finalState: S };
 }
 
 /**
@@ -109,49 +94,13 @@ export function isGatedCell<P extends Tree, S extends Tree>(cell: Cell<P, S>): c
 }
 
 // ---------------------------------------------------------------------------
-// Building a cell from its two functions (internal)
+// Argument checks that name the cell (internal)
 // ---------------------------------------------------------------------------
 
-/** The flat record of `[batch, size]` tensors every cell here uses as its state. @internal */
-export type FlatState = { readonly [name: string]: Tensor };
-
-/** @internal */
-export interface CoreResult<S> {
-  readonly state: S;
-  readonly output: Tensor;
-  /** Activations by gate name, with removed gates as their constants. */
-  readonly gates: Record<string, Tensor>;
-}
-
-/** @internal */
-export interface CellDefinition<P extends Tree, S extends FlatState> {
-  readonly name: string;
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  readonly outputSize: number;
-  readonly dtype: DType;
-  readonly gates: readonly string[];
-  /** The size of each gate's pre-activation (all hiddenSize here). */
-  readonly gateSize: number;
-  /** Every parameter's name and shape, checked on each call. */
-  readonly paramShapes: Readonly<Record<string, readonly number[]>>;
-  /** Each state entry's name and width. */
-  readonly stateSizes: Readonly<Record<string, number>>;
-  readonly inputPartSize: number;
-  init(key: Key): P;
-  inputPart(params: P, x: Tensor): Tensor;
-  /** The gate equations; gate activations are collected only when `report` is true. */
-  core(params: P, state: S, xPart: Tensor, probes: GateProbes | undefined, report: boolean): CoreResult<S>;
-}
-
-function checkDims(op: string, arg: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${String(v)}`);
-}
-
-/** Check the sizes a cell is created with. @internal */
-export function checkCellSizes(cell: string, inputSize: number, hiddenSize: number): void {
-  checkDims(cell, 'inputSize', inputSize);
-  checkDims(cell, 'hiddenSize', hiddenSize);
+/** `v` when it is a positive integer; else an ArgumentError naming the cell and the argument. @internal */
+export function checkPositiveInt(cell: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(cell, arg, `must be a positive integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? typeof v}`);
+  return v;
 }
 
 /** Check one step's input `[batch, inputSize]`; returns the batch size. @internal */
@@ -212,7 +161,8 @@ export function checkParams(cell: string, params: unknown, shapes: Readonly<Reco
   }
 }
 
-function checkProbes(cell: string, probes: GateProbes | undefined, gates: readonly string[], batch: number, size: number, dtype: DType): void {
+/** Check probes against the cell's gates and their width. @internal */
+export function checkProbes(cell: string, probes: GateProbes | undefined, gates: readonly string[], batch: number, size: number, dtype: DType): void {
   if (probes === undefined) return;
   for (const [g, t] of Object.entries(probes)) {
     if (!gates.includes(g)) {
@@ -223,73 +173,6 @@ function checkProbes(cell: string, probes: GateProbes | undefined, gates: readon
     }
     if (t.dtype !== dtype) throw new DTypeError(cell, `probes.${g}`, `is ${t.dtype}, the cell is ${dtype}`);
   }
-}
-
-/**
- * Add the probe of `gate`, if any, to its pre-activation.
- * @internal
- */
-export function probe(pre: Tensor, probes: GateProbes | undefined, gate: string): Tensor {
-  const p = probes?.[gate];
-  return p === undefined ? pre : add(pre, p);
-}
-
-/** Turn a definition into a {@link GatedCell}. @internal */
-export function defineCell<P extends Tree, S extends FlatState>(def: CellDefinition<P, S>): GatedCell<P, S> {
-  const { name, dtype, stateSizes, paramShapes, gates, gateSize } = def;
-  const stateOf = (batch: number): S => {
-    checkDims(name, 'batch', batch);
-    const s: Record<string, Tensor> = {};
-    for (const [n, size] of Object.entries(stateSizes)) s[n] = zeros([batch, size], dtype);
-    return s as S;
-  };
-  const run = (params: P, state: S, xPart: Tensor, probes: GateProbes | undefined, report = false): CoreResult<S> => {
-    const batch = checkStepInput(name, 'xPart', xPart, def.inputPartSize, 'inputPartSize', dtype);
-    checkParams(name, params, paramShapes, dtype);
-    checkState(name, state, stateSizes, batch, dtype);
-    checkProbes(name, probes, gates, batch, gateSize, dtype);
-    return def.core(params, state, xPart, probes, report);
-  };
-  const partOf = (params: P, x: Tensor): Tensor => {
-    checkStepInput(name, 'x', x, def.inputSize, 'inputSize', dtype);
-    checkParams(name, params, paramShapes, dtype);
-    return def.inputPart(params, x);
-  };
-  return {
-    name,
-    inputSize: def.inputSize,
-    hiddenSize: def.hiddenSize,
-    outputSize: def.outputSize,
-    dtype,
-    gates,
-    inputPartSize: def.inputPartSize,
-    init: (key: Key) => def.init(key),
-    initialState: stateOf,
-    step(params, state, x, probes) {
-      const r = run(params, state, partOf(params, x), probes);
-      return [r.state, r.output] as const;
-    },
-    stepProjected(params, state, xPart, probes) {
-      const r = run(params, state, xPart, probes);
-      return [r.state, r.output] as const;
-    },
-    inspect(params, state, x, probes) {
-      const r = run(params, state, partOf(params, x), probes, true);
-      return { gates: r.gates, state: r.state, output: r.output };
-    },
-    projectInputs(params, xs) {
-      if (!(xs instanceof Tensor) || xs.rank !== 3) {
-        throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${def.inputSize}], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
-      }
-      const [b, t, d] = xs.shape as [number, number, number];
-      if (d !== def.inputSize) {
-        throw new ShapeError(name, 'xs', `has ${d} features per step (shape ${formatShape(xs.shape)}), but the cell's inputSize is ${def.inputSize}`);
-      }
-      if (xs.dtype !== dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${dtype}; cast the input first`);
-      checkParams(name, params, paramShapes, dtype);
-      return reshape(def.inputPart(params, reshape(xs, [b * t, d])), [b, t, def.inputPartSize]);
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { ArgumentError, zeros, split as splitKey, type DType, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
 import { add, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
-import type { GateProbes } from '../cell.js';
-import { checkCellSizes, defineCell, probe, splitColumns, type GatedCell } from './common.js';
-import { recurrentUniform } from './init.js';
+import * as init from '../init.js';
+import { splitColumns } from './common.js';
+import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from './define.js';
 
 /**
  * Where the GRU's reset gate acts. `reset-before` (the paper, Cho et al.
@@ -49,11 +49,7 @@ export const GRU_VARIANTS: readonly GruVariant[] = Object.freeze(['reset-before'
  * ```
  * @category Cells
  */
-export interface GruOptions {
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  /** Parameter and state dtype (default float32). */
-  readonly dtype?: DType;
+export interface GruOptions extends CellOptions {
   /** Default `reset-before` (the paper). */
   readonly variant?: GruVariant;
 }
@@ -104,7 +100,7 @@ export type HiddenState = { readonly h: Tensor };
  * ```
  * @category Cells
  */
-export interface GruCell extends GatedCell<GruParams, HiddenState> {
+export interface GruCell extends DefinedCell<GruParams, HiddenState, 'r' | 'z' | 'n'> {
   readonly variant: GruVariant;
 }
 
@@ -133,70 +129,49 @@ export interface GruCell extends GatedCell<GruParams, HiddenState> {
  * ```
  * @category Cells
  */
-export function gruCell(options: GruOptions): GruCell {
-  if (options === null || typeof options !== 'object') throw new ArgumentError('gru', 'options', 'expected { inputSize, hiddenSize, ... }');
-  const { inputSize: D, hiddenSize: H } = options;
-  checkCellSizes('gru', D, H);
-  const dtype = options.dtype ?? 'float32';
-  const variant = options.variant ?? 'reset-before';
+export const gruCell: CellMaker<GruOptions, GruCell> = defineCell('gru', (o: GruOptions & { readonly dtype: DType }) => {
+  const { inputSize: D, hiddenSize: H } = o;
+  const variant = o.variant ?? 'reset-before';
   if (!GRU_VARIANTS.includes(variant)) {
     throw new ArgumentError('gru', 'variant', `unknown GRU variant '${String(variant)}'; the GRU accepts ${GRU_VARIANTS.join(', ')}`);
   }
   const after = variant === 'reset-after';
-  const name = after ? 'gru+reset-after' : 'gru';
-  const shapes: Record<string, number[]> = after
-    ? { wx: [D, 3 * H], wh: [H, 3 * H], b: [3 * H], bhn: [H] }
-    : { wx: [D, 3 * H], wh: [H, 2 * H], whn: [H, H], b: [3 * H] };
-
-  const init = (k: Key): GruParams => {
-    const [kx, kh, kn] = splitKey(k, 3) as [Key, Key, Key];
-    const wx = recurrentUniform(kx, [D, 3 * H], H, dtype);
-    const b = zeros([3 * H], dtype);
-    return after
-      ? { wx, wh: recurrentUniform(kh, [H, 3 * H], H, dtype), b, bhn: zeros([H], dtype) }
-      : { wx, wh: recurrentUniform(kh, [H, 2 * H], H, dtype), whn: recurrentUniform(kn, [H, H], H, dtype), b };
-  };
-
-  const inputPart = (p: GruParams, x: Tensor): Tensor => add(matmul(x, p.wx), p.b);
-
-  const core = (p: GruParams, s: HiddenState, xPart: Tensor, probes: GateProbes | undefined, report: boolean) => {
-    const h = s.h;
-    const [xr, xz, xn] = splitColumns(xPart, [H, H, H]) as [Tensor, Tensor, Tensor];
-    let r: Tensor, z: Tensor, nPre: Tensor;
-    if (after) {
-      const [hr, hz, hn] = splitColumns(matmul(h, p.wh), [H, H, H]) as [Tensor, Tensor, Tensor];
-      // Reset gate: how much of the recurrent candidate term gets through.
-      r = sigmoid(probe(add(xr, hr), probes, 'r'));
-      // Update gate: how much of the old state is kept.
-      z = sigmoid(probe(add(xz, hz), probes, 'z'));
-      nPre = add(xn, mul(r, add(hn, p.bhn!)));
-    } else {
-      const [hr, hz] = splitColumns(matmul(h, p.wh), [H, H]) as [Tensor, Tensor];
-      r = sigmoid(probe(add(xr, hr), probes, 'r'));
-      z = sigmoid(probe(add(xz, hz), probes, 'z'));
-      nPre = add(xn, matmul(mul(r, h), p.whn!));
-    }
-    // Candidate: the new content, computed from the reset-scaled past.
-    const n = tanh(probe(nPre, probes, 'n'));
-    // Interpolate between the candidate and the old state.
-    const h2 = add(mul(sub(1, z), n), mul(z, h));
-    return { state: { h: h2 }, output: h2, gates: (report ? { r, z, n } : {}) as Record<string, Tensor> };
-  };
-
-  const cell = defineCell<GruParams, HiddenState>({
-    name,
-    inputSize: D,
-    hiddenSize: H,
-    outputSize: H,
-    dtype,
+  const u = init.rnnUniform(H);
+  return {
+    name: after ? 'gru+reset-after' : 'gru',
     gates: ['r', 'z', 'n'],
-    gateSize: H,
-    paramShapes: shapes,
-    stateSizes: { h: H },
+    params: {
+      wx: { shape: [D, 3 * H], init: u }, // [W_r W_z W_n]
+      wh: { shape: [H, after ? 3 * H : 2 * H], init: u }, // [U_r U_z U_n] (reset-after) or [U_r U_z]
+      whn: after ? undefined : { shape: [H, H], init: u }, // U_n (reset-before)
+      b: { shape: [3 * H], init: init.zeros }, // [b_r b_z b_n]
+      bhn: after ? { shape: [H], init: init.zeros } : undefined, // b_hn (reset-after)
+    },
+    state: { h: H },
     inputPartSize: 3 * H,
-    init,
-    inputPart,
-    core,
-  });
-  return Object.freeze({ ...cell, variant });
-}
+    inputPart: (p, x) => add(matmul(x, p.wx), p.b),
+    step(p, { h }, xwb, gate) {
+      const [xr, xz, xn] = splitColumns(xwb, [H, H, H]) as [Tensor, Tensor, Tensor];
+      let r: Tensor, z: Tensor, nPre: Tensor;
+      if (after) {
+        const [hr, hz, hn] = splitColumns(matmul(h, p.wh), [H, H, H]) as [Tensor, Tensor, Tensor];
+        // Reset gate: how much of the recurrent candidate term gets through.
+        r = gate('r', sigmoid, add(xr, hr));
+        // Update gate: how much of the old state is kept.
+        z = gate('z', sigmoid, add(xz, hz));
+        nPre = add(xn, mul(r, add(hn, p.bhn!)));
+      } else {
+        const [hr, hz] = splitColumns(matmul(h, p.wh), [H, H]) as [Tensor, Tensor];
+        r = gate('r', sigmoid, add(xr, hr));
+        z = gate('z', sigmoid, add(xz, hz));
+        nPre = add(xn, matmul(mul(r, h), p.whn!));
+      }
+      // Candidate: the new content, computed from the reset-scaled past.
+      const n = gate('n', tanh, nPre);
+      // Interpolate between the candidate and the old state.
+      const h2 = add(mul(sub(1, z), n), mul(z, h));
+      return [{ h: h2 }, h2];
+    },
+    extra: { variant },
+  };
+});

@@ -1,32 +1,22 @@
 /**
- * The few initializers the cells use by default (internal). The public
- * initializers of `nn` live in `init.ts`; these stay private so the cells do
- * not depend on that module's evolving API.
+ * The one initializer the cells need beyond nn's public ones (internal).
  *
  * @module
  */
-import { full, tensor, uniform, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
+import { full, tensor, zeros, type DType } from '@mnemo/core';
+import type { Initializer } from '../init.js';
 
 /**
- * Uniform in `[-1/sqrt(fanOut), 1/sqrt(fanOut)]` where `fanOut` is the hidden
- * size: the default of PyTorch's recurrent layers, so a freshly initialised
- * cell behaves like theirs.
+ * A bias of gate blocks: zeros, with the block `[start, start + size)` set to
+ * `value` where given (an LSTM's forget-gate bias). The key is ignored.
  * @internal
  */
-export function recurrentUniform(k: Key, shape: readonly number[], hiddenSize: number, dtype: DType): Tensor {
-  const bound = 1 / Math.sqrt(hiddenSize);
-  return uniform(k, shape, { low: -bound, high: bound, dtype });
-}
-
-/** A bias: zeros, with `[start, start + size)` set to `value` where given. @internal */
-export function biasWith(length: number, dtype: DType, fill?: { start: number; size: number; value: number }): Tensor {
-  if (fill === undefined || fill.value === 0 || fill.size === 0) return zeros([length], dtype);
-  const b = full([length], 0, dtype).toArray();
-  for (let i = fill.start; i < fill.start + fill.size; i++) b[i] = fill.value;
-  return tensor(b, dtype, [length]);
-}
-
-/** Layer-normalization gain (ones) and bias (zeros). @internal */
-export function layerNormInit(length: number, dtype: DType): { gain: Tensor; bias: Tensor } {
-  return { gain: full([length], 1, dtype), bias: zeros([length], dtype) };
+export function blockBias(fill?: { readonly start: number; readonly size: number; readonly value: number }): Initializer {
+  return (_key, shape, dtype: DType = 'float32') => {
+    const length = shape[0]!;
+    if (fill === undefined || fill.value === 0 || fill.size === 0) return zeros([length], dtype);
+    const b = full([length], 0, dtype).toArray();
+    for (let i = fill.start; i < fill.start + fill.size; i++) b[i] = fill.value;
+    return tensor(b, dtype, [length]);
+  };
 }

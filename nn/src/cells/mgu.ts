@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { ArgumentError, split as splitKey, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
+import type { DType, Tensor } from '@mnemo/core';
 import { add, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
-import type { GateProbes } from '../cell.js';
-import { checkCellSizes, defineCell, probe, splitColumns, type GatedCell } from './common.js';
+import * as init from '../init.js';
+import { splitColumns } from './common.js';
+import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from './define.js';
 import type { HiddenState } from './gru.js';
-import { recurrentUniform } from './init.js';
 
 /**
  * Options of {@link mguCell}.
@@ -21,12 +21,7 @@ import { recurrentUniform } from './init.js';
  * ```
  * @category Cells
  */
-export interface MguOptions {
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  /** Parameter and state dtype (default float32). */
-  readonly dtype?: DType;
-}
+export type MguOptions = CellOptions;
 
 /**
  * An MGU's parameters (H the hidden size): `wx` `[inputSize, 2H]` and `b`
@@ -43,6 +38,19 @@ export interface MguOptions {
  * @category Cells
  */
 export type MguParams = { readonly wx: Tensor; readonly wh: Tensor; readonly whn: Tensor; readonly b: Tensor };
+
+/**
+ * An MGU cell.
+ *
+ * @example
+ * ```ts
+ * import { mguCell, type MguCell } from '@mnemo/nn';
+ * const c: MguCell = mguCell({ inputSize: 2, hiddenSize: 3 });
+ * console.assert(c.gates.join() === 'f,n');
+ * ```
+ * @category Cells
+ */
+export type MguCell = DefinedCell<MguParams, HiddenState, 'f' | 'n'>;
 
 /**
  * A minimal gated unit (Zhou et al. 2016): a GRU whose reset and update gates
@@ -66,46 +74,28 @@ export type MguParams = { readonly wx: Tensor; readonly wh: Tensor; readonly whn
  * ```
  * @category Cells
  */
-export function mguCell(options: MguOptions): GatedCell<MguParams, HiddenState> {
-  if (options === null || typeof options !== 'object') throw new ArgumentError('mgu', 'options', 'expected { inputSize, hiddenSize, ... }');
-  const { inputSize: D, hiddenSize: H } = options;
-  checkCellSizes('mgu', D, H);
-  const dtype = options.dtype ?? 'float32';
-
-  const init = (k: Key): MguParams => {
-    const [kx, kh, kn] = splitKey(k, 3) as [Key, Key, Key];
-    return {
-      wx: recurrentUniform(kx, [D, 2 * H], H, dtype),
-      wh: recurrentUniform(kh, [H, H], H, dtype),
-      whn: recurrentUniform(kn, [H, H], H, dtype),
-      b: zeros([2 * H], dtype),
-    };
-  };
-
-  const core = (p: MguParams, s: HiddenState, xPart: Tensor, probes: GateProbes | undefined, report: boolean) => {
-    const h = s.h;
-    const [xf, xn] = splitColumns(xPart, [H, H]) as [Tensor, Tensor];
-    // Forget gate: decides both what of the past the candidate reads and how much is replaced.
-    const f = sigmoid(probe(add(xf, matmul(h, p.wh)), probes, 'f'));
-    // Candidate from the input and the gated past.
-    const n = tanh(probe(add(xn, matmul(mul(f, h), p.whn)), probes, 'n'));
-    const h2 = add(mul(sub(1, f), h), mul(f, n));
-    return { state: { h: h2 }, output: h2, gates: (report ? { f, n } : {}) as Record<string, Tensor> };
-  };
-
-  return defineCell<MguParams, HiddenState>({
-    name: 'mgu',
-    inputSize: D,
-    hiddenSize: H,
-    outputSize: H,
-    dtype,
+export const mguCell: CellMaker<MguOptions, MguCell> = defineCell('mgu', (o: MguOptions & { readonly dtype: DType }) => {
+  const { inputSize: D, hiddenSize: H } = o;
+  const u = init.rnnUniform(H);
+  return {
     gates: ['f', 'n'],
-    gateSize: H,
-    paramShapes: { wx: [D, 2 * H], wh: [H, H], whn: [H, H], b: [2 * H] },
-    stateSizes: { h: H },
+    params: {
+      wx: { shape: [D, 2 * H], init: u }, // [W_f W_n]
+      wh: { shape: [H, H], init: u }, //      U_f
+      whn: { shape: [H, H], init: u }, //     U_n
+      b: { shape: [2 * H], init: init.zeros }, // [b_f b_n]
+    },
+    state: { h: H },
     inputPartSize: 2 * H,
-    init,
     inputPart: (p, x) => add(matmul(x, p.wx), p.b),
-    core,
-  });
-}
+    step(p, { h }, xwb, gate) {
+      const [xf, xn] = splitColumns(xwb, [H, H]) as [Tensor, Tensor];
+      // Forget gate: decides both what of the past the candidate reads and how much is replaced.
+      const f = gate('f', sigmoid, add(xf, matmul(h, p.wh)));
+      // Candidate from the input and the gated past.
+      const n = gate('n', tanh, add(xn, matmul(mul(f, h), p.whn)));
+      const h2 = add(mul(sub(1, f), h), mul(f, n));
+      return [{ h: h2 }, h2];
+    },
+  };
+});

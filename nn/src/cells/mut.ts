@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { ArgumentError, split as splitKey, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
 import { add, concat, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
-import type { GateProbes } from '../cell.js';
-import { checkCellSizes, defineCell, probe, splitColumns, type GatedCell } from './common.js';
+import * as init from '../init.js';
+import { splitColumns } from './common.js';
+import { defineCell, type CellMaker, type CellOptions, type DefinedCell, type GateContext } from './define.js';
 import type { HiddenState } from './gru.js';
-import { recurrentUniform } from './init.js';
 
 /**
  * Which MUT.
@@ -41,12 +41,8 @@ export type MutKind = 'mut1' | 'mut2' | 'mut3';
  * ```
  * @category Cells
  */
-export interface MutOptions {
+export interface MutOptions extends CellOptions {
   readonly kind: MutKind;
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  /** Parameter and state dtype (default float32). */
-  readonly dtype?: DType;
   /** See above; default `auto`. */
   readonly inputProjection?: boolean | 'auto';
 }
@@ -90,7 +86,7 @@ export type MutParams = {
  * ```
  * @category Cells
  */
-export interface MutCell extends GatedCell<MutParams, HiddenState> {
+export interface MutCell extends DefinedCell<MutParams, HiddenState, 'z' | 'r' | 'n'> {
   readonly kind: MutKind;
   readonly inputProjection: boolean;
 }
@@ -136,10 +132,19 @@ export function mutCell(options: MutOptions): MutCell {
   if (kind !== 'mut1' && kind !== 'mut2' && kind !== 'mut3') {
     throw new ArgumentError('mut', 'kind', `unknown MUT '${String(kind)}'; expected mut1, mut2 or mut3`);
   }
-  const { inputSize: D, hiddenSize: H } = options;
-  checkCellSizes(kind, D, H);
-  const dtype = options.dtype ?? 'float32';
-  const ip = options.inputProjection ?? 'auto';
+  return MUTS[kind](options);
+}
+
+/** The three definitions, one family each: MUT1 and MUT2 decide their input projection, MUT3 has none. */
+const MUTS: Readonly<Record<MutKind, CellMaker<MutOptions, MutCell>>> = {
+  mut1: defineCell('mut1', (o: MutOptions & { readonly dtype: DType }) => mutBlueprint('mut1', o)),
+  mut2: defineCell('mut2', (o: MutOptions & { readonly dtype: DType }) => mutBlueprint('mut2', o)),
+  mut3: defineCell('mut3', (o: MutOptions & { readonly dtype: DType }) => mutBlueprint('mut3', o)),
+};
+
+function mutBlueprint(kind: MutKind, o: MutOptions & { readonly dtype: DType }) {
+  const { inputSize: D, hiddenSize: H } = o;
+  const ip = o.inputProjection ?? 'auto';
   if (ip !== 'auto' && typeof ip !== 'boolean') throw new ArgumentError(kind, 'inputProjection', `expected true, false or 'auto', got ${String(ip)}`);
   let proj = false;
   if (kind === 'mut3') {
@@ -150,28 +155,8 @@ export function mutCell(options: MutOptions): MutCell {
       throw new ArgumentError(kind, 'inputProjection', `${kind} adds the input to a hidden-sized vector, so without a projection inputSize (${D}) must equal hiddenSize (${H})`);
     }
   }
-
-  const shapes: Record<string, number[]> = { b: [3 * H], whr: [H, H], whh: [H, H] };
-  if (kind === 'mut1') {
-    shapes['wx'] = [D, 2 * H];
-    if (proj) shapes['wp'] = [D, H];
-  } else if (kind === 'mut2') {
-    shapes['wx'] = [D, (proj ? 3 : 2) * H];
-    shapes['whz'] = [H, H];
-  } else {
-    shapes['wx'] = [D, 3 * H];
-    shapes['whz'] = [H, H];
-  }
-
-  const init = (k: Key): MutParams => {
-    const keys = splitKey(k, 5);
-    const p: Record<string, Tensor> = { b: zeros([3 * H], dtype) };
-    ['wx', 'whz', 'whr', 'whh', 'wp'].forEach((n, j) => {
-      const shape = shapes[n];
-      if (shape !== undefined) p[n] = recurrentUniform(keys[j]!, shape, H, dtype);
-    });
-    return p as MutParams;
-  };
+  const u = init.rnnUniform(H);
+  const matrix = (rows: number, cols: number) => ({ shape: [rows, cols], init: u });
 
   // The input-only part of the three pre-activations, [z | r | n], biases included.
   const inputPart = (p: MutParams, x: Tensor): Tensor => {
@@ -190,34 +175,31 @@ export function mutCell(options: MutOptions): MutCell {
     return add(parts, p.b);
   };
 
-  const core = (p: MutParams, s: HiddenState, xPart: Tensor, probes: GateProbes | undefined, report: boolean) => {
-    const h = s.h;
-    const [xz, xr, xn] = splitColumns(xPart, [H, H, H]) as [Tensor, Tensor, Tensor];
-    // Update gate z: MUT1 from the input only, MUT2 also from h, MUT3 from tanh(h).
-    const zPre = kind === 'mut1' ? xz : add(xz, matmul(kind === 'mut3' ? tanh(h) : h, p.whz!));
-    const z = sigmoid(probe(zPre, probes, 'z'));
-    // Reset gate r: from the input and h.
-    const r = sigmoid(probe(add(xr, matmul(h, p.whr)), probes, 'r'));
-    // Candidate from the reset-scaled state.
-    const n = tanh(probe(add(matmul(mul(r, h), p.whh), xn), probes, 'n'));
-    const h2 = add(mul(n, z), mul(h, sub(1, z)));
-    return { state: { h: h2 }, output: h2, gates: (report ? { z, r, n } : {}) as Record<string, Tensor> };
-  };
-
-  const cell = defineCell<MutParams, HiddenState>({
-    name: kind,
-    inputSize: D,
-    hiddenSize: H,
-    outputSize: H,
-    dtype,
-    gates: ['z', 'r', 'n'],
-    gateSize: H,
-    paramShapes: shapes,
-    stateSizes: { h: H },
+  return {
+    gates: ['z', 'r', 'n'] as const,
+    params: {
+      // MUT1: [W_xz W_xr]; MUT2: [W_xz W_xh], or [W_xz W_p W_xh] with a projection; MUT3: [W_xz W_xr W_xh].
+      wx: matrix(D, (kind === 'mut3' || (kind === 'mut2' && proj) ? 3 : 2) * H),
+      whz: kind === 'mut1' ? undefined : matrix(H, H),
+      whr: matrix(H, H),
+      whh: matrix(H, H),
+      wp: kind === 'mut1' && proj ? matrix(D, H) : undefined,
+      b: { shape: [3 * H], init: init.zeros }, // [b_z b_r b_h]
+    },
+    state: { h: H },
     inputPartSize: 3 * H,
-    init,
     inputPart,
-    core,
-  });
-  return Object.freeze({ ...cell, kind, inputProjection: proj });
+    step(p: MutParams, { h }: HiddenState, xPart: Tensor, gate: GateContext<'z' | 'r' | 'n'>): readonly [HiddenState, Tensor] {
+      const [xz, xr, xn] = splitColumns(xPart, [H, H, H]) as [Tensor, Tensor, Tensor];
+      // Update gate z: MUT1 from the input only, MUT2 also from h, MUT3 from tanh(h).
+      const z = gate('z', sigmoid, kind === 'mut1' ? xz : add(xz, matmul(kind === 'mut3' ? tanh(h) : h, p.whz!)));
+      // Reset gate r: from the input and h.
+      const r = gate('r', sigmoid, add(xr, matmul(h, p.whr)));
+      // Candidate from the reset-scaled state.
+      const n = gate('n', tanh, add(matmul(mul(r, h), p.whh), xn));
+      const h2 = add(mul(n, z), mul(h, sub(1, z)));
+      return [{ h: h2 }, h2];
+    },
+    extra: { kind, inputProjection: proj },
+  };
 }

@@ -3,12 +3,11 @@
  *
  * @module
  */
-import { ArgumentError, split as splitKey, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
 import { add, matmul, relu, tanh } from '@mnemo/autodiff';
-import type { GateProbes } from '../cell.js';
-import { checkCellSizes, defineCell, probe, type GatedCell } from './common.js';
+import * as init from '../init.js';
+import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from './define.js';
 import type { HiddenState } from './gru.js';
-import { recurrentUniform } from './init.js';
 
 /**
  * The simple RNN's nonlinearity.
@@ -46,11 +45,7 @@ export const RNN_VARIANTS: readonly RnnActivation[] = Object.freeze(['tanh', 're
  * ```
  * @category Cells
  */
-export interface RnnCellOptions {
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  /** Parameter and state dtype (default float32). */
-  readonly dtype?: DType;
+export interface RnnCellOptions extends CellOptions {
   /** Default `tanh`. */
   readonly activation?: RnnActivation;
 }
@@ -81,7 +76,7 @@ export type SimpleRnnParams = { readonly wx: Tensor; readonly wh: Tensor; readon
  * ```
  * @category Cells
  */
-export interface SimpleRnnCell extends GatedCell<SimpleRnnParams, HiddenState> {
+export interface SimpleRnnCell extends DefinedCell<SimpleRnnParams, HiddenState, 'h'> {
   readonly activation: RnnActivation;
 }
 
@@ -100,37 +95,25 @@ export interface SimpleRnnCell extends GatedCell<SimpleRnnParams, HiddenState> {
  * ```
  * @category Cells
  */
-export function rnnCell(options: RnnCellOptions): SimpleRnnCell {
-  if (options === null || typeof options !== 'object') throw new ArgumentError('rnn', 'options', 'expected { inputSize, hiddenSize, ... }');
-  const { inputSize: D, hiddenSize: H } = options;
-  checkCellSizes('rnn', D, H);
-  const dtype = options.dtype ?? 'float32';
-  const activation = options.activation ?? 'tanh';
+export const rnnCell: CellMaker<RnnCellOptions, SimpleRnnCell> = defineCell('rnn', (o: RnnCellOptions & { readonly dtype: DType }) => {
+  const { inputSize: D, hiddenSize: H } = o;
+  const activation = o.activation ?? 'tanh';
   if (!RNN_VARIANTS.includes(activation)) {
     throw new ArgumentError('rnn', 'activation', `unknown activation '${String(activation)}'; the simple RNN accepts ${RNN_VARIANTS.join(', ')}`);
   }
   const act = activation === 'tanh' ? tanh : relu;
-  const core = (p: SimpleRnnParams, s: HiddenState, xPart: Tensor, probes: GateProbes | undefined, report: boolean) => {
-    const h = act(probe(add(xPart, matmul(s.h, p.wh)), probes, 'h'));
-    return { state: { h }, output: h, gates: (report ? { h } : {}) as Record<string, Tensor> };
-  };
-  const cell = defineCell<SimpleRnnParams, HiddenState>({
+  const u = init.rnnUniform(H);
+  return {
     name: activation === 'tanh' ? 'rnn' : 'rnn+relu',
-    inputSize: D,
-    hiddenSize: H,
-    outputSize: H,
-    dtype,
     gates: ['h'],
-    gateSize: H,
-    paramShapes: { wx: [D, H], wh: [H, H], b: [H] },
-    stateSizes: { h: H },
+    params: { wx: { shape: [D, H], init: u }, wh: { shape: [H, H], init: u }, b: { shape: [H], init: init.zeros } },
+    state: { h: H },
     inputPartSize: H,
-    init: (k: Key) => {
-      const [kx, kh] = splitKey(k, 2) as [Key, Key];
-      return { wx: recurrentUniform(kx, [D, H], H, dtype), wh: recurrentUniform(kh, [H, H], H, dtype), b: zeros([H], dtype) };
-    },
     inputPart: (p, x) => add(matmul(x, p.wx), p.b),
-    core,
-  });
-  return Object.freeze({ ...cell, activation });
-}
+    step(p, s, xwb, gate) {
+      const h = gate('h', act, add(xwb, matmul(s.h, p.wh)));
+      return [{ h }, h];
+    },
+    extra: { activation },
+  };
+});

@@ -11,6 +11,8 @@ import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, zeros, type
 import { add, concat, index, sliceAxis, stack, transpose, type Tree } from '@mnemo/autodiff';
 import type { Cell } from '../cell.js';
 import type { Rnn, RnnLayerParams, RnnLayerState } from '../stack.js';
+import { checkParams } from './common.js';
+import { paramShapes } from './define.js';
 import type { GruCell, GruParams } from './gru.js';
 import type { LstmCell, LstmParams } from './lstm.js';
 import type { SimpleRnnCell, SimpleRnnParams } from './rnn.js';
@@ -64,6 +66,17 @@ function checkWeights(op: string, w: unknown): TorchLayerWeights {
 }
 
 /**
+ * The shapes PyTorch stores our parameters in, read from the cell's
+ * definition: each matrix transposed (PyTorch's `[out, in]`), vectors as
+ * they are.
+ */
+function torchShapes(cell: Cell): Readonly<Record<string, readonly number[]>> {
+  const out: Record<string, readonly number[]> = {};
+  for (const [n, s] of Object.entries(paramShapes(cell))) out[n] = s.length === 2 ? [s[1]!, s[0]!] : s;
+  return out;
+}
+
+/**
  * Our LSTM parameters from one layer-direction of a PyTorch `nn.LSTM`:
  * `wx = weight_ihᵀ`, `wh = weight_hhᵀ`, `b = bias_ih + bias_hh` and, with
  * `proj_size`, `wp = weight_hrᵀ`. The cell must be the tutorial LSTM (no
@@ -90,14 +103,15 @@ export function importTorchLstm(cell: LstmCell, weights: TorchLayerWeights): Lst
     throw new ArgumentError(op, 'cell', `PyTorch's LSTM has no variants and no layer normalization; ${cell.name}${cell.layerNorm ? ' with layer norm' : ''} cannot take its weights (use a plain lstm cell)`);
   }
   const w = checkWeights(op, weights);
-  const { inputSize: D, hiddenSize: H, projSize: P, dtype } = cell;
-  const R = P > 0 ? P : H;
-  const wih = want(op, 'weight_ih', w.weight_ih, [4 * H, D], dtype);
-  const whh = want(op, 'weight_hh', w.weight_hh, [4 * H, R], dtype);
-  const [bih, bhh] = biases(op, w, 4 * H, dtype);
+  const { dtype } = cell;
+  const t = torchShapes(cell);
+  const wih = want(op, 'weight_ih', w.weight_ih, t['wx']!, dtype);
+  const whh = want(op, 'weight_hh', w.weight_hh, t['wh']!, dtype);
+  const [bih, bhh] = biases(op, w, t['b']![0]!, dtype);
   const p: Record<string, Tensor> = { wx: transpose(wih), wh: transpose(whh), b: add(bih, bhh) };
-  if (P > 0) p['wp'] = transpose(want(op, 'weight_hr', w.weight_hr, [P, H], dtype));
+  if (t['wp'] !== undefined) p['wp'] = transpose(want(op, 'weight_hr', w.weight_hr, t['wp'], dtype));
   else if (w.weight_hr !== undefined) throw new ArgumentError(op, 'weight_hr', `the weights have a projection ${formatShape(w.weight_hr.shape)}, but the cell has projSize 0`);
+  checkParams(op, p, paramShapes(cell), dtype);
   return p as LstmParams;
 }
 
@@ -127,12 +141,15 @@ export function importTorchGru(cell: GruCell, weights: TorchLayerWeights): GruPa
     throw new ArgumentError(op, 'cell', `PyTorch's GRU is reset-after; make the cell with variant 'reset-after' (got ${cell?.name ?? typeof cell})`);
   }
   const w = checkWeights(op, weights);
-  const { inputSize: D, hiddenSize: H, dtype } = cell;
-  const wih = want(op, 'weight_ih', w.weight_ih, [3 * H, D], dtype);
-  const whh = want(op, 'weight_hh', w.weight_hh, [3 * H, H], dtype);
-  const [bih, bhh] = biases(op, w, 3 * H, dtype);
+  const { hiddenSize: H, dtype } = cell;
+  const t = torchShapes(cell);
+  const wih = want(op, 'weight_ih', w.weight_ih, t['wx']!, dtype);
+  const whh = want(op, 'weight_hh', w.weight_hh, t['wh']!, dtype);
+  const [bih, bhh] = biases(op, w, t['b']![0]!, dtype);
   const b = concat([add(sliceAxis(bih, 0, 0, 2 * H), sliceAxis(bhh, 0, 0, 2 * H)), sliceAxis(bih, 0, 2 * H, 3 * H)], 0);
-  return { wx: transpose(wih), wh: transpose(whh), b, bhn: sliceAxis(bhh, 0, 2 * H, 3 * H) };
+  const p: GruParams = { wx: transpose(wih), wh: transpose(whh), b, bhn: sliceAxis(bhh, 0, 2 * H, 3 * H) };
+  checkParams(op, p, paramShapes(cell), dtype);
+  return p;
 }
 
 /**
@@ -154,11 +171,14 @@ export function importTorchRnn(cell: SimpleRnnCell, weights: TorchLayerWeights):
   const op = 'importTorchRnn';
   if (cell?.activation === undefined) throw new ArgumentError(op, 'cell', 'expected a simple RNN cell made by rnnCell or makeCell');
   const w = checkWeights(op, weights);
-  const { inputSize: D, hiddenSize: H, dtype } = cell;
-  const wih = want(op, 'weight_ih', w.weight_ih, [H, D], dtype);
-  const whh = want(op, 'weight_hh', w.weight_hh, [H, H], dtype);
-  const [bih, bhh] = biases(op, w, H, dtype);
-  return { wx: transpose(wih), wh: transpose(whh), b: add(bih, bhh) };
+  const { dtype } = cell;
+  const t = torchShapes(cell);
+  const wih = want(op, 'weight_ih', w.weight_ih, t['wx']!, dtype);
+  const whh = want(op, 'weight_hh', w.weight_hh, t['wh']!, dtype);
+  const [bih, bhh] = biases(op, w, t['b']![0]!, dtype);
+  const p: SimpleRnnParams = { wx: transpose(wih), wh: transpose(whh), b: add(bih, bhh) };
+  checkParams(op, p, paramShapes(cell), dtype);
+  return p;
 }
 
 /**

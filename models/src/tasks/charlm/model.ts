@@ -178,7 +178,7 @@ export function charLm(config: CharLmConfig): CharLm {
     apply(params: CharLmParams, ids: Tensor, state: CharLmState) {
       checkIds('charLm.apply', ids, 2);
       const x = embedding.apply(params.embed, ids); //                           [B, T, E]
-      const { outputs, finalState } = layers.apply(params.rnn, x, { initialState: state, fusedKernel: true }); // [B, T, H]
+      const { outputs, finalState } = layers.apply(params.rnn, x, { initialState: state }); // [B, T, H]
       return { logits: dense.apply(params.head, outputs), state: finalState }; // [B, T, V]
     },
     step(params: CharLmParams, ids: Tensor, state: CharLmState) {

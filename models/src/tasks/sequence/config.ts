@@ -68,7 +68,7 @@ export const TrainConfigCodec = t.exact(
  * - the model: `cell` (canonical name, e.g. `lstm+cifg`), `hidden`, `layers`,
  *   `projection` (dense input projection width, 0 for none), the LSTM options
  *   `projSize`, `layerNorm`, `forgetBias` (null: nn's default, 1), and
- *   `fused` (use the fused whole-sequence LSTM kernel where possible);
+ *   `fused` (compile the recurrent layers' scan, the default; false runs them on the tape);
  * - training: `steps`, `batch`, `lr`, `optimizer`, `clip` (global-norm bound
  *   or null), `clipValue` (elementwise bound or null), `seed`, `dtype`, `backend`;
  * - bookkeeping: `logEvery` (metrics line every this many steps),

@@ -12,8 +12,8 @@
  * @module
  */
 import { ArgumentError, key, split, zeros, type DType, type Key, type Tensor } from '@mnemo/core';
-import { index, tree } from '@mnemo/autodiff';
-import { dense, denseLstmLayer, init, rnn, type DenseParams, type MakeCellOptions, type Rnn, type RnnLayerParams } from '@mnemo/nn';
+import { index, tree, type Tree } from '@mnemo/autodiff';
+import { dense, init, rnn, scan, withDenseInput, type Cell, type DenseParams, type MakeCellOptions, type Rnn, type RnnLayerParams } from '@mnemo/nn';
 import { cellStack } from '../common/build.js';
 
 // -------------------------------------------------------------------------------------
@@ -162,8 +162,9 @@ export function sequenceModel(config: SequenceModelConfig): SequenceModel {
   const cells = cellStack(config.cell, layers, projection > 0 ? projection : inputSize, hidden, dtype, lstmOptions);
   const stack = rnn({ cells });
   const top = stack.outputSize;
-  // The tutorial LSTM (the one cell with a fused sequence kernel), alone and after a projection.
-  const denseFused = fused && projection > 0 && layers === 1 && config.cell === 'lstm' && typeof (cells[0] as { sequenceKernel?: unknown }).sequenceKernel === 'function';
+  // With a projection, the first layer's cell takes it as part of its step, so that the compiled scan
+  // runs the two together (the projection's weight gradient then never forms the gradient between them).
+  const first = projection > 0 ? withDenseInput(cells[0]!, inputSize) : cells[0]!;
 
   const model: SequenceModel = {
     config: Object.freeze({ ...config, inputSize, outputSize, projection, hidden, layers, dtype, fused }),
@@ -175,19 +176,12 @@ export function sequenceModel(config: SequenceModelConfig): SequenceModel {
       return projection > 0 ? { proj: linearInit(kp, inputSize, projection, dtype), rnn: layersParams, head } : { rnn: layersParams, head };
     },
     apply(params: SequenceModelParams, x: Tensor): Tensor {
-      // The tutorial's own shape (projection, one plain LSTM layer, fused): the projection and the LSTM run as one kernel.
-      const p0 = params.rnn[0]?.fwd as { wx?: Tensor; b?: Tensor; wh?: Tensor } | undefined;
-      const proj = params.proj as { w?: Tensor; b?: Tensor } | undefined;
-      if (denseFused && proj?.w !== undefined && proj.b !== undefined && params.rnn.length === 1 && p0?.wx !== undefined && p0.b !== undefined && p0.wh !== undefined && x.rank === 3) {
-        const h0 = zeros([x.shape[0]!, hidden], dtype);
-        const { hs } = denseLstmLayer(x, proj.w, proj.b, p0.wx, p0.b, p0.wh, h0, h0);
-        return dense.apply(params.head, index(hs, 1, hs.shape[1]! - 1));
-      }
-      // dense.apply reshapes [B, T, F] to [B*T, F]: one matmul for every step's projection.
-      const xs = params.proj === undefined ? x : dense.apply(params.proj, x);
-      const { outputs } = stack.apply(params.rnn, xs, { fusedKernel: fused });
-      const last = index(outputs, 1, outputs.shape[1]! - 1);
-      return dense.apply(params.head, last);
+      let y = x;
+      params.rnn.forEach((layer, l) => {
+        const [cell, p] = l === 0 && params.proj !== undefined ? [first, { proj: params.proj, cell: layer.fwd }] : [cells[l]!, layer.fwd];
+        y = scan(cell as Cell<Tree, Tree>, p as Tree, y, { compile: fused }).outputs;
+      });
+      return dense.apply(params.head, index(y, 1, y.shape[1]! - 1));
     },
     parameterCount(): number {
       count ??= tree.leaves(model.init(key(0))).reduce((n, leaf) => n + leaf.size, 0);

@@ -1,0 +1,173 @@
+/**
+ * What each cell costs: the seed model (MNIST rows, batch 128, a dense
+ * projection 28 -> 128, one recurrent layer of 128 units, a dense layer to 10
+ * classes, softmax cross-entropy, Adam) trained with every built-in cell and
+ * a researcher's own (JANET, written in ops like the "Writing a new cell"
+ * guide), all compiled, timed in one run beside the compiled LSTM. A cell's
+ * step is expected to cost the LSTM's scaled by its gate blocks (the width of
+ * its products: GRU 3/4, MGU 2/4, RNN 1/4 of the LSTM's), plus its own
+ * elementwise work.
+ *
+ * @module
+ */
+import { key, randint, split, uniform, type Key, type Tensor } from '@mnemo/core';
+import { add, index, matmul, mul, sigmoid, sliceAxis, sub, tanh, valueAndGrad, type Tree } from '@mnemo/autodiff';
+import { adam, dense, explainScan, init, makeCell, scan, softmaxCrossEntropy, withDenseInput, type Cell, type DenseParams } from '@mnemo/nn';
+import { timeRuns } from './timing.js';
+
+/**
+ * One row of {@link runCellsBench}.
+ *
+ * @example
+ * ```ts
+ * import type { CellsBenchRow } from '@mnemo/models';
+ * const r: CellsBenchRow = { cell: 'gru', blocks: 3, compiled: true, msPerStep: 30, bestMs: 28, vsLstm: 0.75, vsScaledLstm: 1 };
+ * console.assert(r.vsScaledLstm <= 1.25);
+ * ```
+ * @category Benchmarks
+ */
+export interface CellsBenchRow {
+  readonly cell: string;
+  /** Gate blocks: the width of the cell's products in units of the hidden size (LSTM 4). */
+  readonly blocks: number;
+  /** Whether `scan` compiled the cell (see `explainScan`). */
+  readonly compiled: boolean;
+  /** Median wall-clock milliseconds per training step. */
+  readonly msPerStep: number;
+  readonly bestMs: number;
+  /** This step's time over the compiled LSTM's, measured in the same run. */
+  readonly vsLstm: number;
+  /** This step's time over the LSTM's scaled by gate blocks (`blocks / 4`): 1 means the cell costs what its products cost. */
+  readonly vsScaledLstm: number;
+}
+
+/** JANET (van der Westhuizen and Lasenby 2018): an LSTM with only a forget gate, written in ops as a researcher would. */
+function janetCell(inputSize: number, hiddenSize: number, beta = 1): Cell<{ wx: Tensor; wh: Tensor; b: Tensor }, { c: Tensor }> {
+  const H = hiddenSize;
+  return {
+    name: 'janet',
+    inputSize,
+    hiddenSize: H,
+    outputSize: H,
+    dtype: 'float32',
+    gates: [],
+    init: (k: Key) => {
+      const [kx, kh] = split(k, 2) as [Key, Key];
+      const u = init.uniform(-1 / Math.sqrt(H), 1 / Math.sqrt(H));
+      return { wx: u(kx, [inputSize, 2 * H], 'float32'), wh: u(kh, [H, 2 * H], 'float32'), b: init.zeros(kx, [2 * H], 'float32') };
+    },
+    initialState: (batch: number) => ({ c: init.zeros(key(0), [batch, H], 'float32') }),
+    step: (p, s, x) => {
+      const pre = add(add(matmul(x, p.wx), matmul(s.c, p.wh)), p.b);
+      const f = sliceAxis(pre, 1, 0, H); // s_t
+      const candidate = tanh(sliceAxis(pre, 1, H, 2 * H));
+      const c = add(mul(sigmoid(f), s.c), mul(sub(1, sigmoid(sub(f, beta))), candidate));
+      return [{ c }, c] as const;
+    },
+  };
+}
+
+/** The cells the bench trains: spec, gate blocks, and how to make it. */
+const CELLS: readonly { readonly name: string; readonly blocks: number; readonly make: () => Cell<Tree, Tree> }[] = [
+  ...(
+    [
+      ['lstm', 4],
+      ['lstm+peephole', 4],
+      ['lstm+cifg', 3],
+      ['gru', 3],
+      ['gru --variant reset-after', 3],
+      ['mgu', 2],
+      ['mut1', 3],
+      ['mut2', 3],
+      ['mut3', 3],
+      ['rnn', 1],
+      ['rnn+relu', 1],
+    ] as const
+  ).map(([spec, blocks]) => ({ name: spec, blocks, make: () => makeCell(spec, { inputSize: 128, hiddenSize: 128 }) as Cell<Tree, Tree> })),
+  { name: 'lstm, layer norm', blocks: 4, make: () => makeCell('lstm', { inputSize: 128, hiddenSize: 128, layerNorm: true }) as Cell<Tree, Tree> },
+  { name: 'janet (a user cell)', blocks: 2, make: () => janetCell(128, 128) as unknown as Cell<Tree, Tree> },
+];
+
+/**
+ * Train the seed model with each cell (batch `batch`, `steps` timed steps
+ * after three warm-up steps) and report its median step beside the
+ * compiled LSTM's. `cells` picks cells by name (default: all).
+ *
+ * @example
+ * ```ts
+ * import { runCellsBench } from '@mnemo/models';
+ * const rows = runCellsBench({ batch: 4, steps: 1, cells: ['lstm', 'rnn'] });
+ * console.assert(rows.length === 2 && rows.every((r) => r.compiled));
+ * ```
+ * @param options - batch, timed steps, and which cells
+ * @returns one row per cell, the LSTM first
+ * @category Benchmarks
+ */
+export function runCellsBench(options: { batch?: number; steps?: number; cells?: readonly string[]; onRow?: (r: CellsBenchRow) => void } = {}): CellsBenchRow[] {
+  const batch = options.batch ?? 128;
+  const steps = options.steps ?? 8;
+  const chosen = CELLS.filter((c) => options.cells === undefined || c.name === 'lstm' || options.cells.includes(c.name));
+  const [kx, ky] = split(key(1), 2) as [Key, Key];
+  const x = uniform(kx, [batch, 28, 28]);
+  const y = randint(ky, [batch], 0, 10);
+  const rows: CellsBenchRow[] = [];
+  let lstmMs = NaN;
+  for (const c of chosen) {
+    const cell = withDenseInput(c.make(), 28);
+    const [kc, kh] = split(key(7), 2) as [Key, Key];
+    type Params = { rnn: Tree; head: DenseParams };
+    let params: Params = { rnn: cell.init(kc) as Tree, head: dense.init(kh, 128, 10) };
+    const apply = (p: Params): Tensor => {
+      const { outputs } = scan(cell as Cell<Tree, Tree>, p.rnn, x);
+      return dense.apply(p.head, index(outputs, 1, outputs.shape[1]! - 1));
+    };
+    const opt = adam({ lr: 1e-3 });
+    let state = opt.init(params);
+    const vg = valueAndGrad((p: Params) => softmaxCrossEntropy(apply(p), y));
+    const t = timeRuns(
+      () => {
+        const [, g] = vg(params);
+        [params, state] = opt.update(g, state, params);
+      },
+      3,
+      steps,
+    );
+    if (c.name === 'lstm') lstmMs = t.medianMs;
+    const row: CellsBenchRow = {
+      cell: c.name,
+      blocks: c.blocks,
+      compiled: explainScan(cell as Cell<Tree, Tree>, params.rnn, x).compiled,
+      msPerStep: t.medianMs,
+      bestMs: t.bestMs,
+      vsLstm: t.medianMs / lstmMs,
+      vsScaledLstm: t.medianMs / ((lstmMs * c.blocks) / 4),
+    };
+    rows.push(row);
+    options.onRow?.(row);
+  }
+  return rows.filter((r) => options.cells === undefined || options.cells.includes(r.cell));
+}
+
+/**
+ * Format {@link runCellsBench}'s rows as a Markdown table.
+ *
+ * @example
+ * ```ts
+ * import { formatCellsTable } from '@mnemo/models';
+ * const t = formatCellsTable([{ cell: 'gru', blocks: 3, compiled: true, msPerStep: 30, bestMs: 28, vsLstm: 0.75, vsScaledLstm: 1 }]);
+ * console.assert(t.includes('| gru | 3 | yes | 30.0 | 28.0 | 0.75 | 1.00 |'));
+ * ```
+ * @param rows - the bench's rows
+ * @returns a Markdown table
+ * @category Benchmarks
+ */
+export function formatCellsTable(rows: readonly CellsBenchRow[]): string {
+  const lines = [
+    '| cell | gate blocks | compiled | ms/step (median) | best ms | x LSTM | x LSTM scaled by blocks |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.cell} | ${r.blocks} | ${r.compiled ? 'yes' : 'no'} | ${r.msPerStep.toFixed(1)} | ${r.bestMs.toFixed(1)} | ${r.vsLstm.toFixed(2)} | ${r.vsScaledLstm.toFixed(2)} |`);
+  }
+  return lines.join('\n');
+}
