@@ -109,8 +109,8 @@ export const MNIST_TRAIN_EXAMPLES = 100_000;
  * Temporal order (Hochreiter & Schmidhuber's experiment 6a, 100 steps) gets
  * 6000 steps and an LSTM forget-gate bias of {@link TEMPORAL_ORDER_FORGET_BIAS}:
  * measured (seeds 0, 1, 2), the mean batch loss of 50 steps fell below a tenth
- * of chance's after 670, 3150 and 4350 steps, and each run ended at 100% test
- * accuracy (about 4 minutes on the 2-core machine).
+ * of chance's after 722, 2946 and 2575 steps, and each run ended at 100% test
+ * accuracy (2.5 to 4.5 minutes of training on the busy 2-core machine).
  *
  * @example
  * ```ts
