@@ -8,7 +8,11 @@ import {
   ArgumentError,
   ShapeError,
   Tensor,
+  checkFlag,
+  checkOptions,
+  checkShape,
   formatShape,
+  formatValue,
   normalizeAxes,
   normalizeAxis,
   scalar,
@@ -43,6 +47,22 @@ function lift(op: string, arg: string, x: Operand, like: Operand): Tensor {
 function tensorArg(op: string, arg: string, x: unknown): Tensor {
   if (x instanceof Tensor) return x;
   throw new ArgumentError(op, arg, `expected a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+}
+
+/** An array of numbers (the integers are checked by the kernel, which names its own argument). */
+function numberList(op: string, arg: string, x: unknown): readonly number[] {
+  if (!Array.isArray(x) || !x.every((v) => typeof v === 'number')) throw new ArgumentError(op, arg, `expected an array of numbers, got ${formatValue(x)}`);
+  return x as readonly number[];
+}
+
+function integer(op: string, arg: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isInteger(x)) throw new ArgumentError(op, arg, `expected an integer, got ${formatValue(x)}`);
+  return x;
+}
+
+function numberArg(op: string, arg: string, x: unknown): number {
+  if (typeof x !== 'number' || Number.isNaN(x)) throw new ArgumentError(op, arg, `expected a number, got ${formatValue(x)}`);
+  return x;
 }
 
 function binary(prim: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum', a: Operand, b: Operand): Tensor {
@@ -369,9 +389,28 @@ export interface ReduceOptions {
   readonly keepDims?: boolean;
 }
 
-function reduceWith(prim: 'sum' | 'max' | 'min' | 'logsumexp', x: Tensor, o: ReduceOptions = {}): Tensor {
+function reduceWith(prim: 'sum' | 'max' | 'min' | 'logsumexp', x: Tensor, options?: ReduceOptions): Tensor {
   const t = tensorArg(prim, 'x', x);
-  return bind(prim, [t], { axes: normalizeAxes(prim, o.axes, t.rank), keepDims: o.keepDims ?? false });
+  const o = checkOptions(prim, 'options', options);
+  const axes = normalizeAxes(prim, o.axes, t.rank);
+  // The kernels give the identities (-Infinity, Infinity) for empty maxima and minima; a user gets told.
+  if (prim === 'max' || prim === 'min') checkNotEmpty(prim, t, axes);
+  return bind(prim, [t], { axes, keepDims: checkFlag(prim, 'keepDims', o.keepDims, false) });
+}
+
+/**
+ * Throws a ShapeError when a reduction that has no value for zero elements
+ * (the mean, the maximum, the minimum) would reduce zero elements into an
+ * output that has some: the result would be NaN or an infinity without a
+ * word. An empty output (a kept axis of size 0) is fine.
+ */
+function checkNotEmpty(op: string, t: Tensor, axes: readonly number[]): void {
+  const count = axes.reduce((c, a) => c * t.shape[a]!, 1);
+  if (count !== 0) return;
+  const kept = t.shape.reduce((n, d, i) => (axes.includes(i) ? n : n * d), 1);
+  if (kept === 0) return;
+  const over = axes.length === t.rank ? 'all axes' : `axes [${axes.join(', ')}]`;
+  throw new ShapeError(op, 'x', `reduces zero elements: ${over} of shape ${formatShape(t.shape)} hold none, and the ${op} of nothing is undefined`);
 }
 
 /** Sum over axes. @example
@@ -414,11 +453,13 @@ export const logsumexp = (x: Tensor, o?: ReduceOptions): Tensor => reduceWith('l
  * console.assert(mean(tensor([1, 2, 3, 6])).item() === 3);
  * ```
  * @category Reductions */
-export function mean(x: Tensor, o: ReduceOptions = {}): Tensor {
+export function mean(x: Tensor, options?: ReduceOptions): Tensor {
   const t = tensorArg('mean', 'x', x);
+  const o = checkOptions('mean', 'options', options);
   const axes = normalizeAxes('mean', o.axes, t.rank);
   const count = axes.reduce((c, a) => c * t.shape[a]!, 1);
-  return div(sum(t, { axes, keepDims: o.keepDims ?? false }), count);
+  checkNotEmpty('mean', t, axes);
+  return div(sum(t, { axes, keepDims: checkFlag('mean', 'keepDims', o.keepDims, false) }), count);
 }
 
 /** Population variance over axes (divides by n). @example
@@ -428,19 +469,36 @@ export function mean(x: Tensor, o: ReduceOptions = {}): Tensor {
  * console.assert(variance(tensor([1, 3])).item() === 1);
  * ```
  * @category Reductions */
-export function variance(x: Tensor, o: ReduceOptions = {}): Tensor {
+export function variance(x: Tensor, options?: ReduceOptions): Tensor {
+  const o = checkOptions('variance', 'options', options);
   const m = mean(x, { axes: o.axes, keepDims: true });
   return mean(square(sub(x, m)), o);
 }
 
-/** Euclidean (L2) norm over axes. @example
+/**
+ * Euclidean (L2) norm over axes, `sqrt(sum(x^2))`. Its gradient is
+ * `x / norm(x)`; where the norm is 0 (x = 0 has no derivative: every unit
+ * vector is a subgradient) the gradient is 0, as in PyTorch, and so are the
+ * second derivatives there.
+ *
+ * @example
  * ```ts
- * import { norm } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
+ * import { norm, grad } from '@mnemo/autodiff';
+ * import { tensor, type Tensor } from '@mnemo/core';
  * console.assert(norm(tensor([3, 4])).item() === 5);
+ * console.assert(grad((x: Tensor) => norm(x))(tensor([0, 0], 'float64')).toArray().join() === '0,0');
  * ```
- * @category Reductions */
-export const norm = (x: Tensor, o?: ReduceOptions): Tensor => sqrt(sum(square(x), o));
+ * @category Reductions
+ */
+export function norm(x: Tensor, options?: ReduceOptions): Tensor {
+  const s = sum(square(tensorArg('norm', 'x', x)), options);
+  // Where s = 0 the outer where gives 0 and passes no gradient to sqrt; the
+  // inner one keeps sqrt away from 0, where its rule 1 / (2 sqrt(s)) is
+  // Infinity and Infinity * 0 would be NaN even though the outer where
+  // discards that branch (the "double where").
+  const zero = equal(s, 0);
+  return where(zero, 0, sqrt(where(zero, 1, s)));
+}
 
 /** Index of the largest value along an axis (last by default), as float values; no gradient. @example
  * ```ts
@@ -451,7 +509,7 @@ export const norm = (x: Tensor, o?: ReduceOptions): Tensor => sqrt(sum(square(x)
  * @category Reductions */
 export function argmax(x: Tensor, axis = -1, keepDims = false): Tensor {
   const t = tensorArg('argmax', 'x', x);
-  return bind('argmax', [t], { axis: normalizeAxis('argmax', axis, t.rank), keepDims });
+  return bind('argmax', [t], { axis: normalizeAxis('argmax', axis, t.rank), keepDims: checkFlag('argmax', 'keepDims', keepDims, false) });
 }
 /** Index of the smallest value along an axis (last by default); no gradient. @example
  * ```ts
@@ -462,7 +520,7 @@ export function argmax(x: Tensor, axis = -1, keepDims = false): Tensor {
  * @category Reductions */
 export function argmin(x: Tensor, axis = -1, keepDims = false): Tensor {
   const t = tensorArg('argmin', 'x', x);
-  return bind('argmin', [t], { axis: normalizeAxis('argmin', axis, t.rank), keepDims });
+  return bind('argmin', [t], { axis: normalizeAxis('argmin', axis, t.rank), keepDims: checkFlag('argmin', 'keepDims', keepDims, false) });
 }
 
 // ---------------------------------------------------------------------------
@@ -499,9 +557,12 @@ export interface MatmulOptions {
  * ```
  * @category Linear algebra
  */
-export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
+export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   let x = tensorArg('matmul', 'a', a);
   let y = tensorArg('matmul', 'b', b);
+  const o = checkOptions('matmul', 'options', options);
+  const transA = checkFlag('matmul', 'transA', o.transA, false);
+  const transB = checkFlag('matmul', 'transB', o.transB, false);
   const vecA = x.rank === 1;
   const vecB = y.rank === 1;
   if (x.rank === 0 || y.rank === 0) {
@@ -509,7 +570,7 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
   }
   if (vecA) x = reshape(x, [1, x.shape[0]!]);
   if (vecB) y = reshape(y, [y.shape[0]!, 1]);
-  let out = bind('matmul', [x, y], { transA: (o.transA ?? false) && !vecA, transB: (o.transB ?? false) && !vecB });
+  let out = bind('matmul', [x, y], { transA: transA && !vecA, transB: transB && !vecB });
   if (vecA || vecB) {
     const s = out.shape.slice();
     if (vecB) s.splice(s.length - 1, 1);
@@ -554,6 +615,7 @@ export function outer(a: Tensor, b: Tensor): Tensor {
  * @category Shapes */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const t = tensorArg('reshape', 'x', x);
+  numberList('reshape', 'shape', shape);
   if (shapesEqual(t.shape, shape)) return t;
   return bind('reshape', [t], { shape: shape.slice() });
 }
@@ -567,7 +629,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
  * @category Shapes */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const t = tensorArg('transpose', 'x', x);
-  const p = perm ?? t.shape.map((_, i) => t.rank - 1 - i);
+  const p = perm === undefined ? t.shape.map((_, i) => t.rank - 1 - i) : numberList('transpose', 'perm', perm);
   // Negative axes count from the end; the rule inverts the permutation, so it needs them normalized.
   return bind('transpose', [t], { perm: p.map((a) => normalizeAxis('transpose', a, t.rank, 'perm')) });
 }
@@ -581,6 +643,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
  * @category Shapes */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const t = tensorArg('broadcastTo', 'x', x);
+  numberList('broadcastTo', 'shape', shape);
   if (shapesEqual(t.shape, shape)) return t;
   return bind('broadcastTo', [t], { shape: shape.slice() });
 }
@@ -599,6 +662,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * @category Shapes
  */
 export function unbroadcast(x: Tensor, shape: readonly number[]): Tensor {
+  tensorArg('unbroadcast', 'x', x);
+  numberList('unbroadcast', 'shape', shape);
   if (shapesEqual(x.shape, shape)) return x;
   const { leading, kept } = unbroadcastAxes(x.shape, shape);
   return reshape(sum(x, { axes: [...leading, ...kept], keepDims: true }), shape);
@@ -612,6 +677,7 @@ export function unbroadcast(x: Tensor, shape: readonly number[]): Tensor {
  * ```
  * @category Shapes */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
+  tensorArg('squeeze', 'x', x);
   const ax = axes === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', axes, x.rank);
   for (const a of ax) {
     if (x.shape[a] !== 1) throw new ShapeError('squeeze', 'axes', `axis ${a} of shape ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
@@ -627,6 +693,7 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
  * ```
  * @category Shapes */
 export function expandDims(x: Tensor, axis: number): Tensor {
+  tensorArg('expandDims', 'x', x);
   const a = normalizeAxis('expandDims', axis, x.rank + 1);
   const s = x.shape.slice();
   s.splice(a, 0, 1);
@@ -642,6 +709,8 @@ export function expandDims(x: Tensor, axis: number): Tensor {
  * @category Shapes */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   const t = tensorArg('slice', 'x', x);
+  numberList('slice', 'begin', begin);
+  numberList('slice', 'size', size);
   const s = size.map((d, i) => (d === -1 ? t.shape[i]! - (begin[i] ?? 0) : d));
   return bind('slice', [t], { begin: begin.slice(), size: s });
 }
@@ -654,6 +723,9 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
  * ```
  * @category Shapes */
 export function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
+  tensorArg('sliceAxis', 'x', x);
+  integer('sliceAxis', 'start', start);
+  integer('sliceAxis', 'end', end);
   const a = normalizeAxis('sliceAxis', axis, x.rank);
   const begin = x.shape.map((_, i) => (i === a ? start : 0));
   const size = x.shape.map((d, i) => (i === a ? end - start : d));
@@ -668,6 +740,8 @@ export function sliceAxis(x: Tensor, axis: number, start: number, end: number): 
  * ```
  * @category Shapes */
 export function index(x: Tensor, axis: number, i: number): Tensor {
+  tensorArg('index', 'x', x);
+  integer('index', 'i', i);
   const a = normalizeAxis('index', axis, x.rank);
   return squeeze(sliceAxis(x, a, i, i + 1), a);
 }
@@ -724,7 +798,7 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
     }
     sizes = new Array<number>(sections).fill(len / sections);
   } else {
-    sizes = sections.slice();
+    sizes = numberList('split', 'sections', sections).slice();
     if (sizes.reduce((s, d) => s + d, 0) !== len) {
       throw new ArgumentError('split', 'sections', `sizes [${sizes.join(', ')}] do not add up to ${len}, the size of axis ${a} of ${formatShape(t.shape)}`);
     }
@@ -746,7 +820,10 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
  * @category Shapes */
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
   const t = tensorArg('pad', 'x', x);
-  return bind('pad', [t], { widths: widths.map(([b, a]) => [b, a] as const), value });
+  if (!Array.isArray(widths) || !widths.every((w) => Array.isArray(w) && w.length === 2)) {
+    throw new ArgumentError('pad', 'widths', `expected one [before, after] pair per axis, got ${formatValue(widths)}`);
+  }
+  return bind('pad', [t], { widths: widths.map(([b, a]) => [b, a] as const), value: numberArg('pad', 'value', value) });
 }
 
 /** Entries of `x` along `axis` at integer-valued `indices` (embedding lookup, label picking). @example
@@ -769,6 +846,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
  * ```
  * @category Shapes */
 export function scatterAdd(indices: Tensor, updates: Tensor, axis: number, shape: readonly number[]): Tensor {
+  checkShape('scatterAdd', 'shape', shape);
   return bind('scatterAdd', [tensorArg('scatterAdd', 'indices', indices), tensorArg('scatterAdd', 'updates', updates)], {
     axis: normalizeAxis('scatterAdd', axis, shape.length),
     shape: shape.slice(),
@@ -831,7 +909,8 @@ export function softplus(x: Tensor): Tensor {
  * ```
  * @category Activations */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, logsumexp(x, { axes: axis, keepDims: true }));
+  const t = tensorArg('logSoftmax', 'x', x);
+  return sub(t, logsumexp(t, { axes: normalizeAxis('logSoftmax', axis, t.rank), keepDims: true }));
 }
 
 /** Softmax along an axis (last by default), as `exp(logSoftmax(x))`. @example
@@ -842,7 +921,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * ```
  * @category Activations */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return exp(logSoftmax(x, axis));
+  const t = tensorArg('softmax', 'x', x);
+  return exp(logSoftmax(t, normalizeAxis('softmax', axis, t.rank)));
 }
 
 /** Clamp into `[lo, hi]`. @example
@@ -853,6 +933,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * ```
  * @category Activations */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
+  tensorArg('clip', 'x', x);
+  numberArg('clip', 'lo', lo);
+  numberArg('clip', 'hi', hi);
   if (!(lo <= hi)) throw new ArgumentError('clip', 'lo', `lo (${lo}) must not exceed hi (${hi})`);
   return minimum(maximum(x, lo), hi);
 }
@@ -871,6 +954,8 @@ export function clip(x: Tensor, lo: number, hi: number): Tensor {
  * @category Activations
  */
 export function normalize(x: Tensor, axes: number | readonly number[] = -1, eps = 1e-5): Tensor {
+  tensorArg('normalize', 'x', x);
+  numberArg('normalize', 'eps', eps);
   const m = mean(x, { axes, keepDims: true });
   const c = sub(x, m);
   const v = mean(square(c), { axes, keepDims: true });
@@ -891,6 +976,8 @@ export function normalize(x: Tensor, axes: number | readonly number[] = -1, eps 
  * @category Activations
  */
 export function layerNorm(x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  tensorArg('layerNorm', 'x', x);
+  numberArg('layerNorm', 'eps', eps);
   return add(mul(normalize(x, -1, eps), gain), bias);
 }
 
@@ -902,6 +989,6 @@ export function layerNorm(x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Te
  * ```
  * @category Ops */
 export function scalarLike(like: Tensor, value: number): Tensor {
-  return scalar(value, like.dtype);
+  return scalar(value, tensorArg('scalarLike', 'like', like).dtype);
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ArgumentError } from './errors.js';
+import { ArgumentError, ShapeError, formatValue } from './errors.js';
 
 /**
  * The element type of a tensor.
@@ -45,17 +45,35 @@ export type TypedArray = Float32Array | Float64Array;
 export const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 /**
- * Allocate a zero-filled typed array of a dtype.
+ * Allocate a zero-filled typed array of a dtype. A length that is not a
+ * non-negative integer is an {@link ArgumentError}; more than 2^31 - 1
+ * elements (`MAX_SIZE`), or more than the memory can give, a `ShapeError`
+ * naming `op`.
  *
  * @example
  * ```ts
- * import { allocate } from '@mnemo/core';
+ * import { allocate, ShapeError } from '@mnemo/core';
  * console.assert(allocate('float32', 3) instanceof Float32Array);
+ * let refused = false;
+ * try { allocate('float64', 2 ** 32, 'zeros'); } catch (e) { refused = e instanceof ShapeError && e.op === 'zeros'; }
+ * console.assert(refused);
  * ```
  * @category Tensors
  */
-export function allocate(dtype: DType, length: number): TypedArray {
-  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+export function allocate(dtype: DType, length: number, op = 'allocate'): TypedArray {
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new ArgumentError(op, 'length', `expected a non-negative integer number of elements, got ${formatValue(length)}`);
+  }
+  // Past 2^31 - 1 elements (MAX_SIZE in shape.ts, which imports this module).
+  if (length > 2 ** 31 - 1) throw new ShapeError(op, 'length', `${length} elements are more than 2^31 - 1, the most a tensor can hold`);
+  const dt = checkDType(op, 'dtype', dtype);
+  try {
+    return dt === 'float32' ? new Float32Array(length) : new Float64Array(length);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const gib = (length * (dt === 'float32' ? 4 : 8)) / 2 ** 30;
+    throw new ShapeError(op, 'length', `could not allocate ${length} ${dt} elements (${gib.toFixed(1)} GiB): out of memory`);
+  }
 }
 
 /**
@@ -70,7 +88,7 @@ export function allocate(dtype: DType, length: number): TypedArray {
  */
 export function checkDType(op: string, arg: string, dtype: unknown): DType {
   if (dtype === 'float32' || dtype === 'float64') return dtype;
-  throw new ArgumentError(op, arg, `unknown dtype ${JSON.stringify(dtype)}; expected 'float32' or 'float64'`);
+  throw new ArgumentError(op, arg, `unknown dtype ${formatValue(dtype)}; expected 'float32' or 'float64'`);
 }
 
 /**

@@ -4,8 +4,8 @@
  * @module
  */
 import { allocate, checkDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
-import { ArgumentError, formatShape } from './errors.js';
-import { checkShape, sizeOf, stridesOf, type Shape } from './shape.js';
+import { ArgumentError, ShapeError, formatShape, formatValue } from './errors.js';
+import { MAX_SIZE, checkShape, checkSize, sizeOf, stridesOf, type Shape } from './shape.js';
 
 /**
  * Nested arrays of numbers, as accepted by {@link tensor} and returned by
@@ -22,6 +22,8 @@ import { checkShape, sizeOf, stridesOf, type Shape } from './shape.js';
 export type NestedArray = number | readonly NestedArray[];
 
 const DATA: unique symbol = Symbol('mnemo.data');
+/** Passed by this module's own constructors, whose arguments are already right. */
+const TRUSTED: unique symbol = Symbol('mnemo.trusted');
 
 /** Called before a tensor's values are read out (see {@link onValueRead}). */
 let valueRead: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined;
@@ -37,6 +39,9 @@ let valueRead: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | und
  * @internal
  */
 export function onValueRead(observer: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined): ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined {
+  if (observer !== undefined && typeof observer !== 'function') {
+    throw new ArgumentError('onValueRead', 'observer', `expected a function or undefined, got ${formatValue(observer)}`);
+  }
   const previous = valueRead;
   valueRead = observer;
   return previous;
@@ -68,9 +73,17 @@ export class Tensor {
   /** @internal */
   readonly [DATA]: TypedArray;
 
-  /** @internal Use {@link tensor}, {@link zeros}, ... instead. */
-  constructor(data: TypedArray, shape: Shape, dtype: DType) {
-    this.shape = Object.freeze(shape.slice());
+  /**
+   * @internal Use {@link tensor}, {@link zeros}, ... instead. Called from
+   * outside this module, the arguments are checked (an {@link ArgumentError}
+   * when the data is not a float typed array of the dtype and the shape's size).
+   */
+  constructor(data: TypedArray, shape: Shape, dtype: DType, trusted?: unknown) {
+    if (trusted !== TRUSTED) checkParts('Tensor', data, shape, dtype);
+    // A loop, not shape.slice(): the shapes of other tensors are frozen arrays, which slice copies slowly.
+    const copy = new Array<number>(shape.length);
+    for (let i = 0; i < shape.length; i++) copy[i] = shape[i]!;
+    this.shape = Object.freeze(copy);
     this.dtype = dtype;
     this.size = data.length;
     this[DATA] = data;
@@ -176,6 +189,7 @@ export class Tensor {
  * @category Backends
  */
 export function unsafeDataOf(t: Tensor): TypedArray {
+  if (!(t instanceof Tensor)) throw new ArgumentError('unsafeDataOf', 't', `expected a Tensor, got ${formatValue(t)}`);
   return t[DATA];
 }
 
@@ -192,10 +206,43 @@ export function unsafeDataOf(t: Tensor): TypedArray {
  * @category Backends
  */
 export function unsafeFromData(data: TypedArray, shape: Shape): Tensor {
-  if (sizeOf(shape) !== data.length) {
-    throw new ArgumentError('fromData', 'data', `length ${data.length} does not match shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
+  const dtype = data instanceof Float32Array ? 'float32' : 'float64';
+  checkParts('unsafeFromData', data, shape, dtype);
+  return new Tensor(data, shape, dtype, TRUSTED);
+}
+
+/**
+ * Wrap a kernel's freshly allocated output, whose shape the kernel computed
+ * from valid shapes (or checked): no checks, the per-op path. Not exported
+ * from the package; users get {@link unsafeFromData}, which checks.
+ * @internal
+ */
+export function fromKernel(data: TypedArray, shape: Shape): Tensor {
+  return new Tensor(data, shape, data instanceof Float32Array ? 'float32' : 'float64', TRUSTED);
+}
+
+/** Whether `shape` is an array of sizes (integers in [0, 2^31 - 1]); cheap, for the paths every kernel output takes. */
+function isShape(shape: unknown): shape is Shape {
+  if (!Array.isArray(shape)) return false;
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    if (typeof d !== 'number' || (d | 0) !== d || d < 0) return false;
   }
-  return new Tensor(data, shape, dtypeOfArray(data));
+  return true;
+}
+
+/** Throws an ArgumentError unless `data` is a float typed array of `dtype` holding exactly the elements of `shape`. */
+function checkParts(op: string, data: unknown, shape: unknown, dtype: unknown): void {
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    throw new ArgumentError(op, 'data', `expected a Float32Array or a Float64Array, got ${formatValue(data)}`);
+  }
+  if (!isShape(shape)) throw new ArgumentError(op, 'shape', `expected an array of sizes (integers from 0 to 2^31 - 1), got ${formatValue(shape)}`);
+  if (dtype !== dtypeOfArray(data)) throw new ArgumentError(op, 'dtype', `${formatValue(dtype)} is not the dtype of a ${data.constructor.name}`);
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  if (n !== data.length) {
+    throw new ArgumentError(op, 'data', `length ${data.length} does not match shape ${formatShape(shape)} (${n} elements)`);
+  }
 }
 
 /**
@@ -266,22 +313,22 @@ export function tensor(values: NestedArray | TypedArray, dtype?: DType, shape?: 
     if (sizeOf(s) !== values.length) {
       throw new ArgumentError(op, 'values', `data of length ${values.length} does not fit shape ${formatShape(s)} (${sizeOf(s)} elements)`);
     }
-    const data = allocate(dt, values.length);
+    const data = allocate(dt, values.length, op);
     data.set(values);
-    return new Tensor(data, s, dt);
+    return new Tensor(data, s, dt, TRUSTED);
   }
   const dt = dtype === undefined ? 'float32' : checkDType(op, 'dtype', dtype);
   const inferred = inferShape(values, op);
-  const data = allocate(dt, sizeOf(inferred));
+  const data = allocate(dt, checkSize(op, 'values', inferred), op);
   fill(values, inferred, data, op);
   if (shape !== undefined) {
     const s = checkShape(op, 'shape', shape);
     if (sizeOf(s) !== data.length) {
       throw new ArgumentError(op, 'shape', `shape ${formatShape(s)} does not fit ${data.length} values of shape ${formatShape(inferred)}`);
     }
-    return new Tensor(data, s, dt);
+    return new Tensor(data, s, dt, TRUSTED);
   }
-  return new Tensor(data, inferred, dt);
+  return new Tensor(data, inferred, dt, TRUSTED);
 }
 
 /**
@@ -295,10 +342,10 @@ export function tensor(values: NestedArray | TypedArray, dtype?: DType, shape?: 
  * @category Tensors
  */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  if (typeof value !== 'number') throw new ArgumentError('scalar', 'value', `expected a number, got ${typeof value}`);
+  if (typeof value !== 'number') throw new ArgumentError('scalar', 'value', `expected a number, got ${formatValue(value)}`);
   const data = allocate(checkDType('scalar', 'dtype', dtype), 1);
   data[0] = value;
-  return new Tensor(data, [], dtype);
+  return new Tensor(data, [], dtype, TRUSTED);
 }
 
 /**
@@ -317,9 +364,10 @@ export function full(shape: Shape, value: number, dtype: DType = 'float32'): Ten
 
 function filled(op: string, shape: Shape, value: number, dtype: DType): Tensor {
   const s = checkShape(op, 'shape', shape);
-  const data = allocate(checkDType(op, 'dtype', dtype), sizeOf(s));
+  if (typeof value !== 'number') throw new ArgumentError(op, 'value', `expected a number, got ${formatValue(value)}`);
+  const data = allocate(checkDType(op, 'dtype', dtype), sizeOf(s), op);
   if (value !== 0) data.fill(value);
-  return new Tensor(data, s, dtype);
+  return new Tensor(data, s, dtype, TRUSTED);
 }
 
 /**
@@ -365,13 +413,14 @@ export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
 export function arange(start: number, stop?: number, step = 1, dtype: DType = 'float32'): Tensor {
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop];
   for (const [name, v] of [['start', lo], ['stop', hi], ['step', step]] as const) {
-    if (!Number.isFinite(v)) throw new ArgumentError('arange', name, `must be finite, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError('arange', name, `must be a finite number, got ${formatValue(v)}`);
   }
   if (step === 0) throw new ArgumentError('arange', 'step', 'step must not be 0');
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const data = allocate(checkDType('arange', 'dtype', dtype), n);
+  if (!(n <= MAX_SIZE)) throw new ShapeError('arange', 'stop', `[${lo}, ${hi}) in steps of ${step} has ${n} values, more than ${MAX_SIZE} (2^31 - 1), the most a tensor can hold`);
+  const data = allocate(checkDType('arange', 'dtype', dtype), n, 'arange');
   for (let i = 0; i < n; i++) data[i] = lo + i * step;
-  return new Tensor(data, [n], dtype);
+  return new Tensor(data, [n], dtype, TRUSTED);
 }
 
 /**
@@ -386,10 +435,12 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
  */
 export function linspace(start: number, stop: number, num: number, dtype: DType = 'float32'): Tensor {
   const [n] = checkShape('linspace', 'num', [num]);
-  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ArgumentError('linspace', 'start', `bounds must be finite, got ${start} and ${stop}`);
-  const data = allocate(checkDType('linspace', 'dtype', dtype), n!);
+  for (const [name, v] of [['start', start], ['stop', stop]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError('linspace', name, `must be a finite number, got ${formatValue(v)}`);
+  }
+  const data = allocate(checkDType('linspace', 'dtype', dtype), n!, 'linspace');
   for (let i = 0; i < n!; i++) data[i] = n === 1 ? start : start + ((stop - start) * i) / (n! - 1);
-  return new Tensor(data, [n!], dtype);
+  return new Tensor(data, [n!], dtype, TRUSTED);
 }
 
 /**
@@ -404,7 +455,7 @@ export function linspace(start: number, stop: number, num: number, dtype: DType 
  */
 export function eye(n: number, m: number = n, dtype: DType = 'float32'): Tensor {
   const [r, c] = checkShape('eye', 'n', [n, m]);
-  const data = allocate(checkDType('eye', 'dtype', dtype), r! * c!);
+  const data = allocate(checkDType('eye', 'dtype', dtype), r! * c!, 'eye');
   for (let i = 0; i < Math.min(r!, c!); i++) data[i * c! + i] = 1;
-  return new Tensor(data, [r!, c!], dtype);
+  return new Tensor(data, [r!, c!], dtype, TRUSTED);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ArgumentError, allocate, unsafeDataOf, unsafeFromData, type Tensor } from '@mnemo/core';
+import { ArgumentError, allocate, formatValue, unsafeDataOf, unsafeFromData, type Tensor } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 
 /**
@@ -85,7 +85,7 @@ function mapLeaves<P extends Tree>(op: string, x: P, f: (v: number) => number): 
  */
 export function clipByGlobalNorm<P extends Tree>(grads: P, maxNorm: number): [P, number] {
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0) || !Number.isFinite(maxNorm)) {
-    throw new ArgumentError('clipByGlobalNorm', 'maxNorm', `must be a finite non-negative number, got ${String(maxNorm)}`);
+    throw new ArgumentError('clipByGlobalNorm', 'maxNorm', `must be a finite non-negative number, got ${formatValue(maxNorm)}`);
   }
   const n = globalNorm(grads);
   if (!Number.isFinite(n) || n <= maxNorm) return [grads, n];
@@ -108,7 +108,7 @@ export function clipByGlobalNorm<P extends Tree>(grads: P, maxNorm: number): [P,
  */
 export function clipByValue<P extends Tree>(grads: P, maxAbs: number): P {
   if (typeof maxAbs !== 'number' || !(maxAbs >= 0)) {
-    throw new ArgumentError('clipByValue', 'maxAbs', `must be a non-negative number, got ${String(maxAbs)}`);
+    throw new ArgumentError('clipByValue', 'maxAbs', `must be a non-negative number, got ${formatValue(maxAbs)}`);
   }
   return mapLeaves('clipByValue', grads, (v) => (v > maxAbs ? maxAbs : v < -maxAbs ? -maxAbs : v));
 }

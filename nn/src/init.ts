@@ -16,6 +16,7 @@
 import {
   ArgumentError,
   checkDType,
+  formatValue,
   checkShape,
   full,
   normal as normalSamples,
@@ -46,7 +47,7 @@ import {
 export type Initializer = (key: Key, shape: Shape, dtype?: DType) => Tensor;
 
 function checkFiniteNumber(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${formatValue(v)}`);
   return v;
 }
 
@@ -127,7 +128,7 @@ export function uniform(low: number, high: number): Initializer {
  */
 export function rnnUniform(hiddenSize: number): Initializer {
   if (!Number.isInteger(hiddenSize) || hiddenSize <= 0) {
-    throw new ArgumentError('init.rnnUniform', 'hiddenSize', `must be a positive integer, got ${String(hiddenSize)}`);
+    throw new ArgumentError('init.rnnUniform', 'hiddenSize', `must be a positive integer, got ${formatValue(hiddenSize)}`);
   }
   const k = 1 / Math.sqrt(hiddenSize);
   return uniform(-k, k);

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { ArgumentError } from '@mnemo/core';
+import { ArgumentError, checkOptions, formatValue } from '@mnemo/core';
 
 /**
  * A learning-rate schedule: the learning rate for the update made at step
@@ -29,17 +29,17 @@ import { ArgumentError } from '@mnemo/core';
 export type Schedule = (step: number) => number;
 
 function finite(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${formatValue(v)}`);
   return v;
 }
 
 function positiveInt(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${formatValue(v)}`);
   return v;
 }
 
 function checkStep(op: string, step: unknown): number {
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new ArgumentError(op, 'step', `must be a non-negative integer, got ${String(step)}`);
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new ArgumentError(op, 'step', `must be a non-negative integer, got ${formatValue(step)}`);
   return step;
 }
 
@@ -59,18 +59,24 @@ export type LearningRate = number | Schedule;
 
 /**
  * The schedule a {@link LearningRate} stands for: a number becomes
- * {@link constant}, a schedule is returned as it is.
+ * {@link constant}; a function is wrapped so that a value that is not a
+ * number (a schedule's bug) is reported as an `ArgumentError` naming the
+ * step, rather than flowing into arithmetic.
  *
  * @example
  * ```ts
  * import { schedules } from '@mnemo/nn';
- * console.assert(schedules.of(0.1)(1000) === 0.1);
+ * console.assert(schedules.of(0.1)(1000) === 0.1 && schedules.of((k) => 1 / (k + 1))(1) === 0.5);
  * ```
  * @category Schedules
  */
 export function of(lr: LearningRate): Schedule {
-  if (typeof lr === 'function') return lr;
-  return constant(lr);
+  if (typeof lr !== 'function') return constant(lr);
+  return (step) => {
+    const v: unknown = lr(step);
+    if (typeof v !== 'number') throw new ArgumentError('schedule', 'lr', `the schedule gave ${formatValue(v)} at step ${formatValue(step)}; expected a number`);
+    return v;
+  };
 }
 
 /**
@@ -99,8 +105,9 @@ export function constant(value: number): Schedule {
  * ```
  * @category Schedules
  */
-export function stepDecay(options: { readonly initial: number; readonly every: number; readonly gamma: number }): Schedule {
+export function stepDecay(opts: { readonly initial: number; readonly every: number; readonly gamma: number }): Schedule {
   const op = 'schedules.stepDecay';
+  const options = checkOptions(op, 'options', opts);
   const initial = finite(op, 'initial', options.initial);
   const every = positiveInt(op, 'every', options.every);
   const gamma = finite(op, 'gamma', options.gamma);
@@ -117,8 +124,9 @@ export function stepDecay(options: { readonly initial: number; readonly every: n
  * ```
  * @category Schedules
  */
-export function exponential(options: { readonly initial: number; readonly gamma: number }): Schedule {
+export function exponential(opts: { readonly initial: number; readonly gamma: number }): Schedule {
   const op = 'schedules.exponential';
+  const options = checkOptions(op, 'options', opts);
   const initial = finite(op, 'initial', options.initial);
   const gamma = finite(op, 'gamma', options.gamma);
   return (step) => initial * gamma ** checkStep(op, step);
@@ -136,8 +144,9 @@ export function exponential(options: { readonly initial: number; readonly gamma:
  * ```
  * @category Schedules
  */
-export function linear(options: { readonly from: number; readonly to: number; readonly steps: number }): Schedule {
+export function linear(opts: { readonly from: number; readonly to: number; readonly steps: number }): Schedule {
   const op = 'schedules.linear';
+  const options = checkOptions(op, 'options', opts);
   const from = finite(op, 'from', options.from);
   const to = finite(op, 'to', options.to);
   const steps = positiveInt(op, 'steps', options.steps);
@@ -158,8 +167,9 @@ export function linear(options: { readonly from: number; readonly to: number; re
  * ```
  * @category Schedules
  */
-export function cosine(options: { readonly initial: number; readonly steps: number; readonly final?: number }): Schedule {
+export function cosine(opts: { readonly initial: number; readonly steps: number; readonly final?: number }): Schedule {
   const op = 'schedules.cosine';
+  const options = checkOptions(op, 'options', opts);
   const initial = finite(op, 'initial', options.initial);
   const steps = positiveInt(op, 'steps', options.steps);
   const final = finite(op, 'final', options.final ?? 0);
@@ -212,11 +222,11 @@ export function join(parts: readonly LearningRate[], boundaries: readonly number
   const op = 'schedules.join';
   if (!Array.isArray(parts) || parts.length === 0) throw new ArgumentError(op, 'parts', 'needs at least one schedule');
   if (!Array.isArray(boundaries) || boundaries.length !== parts.length - 1) {
-    throw new ArgumentError(op, 'boundaries', `needs ${parts.length - 1} boundaries for ${parts.length} schedules, got ${Array.isArray(boundaries) ? boundaries.length : typeof boundaries}`);
+    throw new ArgumentError(op, 'boundaries', `needs ${parts.length - 1} boundaries for ${parts.length} schedules, got ${Array.isArray(boundaries) ? boundaries.length : formatValue(boundaries)}`);
   }
   boundaries.forEach((b, i) => {
     positiveInt(op, `boundaries[${i}]`, b);
-    if (i > 0 && !(b > boundaries[i - 1]!)) throw new ArgumentError(op, 'boundaries', `must increase, got [${boundaries.join(', ')}]`);
+    if (i > 0 && !(b > boundaries[i - 1]!)) throw new ArgumentError(op, 'boundaries', `must increase, got ${formatValue(boundaries)}`);
   });
   const fs = parts.map(of);
   return (step) => {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { ArgumentError, formatValue } from '../errors.js';
 
 const INV_LN2_64 = 64 / Math.LN2;
 // ln2/64 split in two so that k · LN2_64_HI is exact for |k| < 2^20.
@@ -30,6 +31,7 @@ const POWERS = new Float64Array(2046).map((_, i) => Math.pow(2, i - 1022));
  * @category Backends
  */
 export function expFast(x: number): number {
+  if (typeof x !== 'number') notNumber('expFast', x);
   if (!(x > -708 && x < 709)) return Math.exp(x);
   const k = Math.round(x * INV_LN2_64);
   const r = x - k * LN2_64_HI - k * LN2_64_LO;
@@ -51,6 +53,7 @@ export function expFast(x: number): number {
  * @category Backends
  */
 export function sigmoidFast(x: number): number {
+  if (typeof x !== 'number') notNumber('sigmoidFast', x);
   return 1 / (1 + expFast(-x));
 }
 
@@ -66,6 +69,7 @@ export function sigmoidFast(x: number): number {
  * @category Backends
  */
 export function tanhFast(x: number): number {
+  if (typeof x !== 'number') notNumber('tanhFast', x);
   const a = x < 0 ? -x : x;
   if (a < 0.05) {
     const x2 = x * x;
@@ -75,4 +79,8 @@ export function tanhFast(x: number): number {
   const e = expFast(-2 * a);
   const t = (1 - e) / (1 + e);
   return x < 0 ? -t : t;
+}
+
+function notNumber(op: string, x: unknown): never {
+  throw new ArgumentError(op, 'x', `expected a number, got ${formatValue(x)}`);
 }

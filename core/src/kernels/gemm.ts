@@ -6,6 +6,8 @@
  * @module
  */
 import type { TypedArray } from '../dtype.js';
+import { ArgumentError, formatValue } from '../errors.js';
+import { checkGemmArgs } from './raw-args.js';
 
 /**
  * Arguments of {@link gemm}: `out[m, n] = op(A) · op(B)`, where `op(A)` is
@@ -52,6 +54,7 @@ export interface GemmArgs {
  * @category Backends
  */
 export function gemmReference(args: GemmArgs): void {
+  checkGemmArgs('gemm', args);
   const { a, b, out, m, k, n, transA, transB } = args;
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
@@ -92,6 +95,7 @@ let impl: (args: GemmArgs) => void = gemmReference;
  * @category Backends
  */
 export function gemm(args: GemmArgs): void {
+  checkGemmArgs('gemm', args);
   impl(args);
 }
 
@@ -108,6 +112,7 @@ export function gemm(args: GemmArgs): void {
  * @category Backends
  */
 export function setGemmImpl(f: (args: GemmArgs) => void): (args: GemmArgs) => void {
+  if (typeof f !== 'function') throw new ArgumentError('setGemmImpl', 'f', `expected a function, got ${formatValue(f)}`);
   const prev = impl;
   impl = f;
   return prev;
