@@ -284,3 +284,34 @@ describe('finding 11: temporary files a kill left behind are removed by the next
     expect(existsSync(join(dir, RUN_FILES.checkpoint))).toBe(true);
   });
 });
+
+describe('--debug-nans (issue 15): the debugging mode for non-finite values while training', () => {
+  it('names the primitive where the first NaN or infinity appears (exit 4), keeps the last finite checkpoint, and is off again afterwards', async () => {
+    const { getDebugNans } = await import('@mnemo/autodiff');
+    const r = await cli(['train', 'adding', ...TINY, '--steps', '3', '--lr', '1e300', '--dtype', 'float64', '--checkpoint-every', '1', '--out', root, '--name', 'debug-nans', '--debug-nans', '--json']);
+    expect(r.code).toBe(EXIT.diverged);
+    const error = (JSON.parse(r.out) as { error: { message: string; field: string } }).error;
+    expect(error.message).toMatch(/argument 'output': -?Infinity at index \d+ of its output .*, in the (forward|backward) pass/);
+    expect(error.field).toMatch(/^\w+$/); // the primitive
+    expect(getDebugNans()).toBe(false);
+    const opened = openRun(join(root, 'debug-nans'));
+    expect(E.isRight(opened) && opened.right.state.step).toBe(1);
+    const ok = await cli(['train', '--resume', join(root, 'debug-nans'), '--debug-nans'], { guard: true });
+    expect(ok.code).not.toBe(EXIT.usage); // allowed with --resume: it does not change the run
+  });
+
+  it('leaves a finite run as it is: the same parameters as without it', async () => {
+    const plain = await tinyRun('dn-plain');
+    const checked = await tinyRun('dn-checked', ['--debug-nans']);
+    // The compiled scan declines while the mode is on, so the checked run takes the tape: equal to rounding, not bit for bit.
+    const leaves = (d: string) => {
+      const r = openRun(d);
+      if (E.isLeft(r)) throw r.left;
+      return tree.leaves(r.right.state.params).flatMap((l) => Array.from(unsafeDataOf(l)));
+    };
+    const a = leaves(plain);
+    const b = leaves(checked);
+    expect(a.length).toBe(b.length);
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-5));
+  });
+});

@@ -7,6 +7,7 @@
  * @module
  */
 import { resolve } from 'node:path';
+import { setDebugNans } from '@mnemo/autodiff';
 import { jsonText } from '../report/json.js';
 import { createProgress } from '../report/progress.js';
 import { OutputError, createRunDir } from '../report/rundir.js';
@@ -86,9 +87,25 @@ export async function runCompare(io: CliIo, a: CompareArgs, given: readonly stri
     onStart: (cell: string, i: number) => out.write(`[${i + 1}] ${cell}\n`),
     progress: (_cell: string, start: number, total: number) => createProgress({ total, start, ...out }),
   };
+  const previous = a.debugNans === true ? setDebugNans(true) : undefined;
+  try {
+    return await compare(io, a, given, json, run);
+  } finally {
+    if (previous !== undefined) setDebugNans(previous);
+  }
+}
+
+/** The comparison itself (see {@link runCompare}). */
+async function compare(
+  io: CliIo,
+  a: CompareArgs,
+  given: readonly string[],
+  json: boolean,
+  run: Pick<Parameters<typeof compareCells>[0], 'signal' | 'onStart' | 'progress'>,
+): Promise<number> {
   let r: CompareResult;
   if (a.resume !== undefined) {
-    const fixed = given.filter((f) => !['--resume', '--json'].includes(f));
+    const fixed = given.filter((f) => !['--resume', '--json', '--debug-nans'].includes(f));
     if (fixed.length > 0) throw new UsageError(`${fixed.join(', ')} cannot be given with --resume: the comparison's compare-config.json fixes ${fixed.length === 1 ? 'it' : 'them'}`, fixed[0]);
     r = await resumeComparison(resolve(a.resume), run);
   } else {

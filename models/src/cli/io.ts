@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ArgumentError, MnemoError } from '@mnemo/core';
+import { ArgumentError, MnemoError, NonFiniteError } from '@mnemo/core';
 import { ParamFileError } from '@mnemo/nn';
 import { OutputError } from '../report/rundir.js';
 import { IdxError } from '../tasks/mnist/idx.js';
@@ -190,7 +190,8 @@ export class UsageError extends Error {
 /**
  * The exit code for an error a command threw: bad options and arguments are
  * usage errors (2), unreadable data and damaged run directories or
- * checkpoints are data errors (3), a diverged run is 4, output that cannot
+ * checkpoints are data errors (3), a diverged run is 4 (and so is the first
+ * NaN the debugging mode for non-finite values finds), output that cannot
  * be written is 73, anything else is a bug (70).
  *
  * @example
@@ -203,7 +204,7 @@ export class UsageError extends Error {
  * @category Command line
  */
 export function exitCodeOf(e: unknown): number {
-  if (e instanceof DivergedError) return EXIT.diverged;
+  if (e instanceof DivergedError || e instanceof NonFiniteError) return EXIT.diverged;
   if (e instanceof OutputError) return EXIT.output;
   if (e instanceof IdxError || e instanceof RunDirError || e instanceof ParamFileError) return EXIT.data;
   if (e instanceof ArgumentError || e instanceof UsageError) return EXIT.usage;
@@ -229,6 +230,7 @@ export function errorReport(e: unknown): { readonly code: number; readonly messa
   let field: string | undefined;
   if (e instanceof UsageError || e instanceof RunDirError || e instanceof DivergedError) field = e.field;
   if (field === undefined && e instanceof DivergedError) field = e.part;
+  if (e instanceof NonFiniteError) field = e.op;
   if (field === undefined && e instanceof OutputError) field = e.arg.startsWith('--') ? e.arg : e.path;
   if (field === undefined && e instanceof MnemoError && !(e instanceof RunDirError)) field = e.arg;
   return { code, message, field: field ?? null };

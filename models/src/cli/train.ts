@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { cellHelp } from '@mnemo/nn';
-import type { Tree } from '@mnemo/autodiff';
+import { setDebugNans, type Tree } from '@mnemo/autodiff';
 import { ArgumentError, currentBackend, type DType } from '@mnemo/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { jsonText } from '../report/json.js';
@@ -101,6 +101,13 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
   { flag: '--name', key: 'name', type: OptionTypes.name, tasks: ALL, help: 'run directory name (<task>-<cell>, numbered if taken)', field: null },
   { flag: '--resume', key: 'resume', type: OptionTypes.path, tasks: ALL, help: 'continue the run in this run directory from its last checkpoint (only --steps may be given with it)', field: null },
   { flag: '--json', key: 'json', tasks: ALL, help: 'print the result as JSON on stdout (progress goes to stderr; errors as {"error": {...}})', field: null },
+  {
+    flag: '--debug-nans',
+    key: 'debugNans',
+    tasks: ALL,
+    help: 'check every primitive for NaN and infinity (slow; the tape instead of the compiled scan) and stop at the first, naming it (exit 4; also MNEMO_DEBUG_NANS=1)',
+    field: null,
+  },
 ];
 
 /** The option of each configuration field (`sequenceLength` to `--steps-per-sequence`). */
@@ -207,6 +214,8 @@ export interface TrainArgs {
   readonly resume?: string | undefined;
   /** `--json`. */
   readonly json?: boolean | undefined;
+  /** `--debug-nans`: the debugging mode for non-finite values (`setDebugNans` of `@mnemo/autodiff`) while it trains. */
+  readonly debugNans?: boolean | undefined;
 }
 
 /** The flags of the options given in `a` (for calls that did not come through the parser). */
@@ -397,7 +406,7 @@ export async function runTrain(io: CliIo, a: TrainArgs, given: readonly string[]
   let resume: TrainState | undefined;
   let job: TrainingJob<Tree, unknown, Tree, JobResult>;
   if (a.resume !== undefined) {
-    const fixed = given.filter((f) => !['--resume', '--steps', '--json'].includes(f));
+    const fixed = given.filter((f) => !['--resume', '--steps', '--json', '--debug-nans'].includes(f));
     if (fixed.length > 0) {
       throw new UsageError(
         `${fixed.join(', ')} cannot be given with --resume: the run's config.json fixes ${fixed.length === 1 ? 'it' : 'them'} (only --steps may change, to train longer)`,
@@ -436,14 +445,19 @@ export async function runTrain(io: CliIo, a: TrainArgs, given: readonly string[]
         `${resume === undefined ? 'run directory' : `resuming at step ${resume.step} of ${config.steps} in`}: ${runDir}\n`,
     );
   }
-  const r = await runTraining(job, {
-    runDir,
-    ...(resume === undefined ? {} : { resume }),
-    ...(io.signal === undefined ? {} : { signal: io.signal }),
-    progress: (start, total) => createProgress({ total, start, ...out }),
-    onEvaluate: () => out.write('scoring the result...\n'),
-  });
-  return report(io, json, r, job, io.signal);
+  const previous = a.debugNans === true ? setDebugNans(true) : undefined;
+  try {
+    const r = await runTraining(job, {
+      runDir,
+      ...(resume === undefined ? {} : { resume }),
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+      progress: (start, total) => createProgress({ total, start, ...out }),
+      onEvaluate: () => out.write('scoring the result...\n'),
+    });
+    return report(io, json, r, job, io.signal);
+  } finally {
+    if (previous !== undefined) setDebugNans(previous);
+  }
 }
 
 /**

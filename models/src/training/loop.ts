@@ -18,7 +18,7 @@
  */
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError, currentBackend, setBackend } from '@mnemo/core';
+import { ArgumentError, NonFiniteError, currentBackend, setBackend } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 import type { Progress } from '../report/progress.js';
 import { appendMetrics, removeStaleTemporaryFiles, writeJsonAtomic, type RunFileSystem } from '../report/rundir.js';
@@ -108,7 +108,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * A step whose loss, gradients, new parameters or optimizer state are not
  * finite is not applied: the loop saves the last finite state as the
  * checkpoint, writes the summary (status `diverged`) and throws a
- * {@link DivergedError}. A write that fails throws an `OutputError`; the
+ * {@link DivergedError} (or, with `setDebugNans(true)` of `@mnemo/autodiff`,
+ * the `NonFiniteError` that names the primitive where the first NaN or
+ * infinity appeared). A write that fails throws an `OutputError`; the
  * last good checkpoint stays as it was.
  *
  * @param job - the task's job.
@@ -159,7 +161,8 @@ export async function runTraining<P extends Tree, B, C extends Tree, R extends J
     const history: StepMetrics[] = [];
     const recent: number[] = [];
     const t0 = performance.now();
-    let diverged: DivergedError | undefined;
+    // A step that was not finite: refused by the step's own check, or found first by the debugging mode for non-finite values.
+    let diverged: DivergedError | NonFiniteError | undefined;
     try {
       while (state.step < stopAt) {
         const s0 = performance.now();
@@ -167,7 +170,7 @@ export async function runTraining<P extends Tree, B, C extends Tree, R extends J
         try {
           r = step(state, job.batch(state.step));
         } catch (e) {
-          if (!(e instanceof DivergedError)) throw e;
+          if (!(e instanceof DivergedError) && !(e instanceof NonFiniteError)) throw e;
           diverged = e;
           break;
         }
@@ -225,6 +228,7 @@ export async function runTraining<P extends Tree, B, C extends Tree, R extends J
       );
       await writeReport(runDir, s, [...earlier, ...history], job.describe === undefined ? undefined : (x: R) => job.describe!(x), fs);
     }
+    if (diverged instanceof NonFiniteError) throw diverged;
     if (diverged !== undefined) {
       const where = runDir === undefined ? '' : `; ${RUN_FILES.checkpoint} holds the last finite state, after step ${state.step}`;
       throw new DivergedError(diverged.step, diverged.value, diverged.part, diverged.field, where);
