@@ -153,13 +153,15 @@ describe('the fault suite', () => {
   });
 
   it(`saves killed with kill -9 at random moments (${3 * SCALE} kills): the last good checkpoint survives, the next run removes the temporary file`, async () => {
-    const { dir } = await goodRun('killed', 48);
+    const { dir, bytes } = await goodRun('killed', 48);
     const good = openRun(dir);
     if (E.isLeft(good)) throw good.left;
     const a = tree.leaves(good.right.state.params).map((l) => Array.from(unsafeDataOf(l)).join());
     const next = random(4);
     let leftTemporary = 0;
     for (let i = 0; i < 3 * SCALE; i++) {
+      // Each saver starts from the good checkpoint (the previous kill may have left the halved one).
+      fs.writeFileSync(join(dir, RUN_FILES.checkpoint), bytes);
       const child = spawn(process.execPath, ['--import', 'tsx/esm', 'models/test/support/save-loop.ts', dir], {
         cwd: repo,
         env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.test.json' },

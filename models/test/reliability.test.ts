@@ -262,6 +262,18 @@ describe('finding 10: gradcheck takes --eps, and its defaults pass a correct gra
     expect(r.code, r.out.slice(-2000)).toBe(EXIT.ok);
   }, 300_000);
 
+  it('every built-in cell, variant and configuration of the proof suites passes at their sizes (dot mode, 24 steps, hidden 8) with the defaults', async () => {
+    const { cellCases } = await import('@mnemo/nn');
+    const failed: string[] = [];
+    for (const c of cellCases()) {
+      const options = c.options as { projSize?: number; layerNorm?: boolean };
+      const extra = [...(options.projSize === undefined ? [] : ['--proj-size', String(options.projSize)]), ...(options.layerNorm === true ? ['--layer-norm'] : [])];
+      const r = await cli(['gradcheck', c.spec, '--mode', 'dot', '--steps', '24', '--hidden', '8', ...extra]);
+      if (r.code !== EXIT.ok) failed.push(`${c.label}: ${r.out.split('\n').find((l) => l.startsWith('FAIL')) ?? r.err}`);
+    }
+    expect(failed).toEqual([]);
+  }, 300_000);
+
   it('--eps sets the step of the central differences', async () => {
     const r = await cli(['gradcheck', 'gru', '--steps', '3', '--hidden', '2', '--input', '2', '--batch', '1', '--eps', '1e-6', '--json']);
     expect(r.code).toBe(EXIT.ok);
