@@ -50,7 +50,8 @@ function writeExamples(examples: readonly Example[]): Written[] {
 }
 
 const examples = writeExamples([...sourceExamples(), ...guideExamples()]);
-const indexes = LAYERS.map((ws) => ({ ws, path: join(ROOT, ws, 'src', 'index.ts') }));
+// Each layer's entry, and nn's Node-only entry (`@mnemo/nn/node`).
+const indexes = [...LAYERS.map((ws) => ({ ws, path: join(ROOT, ws, 'src', 'index.ts') })), { ws: 'nn/node', path: join(ROOT, 'nn', 'src', 'node.ts') }];
 
 /** One program for both checks below: the examples and every layer's src/index.ts. */
 let program: ts.Program | undefined;

@@ -16,7 +16,8 @@
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import type { Tree } from '@mnemo/autodiff';
-import { loadParams, saveParams, type OptState } from '@mnemo/nn';
+import type { OptState } from '@mnemo/nn';
+import { loadParams, saveParams } from '@mnemo/nn/node';
 import * as E from 'fp-ts/lib/Either.js';
 import { OutputError, type RunFileSystem } from '../report/rundir.js';
 import { RunDirError } from './errors.js';

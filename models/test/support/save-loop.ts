@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import { mul, tree, type Tree } from '@mnemo/autodiff';
-import { loadParamsOrThrow, type OptState } from '@mnemo/nn';
+import type { OptState } from '@mnemo/nn';
+import { loadParamsOrThrow } from '@mnemo/nn/node';
 import { saveCheckpoint } from '../../src/training/checkpoint.js';
 
 const dir = process.argv[2]!;
