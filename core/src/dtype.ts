@@ -45,21 +45,35 @@ export type TypedArray = Float32Array | Float64Array;
 export const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 /**
- * Allocate a zero-filled typed array of a dtype.
+ * Allocate a zero-filled typed array for a dtype: a `Float32Array` for float32,
+ * a `Float64Array` for float64.
+ *
+ * @param dtype - The element type.
+ * @param length - The number of elements.
+ * @returns A new typed array of `length` zeros.
+ * @throws RangeError - when `length` is negative or too large for a typed array
+ *   (from the typed array's constructor).
  *
  * @example
  * ```ts
  * import { allocate } from '@mnemo/core';
  * console.assert(allocate('float32', 3) instanceof Float32Array);
  * ```
- * @category Tensors
+ * @category Internals
  */
 export function allocate(dtype: DType, length: number): TypedArray {
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
 
 /**
- * Check that a value names a dtype; throws an {@link ArgumentError} otherwise.
+ * Check that a value given by a user names a dtype, for the argument checks of
+ * ops; returns it typed as {@link DType}.
+ *
+ * @param op - The operation, named in the error.
+ * @param arg - The argument, named in the error.
+ * @param dtype - The value to check.
+ * @returns `dtype`, as a `DType`.
+ * @throws ArgumentError - when `dtype` is neither `'float32'` nor `'float64'`.
  *
  * @example
  * ```ts
@@ -74,7 +88,11 @@ export function checkDType(op: string, arg: string, dtype: unknown): DType {
 }
 
 /**
- * The dtype of a typed array.
+ * The dtype a typed array holds: `float32` for a `Float32Array`, `float64` for
+ * a `Float64Array`.
+ *
+ * @param a - A `Float32Array` or `Float64Array`.
+ * @returns `'float32'` or `'float64'`.
  *
  * @example
  * ```ts

@@ -21,6 +21,14 @@ export class MnemoError extends Error {
   readonly op: string;
   /** The argument at fault (for example `b`, or `axis`). */
   readonly arg: string;
+  /**
+   * Make an error whose message names the operation, the argument at fault and
+   * what is wrong with it.
+   *
+   * @param op - The operation that detected the problem (`matmul`).
+   * @param arg - The argument at fault (`b`).
+   * @param detail - What is wrong, with both shapes where shapes are involved.
+   */
   constructor(op: string, arg: string, detail: string) {
     super(`${op}: argument '${arg}': ${detail}`);
     this.name = new.target.name;
@@ -68,7 +76,11 @@ export class DTypeError extends MnemoError {}
 export class ArgumentError extends MnemoError {}
 
 /**
- * Format a shape the way every error message prints it: `[2, 3]`.
+ * Format a shape the way every error message prints it, in brackets with
+ * commas: `[2, 3]`, and `[]` for a scalar.
+ *
+ * @param shape - The shape.
+ * @returns The shape as text.
  *
  * @example
  * ```ts

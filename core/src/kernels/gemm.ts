@@ -21,7 +21,7 @@ import type { TypedArray } from '../dtype.js';
  * gemm(args);
  * console.assert(args.out[0] === 11);
  * ```
- * @category Backends
+ * @category Internals
  */
 export interface GemmArgs {
   readonly a: TypedArray;
@@ -38,8 +38,11 @@ export interface GemmArgs {
 }
 
 /**
- * The plain reference gemm: an i-k-j loop over the four layouts. Every faster
- * kernel is tested and benchmarked against it.
+ * The plain reference gemm on raw buffers, an i-k-j loop over the four layouts:
+ * every faster kernel is tested and benchmarked against it.
+ *
+ * @param args - The matrices, their sizes, layouts and offsets ({@link GemmArgs});
+ *   `out` is overwritten.
  *
  * @example
  * ```ts
@@ -49,7 +52,7 @@ export interface GemmArgs {
  * gemmReference({ a: new Float64Array([1, 2, 3, 4]), b: new Float64Array([1, 0, 0, 1]), out, m: 2, k: 2, n: 2, transA: false, transB: false });
  * console.assert(out.join() === '1,2,3,4');
  * ```
- * @category Backends
+ * @category Internals
  */
 export function gemmReference(args: GemmArgs): void {
   const { a, b, out, m, k, n, transA, transB } = args;
@@ -79,8 +82,16 @@ export function gemmReference(args: GemmArgs): void {
 let impl: (args: GemmArgs) => void = gemmReference;
 
 /**
- * Multiply two matrices held in raw buffers (see {@link GemmArgs}), with the
- * fastest implementation installed.
+ * Multiply two matrices held in raw buffers (see {@link GemmArgs}) with the
+ * fastest implementation installed, writing into `out`: what the cpu backend's
+ * `matmul` calls.
+ *
+ * @param args - The matrices, their sizes, layouts and offsets; `out` is
+ *   overwritten.
+ * @throws ArgumentError - (from the installed kernel, the WebAssembly gemm by
+ *   default) when `m`, `k`, `n` or an offset is not a non-negative integer.
+ * @throws DTypeError - (likewise) when the three arrays are not of one type.
+ * @throws ShapeError - (likewise) when an array is too short for its matrix.
  *
  * @example
  * ```ts
@@ -89,15 +100,19 @@ let impl: (args: GemmArgs) => void = gemmReference;
  * gemm({ a: new Float32Array([1, 2]), b: new Float32Array([3, 4]), out, m: 1, k: 2, n: 1, transA: false, transB: false });
  * console.assert(out[0] === 11);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function gemm(args: GemmArgs): void {
   impl(args);
 }
 
 /**
- * Install a gemm implementation (for example a WebAssembly SIMD kernel); returns
- * the one it replaces.
+ * Install the gemm implementation that {@link gemm}, and so the cpu backend's
+ * `matmul`, calls (a WebAssembly SIMD kernel, the reference loop); returns the
+ * one it replaces.
+ *
+ * @param f - The implementation: writes `op(A) · op(B)` into `args.out`.
+ * @returns The implementation installed before, to restore later.
  *
  * @example
  * ```ts
@@ -105,7 +120,7 @@ export function gemm(args: GemmArgs): void {
  * const previous = setGemmImpl(gemmReference);
  * console.assert(setGemmImpl(previous) === gemmReference);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function setGemmImpl(f: (args: GemmArgs) => void): (args: GemmArgs) => void {
   const prev = impl;
