@@ -219,6 +219,15 @@ export function installRules(table: { readonly [P in Prim]: VjpRule<P> }): void 
  * when an input is traced, record it on the active tapes. Every op is a thin
  * wrapper around `bind`.
  *
+ * @param prim - The primitive's name (see {@link PRIMS}).
+ * @param args - Its input tensors.
+ * @param params - Its static parameters (axes, shapes, flags), typed by primitive.
+ * @returns The output tensor, recorded on every active tape that traces an input.
+ * @throws ArgumentError - when an input is not a tensor or a parameter is invalid
+ *   (the kernel names the op and the argument).
+ * @throws ShapeError - when the inputs' shapes do not fit the primitive.
+ * @throws DTypeError - when the inputs' dtypes differ.
+ *
  * @example
  * ```ts
  * import { bind } from '@mnemo/autodiff';
