@@ -215,6 +215,19 @@ export interface SgdOptions {
  *
  * The momentum buffer `b` is the slot `momentum` (absent without momentum).
  *
+ * @param options - `lr` (default 0.01), `momentum`, `dampening`, `nesterov`,
+ *   `weightDecay` (see {@link SgdOptions}).
+ * @returns An {@link Optimizer}: `init(params)` and `update(grads, state,
+ *   params)`.
+ * @throws ArgumentError - when an option is not a finite number in its range, or
+ *   `nesterov` is asked without momentum or with dampening; from `update`, when
+ *   the state is not this optimizer's (`step` and slots), or a schedule gives a
+ *   rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
+ *
  * @example
  * ```ts
  * import { sgd } from '@mnemo/nn';
@@ -377,6 +390,21 @@ const FUSE_FROM = 256;
  *
  * Slots `m` and `v` start at zero.
  *
+ * @param options - `lr` (default 0.001), `beta1`, `beta2`, `eps`, `weightDecay`
+ *   (L2, added to the gradient), `amsgrad` (see {@link AdamOptions}).
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when an option is not a finite number in its range; from
+ *   `update`, when the state is not this optimizer's (`step` and slots), or a
+ *   schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
+ * @throws MnemoError - from `update`'s fused loop, when one tensor object is
+ *   passed as two inputs.
+ * @throws CompileDeclined - never escapes: an update the compiler declines runs op
+ *   by op.
+ *
  * @example
  * ```ts
  * import { adam } from '@mnemo/nn';
@@ -398,6 +426,21 @@ export function adam(options: AdamOptions = {}): Optimizer {
  * decoupled weight decay. Each update first shrinks the parameter,
  * `p = p * (1 - lr * weightDecay)` (default weightDecay 1e-2), then makes
  * {@link adam}'s update with no L2 term.
+ *
+ * @param options - As for {@link adam}; `weightDecay` (default 0.01) is decoupled:
+ *   `p -= lr * weightDecay * p`.
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when an option is not a finite number in its range; from
+ *   `update`, when the state is not this optimizer's (`step` and slots), or a
+ *   schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
+ * @throws MnemoError - from `update`'s fused loop, when one tensor object is
+ *   passed as two inputs.
+ * @throws CompileDeclined - never escapes: an update the compiler declines runs op
+ *   by op.
  *
  * @example
  * ```ts
@@ -445,7 +488,8 @@ export interface RmspropOptions {
 }
 
 /**
- * RMSProp (Tieleman and Hinton 2012), as `torch.optim.RMSprop`:
+ * RMSProp (Tieleman and Hinton 2012), as `torch.optim.RMSprop`: each step
+ * divides the gradient by a running root mean square of past gradients:
  *
  * ```text
  * g = g + weightDecay * p                       (if weightDecay != 0)
@@ -458,6 +502,17 @@ export interface RmspropOptions {
  *
  * Slots: `squareAvg`, plus `gradAvg` when centered and `momentumBuffer` with
  * momentum, all starting at zero. There is no bias correction.
+ *
+ * @param options - `lr` (default 0.01), `alpha`, `eps`, `momentum`, `centered`,
+ *   `weightDecay` (see {@link RmspropOptions}).
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when an option is not a finite number in its range; from
+ *   `update`, when the state is not this optimizer's (`step` and slots), or a
+ *   schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
  *
  * @example
  * ```ts
@@ -558,6 +613,17 @@ export interface AdagradOptions {
  * ```
  *
  * The slot `sum` starts at `initialAccumulatorValue`.
+ *
+ * @param options - `lr` (default 0.01), `lrDecay`, `eps`,
+ *   `initialAccumulatorValue`, `weightDecay` (see {@link AdagradOptions}).
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when an option is not a finite number in its range; from
+ *   `update`, when the state is not this optimizer's (`step` and slots), or a
+ *   schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
  *
  * @example
  * ```ts

@@ -356,6 +356,15 @@ function sha256(text: string): string {
  * {@link saveParams} writes. Throws {@link ParamFileError} if `params` or a
  * slot is not a pytree of tensors or the metadata is not JSON.
  *
+ * @param file - `params` (a pytree of tensors), and optionally `optimizer` (state)
+ *   and `metadata` (JSON).
+ * @returns The file's text: JSON with the format, version, a SHA-256 of the
+ *   content, and the content.
+ * @throws ParamFileError - when `file` is not an object, the optimizer's step is
+ *   not a non-negative integer, or the metadata holds something JSON cannot (a
+ *   non-finite number, `undefined`, a function).
+ * @throws ArgumentError - when a parameter or slot is not a pytree of tensors.
+ *
  * @example
  * ```ts
  * import { encodeParams, decodeParams } from '@mnemo/nn';
@@ -402,6 +411,11 @@ export function encodeParams(file: ParamFile): string {
  * Rejected: text that is not JSON (a truncated file), another format, another
  * version, a checksum mismatch (an altered file), a missing or mistyped field,
  * and tensor data whose length does not match its shape and dtype.
+ *
+ * @param text - The file's text.
+ * @returns `Right` with the {@link ParamFile}, or `Left` with the report.
+ * @throws ParamFileError - not for bad input, which it reports as `Left`: only if
+ *   the decoded content held a value JSON cannot, which `JSON.parse` never gives.
  *
  * @example
  * ```ts
@@ -507,6 +521,13 @@ export interface SaveOptions {
  * the temporary file is removed, the previous file at `path` (if any) is
  * left as it was, and a {@link ParamFileError} is thrown.
  *
+ * @param path - Where to write.
+ * @param file - What to write, as for {@link encodeParams}.
+ * @param options - `fs`, the file system to use (default `node:fs`).
+ * @throws ParamFileError - when the file cannot be written (any previous file at
+ *   `path` is left unchanged), or `file` cannot be encoded.
+ * @throws ArgumentError - when a parameter or slot is not a pytree of tensors.
+ *
  * @example
  * ```ts
  * import { saveParams, loadParamsOrThrow } from '@mnemo/nn';
@@ -593,6 +614,15 @@ export interface LoadOptions<P extends Tree = Tree> {
  * {@link decodeParams}). With `like`, the parameters and optimizer slots must
  * also match the template's structure, shapes and dtypes.
  *
+ * @param path - The file to read.
+ * @param options - `like`, a template the contents must match, and `fs`.
+ * @returns `Right` with the {@link ParamFile}, or `Left` with a report naming the
+ *   file and each problem.
+ * @throws ArgumentError - when `like` is not a pytree of tensors (problems with
+ *   the file itself are reported as `Left`).
+ * @throws ParamFileError - not for bad files, which are reported as `Left` (see
+ *   {@link decodeParams}).
+ *
  * @example
  * ```ts
  * import { loadParams } from '@mnemo/nn';
@@ -628,6 +658,13 @@ export function loadParams<P extends Tree = Tree>(path: string, options: LoadOpt
 /**
  * {@link loadParams}, throwing a {@link ParamFileError} with the report
  * instead of returning `Left`.
+ *
+ * @param path - The file to read.
+ * @param options - `like`, a template the contents must match, and `fs`.
+ * @returns The {@link ParamFile}.
+ * @throws ParamFileError - with {@link loadParams}'s report when the file cannot
+ *   be read, is damaged, or does not match `like`.
+ * @throws ArgumentError - when `like` is not a pytree of tensors.
  *
  * @example
  * ```ts

@@ -58,8 +58,14 @@ function checkStep(op: string, step: unknown): number {
 export type LearningRate = number | Schedule;
 
 /**
- * The schedule a {@link LearningRate} stands for: a number becomes
- * {@link constant}, a schedule is returned as it is.
+ * The schedule a {@link LearningRate} stands for: a number becomes a {@link
+ * constant} schedule, a schedule is returned as it is.
+ *
+ * @param lr - A number or a schedule.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `lr` is a number that is not finite; the schedule
+ *   it returns throws one when called with a step that is not a non-negative
+ *   integer.
  *
  * @example
  * ```ts
@@ -74,7 +80,13 @@ export function of(lr: LearningRate): Schedule {
 }
 
 /**
- * The same learning rate at every step.
+ * A schedule that gives the same learning rate at every step, the schedule a
+ * plain number stands for.
+ *
+ * @param value - The rate.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `value` is not finite; the schedule it returns
+ *   throws one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -90,6 +102,13 @@ export function constant(value: number): Schedule {
 
 /**
  * Step decay (PyTorch's `StepLR`): `initial * gamma ^ floor(step / every)`.
+ *
+ * @param options - `initial` rate, `every` (steps between decays, a positive
+ *   integer) and `gamma` (the factor).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `initial` or `gamma` is not finite or `every` is
+ *   not a positive integer; the schedule it returns throws one when called with a
+ *   step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -108,7 +127,13 @@ export function stepDecay(options: { readonly initial: number; readonly every: n
 }
 
 /**
- * Exponential decay (PyTorch's `ExponentialLR`): `initial * gamma ^ step`.
+ * Exponential decay (PyTorch's `ExponentialLR`): `initial * gamma ^ step`, a
+ * factor of `gamma` per step.
+ *
+ * @param options - `initial` rate and `gamma` (the factor per step).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `initial` or `gamma` is not finite; the schedule it
+ *   returns throws one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -127,6 +152,13 @@ export function exponential(options: { readonly initial: number; readonly gamma:
 /**
  * Linear interpolation from `from` at step 0 to `to` at step `steps`, then
  * constant at `to`: `from + (to - from) * min(step, steps) / steps`.
+ *
+ * @param options - `from` (the rate at step 0), `to` (from step `steps` on) and
+ *   `steps` (a positive integer).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `from` or `to` is not finite or `steps` is not a
+ *   positive integer; the schedule it returns throws one when called with a step
+ *   that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -149,6 +181,13 @@ export function linear(options: { readonly from: number; readonly to: number; re
  * form of PyTorch's `CosineAnnealingLR` with `T_max = steps`,
  * `eta_min = final`): `final + (initial - final) (1 + cos(pi min(step, steps) / steps)) / 2`,
  * then constant at `final`.
+ *
+ * @param options - `initial` rate, `steps` (a positive integer) and `final`
+ *   (default 0).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `initial` or `final` is not finite or `steps` is
+ *   not a positive integer; the schedule it returns throws one when called with a
+ *   step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -176,6 +215,13 @@ export function cosine(options: { readonly initial: number; readonly steps: numb
  * update `steps - 1` uses the full rate); from then on it is
  * `after(step - steps)`, so the following schedule starts from its own step 0.
  *
+ * @param steps - The length of the warm-up, a positive integer.
+ * @param after - The schedule (or rate) that follows.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `steps` is not a positive integer or `after` is a
+ *   number that is not finite; the schedule it returns throws one when called with
+ *   a step that is not a non-negative integer.
+ *
  * @example
  * ```ts
  * import { schedules } from '@mnemo/nn';
@@ -199,6 +245,15 @@ export function warmup(steps: number, after: LearningRate): Schedule {
  * for steps 0-99, `b` for 100-299 (as `b(step - 100)`), and `c` from 300 on
  * (as `c(step - 300)`). `boundaries` are increasing and one fewer than the
  * schedules.
+ *
+ * @param parts - The schedules (or rates), at least one.
+ * @param boundaries - The steps where each next one starts: positive, increasing,
+ *   one fewer than `parts`.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `parts` is empty, `boundaries` has the wrong
+ *   length, or a boundary is not a positive integer above the one before; the
+ *   schedule it returns throws one when called with a step that is not a
+ *   non-negative integer.
  *
  * @example
  * ```ts

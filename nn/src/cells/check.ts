@@ -37,6 +37,15 @@ export class CellCheckError extends ArgumentError {
   readonly kind: 'no-cell' | 'ambiguous' | 'invalid';
   /** The message after `op: argument 'arg': `. */
   readonly detail: string;
+  /**
+   * Make the error that the checks of a cell from outside nn throw, of one of
+   * three kinds, with a message naming the op, the argument and what is wrong.
+   *
+   * @param kind - `no-cell`, `ambiguous` or `invalid`.
+   * @param op - The cell, or the check, at fault.
+   * @param arg - The member or argument at fault.
+   * @param detail - What is wrong.
+   */
   constructor(kind: 'no-cell' | 'ambiguous' | 'invalid', op: string, arg: string, detail: string) {
     super(op, arg, detail);
     this.kind = kind;
@@ -81,7 +90,10 @@ export interface CheckCellOptions {
  * @param cell - The value to check.
  * @param expected - The sizes and dtype it should have, and the trial batch.
  * @returns The cell, typed as a Cell.
- * @throws CellCheckError - (kind `invalid`) naming the cell, the member at fault and, for shapes, both shapes.
+ * @throws CellCheckError - (kind `invalid`) naming the cell, the member at fault
+ *   and, for shapes, both shapes.
+ * @throws ArgumentError - (of which CellCheckError is a subclass) when the cell's
+ *   own `init`, `step` or sequence members throw one; it is rethrown as it is.
  *
  * @example
  * ```ts
@@ -294,9 +306,12 @@ function isCellMaker(u: unknown): u is ((o: FamilyMakeOptions) => Cell) & { read
  * @param moduleNamespace - The module's namespace object.
  * @param options - `source` for messages, `family` to choose among several, `name` for a bare factory.
  * @returns The family definition, checked.
- * @throws CellCheckError - `no-cell` when it exports nothing that makes a cell; `ambiguous` when it exports
- *   several families or makers and `options.family` chooses none; `invalid` when the factory throws, or makes
- *   cells that {@link checkCell} rejects, or a bare factory's cells have no lower-case name.
+ * @throws CellCheckError - `no-cell` when it exports nothing that makes a cell;
+ *   `ambiguous` when it exports several and `family` does not choose; `invalid`
+ *   when a cell it makes fails {@link checkCell}, or a bare factory's cells have
+ *   no lower-case name.
+ * @throws ArgumentError - when `options` is malformed, or a made cell's own
+ *   members throw one.
  *
  * @example
  * ```ts
