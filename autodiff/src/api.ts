@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { ArgumentError, DTypeError, MnemoError, ShapeError, Tensor, formatShape, shapesEqual, unsafeDataOf, unsafeFromData, zeros, scalar } from '@mnemo/core';
+import { ArgumentError, DTypeError, MnemoError, ShapeError, Tensor, checkFlag, checkOptions, formatShape, formatValue, shapesEqual, unsafeDataOf, unsafeFromData, zeros, scalar } from '@mnemo/core';
 import { add, mul, sum } from './ops.js';
 import './rules.js';
 import { Tape, bind, noteAlias, nestedRecording, popTape, pushTape, recordEverywhere, recording, tracedAnywhere, untraced, type TapeEntry } from './tape.js';
+import { checkComposite, debugNansOn } from './debug-nans.js';
 import { describe, flatten, sameStructure, unflatten, type Tree, type TreeDef } from './tree.js';
 
 /** A new tensor object sharing `x`'s (immutable) buffer, traced by nothing. */
@@ -39,8 +40,21 @@ interface Traced {
   readonly out: unknown;
 }
 
+/** Throws an ArgumentError unless `f` is a function. */
+function checkFunction(op: string, arg: string, f: unknown): void {
+  if (typeof f !== 'function') throw new ArgumentError(op, arg, `expected a function, got ${formatValue(f)}`);
+}
+
+/** The argument indices to differentiate: one non-negative integer or a non-empty list of distinct ones. */
+function checkArgnums(op: string, argnums: unknown): number | readonly number[] {
+  const ok = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  if (ok(argnums)) return argnums as number;
+  if (Array.isArray(argnums) && argnums.length > 0 && argnums.every(ok) && new Set(argnums).size === argnums.length) return argnums as number[];
+  throw new ArgumentError(op, 'argnums', `expected an argument index or a non-empty list of distinct indices, got ${formatValue(argnums)}`);
+}
+
 function trace(op: string, f: (...args: never[]) => unknown, args: readonly unknown[]): Traced {
-  if (typeof f !== 'function') throw new ArgumentError(op, 'f', `expected a function, got ${typeof f}`);
+  checkFunction(op, 'f', f);
   const [leaves, def] = flatten(args, op, 'args');
   const tape = new Tape();
   // Fresh identities (recorded on enclosing tapes) so this tape's inputs are
@@ -221,9 +235,10 @@ export type ArgsAt<A extends readonly unknown[], N> = N extends number
  */
 export function grad<A extends readonly Tree[], const N extends number | readonly number[] = 0>(
   f: (...args: A) => Tensor,
-  options: { readonly argnums?: N } = {},
+  options?: { readonly argnums?: N },
 ): (...args: A) => ArgsAt<A, N> {
-  const argnums = (options.argnums ?? 0) as number | readonly number[];
+  checkFunction('grad', 'f', f);
+  const argnums = checkArgnums('grad', checkOptions('grad', 'options', options).argnums ?? 0);
   return (...args: A) => differentiate('grad', f as (...args: never[]) => unknown, args, argnums, false).grads as ArgsAt<A, N>;
 }
 
@@ -266,10 +281,12 @@ export function valueAndGrad<A extends readonly Tree[], Aux, const N extends num
 ): (...args: A) => [[Tensor, Aux], ArgsAt<A, N>];
 export function valueAndGrad(
   f: (...args: never[]) => unknown,
-  options: { readonly argnums?: number | readonly number[]; readonly hasAux?: boolean } = {},
+  options?: { readonly argnums?: number | readonly number[]; readonly hasAux?: boolean },
 ): (...args: unknown[]) => unknown {
-  const argnums = options.argnums ?? 0;
-  const hasAux = options.hasAux ?? false;
+  checkFunction('valueAndGrad', 'f', f);
+  const o = checkOptions('valueAndGrad', 'options', options);
+  const argnums = checkArgnums('valueAndGrad', o.argnums ?? 0);
+  const hasAux = checkFlag('valueAndGrad', 'hasAux', o.hasAux, false);
   return (...args: unknown[]) => {
     const r = differentiate('valueAndGrad', f, args, argnums, hasAux);
     return hasAux ? [[r.value, r.aux], r.grads] : [r.value, r.grads];
@@ -306,7 +323,10 @@ export function valueAndGrad(
  * @category Transformations
  */
 export function jvp<A extends readonly Tree[], O extends Tree>(f: (...args: A) => O, primals: A, tangents: A): [O, O] {
-  const [out, pullback] = vjp(f, ...primals);
+  checkFunction('jvp', 'f', f);
+  if (!Array.isArray(primals)) throw new ArgumentError('jvp', 'primals', `expected an array of the arguments, got ${formatValue(primals)}`);
+  if (!Array.isArray(tangents)) throw new ArgumentError('jvp', 'tangents', `expected an array with one tangent per argument, got ${formatValue(tangents)}`);
+  const [out, pullback] = vjp(f, ...(primals as A));
   const [outLeaves, outDef] = flatten(out, 'jvp', 'output');
   const ct0 = unflatten(outDef, outLeaves.map((o) => zeros(o.shape, o.dtype))) as O;
   const [, transposed] = vjp((ct: O) => pullback(ct) as unknown as Tree, ct0);
@@ -342,6 +362,7 @@ export function jvp<A extends readonly Tree[], O extends Tree>(f: (...args: A) =
  * @category Transformations
  */
 export function hessianVectorProduct<T extends Tree>(f: (x: T) => Tensor, x: T, v: T): T {
+  checkFunction('hessianVectorProduct', 'f', f);
   const g = grad(f);
   return grad((y: T) => {
     const [gl] = flatten(g(y), 'hessianVectorProduct', 'gradient');
@@ -380,6 +401,7 @@ export function stopGradient<T extends Tree>(x: T): T {
 /** @internal */
 export function recordComposite<O>(name: string, leaves: readonly Tensor[], out: O, backward: (ct: O) => readonly Tensor[]): O {
   const [outLeaves, outDef] = flatten(out, name, 'output');
+  if (debugNansOn) checkComposite(name, leaves, outLeaves);
   const outputs = outLeaves.map(fresh);
   recordEverywhere(
     (): TapeEntry => ({
@@ -458,12 +480,20 @@ export function customVjp<A extends readonly Tree[], O extends Tree, R>(
   f: (...args: A) => O,
   rules: CustomVjpRules<A, O, R>,
 ): (...args: A) => O {
+  checkFunction('customVjp', 'f', f);
+  if (rules === null || typeof rules !== 'object') throw new ArgumentError('customVjp', 'rules', `expected { fwd, bwd }, got ${formatValue(rules)}`);
+  checkFunction('customVjp', 'rules.fwd', rules.fwd);
+  checkFunction('customVjp', 'rules.bwd', rules.bwd);
   return (...args: A): O => {
     if (!recording()) return f(...args);
     const [leaves, def] = flatten(args, 'customVjp', 'args');
     // Which argument leaves some tape traces: the others' cotangents are never used.
     const needed = leaves.map(tracedAnywhere);
-    const [out, residuals] = nestedRecording() ? rules.fwd(...args) : untraced(() => rules.fwd(...args));
+    const pair: unknown = nestedRecording() ? rules.fwd(...args) : untraced(() => rules.fwd(...args));
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new ArgumentError('customVjp', 'rules.fwd', `fwd must return [output, residuals], got ${formatValue(pair)}`);
+    }
+    const [out, residuals] = pair as [O, R];
     return recordComposite('customVjp', leaves, out, (ct) => {
       const g = rules.bwd(residuals, ct, needed);
       const [gl, gdef] = flatten(g, 'customVjp', 'bwd result');
@@ -514,6 +544,7 @@ export function customVjp<A extends readonly Tree[], O extends Tree, R>(
  * @category Transformations
  */
 export function checkpoint<A extends readonly Tree[], O extends Tree>(f: (...args: A) => O): (...args: A) => O {
+  checkFunction('checkpoint', 'f', f);
   return (...args: A): O => {
     if (!recording()) return f(...args);
     const [leaves, def] = flatten(args, 'checkpoint', 'args');

@@ -11,8 +11,10 @@
  */
 export * from './ops.js';
 export { PRIMS, UNARY_PRIMS, BINARY_PRIMS, COMPARE_PRIMS, type Prim, type PrimParams, type NoParams } from './prims.js';
-export { bind, type VjpRule, type TapeEntry } from './tape.js';
+export { type VjpRule, type TapeEntry } from './tape.js';
+export { bind } from './bind-checked.js';
 export * from './api.js';
+export { setDebugNans, getDebugNans } from './debug-nans.js';
 export { compiledRecurrence, explainRecurrence, type StepFunction, type RecurrenceOptions, type RecurrenceResult } from './jit/recurrence.js';
 export { CompileDeclined } from './jit/trace.js';
 export { fuseElementwise } from './jit/fuse.js';

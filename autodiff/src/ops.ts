@@ -8,7 +8,11 @@ import {
   ArgumentError,
   ShapeError,
   Tensor,
+  checkFlag,
+  checkOptions,
+  checkShape,
   formatShape,
+  formatValue,
   normalizeAxes,
   normalizeAxis,
   scalar,
@@ -43,6 +47,22 @@ function lift(op: string, arg: string, x: Operand, like: Operand): Tensor {
 function tensorArg(op: string, arg: string, x: unknown): Tensor {
   if (x instanceof Tensor) return x;
   throw new ArgumentError(op, arg, `expected a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+}
+
+/** An array of numbers (the integers are checked by the kernel, which names its own argument). */
+function numberList(op: string, arg: string, x: unknown): readonly number[] {
+  if (!Array.isArray(x) || !x.every((v) => typeof v === 'number')) throw new ArgumentError(op, arg, `expected an array of numbers, got ${formatValue(x)}`);
+  return x as readonly number[];
+}
+
+function integer(op: string, arg: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isInteger(x)) throw new ArgumentError(op, arg, `expected an integer, got ${formatValue(x)}`);
+  return x;
+}
+
+function numberArg(op: string, arg: string, x: unknown): number {
+  if (typeof x !== 'number' || Number.isNaN(x)) throw new ArgumentError(op, arg, `expected a number, got ${formatValue(x)}`);
+  return x;
 }
 
 function binary(prim: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum', a: Operand, b: Operand): Tensor {
@@ -729,9 +749,28 @@ export interface ReduceOptions {
   readonly keepDims?: boolean;
 }
 
-function reduceWith(prim: 'sum' | 'max' | 'min' | 'logsumexp', x: Tensor, o: ReduceOptions = {}): Tensor {
+function reduceWith(prim: 'sum' | 'max' | 'min' | 'logsumexp', x: Tensor, options?: ReduceOptions): Tensor {
   const t = tensorArg(prim, 'x', x);
-  return bind(prim, [t], { axes: normalizeAxes(prim, o.axes, t.rank), keepDims: o.keepDims ?? false });
+  const o = checkOptions(prim, 'options', options);
+  const axes = normalizeAxes(prim, o.axes, t.rank);
+  // The kernels give the identities (-Infinity, Infinity) for empty maxima and minima; a user gets told.
+  if (prim === 'max' || prim === 'min') checkNotEmpty(prim, t, axes);
+  return bind(prim, [t], { axes, keepDims: checkFlag(prim, 'keepDims', o.keepDims, false) });
+}
+
+/**
+ * Throws a ShapeError when a reduction that has no value for zero elements
+ * (the mean, the maximum, the minimum) would reduce zero elements into an
+ * output that has some: the result would be NaN or an infinity without a
+ * word. An empty output (a kept axis of size 0) is fine.
+ */
+function checkNotEmpty(op: string, t: Tensor, axes: readonly number[]): void {
+  const count = axes.reduce((c, a) => c * t.shape[a]!, 1);
+  if (count !== 0) return;
+  const kept = t.shape.reduce((n, d, i) => (axes.includes(i) ? n : n * d), 1);
+  if (kept === 0) return;
+  const over = axes.length === t.rank ? 'all axes' : `axes [${axes.join(', ')}]`;
+  throw new ShapeError(op, 'x', `reduces zero elements: ${over} of shape ${formatShape(t.shape)} hold none, and the ${op} of nothing is undefined`);
 }
 
 /**
@@ -743,8 +782,10 @@ function reduceWith(prim: 'sum' | 'max' | 'min' | 'logsumexp', x: Tensor, o: Red
  *   (default false).
  * @returns A tensor without the reduced axes (size 1 with `keepDims`), in `x`'s
  *   dtype.
- * @throws ArgumentError - when `x` is not a tensor, or an axis is out of range or
- *   given twice.
+ * @throws ArgumentError - when `x` is not a tensor, `options` is not an object, an
+ *   axis is out of range or given twice, or `keepDims` is not a boolean.
+ * @throws ShapeError - never for a sum (an empty sum is 0); the check it shares
+ *   refuses only a maximum or minimum of nothing.
  *
  * @example
  * ```ts
@@ -764,8 +805,10 @@ export const sum = (x: Tensor, o?: ReduceOptions): Tensor => reduceWith('sum', x
  *   (default false).
  * @returns A tensor without the reduced axes (size 1 with `keepDims`), in `x`'s
  *   dtype.
- * @throws ArgumentError - when `x` is not a tensor, or an axis is out of range or
- *   given twice.
+ * @throws ArgumentError - when `x` is not a tensor, `options` is not an object, an
+ *   axis is out of range or given twice, or `keepDims` is not a boolean.
+ * @throws ShapeError - when the reduced axes hold no elements but the result would
+ *   have some: the maximum of nothing is undefined.
  *
  * @example
  * ```ts
@@ -785,8 +828,10 @@ export const max = (x: Tensor, o?: ReduceOptions): Tensor => reduceWith('max', x
  *   (default false).
  * @returns A tensor without the reduced axes (size 1 with `keepDims`), in `x`'s
  *   dtype.
- * @throws ArgumentError - when `x` is not a tensor, or an axis is out of range or
- *   given twice.
+ * @throws ArgumentError - when `x` is not a tensor, `options` is not an object, an
+ *   axis is out of range or given twice, or `keepDims` is not a boolean.
+ * @throws ShapeError - when the reduced axes hold no elements but the result would
+ *   have some: the minimum of nothing is undefined.
  *
  * @example
  * ```ts
@@ -806,8 +851,10 @@ export const min = (x: Tensor, o?: ReduceOptions): Tensor => reduceWith('min', x
  *   (default false).
  * @returns A tensor without the reduced axes (size 1 with `keepDims`), in `x`'s
  *   dtype.
- * @throws ArgumentError - when `x` is not a tensor, or an axis is out of range or
- *   given twice.
+ * @throws ArgumentError - when `x` is not a tensor, `options` is not an object, an
+ *   axis is out of range or given twice, or `keepDims` is not a boolean.
+ * @throws ShapeError - never for logsumexp (over nothing it is -Infinity); the
+ *   check it shares refuses only a maximum or minimum of nothing.
  *
  * @example
  * ```ts
@@ -824,12 +871,14 @@ export const logsumexp = (x: Tensor, o?: ReduceOptions): Tensor => reduceWith('l
  * divided by the number of elements reduced.
  *
  * @param x - A tensor of either dtype.
- * @param o - `axes` (default all; negative counts from the end) and `keepDims`
- *   (default false).
+ * @param options - `axes` (default all; negative counts from the end) and
+ *   `keepDims` (default false).
  * @returns A tensor without the reduced axes (size 1 with `keepDims`), in `x`'s
  *   dtype.
- * @throws ArgumentError - when `x` is not a tensor, or an axis is out of range or
- *   given twice.
+ * @throws ArgumentError - when `x` is not a tensor, `options` is not an object, an
+ *   axis is out of range or given twice, or `keepDims` is not a boolean.
+ * @throws ShapeError - when the reduced axes hold no elements but the result would
+ *   have some: the mean of nothing is undefined.
  *
  * @example
  * ```ts
@@ -839,11 +888,13 @@ export const logsumexp = (x: Tensor, o?: ReduceOptions): Tensor => reduceWith('l
  * ```
  * @category Reductions
  */
-export function mean(x: Tensor, o: ReduceOptions = {}): Tensor {
+export function mean(x: Tensor, options?: ReduceOptions): Tensor {
   const t = tensorArg('mean', 'x', x);
+  const o = checkOptions('mean', 'options', options);
   const axes = normalizeAxes('mean', o.axes, t.rank);
   const count = axes.reduce((c, a) => c * t.shape[a]!, 1);
-  return div(sum(t, { axes, keepDims: o.keepDims ?? false }), count);
+  checkNotEmpty('mean', t, axes);
+  return div(sum(t, { axes, keepDims: checkFlag('mean', 'keepDims', o.keepDims, false) }), count);
 }
 
 /**
@@ -851,12 +902,14 @@ export function mean(x: Tensor, o: ReduceOptions = {}): Tensor {
  * 1: `mean((x - mean(x))^2)`.
  *
  * @param x - A tensor of either dtype.
- * @param o - `axes` (default all; negative counts from the end) and `keepDims`
- *   (default false).
+ * @param options - `axes` (default all; negative counts from the end) and
+ *   `keepDims` (default false).
  * @returns A tensor without the reduced axes (size 1 with `keepDims`), in `x`'s
  *   dtype.
- * @throws ArgumentError - when `x` is not a tensor, or an axis is out of range or
- *   given twice.
+ * @throws ArgumentError - when `x` is not a tensor, `options` is not an object, an
+ *   axis is out of range or given twice, or `keepDims` is not a boolean.
+ * @throws ShapeError - when the reduced axes hold no elements but the result would
+ *   have some: the variance of nothing is undefined.
  *
  * @example
  * ```ts
@@ -866,32 +919,45 @@ export function mean(x: Tensor, o: ReduceOptions = {}): Tensor {
  * ```
  * @category Reductions
  */
-export function variance(x: Tensor, o: ReduceOptions = {}): Tensor {
+export function variance(x: Tensor, options?: ReduceOptions): Tensor {
+  const o = checkOptions('variance', 'options', options);
   const m = mean(x, { axes: o.axes, keepDims: true });
   return mean(square(sub(x, m)), o);
 }
 
 /**
  * Euclidean (L2) norm over some axes (all by default): `sqrt(sum(x^2))`, the
- * length of each vector reduced.
+ * length of each vector reduced; its gradient is `x / norm(x)`, and 0 where the
+ * norm is 0.
  *
  * @param x - A tensor of either dtype.
- * @param o - `axes` (default all; negative counts from the end) and `keepDims`
- *   (default false).
+ * @param options - `axes` (default all; negative counts from the end) and
+ *   `keepDims` (default false).
  * @returns A tensor without the reduced axes (size 1 with `keepDims`), in `x`'s
  *   dtype.
- * @throws ArgumentError - when `x` is not a tensor, or an axis is out of range or
- *   given twice.
+ * @throws ArgumentError - when `x` is not a tensor, `options` is not an object, an
+ *   axis is out of range or given twice, or `keepDims` is not a boolean.
+ * @throws ShapeError - never in practice: it could only come from the size check
+ *   of a scalar it makes, which holds one element.
  *
  * @example
  * ```ts
- * import { norm } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
+ * import { norm, grad } from '@mnemo/autodiff';
+ * import { tensor, type Tensor } from '@mnemo/core';
  * console.assert(norm(tensor([3, 4])).item() === 5);
+ * console.assert(grad((x: Tensor) => norm(x))(tensor([0, 0], 'float64')).toArray().join() === '0,0');
  * ```
  * @category Reductions
  */
-export const norm = (x: Tensor, o?: ReduceOptions): Tensor => sqrt(sum(square(x), o));
+export function norm(x: Tensor, options?: ReduceOptions): Tensor {
+  const s = sum(square(tensorArg('norm', 'x', x)), options);
+  // Where s = 0 the outer where gives 0 and passes no gradient to sqrt; the
+  // inner one keeps sqrt away from 0, where its rule 1 / (2 sqrt(s)) is
+  // Infinity and Infinity * 0 would be NaN even though the outer where
+  // discards that branch (the "double where").
+  const zero = equal(s, 0);
+  return where(zero, 0, sqrt(where(zero, 1, s)));
+}
 
 /**
  * Index of the largest value along an axis (the last by default), as float
@@ -915,7 +981,7 @@ export const norm = (x: Tensor, o?: ReduceOptions): Tensor => sqrt(sum(square(x)
  */
 export function argmax(x: Tensor, axis = -1, keepDims = false): Tensor {
   const t = tensorArg('argmax', 'x', x);
-  return bind('argmax', [t], { axis: normalizeAxis('argmax', axis, t.rank), keepDims });
+  return bind('argmax', [t], { axis: normalizeAxis('argmax', axis, t.rank), keepDims: checkFlag('argmax', 'keepDims', keepDims, false) });
 }
 /**
  * Index of the smallest value along an axis (the last by default), as float
@@ -939,7 +1005,7 @@ export function argmax(x: Tensor, axis = -1, keepDims = false): Tensor {
  */
 export function argmin(x: Tensor, axis = -1, keepDims = false): Tensor {
   const t = tensorArg('argmin', 'x', x);
-  return bind('argmin', [t], { axis: normalizeAxis('argmin', axis, t.rank), keepDims });
+  return bind('argmin', [t], { axis: normalizeAxis('argmin', axis, t.rank), keepDims: checkFlag('argmin', 'keepDims', keepDims, false) });
 }
 
 // ---------------------------------------------------------------------------
@@ -970,11 +1036,12 @@ export interface MatmulOptions {
  *
  * @param a - The left operand: `[..., m, k]`, or `[k]` (a row vector).
  * @param b - The right operand: `[..., k, n]`, or `[k]` (a column vector).
- * @param o - `transA`, `transB`: read the operand's last two axes transposed,
- *   without a copy.
+ * @param options - `transA`, `transB`: read the operand's last two axes
+ *   transposed, without a copy.
  * @returns `[..., m, n]`, the batch axes broadcast; a vector operand's axis is
  *   dropped.
- * @throws ArgumentError - when an operand is not a tensor.
+ * @throws ArgumentError - when an operand is not a tensor, or `options` is not an
+ *   object with boolean `transA` and `transB`.
  * @throws ShapeError - when an operand has rank 0, the inner sizes differ, or the
  *   batch axes do not broadcast (the message gives both shapes).
  * @throws DTypeError - when the dtypes differ.
@@ -987,9 +1054,12 @@ export interface MatmulOptions {
  * ```
  * @category Linear algebra
  */
-export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
+export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   let x = tensorArg('matmul', 'a', a);
   let y = tensorArg('matmul', 'b', b);
+  const o = checkOptions('matmul', 'options', options);
+  const transA = checkFlag('matmul', 'transA', o.transA, false);
+  const transB = checkFlag('matmul', 'transB', o.transB, false);
   const vecA = x.rank === 1;
   const vecB = y.rank === 1;
   if (x.rank === 0 || y.rank === 0) {
@@ -997,7 +1067,7 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
   }
   if (vecA) x = reshape(x, [1, x.shape[0]!]);
   if (vecB) y = reshape(y, [y.shape[0]!, 1]);
-  let out = bind('matmul', [x, y], { transA: (o.transA ?? false) && !vecA, transB: (o.transB ?? false) && !vecB });
+  let out = bind('matmul', [x, y], { transA: transA && !vecA, transB: transB && !vecB });
   if (vecA || vecB) {
     const s = out.shape.slice();
     if (vecB) s.splice(s.length - 1, 1);
@@ -1039,6 +1109,8 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  * @returns A matrix `[n, m]`.
  * @throws ArgumentError - when an operand is not a tensor.
  * @throws DTypeError - when the dtypes differ.
+ * @throws ShapeError - never in practice: it could only come from reshaping the
+ *   operands into a column and a row, which always succeeds.
  *
  * @example
  * ```ts
@@ -1077,6 +1149,7 @@ export function outer(a: Tensor, b: Tensor): Tensor {
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const t = tensorArg('reshape', 'x', x);
+  numberList('reshape', 'shape', shape);
   if (shapesEqual(t.shape, shape)) return t;
   return bind('reshape', [t], { shape: shape.slice() });
 }
@@ -1102,7 +1175,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
  */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const t = tensorArg('transpose', 'x', x);
-  const p = perm ?? t.shape.map((_, i) => t.rank - 1 - i);
+  const p = perm === undefined ? t.shape.map((_, i) => t.rank - 1 - i) : numberList('transpose', 'perm', perm);
   // Negative axes count from the end; the rule inverts the permutation, so it needs them normalized.
   return bind('transpose', [t], { perm: p.map((a) => normalizeAxis('transpose', a, t.rank, 'perm')) });
 }
@@ -1127,6 +1200,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const t = tensorArg('broadcastTo', 'x', x);
+  numberList('broadcastTo', 'shape', shape);
   if (shapesEqual(t.shape, shape)) return t;
   return bind('broadcastTo', [t], { shape: shape.slice() });
 }
@@ -1151,6 +1225,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * @category Shapes
  */
 export function unbroadcast(x: Tensor, shape: readonly number[]): Tensor {
+  tensorArg('unbroadcast', 'x', x);
+  numberList('unbroadcast', 'shape', shape);
   if (shapesEqual(x.shape, shape)) return x;
   const { leading, kept } = unbroadcastAxes(x.shape, shape);
   return reshape(sum(x, { axes: [...leading, ...kept], keepDims: true }), shape);
@@ -1175,6 +1251,7 @@ export function unbroadcast(x: Tensor, shape: readonly number[]): Tensor {
  * @category Shapes
  */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
+  tensorArg('squeeze', 'x', x);
   const ax = axes === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', axes, x.rank);
   for (const a of ax) {
     if (x.shape[a] !== 1) throw new ShapeError('squeeze', 'axes', `axis ${a} of shape ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
@@ -1200,6 +1277,7 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
  * @category Shapes
  */
 export function expandDims(x: Tensor, axis: number): Tensor {
+  tensorArg('expandDims', 'x', x);
   const a = normalizeAxis('expandDims', axis, x.rank + 1);
   const s = x.shape.slice();
   s.splice(a, 0, 1);
@@ -1227,6 +1305,8 @@ export function expandDims(x: Tensor, axis: number): Tensor {
  */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   const t = tensorArg('slice', 'x', x);
+  numberList('slice', 'begin', begin);
+  numberList('slice', 'size', size);
   const s = size.map((d, i) => (d === -1 ? t.shape[i]! - (begin[i] ?? 0) : d));
   return bind('slice', [t], { begin: begin.slice(), size: s });
 }
@@ -1252,6 +1332,9 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
  * @category Shapes
  */
 export function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
+  tensorArg('sliceAxis', 'x', x);
+  integer('sliceAxis', 'start', start);
+  integer('sliceAxis', 'end', end);
   const a = normalizeAxis('sliceAxis', axis, x.rank);
   const begin = x.shape.map((_, i) => (i === a ? start : 0));
   const size = x.shape.map((d, i) => (i === a ? end - start : d));
@@ -1279,6 +1362,8 @@ export function sliceAxis(x: Tensor, axis: number, start: number, end: number): 
  * @category Shapes
  */
 export function index(x: Tensor, axis: number, i: number): Tensor {
+  tensorArg('index', 'x', x);
+  integer('index', 'i', i);
   const a = normalizeAxis('index', axis, x.rank);
   return squeeze(sliceAxis(x, a, i, i + 1), a);
 }
@@ -1373,7 +1458,7 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
     }
     sizes = new Array<number>(sections).fill(len / sections);
   } else {
-    sizes = sections.slice();
+    sizes = numberList('split', 'sections', sections).slice();
     if (sizes.reduce((s, d) => s + d, 0) !== len) {
       throw new ArgumentError('split', 'sections', `sizes [${sizes.join(', ')}] do not add up to ${len}, the size of axis ${a} of ${formatShape(t.shape)}`);
     }
@@ -1407,7 +1492,10 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
  */
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
   const t = tensorArg('pad', 'x', x);
-  return bind('pad', [t], { widths: widths.map(([b, a]) => [b, a] as const), value });
+  if (!Array.isArray(widths) || !widths.every((w) => Array.isArray(w) && w.length === 2)) {
+    throw new ArgumentError('pad', 'widths', `expected one [before, after] pair per axis, got ${formatValue(widths)}`);
+  }
+  return bind('pad', [t], { widths: widths.map(([b, a]) => [b, a] as const), value: numberArg('pad', 'value', value) });
 }
 
 /**
@@ -1457,6 +1545,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
  * @category Shapes
  */
 export function scatterAdd(indices: Tensor, updates: Tensor, axis: number, shape: readonly number[]): Tensor {
+  checkShape('scatterAdd', 'shape', shape);
   return bind('scatterAdd', [tensorArg('scatterAdd', 'indices', indices), tensorArg('scatterAdd', 'updates', updates)], {
     axis: normalizeAxis('scatterAdd', axis, shape.length),
     shape: shape.slice(),
@@ -1524,6 +1613,8 @@ export function cast(x: Tensor, dtype: DType): Tensor {
  * @param x - A tensor of either dtype.
  * @returns A tensor of `x`'s shape and dtype, positive everywhere.
  * @throws ArgumentError - when `x` is not a tensor.
+ * @throws ShapeError - never in practice: it could only come from the size check
+ *   of a scalar it makes, which holds one element.
  *
  * @example
  * ```ts
@@ -1549,6 +1640,8 @@ export function softplus(x: Tensor): Tensor {
  * @param axis - The axis of the classes (default -1).
  * @returns A tensor of `x`'s shape whose exponentials sum to 1 along `axis`.
  * @throws ArgumentError - when `x` is not a tensor or `axis` is out of range.
+ * @throws ShapeError - never in practice: the reduction it shares a check with
+ *   refuses only a maximum or minimum of nothing.
  *
  * @example
  * ```ts
@@ -1560,7 +1653,8 @@ export function softplus(x: Tensor): Tensor {
  * @category Activations
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, logsumexp(x, { axes: axis, keepDims: true }));
+  const t = tensorArg('logSoftmax', 'x', x);
+  return sub(t, logsumexp(t, { axes: normalizeAxis('logSoftmax', axis, t.rank), keepDims: true }));
 }
 
 /**
@@ -1571,6 +1665,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * @param axis - The axis of the classes (default -1).
  * @returns A tensor of `x`'s shape, positive, summing to 1 along `axis`.
  * @throws ArgumentError - when `x` is not a tensor or `axis` is out of range.
+ * @throws ShapeError - never in practice: the reduction it shares a check with
+ *   refuses only a maximum or minimum of nothing.
  *
  * @example
  * ```ts
@@ -1581,7 +1677,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * @category Activations
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return exp(logSoftmax(x, axis));
+  const t = tensorArg('softmax', 'x', x);
+  return exp(logSoftmax(t, normalizeAxis('softmax', axis, t.rank)));
 }
 
 /**
@@ -1592,8 +1689,10 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @param lo - The lower bound.
  * @param hi - The upper bound (at least `lo`).
  * @returns A tensor of `x`'s shape and dtype.
- * @throws ArgumentError - when `lo > hi` (or either is NaN), or `x` is not a
- *   tensor.
+ * @throws ArgumentError - when `x` is not a tensor, `lo` or `hi` is not a number,
+ *   or `lo > hi`.
+ * @throws ShapeError - never in practice: it could only come from the size check
+ *   of a scalar it makes, which holds one element.
  *
  * @example
  * ```ts
@@ -1604,6 +1703,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @category Activations
  */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
+  tensorArg('clip', 'x', x);
+  numberArg('clip', 'lo', lo);
+  numberArg('clip', 'hi', hi);
   if (!(lo <= hi)) throw new ArgumentError('clip', 'lo', `lo (${lo}) must not exceed hi (${hi})`);
   return minimum(maximum(x, lo), hi);
 }
@@ -1616,7 +1718,10 @@ export function clip(x: Tensor, lo: number, hi: number): Tensor {
  * @param axes - The axes to normalize over (default -1, the last).
  * @param eps - Added to the variance (default 1e-5).
  * @returns A tensor of `x`'s shape.
- * @throws ArgumentError - when `x` is not a tensor or an axis is out of range.
+ * @throws ArgumentError - when `x` is not a tensor, an axis is out of range, or
+ *   `eps` is not a number.
+ * @throws ShapeError - when the reduced axes hold no elements but the result would
+ *   have some: the mean of nothing is undefined.
  *
  * @example
  * ```ts
@@ -1628,6 +1733,8 @@ export function clip(x: Tensor, lo: number, hi: number): Tensor {
  * @category Activations
  */
 export function normalize(x: Tensor, axes: number | readonly number[] = -1, eps = 1e-5): Tensor {
+  tensorArg('normalize', 'x', x);
+  numberArg('normalize', 'eps', eps);
   const m = mean(x, { axes, keepDims: true });
   const c = sub(x, m);
   const v = mean(square(c), { axes, keepDims: true });
@@ -1657,6 +1764,8 @@ export function normalize(x: Tensor, axes: number | readonly number[] = -1, eps 
  * @category Activations
  */
 export function layerNorm(x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  tensorArg('layerNorm', 'x', x);
+  numberArg('layerNorm', 'eps', eps);
   return add(mul(normalize(x, -1, eps), gain), bias);
 }
 
@@ -1667,7 +1776,9 @@ export function layerNorm(x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Te
  * @param like - The tensor whose dtype to take.
  * @param value - The number.
  * @returns A tensor of shape `[]`.
- * @throws ArgumentError - when `value` is not a number.
+ * @throws ArgumentError - when `like` is not a tensor or `value` is not a number.
+ * @throws ShapeError - never in practice: it could only come from the size check
+ *   of a scalar it makes, which holds one element.
  *
  * @example
  * ```ts
@@ -1678,6 +1789,6 @@ export function layerNorm(x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Te
  * @category Ops
  */
 export function scalarLike(like: Tensor, value: number): Tensor {
-  return scalar(value, like.dtype);
+  return scalar(value, tensorArg('scalarLike', 'like', like).dtype);
 }
 

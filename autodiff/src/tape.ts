@@ -12,6 +12,7 @@
  * @module
  */
 import { MnemoError, ShapeError, DTypeError, formatShape, shapesEqual, unsafeDataOf, unsafeFromData, type Tensor } from '@mnemo/core';
+import { backwardChecked, checkPrimitive, debugNansOn } from './debug-nans.js';
 import { IMPLS, type Prim, type PrimParams } from './prims.js';
 
 /**
@@ -94,7 +95,7 @@ export class Tape {
         return c ?? null;
       });
       if (!any) continue;
-      const inCts = entry.backward(outCts);
+      const inCts = debugNansOn ? backwardChecked(entry, outCts) : entry.backward(outCts);
       entry.inputs.forEach((x, i) => {
         const g = inCts[i];
         if (g === null || g === undefined || !this.traced.has(x)) return;
@@ -217,7 +218,8 @@ export function installRules(table: { readonly [P in Prim]: VjpRule<P> }): void 
 /**
  * Apply a primitive to tensors: run its kernel on the current backend and,
  * when an input is traced, record it on the active tapes. Every op is a thin
- * wrapper around `bind`.
+ * wrapper around `bind`. This is the ops' own, unchecked `bind` (they build
+ * valid parameters); the package exports the checked one (bind-checked.ts).
  *
  * @param prim - The primitive's name (see {@link PRIMS}).
  * @param args - Its input tensors.
@@ -228,14 +230,7 @@ export function installRules(table: { readonly [P in Prim]: VjpRule<P> }): void 
  * @throws ShapeError - when the inputs' shapes do not fit the primitive.
  * @throws DTypeError - when the inputs' dtypes differ.
  *
- * @example
- * ```ts
- * import { bind } from '@mnemo/autodiff';
- * import { tensor } from '@mnemo/core';
- * const y = bind('matmul', [tensor([[1, 2]]), tensor([[3], [4]])], { transA: false, transB: false });
- * console.assert(y.item() === 11);
- * ```
- * @category Primitives
+ * @internal
  */
 export function bind<P extends Prim>(prim: P, args: readonly Tensor[], params: PrimParams[P]): Tensor {
   // The tape keeps its own copy of the input list: a caller may go on to push
@@ -246,6 +241,8 @@ export function bind<P extends Prim>(prim: P, args: readonly Tensor[], params: P
   // permutation). The output needs its own identity, or the tape would take it
   // for that input and count its cotangent twice.
   if (inputs.includes(output)) output = unsafeFromData(unsafeDataOf(output), output.shape);
+  // The debugging mode for non-finite values (debug-nans.ts): one boolean test when off.
+  if (debugNansOn) checkPrimitive(prim, inputs, output);
   observer?.bound(prim, inputs, params, output);
   if (paused === 0 && active.length > 0) {
     recordEverywhere(() => {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ArgumentError, Tensor } from '@mnemo/core';
+import { ArgumentError, Tensor, formatValue } from '@mnemo/core';
 
 /**
  * A tensor, or an array or record of pytrees.
@@ -50,24 +50,31 @@ function describeValue(x: unknown): string {
   return typeof x;
 }
 
-function flattenInto(x: unknown, leaves: Tensor[], path: string, op: string): TreeDef {
+function flattenInto(x: unknown, leaves: Tensor[], path: string, op: string, depth: number): TreeDef {
   if (x instanceof Tensor) {
     leaves.push(x);
     return LEAF;
   }
+  if (depth > MAX_DEPTH) throw new ArgumentError(op, path, `nested more than ${MAX_DEPTH} levels deep (does the tree contain itself?)`);
   if (Array.isArray(x)) {
-    return { kind: 'array', children: x.map((c, i) => flattenInto(c, leaves, `${path}[${i}]`, op)) };
+    // An index loop, so that a hole in a sparse array is reported like undefined.
+    const children: TreeDef[] = [];
+    for (let i = 0; i < x.length; i++) children.push(flattenInto(x[i], leaves, `${path}[${i}]`, op, depth + 1));
+    return { kind: 'array', children };
   }
   if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
     const keys = Object.keys(x).sort();
     return {
       kind: 'record',
       keys,
-      children: keys.map((k) => flattenInto((x as Record<string, unknown>)[k], leaves, `${path}.${k}`, op)),
+      children: keys.map((k) => flattenInto((x as Record<string, unknown>)[k], leaves, `${path}.${k}`, op, depth + 1)),
     };
   }
   throw new ArgumentError(op, path, `expected a Tensor or a pytree (arrays and plain records) of Tensors, found ${describeValue(x)}`);
 }
+
+/** Deeper than this, a pytree is taken for a cycle (and the stack would overflow). */
+const MAX_DEPTH = 1000;
 
 /**
  * The leaves of a pytree (nested arrays and plain records of tensors) in a
@@ -92,7 +99,8 @@ function flattenInto(x: unknown, leaves: Tensor[], path: string, op: string): Tr
  */
 export function flatten(x: unknown, op = 'tree.flatten', path = 'tree'): [Tensor[], TreeDef] {
   const leaves: Tensor[] = [];
-  const def = flattenInto(x, leaves, path, op);
+  const text = (v: unknown): string => (typeof v === 'string' ? v : formatValue(v));
+  const def = flattenInto(x, leaves, text(path), text(op), 0);
   return [leaves, def];
 }
 
@@ -116,6 +124,8 @@ function build(def: TreeDef, leaves: readonly unknown[], pos: { i: number }): un
  *
  * @param def - A structure from {@link flatten}.
  * @returns The number of leaves.
+ * @throws ArgumentError - when `def` is not a structure that {@link flatten}
+ *   returns.
  *
  * @example
  * ```ts
@@ -126,7 +136,35 @@ function build(def: TreeDef, leaves: readonly unknown[], pos: { i: number }): un
  * @category Pytrees
  */
 export function leafCount(def: TreeDef): number {
-  return def.kind === 'leaf' ? 1 : def.children.reduce((n, c) => n + leafCount(c), 0);
+  checkDef('tree.leafCount', 'def', def);
+  return countLeaves(def);
+}
+
+function countLeaves(def: TreeDef): number {
+  return def.kind === 'leaf' ? 1 : def.children.reduce((n, c) => n + countLeaves(c), 0);
+}
+
+/**
+ * Throws an ArgumentError unless `def` is a structure as {@link flatten}
+ * makes them: `{ kind: 'leaf' }`, `{ kind: 'array', children }` or
+ * `{ kind: 'record', keys, children }` with one string key per child, to any depth.
+ */
+function checkDef(op: string, arg: string, def: unknown, depth = 0): asserts def is TreeDef {
+  const bad = (why: string): never => {
+    throw new ArgumentError(op, arg, `not a tree structure (${why}): ${formatValue(def)}`);
+  };
+  if (def === null || typeof def !== 'object') bad('expected an object with a kind');
+  if (depth > 10000) bad('nested too deeply');
+  const d = def as { kind?: unknown; children?: unknown; keys?: unknown };
+  if (d.kind === 'leaf') return;
+  if (d.kind !== 'array' && d.kind !== 'record') bad(`kind must be 'leaf', 'array' or 'record'`);
+  if (!Array.isArray(d.children)) bad('children must be an array');
+  const children = d.children as unknown[];
+  if (d.kind === 'record') {
+    const keys = d.keys;
+    if (!Array.isArray(keys) || keys.length !== children.length || !keys.every((k) => typeof k === 'string')) bad('a record needs one string key per child');
+  }
+  for (const c of children) checkDef(op, arg, c, depth + 1);
 }
 
 /**
@@ -148,7 +186,9 @@ export function leafCount(def: TreeDef): number {
  * @category Pytrees
  */
 export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): unknown {
-  const n = leafCount(def);
+  checkDef('tree.unflatten', 'def', def);
+  if (!Array.isArray(leaves)) throw new ArgumentError('tree.unflatten', 'leaves', `expected an array, got ${formatValue(leaves)}`);
+  const n = countLeaves(def);
   if (n !== leaves.length) throw new ArgumentError('tree.unflatten', 'leaves', `the structure has ${n} leaves, got ${leaves.length}`);
   return build(def, leaves, { i: 0 });
 }
@@ -160,6 +200,8 @@ export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): unkno
  * @param a - A structure.
  * @param b - Another structure.
  * @returns `true` when they match.
+ * @throws ArgumentError - when `a` or `b` is not a structure that {@link flatten}
+ *   returns.
  *
  * @example
  * ```ts
@@ -171,12 +213,18 @@ export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): unkno
  * @category Pytrees
  */
 export function sameStructure(a: TreeDef, b: TreeDef): boolean {
+  checkDef('tree.sameStructure', 'a', a);
+  checkDef('tree.sameStructure', 'b', b);
+  return same(a, b);
+}
+
+function same(a: TreeDef, b: TreeDef): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'leaf') return true;
   const bc = (b as { children: readonly TreeDef[] }).children;
   if (a.children.length !== bc.length) return false;
   if (a.kind === 'record' && (b as { keys: readonly string[] }).keys.join('\u0000') !== a.keys.join('\u0000')) return false;
-  return a.children.every((c, i) => sameStructure(c, bc[i]!));
+  return a.children.every((c, i) => same(c, bc[i]!));
 }
 
 /**
@@ -184,6 +232,8 @@ export function sameStructure(a: TreeDef, b: TreeDef): boolean {
  *
  * @param def - A structure.
  * @returns Text such as `{b: *, w: [*, *]}` (`*` a leaf).
+ * @throws ArgumentError - when `def` is not a structure that {@link flatten}
+ *   returns.
  *
  * @example
  * ```ts
@@ -194,13 +244,18 @@ export function sameStructure(a: TreeDef, b: TreeDef): boolean {
  * @category Pytrees
  */
 export function describe(def: TreeDef): string {
+  checkDef('tree.describe', 'def', def);
+  return render(def);
+}
+
+function render(def: TreeDef): string {
   switch (def.kind) {
     case 'leaf':
       return '*';
     case 'array':
-      return `[${def.children.map(describe).join(', ')}]`;
+      return `[${def.children.map(render).join(', ')}]`;
     case 'record':
-      return `{${def.keys.map((k, i) => `${k}: ${describe(def.children[i]!)}`).join(', ')}}`;
+      return `{${def.keys.map((k, i) => `${k}: ${render(def.children[i]!)}`).join(', ')}}`;
   }
 }
 
@@ -225,6 +280,7 @@ export function describe(def: TreeDef): string {
  * @category Pytrees
  */
 export function map<T extends Tree>(x: T, f: (leaf: Tensor, ...rest: Tensor[]) => Tensor, ...rest: readonly T[]): T {
+  if (typeof f !== 'function') throw new ArgumentError('tree.map', 'f', `expected a function, got ${formatValue(f)}`);
   const [leaves, def] = flatten(x, 'tree.map');
   const others = rest.map((r, j) => {
     const [l, d] = flatten(r, 'tree.map', `rest[${j}]`);
@@ -298,5 +354,6 @@ export function leaves(x: Tree): Tensor[] {
  * @category Pytrees
  */
 export function reduce<A>(x: Tree, f: (acc: A, leaf: Tensor) => A, init: A): A {
+  if (typeof f !== 'function') throw new ArgumentError('tree.reduce', 'f', `expected a function, got ${formatValue(f)}`);
   return leaves(x).reduce(f, init);
 }

@@ -4,10 +4,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, scalar, tensor, zeros, type Tensor } from '@mnemo/core';
+import { ArgumentError, DTypeError, ShapeError, scalar, tensor, zeros, type Tensor } from '@mnemo/core';
 import {
-  add, checkpoint, concat, customVjp, exp, grad, hessianVectorProduct, jvp, matmul, mul, sigmoid, softplus, sum, tanh,
-  transpose, tree, valueAndGrad, vjp, type Tree,
+  add, bind, checkpoint, concat, customVjp, exp, grad, hessianVectorProduct, jvp, matmul, max, mean, min, mul, reshape, sigmoid, softmax,
+  softplus, sum, tanh, transpose, tree, valueAndGrad, vjp, type Tree,
 } from '@mnemo/autodiff';
 import { T, arrArb, real } from './support/nd.js';
 
@@ -215,5 +215,68 @@ describe('regressions', () => {
     // the custom rule doubles the cotangent; the direct use of x adds one: 2 + 1
     expect(grad((x: Tensor) => add(idLike(x), x))(scalar(1, 'float64')).item()).toBe(3);
     expect(grad((x: Tensor) => exp(idLike(x)))(scalar(0, 'float64')).item()).toBe(2);
+  });
+});
+
+describe('malformed arguments the fuzz suite found (issue 15)', () => {
+  const x = tensor([[1, 2, 3], [4, 5, 6]], 'float64');
+  /** `f` throws an error of class `cls` from op `op` about argument `arg`. */
+  const refused = (f: () => unknown, cls: typeof ArgumentError, op: string, arg: string): void => {
+    let caught: unknown;
+    try {
+      f();
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(cls);
+    expect((caught as ArgumentError).op).toBe(op);
+    expect((caught as ArgumentError).arg).toBe(arg);
+  };
+
+  it('the four calls of the report are typed errors naming the op and the argument', () => {
+    refused(() => transpose(x, 'a' as never), ArgumentError, 'transpose', 'perm'); // was "p.map is not a function"
+    refused(() => sum(x, null as never), ArgumentError, 'sum', 'options');
+    refused(() => softmax(x, 1n as never), ArgumentError, 'softmax', 'axis');
+    refused(() => reshape(x, {} as never), ArgumentError, 'reshape', 'shape');
+  });
+
+  it('the mean, maximum and minimum of zero elements are refused rather than NaN or an infinity', () => {
+    refused(() => mean(zeros([0], 'float64')), ShapeError, 'mean', 'x');
+    refused(() => max(zeros([2, 0], 'float64'), { axes: 1 }), ShapeError, 'max', 'x');
+    refused(() => min(zeros([0, 3], 'float64'), { axes: 0 }), ShapeError, 'min', 'x');
+    // an empty result is fine, and the sum of nothing is 0
+    expect(mean(zeros([0, 3], 'float64'), { axes: 1 }).shape).toEqual([0]);
+    expect(sum(zeros([0], 'float64')).item()).toBe(0);
+  });
+
+  it('grad, customVjp and checkpoint check what they are given when they are made', () => {
+    refused(() => grad(3 as never), ArgumentError, 'grad', 'f');
+    refused(() => grad((t: Tensor) => sum(t), null as never), ArgumentError, 'grad', 'options');
+    refused(() => grad((t: Tensor) => sum(t), { argnums: -1 as never }), ArgumentError, 'grad', 'argnums');
+    refused(() => valueAndGrad((t: Tensor) => sum(t), { hasAux: 'yes' as never }), ArgumentError, 'valueAndGrad', 'hasAux');
+    refused(() => customVjp((t: Tensor) => t, { fwd: null } as never), ArgumentError, 'customVjp', 'rules.fwd');
+    refused(() => checkpoint({} as never), ArgumentError, 'checkpoint', 'f');
+    // a custom fwd that does not return [output, residuals]
+    const bad = customVjp((t: Tensor) => t, { fwd: (t: Tensor) => t as never, bwd: (_r: unknown, g: Tensor) => [g] });
+    refused(() => grad((t: Tensor) => sum(bad(t)))(x), ArgumentError, 'customVjp', 'rules.fwd');
+  });
+
+  it('the public bind checks the primitive, the inputs and the parameters the way the ops build them', () => {
+    refused(() => bind('nope' as never, [x], {} as never), ArgumentError, 'bind', 'prim');
+    refused(() => bind('add', [x], {}), ArgumentError, 'add', 'args');
+    refused(() => bind('sum', [x], { axes: 'a' } as never), ArgumentError, 'sum', 'axes');
+    // negative axes and size -1 are resolved, so that the VJP rules, which read them as the ops write them, stay right
+    const g = grad((t: Tensor) => sum(bind('sum', [t], { axes: [-1], keepDims: false })))(x);
+    expect(Array.from(g.toArray())).toEqual([1, 1, 1, 1, 1, 1]);
+    const s = grad((t: Tensor) => sum(bind('slice', [t], { begin: [0, 1], size: [-1, -1] })))(x);
+    expect(s.toNested()).toEqual([[0, 1, 1], [0, 1, 1]]);
+  });
+
+  it('pytrees that contain themselves, and hand-made tree structures, are typed errors', () => {
+    const loop: Record<string, unknown> = { w: x };
+    loop['self'] = loop;
+    refused(() => tree.flatten(loop), ArgumentError, 'tree.flatten', `tree${'.self'.repeat(1001)}`);
+    refused(() => tree.unflatten({ kind: 'array', children: 3 } as never, []), ArgumentError, 'tree.unflatten', 'def');
+    refused(() => tree.map({ a: x }, 'f' as never), ArgumentError, 'tree.map', 'f');
   });
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import type { DType } from './dtype.js';
-import { ArgumentError } from './errors.js';
+import { ArgumentError, formatValue } from './errors.js';
 import type { GemmArgs } from './kernels/gemm.js';
 import type { Tensor } from './tensor.js';
 import type { CompiledLoop, CompiledSequence, LoopKernel, SequenceProgram } from './program.js';
@@ -191,6 +191,9 @@ let current: Backend | undefined;
  * @param name - The name to select it by.
  * @param factory - Makes the backend; called at most once, when the name is first
  *   used.
+ * @throws ArgumentError - when `name` is not a non-empty string or `factory` is
+ *   not a function (a factory that does not return a backend is found out on first
+ *   use, by {@link getBackend}).
  *
  * @example
  * ```ts
@@ -201,6 +204,8 @@ let current: Backend | undefined;
  * @category Backends
  */
 export function registerBackend(name: string, factory: () => Backend): void {
+  if (typeof name !== 'string' || name === '') throw new ArgumentError('registerBackend', 'name', `expected a non-empty string, got ${formatValue(name)}`);
+  if (typeof factory !== 'function') throw new ArgumentError('registerBackend', 'factory', `expected a function that returns a Backend, got ${formatValue(factory)}`);
   registry.set(name, factory);
   instances.delete(name);
 }
@@ -230,7 +235,8 @@ export function backendNames(): string[] {
  *   registerBackend}).
  * @returns The backend (the same object on every call for a name).
  * @throws ArgumentError - when no backend of that name is registered (the message
- *   lists the registered names).
+ *   lists the registered names), or its factory returns something that is not a
+ *   backend (no name, or a kernel missing).
  *
  * @example
  * ```ts
@@ -242,13 +248,49 @@ export function backendNames(): string[] {
 export function getBackend(name: string): Backend {
   const have = instances.get(name);
   if (have) return have;
-  const factory = registry.get(name);
+  const factory = typeof name === 'string' ? registry.get(name) : undefined;
   if (!factory) {
-    throw new ArgumentError('setBackend', 'name', `unknown backend ${JSON.stringify(name)}; registered: ${backendNames().join(', ')}`);
+    throw new ArgumentError('setBackend', 'name', `unknown backend ${formatValue(name)}; registered: ${backendNames().join(', ')}`);
   }
-  const b = factory();
+  const b = checkBackend('registerBackend', `factory of ${name}`, factory());
   instances.set(name, b);
   return b;
+}
+
+/** The kernels every backend has: a value without one of them is not a backend. */
+const KERNELS = [
+  'unary', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'matmul', 'gemm', 'reshape', 'transpose', 'broadcastTo', 'slice',
+  'concat', 'pad', 'gather', 'scatterAdd', 'oneHot', 'cast',
+] as const satisfies readonly (keyof Backend)[];
+
+/**
+ * `b` if it is a {@link Backend} (a name and every kernel); throws an
+ * {@link ArgumentError} naming the op, the argument and the first thing missing.
+ *
+ * @param op - The operation, for the message.
+ * @param arg - The argument, for the message.
+ * @param b - The value to check.
+ * @returns `b`, typed as a backend.
+ * @throws {@link ArgumentError} when `b` lacks a name or a kernel.
+ *
+ * @example
+ * ```ts
+ * import { checkBackend, cpu, ArgumentError } from '@mnemo/core';
+ * console.assert(checkBackend('op', 'backend', cpu) === cpu);
+ * let refused = false;
+ * try { checkBackend('op', 'backend', { name: 'half', unary: () => 0 }); } catch (e) { refused = e instanceof ArgumentError; }
+ * console.assert(refused);
+ * ```
+ * @category Backends
+ */
+export function checkBackend(op: string, arg: string, b: unknown): Backend {
+  if (b === null || typeof b !== 'object') throw new ArgumentError(op, arg, `expected a Backend, got ${formatValue(b)}`);
+  const r = b as Record<string, unknown>;
+  if (typeof r['name'] !== 'string') throw new ArgumentError(op, arg, `a Backend needs a name (a string), got ${formatValue(r['name'])}`);
+  for (const k of KERNELS) {
+    if (typeof r[k] !== 'function') throw new ArgumentError(op, arg, `backend ${r['name']} has no ${k} kernel`);
+  }
+  return b as Backend;
 }
 
 /**
@@ -281,8 +323,9 @@ export function currentBackend(): Backend {
  *
  * @param backend - A registered name, or a {@link Backend} value.
  * @returns The backend in use before the call.
- * @throws ArgumentError - when `backend` is a name that is not registered (or, on
- *   the first call, `MNEMO_BACKEND` is).
+ * @throws ArgumentError - when `backend` is a name that is not registered, or a
+ *   value that is not a backend (no name, or a kernel missing); on the first call,
+ *   also when `MNEMO_BACKEND` names no registered backend.
  *
  * @example
  * ```ts
@@ -295,7 +338,7 @@ export function currentBackend(): Backend {
  */
 export function setBackend(backend: string | Backend): Backend {
   const prev = currentBackend();
-  current = typeof backend === 'string' ? getBackend(backend) : backend;
+  current = typeof backend === 'string' ? getBackend(backend) : checkBackend('setBackend', 'backend', backend);
   return prev;
 }
 
@@ -306,8 +349,9 @@ export function setBackend(backend: string | Backend): Backend {
  * @param backend - A registered name, or a {@link Backend} value.
  * @param f - The code to run.
  * @returns What `f` returns.
- * @throws ArgumentError - when `backend` is a name that is not registered;
- *   whatever `f` throws is rethrown after the previous backend is restored.
+ * @throws ArgumentError - when `backend` is not a registered name or a backend, or
+ *   `f` is not a function; whatever `f` throws is rethrown after the previous
+ *   backend is restored.
  *
  * @example
  * ```ts
@@ -318,6 +362,7 @@ export function setBackend(backend: string | Backend): Backend {
  * @category Backends
  */
 export function withBackend<T>(backend: string | Backend, f: () => T): T {
+  if (typeof f !== 'function') throw new ArgumentError('withBackend', 'f', `expected a function, got ${formatValue(f)}`);
   const prev = setBackend(backend);
   try {
     return f();

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ArgumentError } from './errors.js';
+import { ArgumentError, ShapeError, formatValue } from './errors.js';
 
 /**
  * The element type of a tensor.
@@ -46,23 +46,41 @@ export const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 /**
  * Allocate a zero-filled typed array for a dtype: a `Float32Array` for float32,
- * a `Float64Array` for float64.
+ * a `Float64Array` for float64, checking the length first.
  *
  * @param dtype - The element type.
- * @param length - The number of elements.
+ * @param length - The number of elements, a non-negative integer.
+ * @param op - The operation named in an error (default `allocate`).
  * @returns A new typed array of `length` zeros.
- * @throws RangeError - when `length` is negative or too large for a typed array
- *   (from the typed array's constructor).
+ * @throws ArgumentError - when `length` is not a non-negative integer, or `dtype`
+ *   is neither `float32` nor `float64`.
+ * @throws ShapeError - when `length` is more than 2^31 - 1 (`MAX_SIZE`), or more
+ *   than the memory can give.
  *
  * @example
  * ```ts
- * import { allocate } from '@mnemo/core';
+ * import { allocate, ShapeError } from '@mnemo/core';
  * console.assert(allocate('float32', 3) instanceof Float32Array);
+ * let refused = false;
+ * try { allocate('float64', 2 ** 32, 'zeros'); } catch (e) { refused = e instanceof ShapeError && e.op === 'zeros'; }
+ * console.assert(refused);
  * ```
  * @category Internals
  */
-export function allocate(dtype: DType, length: number): TypedArray {
-  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+export function allocate(dtype: DType, length: number, op = 'allocate'): TypedArray {
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new ArgumentError(op, 'length', `expected a non-negative integer number of elements, got ${formatValue(length)}`);
+  }
+  // Past 2^31 - 1 elements (MAX_SIZE in shape.ts, which imports this module).
+  if (length > 2 ** 31 - 1) throw new ShapeError(op, 'length', `${length} elements are more than 2^31 - 1, the most a tensor can hold`);
+  const dt = checkDType(op, 'dtype', dtype);
+  try {
+    return dt === 'float32' ? new Float32Array(length) : new Float64Array(length);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const gib = (length * (dt === 'float32' ? 4 : 8)) / 2 ** 30;
+    throw new ShapeError(op, 'length', `could not allocate ${length} ${dt} elements (${gib.toFixed(1)} GiB): out of memory`);
+  }
 }
 
 /**
@@ -84,7 +102,7 @@ export function allocate(dtype: DType, length: number): TypedArray {
  */
 export function checkDType(op: string, arg: string, dtype: unknown): DType {
   if (dtype === 'float32' || dtype === 'float64') return dtype;
-  throw new ArgumentError(op, arg, `unknown dtype ${JSON.stringify(dtype)}; expected 'float32' or 'float64'`);
+  throw new ArgumentError(op, arg, `unknown dtype ${formatValue(dtype)}; expected 'float32' or 'float64'`);
 }
 
 /**

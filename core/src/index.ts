@@ -16,6 +16,7 @@ import { gpujs } from './kernels/gpujs.js';
 import { installFastGemm } from './kernels/wasm-gemm.js';
 
 export * from './errors.js';
+export * from './args.js';
 export * from './dtype.js';
 export * from './shape.js';
 export { Tensor, tensor, scalar, full, zeros, ones, arange, linspace, eye, isTensor, unsafeDataOf, unsafeFromData, onValueRead, type NestedArray } from './tensor.js';

@@ -250,6 +250,10 @@ export interface CompiledSequence {
   readonly program: SequenceProgram;
   /** The rows of a step as the backend stores them (the batch padded to its tile). */
   readonly paddedBatch: number;
+  /** Bytes of memory a call with chunks of `chunk` steps takes (for choosing the chunk). */
+  bytes(chunk: number): number;
+  /** The most bytes one call may take. */
+  readonly maxBytes: number;
   /** Allocate the memory of one call for chunks of `chunk` steps (`keep`: the memory may outlive the call, for a backward pass). */
   open(chunk: number, options?: { readonly keep?: boolean }): SequenceRun;
 }

@@ -54,8 +54,9 @@
  * @module
  */
 import { allocate, checkDType, type DType, type TypedArray } from './dtype.js';
-import { ArgumentError } from './errors.js';
-import { checkShape, sizeOf, type Shape } from './shape.js';
+import { checkOptions } from './args.js';
+import { ArgumentError, formatValue } from './errors.js';
+import { MAX_SIZE, checkShape, sizeOf, type Shape } from './shape.js';
 import { unsafeFromData, type Tensor } from './tensor.js';
 
 // ---------------------------------------------------------------------------
@@ -111,7 +112,7 @@ function block(c0: number, c1: number, c2: number, c3: number, k0: number, k1: n
 
 function checkWord(op: string, arg: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= TWO32) {
-    throw new ArgumentError(op, arg, `expected an unsigned 32-bit integer, got ${String(v)}`);
+    throw new ArgumentError(op, arg, `expected an unsigned 32-bit integer, got ${formatValue(v)}`);
   }
   return v;
 }
@@ -139,10 +140,10 @@ function checkWord(op: string, arg: string, v: unknown): number {
  */
 export function philox4x32(counter: readonly number[], keyWords: readonly number[]): [number, number, number, number] {
   if (!Array.isArray(counter) || counter.length !== 4) {
-    throw new ArgumentError('philox4x32', 'counter', `expected 4 words, got ${Array.isArray(counter) ? counter.length : typeof counter}`);
+    throw new ArgumentError('philox4x32', 'counter', `expected 4 words, got ${Array.isArray(counter) ? counter.length : formatValue(counter)}`);
   }
   if (!Array.isArray(keyWords) || keyWords.length !== 2) {
-    throw new ArgumentError('philox4x32', 'key', `expected 2 words, got ${Array.isArray(keyWords) ? keyWords.length : typeof keyWords}`);
+    throw new ArgumentError('philox4x32', 'key', `expected 2 words, got ${Array.isArray(keyWords) ? keyWords.length : formatValue(keyWords)}`);
   }
   const c = counter.map((w, i) => checkWord('philox4x32', `counter[${i}]`, w));
   const k = keyWords.map((w, i) => checkWord('philox4x32', `key[${i}]`, w));
@@ -215,7 +216,7 @@ export class Key {
 /** An integer in [-2^53, 2^53] as 64-bit two's complement words [lo, hi]. */
 function int64Words(op: string, arg: string, v: unknown): [number, number] {
   if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > TWO53) {
-    throw new ArgumentError(op, arg, `expected an integer in [-2^53, 2^53], got ${String(v)}`);
+    throw new ArgumentError(op, arg, `expected an integer in [-2^53, 2^53], got ${formatValue(v)}`);
   }
   const lo = ((v % TWO32) + TWO32) % TWO32;
   const hi = ((Math.floor(v / TWO32) % TWO32) + TWO32) % TWO32;
@@ -223,7 +224,7 @@ function int64Words(op: string, arg: string, v: unknown): [number, number] {
 }
 
 function checkKey(op: string, k: unknown): Key {
-  if (!(k instanceof Key)) throw new ArgumentError(op, 'key', `expected a Key (from key(seed)), got ${k === null ? 'null' : typeof k}`);
+  if (!(k instanceof Key)) throw new ArgumentError(op, 'key', `expected a Key (from key(seed)), got ${formatValue(k)}`);
   return k;
 }
 
@@ -268,8 +269,8 @@ export function key(seed: number): Key {
  */
 export function split(k: Key, n = 2): Key[] {
   const parent = checkKey('split', k);
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > TWO53) {
-    throw new ArgumentError('split', 'n', `expected a non-negative integer count, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_SIZE) {
+    throw new ArgumentError('split', 'n', `expected a count from 0 to 2^31 - 1, got ${formatValue(n)}`);
   }
   const out = new Uint32Array(4);
   const keys: Key[] = [];
@@ -372,6 +373,8 @@ class WordStream {
  * @returns A new `Uint32Array` of `count` words.
  * @throws ArgumentError - when `k` is not a {@link Key}, or `count` is not a
  *   non-negative integer.
+ * @throws ShapeError - when `count` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -430,7 +433,7 @@ function unitUniforms(stream: WordStream, dtype: DType, n: number, open: 'high' 
 }
 
 function checkFinite(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${formatValue(v)}`);
   return v;
 }
 
@@ -471,6 +474,8 @@ export interface UniformOptions {
  *   is not a non-negative integer, a bound is not finite, `low >= high`, the
  *   bounds round to the same value of the dtype, or `dtype` is not `float32` or
  *   `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -484,9 +489,10 @@ export function uniform(k: Key, shape: Shape, options: UniformOptions = {}): Ten
   const op = 'uniform';
   const parent = checkKey(op, k);
   const s = checkShape(op, 'shape', shape);
-  const dtype = checkDType(op, 'dtype', options.dtype ?? 'float32');
-  const low = checkFinite(op, 'low', options.low ?? 0);
-  const high = checkFinite(op, 'high', options.high ?? 1);
+  const o = checkOptions(op, 'options', options);
+  const dtype = checkDType(op, 'dtype', o.dtype ?? 'float32');
+  const low = checkFinite(op, 'low', o.low ?? 0);
+  const high = checkFinite(op, 'high', o.high ?? 1);
   if (!(low < high) || !Number.isFinite(high - low)) {
     throw new ArgumentError(op, 'high', `needs low < high with a finite difference, got low ${low} and high ${high}`);
   }
@@ -542,6 +548,8 @@ export interface NormalOptions {
  * @throws ArgumentError - when `k` is not a {@link Key}, `shape` has an entry that
  *   is not a non-negative integer, `mean` or `std` is not finite, `std` is
  *   negative, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -556,9 +564,10 @@ export function normal(k: Key, shape: Shape, options: NormalOptions = {}): Tenso
   const op = 'normal';
   const parent = checkKey(op, k);
   const s = checkShape(op, 'shape', shape);
-  const dtype = checkDType(op, 'dtype', options.dtype ?? 'float32');
-  const mean = checkFinite(op, 'mean', options.mean ?? 0);
-  const std = checkFinite(op, 'std', options.std ?? 1);
+  const o = checkOptions(op, 'options', options);
+  const dtype = checkDType(op, 'dtype', o.dtype ?? 'float32');
+  const mean = checkFinite(op, 'mean', o.mean ?? 0);
+  const std = checkFinite(op, 'std', o.std ?? 1);
   if (std < 0) throw new ArgumentError(op, 'std', `must be non-negative, got ${std}`);
   const n = sizeOf(s);
   const pairs = Math.ceil(n / 2);
@@ -587,6 +596,8 @@ export function normal(k: Key, shape: Shape, options: NormalOptions = {}): Tenso
  * @throws ArgumentError - when `k` is not a {@link Key}, `p` is not a finite
  *   number in `[0, 1]`, `shape` has an entry that is not a non-negative integer,
  *   or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -635,6 +646,8 @@ function checkIntegerRange(op: string, dtype: DType, values: readonly [string, n
  *   integer, `low >= high`, the range exceeds 2^53, a bound is beyond the integers
  *   the dtype holds exactly (2^24 for float32), `shape` is invalid, or `dtype` is
  *   not `float32` or `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -650,7 +663,7 @@ export function randint(k: Key, shape: Shape, low: number, high: number, dtype: 
   const s = checkShape(op, 'shape', shape);
   const dt = checkDType(op, 'dtype', dtype);
   for (const [arg, v] of [['low', low], ['high', high]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new ArgumentError(op, arg, `must be an integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new ArgumentError(op, arg, `must be an integer, got ${formatValue(v)}`);
   }
   if (!(low < high)) throw new ArgumentError(op, 'high', `needs low < high, got low ${low} and high ${high}`);
   checkIntegerRange(op, dt, [['low', low], ['high', high - 1]]);
@@ -676,6 +689,8 @@ export function randint(k: Key, shape: Shape, low: number, high: number, dtype: 
  * @throws ArgumentError - when `k` is not a {@link Key}, `n` is not a non-negative
  *   integer or is beyond the integers the dtype holds exactly, or `dtype` is not
  *   `float32` or `float64`.
+ * @throws ShapeError - when `n` holds more than 2^31 - 1 elements (`MAX_SIZE`), or
+ *   more than the memory can give.
  *
  * @example
  * ```ts

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ArgumentError, ShapeError, formatShape } from './errors.js';
+import { ArgumentError, ShapeError, formatShape, formatValue } from './errors.js';
 
 /**
  * A tensor's shape: one non-negative integer per axis; `[]` is a scalar.
@@ -23,6 +23,7 @@ export type Shape = readonly number[];
  *
  * @param shape - The shape.
  * @returns The product of the sizes: 1 for `[]`, 0 when any axis is 0.
+ * @throws ArgumentError - when `shape` is not an array of numbers.
  *
  * @example
  * ```ts
@@ -32,9 +33,21 @@ export type Shape = readonly number[];
  * @category Shapes
  */
 export function sizeOf(shape: Shape): number {
+  numbers('sizeOf', 'shape', shape);
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
   return n;
+}
+
+/** Throws an ArgumentError unless `shape` is an array of numbers (the cheap check of the shape helpers; sizes are checked where users give them, by checkShape). */
+function numbers(op: string, arg: string, shape: unknown): asserts shape is Shape {
+  if (!isNumberArray(shape)) throw new ArgumentError(op, arg, `expected a shape (an array of sizes), got ${formatValue(shape)}`);
+}
+
+function isNumberArray(shape: unknown): shape is Shape {
+  if (!Array.isArray(shape)) return false;
+  for (let i = 0; i < shape.length; i++) if (typeof shape[i] !== 'number') return false;
+  return true;
 }
 
 /**
@@ -43,6 +56,7 @@ export function sizeOf(shape: Shape): number {
  *
  * @param shape - The shape.
  * @returns One stride per axis; the last axis has stride 1.
+ * @throws ArgumentError - when `shape` is not an array of numbers.
  *
  * @example
  * ```ts
@@ -52,6 +66,7 @@ export function sizeOf(shape: Shape): number {
  * @category Shapes
  */
 export function stridesOf(shape: Shape): number[] {
+  numbers('stridesOf', 'shape', shape);
   const s = new Array<number>(shape.length);
   let acc = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -59,6 +74,61 @@ export function stridesOf(shape: Shape): number[] {
     acc *= shape[i]!;
   }
   return s;
+}
+
+/**
+ * The largest number of elements a tensor may have, and the largest size of
+ * one axis: 2^31 - 1. Kernels index elements with 32-bit integers, and every
+ * typed array can hold this many. Shapes past it are refused with a
+ * {@link ShapeError} before anything is allocated.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SIZE, zeros, ShapeError } from '@mnemo/core';
+ * let refused = false;
+ * try { zeros([MAX_SIZE + 1]); } catch (e) { refused = e instanceof ShapeError; }
+ * console.assert(MAX_SIZE === 2 ** 31 - 1 && refused);
+ * ```
+ * @category Shapes
+ */
+export const MAX_SIZE = 2 ** 31 - 1;
+
+/**
+ * The number of elements of a shape of valid sizes, checked against
+ * {@link MAX_SIZE}: throws a {@link ShapeError} naming the op, the argument
+ * and the shape when the count (or one axis) is larger. Call it before
+ * allocating for a shape computed from arguments (a broadcast, a padding, a
+ * concatenation).
+ *
+ * @param op - The operation, for the message.
+ * @param arg - The argument the shape comes from, for the message.
+ * @param shape - Sizes, each a non-negative integer.
+ * @returns The number of elements.
+ * @throws ShapeError - when the shape has more than {@link MAX_SIZE} elements or
+ *   an axis larger than that.
+ * @throws ArgumentError - when `shape` is not an array of numbers.
+ *
+ * @example
+ * ```ts
+ * import { checkSize } from '@mnemo/core';
+ * console.assert(checkSize('zeros', 'shape', [2, 3]) === 6);
+ * let message = '';
+ * try { checkSize('add', 'shapes', [65536, 65536]); } catch (e) { message = (e as Error).message; }
+ * console.assert(message.includes('[65536, 65536]') && message.includes('4294967296'));
+ * ```
+ * @category Shapes
+ */
+export function checkSize(op: string, arg: string, shape: Shape): number {
+  numbers(op, arg, shape);
+  let n = 1;
+  for (const d of shape) {
+    if (d > MAX_SIZE) throw new ShapeError(op, arg, `an axis of size ${d} in ${formatShape(shape)} is larger than ${MAX_SIZE} (2^31 - 1), the most a tensor can hold`);
+    n *= d;
+  }
+  if (n > MAX_SIZE) {
+    throw new ShapeError(op, arg, `shape ${formatShape(shape)} has ${n} elements, more than ${MAX_SIZE} (2^31 - 1), the most a tensor can hold`);
+  }
+  return n;
 }
 
 /**
@@ -71,6 +141,8 @@ export function stridesOf(shape: Shape): number[] {
  * @returns A copy of the shape as a plain `number[]`.
  * @throws ArgumentError - when `shape` is not an array, or an entry is not a
  *   finite non-negative integer (the message names the axis).
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`) or an axis is larger than that.
  *
  * @example
  * ```ts
@@ -81,22 +153,18 @@ export function stridesOf(shape: Shape): number[] {
  */
 export function checkShape(op: string, arg: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) {
-    throw new ArgumentError(op, arg, `expected an array of sizes, got ${typeof shape}`);
+    throw new ArgumentError(op, arg, `expected an array of sizes, got ${formatValue(shape)}`);
   }
-  return shape.map((d, i) => {
-    if (typeof d !== 'number' || !Number.isFinite(d) || !Number.isInteger(d) || d < 0) {
-      throw new ArgumentError(
-        op,
-        arg,
-        `size at axis ${i} must be a finite non-negative integer, got ${String(d)} in ${formatShapeLoose(shape)}`,
-      );
+  const out = new Array<number>(shape.length);
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new ArgumentError(op, arg, `size at axis ${i} must be a finite non-negative integer, got ${formatValue(d)} in ${formatValue(shape)}`);
     }
-    return d;
-  });
-}
-
-function formatShapeLoose(shape: unknown[]): string {
-  return `[${shape.map(String).join(', ')}]`;
+    out[i] = d + 0; // -0 becomes 0
+  }
+  checkSize(op, arg, out);
+  return out;
 }
 
 /**
@@ -106,6 +174,7 @@ function formatShapeLoose(shape: unknown[]): string {
  * @param a - A shape.
  * @param b - Another shape.
  * @returns `true` when they have the same rank and sizes.
+ * @throws ArgumentError - when `a` or `b` is not an array.
  *
  * @example
  * ```ts
@@ -115,6 +184,8 @@ function formatShapeLoose(shape: unknown[]): string {
  * @category Shapes
  */
 export function shapesEqual(a: Shape, b: Shape): boolean {
+  if (!Array.isArray(a)) throw new ArgumentError('shapesEqual', 'a', `expected a shape (an array of sizes), got ${formatValue(a)}`);
+  if (!Array.isArray(b)) throw new ArgumentError('shapesEqual', 'b', `expected a shape (an array of sizes), got ${formatValue(b)}`);
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -131,6 +202,7 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
  * @returns The broadcast shape, of the largest rank among `shapes`.
  * @throws ShapeError - when two shapes have sizes on one axis that differ and are
  *   both not 1 (the message gives all shapes and the axis).
+ * @throws ArgumentError - when a shape is not an array of numbers.
  *
  * @example
  * ```ts
@@ -140,6 +212,10 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
  * @category Shapes
  */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  for (let i = 0; i < shapes.length; i++) {
+    // The argument's name is built only for the error, not on every call.
+    if (!isNumberArray(shapes[i])) numbers(op, `shapes[${i}]`, shapes[i]);
+  }
   const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {
@@ -171,6 +247,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
  *   `shape`).
  * @returns One stride per axis of `target`: 0 where the axis is added or
  *   broadcast, the row-major stride of `shape` elsewhere.
+ * @throws ArgumentError - when `shape` or `target` is not an array of numbers.
  *
  * @example
  * ```ts
@@ -180,6 +257,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
  * @category Internals
  */
 export function broadcastStrides(shape: Shape, target: Shape): number[] {
+  numbers('broadcastStrides', 'target', target);
   const strides = stridesOf(shape);
   const off = target.length - shape.length;
   const out = new Array<number>(target.length).fill(0);
@@ -205,6 +283,7 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
  *   `to` has size 1, summed with keepDims.
  * @throws ShapeError - when `to` has a larger rank than `from`, or does not
  *   broadcast to it.
+ * @throws ArgumentError - when `from` or `to` is not an array of numbers.
  *
  * @example
  * ```ts
@@ -215,6 +294,8 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
  * @category Shapes
  */
 export function unbroadcastAxes(from: Shape, to: Shape): { leading: number[]; kept: number[] } {
+  numbers('unbroadcast', 'from', from);
+  numbers('unbroadcast', 'to', to);
   const off = from.length - to.length;
   if (off < 0) {
     throw new ShapeError('unbroadcast', 'to', `cannot unbroadcast ${formatShape(from)} to the larger rank ${formatShape(to)}`);
@@ -252,12 +333,19 @@ export function unbroadcastAxes(from: Shape, to: Shape): { leading: number[]; ke
  * @category Shapes
  */
 export function normalizeAxis(op: string, axis: number, rankOrShape: number | Shape, arg = 'axis'): number {
-  const rank = typeof rankOrShape === 'number' ? rankOrShape : rankOrShape.length;
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+  const rank = rankOf(op, rankOrShape);
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -rank || axis >= rank) {
     const of = typeof rankOrShape === 'number' ? '' : ` (shape ${formatShape(rankOrShape)})`;
-    throw new ArgumentError(op, arg, `axis ${axis} is out of range for a tensor of rank ${rank}${of}`);
+    const what = typeof axis === 'number' && Number.isInteger(axis) ? 'is out of range' : 'is not an integer axis';
+    throw new ArgumentError(op, arg, `axis ${formatValue(axis)} ${what} for a tensor of rank ${rank}${of}`);
   }
   return axis < 0 ? axis + rank : axis;
+}
+
+function rankOf(op: string, rankOrShape: unknown): number {
+  if (typeof rankOrShape === 'number' && Number.isInteger(rankOrShape) && rankOrShape >= 0) return rankOrShape;
+  if (Array.isArray(rankOrShape)) return rankOrShape.length;
+  throw new ArgumentError(op, 'rank', `expected a rank (a non-negative integer) or a shape, got ${formatValue(rankOrShape)}`);
 }
 
 /**
@@ -280,13 +368,16 @@ export function normalizeAxis(op: string, axis: number, rankOrShape: number | Sh
  * @category Shapes
  */
 export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rankOrShape: number | Shape): number[] {
-  const rank = typeof rankOrShape === 'number' ? rankOrShape : rankOrShape.length;
+  const rank = rankOf(op, rankOrShape);
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = typeof axes === 'number' ? [axes] : axes;
+  if (typeof axes !== 'number' && !Array.isArray(axes)) {
+    throw new ArgumentError(op, 'axes', `expected an axis or an array of axes, got ${formatValue(axes)}`);
+  }
+  const list: readonly unknown[] = typeof axes === 'number' ? [axes] : axes;
   const set = new Set<number>();
   for (const a of list) {
-    const n = normalizeAxis(op, a, rankOrShape, 'axes');
-    if (set.has(n)) throw new ArgumentError(op, 'axes', `axis ${a} appears twice in [${list.join(', ')}]`);
+    const n = normalizeAxis(op, a as number, rankOrShape, 'axes');
+    if (set.has(n)) throw new ArgumentError(op, 'axes', `axis ${formatValue(a)} appears twice in ${formatValue(list)}`);
     set.add(n);
   }
   return [...set].sort((x, y) => x - y);

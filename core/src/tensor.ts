@@ -4,8 +4,8 @@
  * @module
  */
 import { allocate, checkDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
-import { ArgumentError, formatShape } from './errors.js';
-import { checkShape, sizeOf, stridesOf, type Shape } from './shape.js';
+import { ArgumentError, ShapeError, formatShape, formatValue } from './errors.js';
+import { MAX_SIZE, checkShape, checkSize, sizeOf, stridesOf, type Shape } from './shape.js';
 
 /**
  * Nested arrays of numbers, as accepted by {@link tensor} and returned by
@@ -22,6 +22,8 @@ import { checkShape, sizeOf, stridesOf, type Shape } from './shape.js';
 export type NestedArray = number | readonly NestedArray[];
 
 const DATA: unique symbol = Symbol('mnemo.data');
+/** Passed by this module's own constructors, whose arguments are already right. */
+const TRUSTED: unique symbol = Symbol('mnemo.trusted');
 
 /** Called before a tensor's values are read out (see {@link onValueRead}). */
 let valueRead: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined;
@@ -37,6 +39,9 @@ let valueRead: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | und
  * @internal
  */
 export function onValueRead(observer: ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined): ((t: Tensor, how: 'toArray' | 'toNested' | 'item') => void) | undefined {
+  if (observer !== undefined && typeof observer !== 'function') {
+    throw new ArgumentError('onValueRead', 'observer', `expected a function or undefined, got ${formatValue(observer)}`);
+  }
   const previous = valueRead;
   valueRead = observer;
   return previous;
@@ -68,9 +73,17 @@ export class Tensor {
   /** @internal */
   readonly [DATA]: TypedArray;
 
-  /** @internal Use {@link tensor}, {@link zeros}, ... instead. */
-  constructor(data: TypedArray, shape: Shape, dtype: DType) {
-    this.shape = Object.freeze(shape.slice());
+  /**
+   * @internal Use {@link tensor}, {@link zeros}, ... instead. Called from
+   * outside this module, the arguments are checked (an {@link ArgumentError}
+   * when the data is not a float typed array of the dtype and the shape's size).
+   */
+  constructor(data: TypedArray, shape: Shape, dtype: DType, trusted?: unknown) {
+    if (trusted !== TRUSTED) checkParts('Tensor', data, shape, dtype);
+    // A loop, not shape.slice(): the shapes of other tensors are frozen arrays, which slice copies slowly.
+    const copy = new Array<number>(shape.length);
+    for (let i = 0; i < shape.length; i++) copy[i] = shape[i]!;
+    this.shape = Object.freeze(copy);
     this.dtype = dtype;
     this.size = data.length;
     this[DATA] = data;
@@ -106,6 +119,8 @@ export class Tensor {
    *
    * @returns Nested arrays of numbers with the tensor's shape (`[]` for an empty
    *   axis), or a number when the rank is 0.
+   * @throws ArgumentError - when a value-read observer installed by the cell
+   *   compiler stops the read (a traced step reading a value).
    *
    * @example
    * ```ts
@@ -134,7 +149,7 @@ export class Tensor {
    * @returns The element, as a JavaScript number (a float32 value is widened
    *   exactly).
    * @throws ArgumentError - when the tensor does not have exactly one element (the
-   *   message gives its shape).
+   *   message gives its shape), or a value-read observer stops the read.
    *
    * @example
    * ```ts
@@ -155,6 +170,8 @@ export class Tensor {
    * most 1000 elements, or their count for larger ones.
    *
    * @returns Text such as `Tensor float64 [2]` followed by a line `[1, 2]`.
+   * @throws ArgumentError - when a value-read observer installed by the cell
+   *   compiler stops the read (a traced step reading a value).
    *
    * @example
    * ```ts
@@ -187,6 +204,7 @@ export class Tensor {
  * @param t - The tensor whose buffer to return.
  * @returns The tensor's own `Float32Array` or `Float64Array` (row-major); writing
  *   to it breaks immutability.
+ * @throws ArgumentError - when `t` is not a tensor.
  *
  * @example
  * ```ts
@@ -196,6 +214,7 @@ export class Tensor {
  * @category Internals
  */
 export function unsafeDataOf(t: Tensor): TypedArray {
+  if (!(t instanceof Tensor)) throw new ArgumentError('unsafeDataOf', 't', `expected a Tensor, got ${formatValue(t)}`);
   return t[DATA];
 }
 
@@ -218,10 +237,43 @@ export function unsafeDataOf(t: Tensor): TypedArray {
  * @category Internals
  */
 export function unsafeFromData(data: TypedArray, shape: Shape): Tensor {
-  if (sizeOf(shape) !== data.length) {
-    throw new ArgumentError('fromData', 'data', `length ${data.length} does not match shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
+  const dtype = data instanceof Float32Array ? 'float32' : 'float64';
+  checkParts('unsafeFromData', data, shape, dtype);
+  return new Tensor(data, shape, dtype, TRUSTED);
+}
+
+/**
+ * Wrap a kernel's freshly allocated output, whose shape the kernel computed
+ * from valid shapes (or checked): no checks, the per-op path. Not exported
+ * from the package; users get {@link unsafeFromData}, which checks.
+ * @internal
+ */
+export function fromKernel(data: TypedArray, shape: Shape): Tensor {
+  return new Tensor(data, shape, data instanceof Float32Array ? 'float32' : 'float64', TRUSTED);
+}
+
+/** Whether `shape` is an array of sizes (integers in [0, 2^31 - 1]); cheap, for the paths every kernel output takes. */
+function isShape(shape: unknown): shape is Shape {
+  if (!Array.isArray(shape)) return false;
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    if (typeof d !== 'number' || (d | 0) !== d || d < 0) return false;
   }
-  return new Tensor(data, shape, dtypeOfArray(data));
+  return true;
+}
+
+/** Throws an ArgumentError unless `data` is a float typed array of `dtype` holding exactly the elements of `shape`. */
+function checkParts(op: string, data: unknown, shape: unknown, dtype: unknown): void {
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    throw new ArgumentError(op, 'data', `expected a Float32Array or a Float64Array, got ${formatValue(data)}`);
+  }
+  if (!isShape(shape)) throw new ArgumentError(op, 'shape', `expected an array of sizes (integers from 0 to 2^31 - 1), got ${formatValue(shape)}`);
+  if (dtype !== dtypeOfArray(data)) throw new ArgumentError(op, 'dtype', `${formatValue(dtype)} is not the dtype of a ${data.constructor.name}`);
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  if (n !== data.length) {
+    throw new ArgumentError(op, 'data', `length ${data.length} does not match shape ${formatShape(shape)} (${n} elements)`);
+  }
 }
 
 /**
@@ -291,6 +343,8 @@ function fill(value: NestedArray, shape: number[], out: TypedArray, op: string):
  *   other than numbers, `dtype` is not `float32` or `float64`, `shape` has an
  *   entry that is not a non-negative integer, or the size of `shape` differs from
  *   the number of values.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -309,22 +363,22 @@ export function tensor(values: NestedArray | TypedArray, dtype?: DType, shape?: 
     if (sizeOf(s) !== values.length) {
       throw new ArgumentError(op, 'values', `data of length ${values.length} does not fit shape ${formatShape(s)} (${sizeOf(s)} elements)`);
     }
-    const data = allocate(dt, values.length);
+    const data = allocate(dt, values.length, op);
     data.set(values);
-    return new Tensor(data, s, dt);
+    return new Tensor(data, s, dt, TRUSTED);
   }
   const dt = dtype === undefined ? 'float32' : checkDType(op, 'dtype', dtype);
   const inferred = inferShape(values, op);
-  const data = allocate(dt, sizeOf(inferred));
+  const data = allocate(dt, checkSize(op, 'values', inferred), op);
   fill(values, inferred, data, op);
   if (shape !== undefined) {
     const s = checkShape(op, 'shape', shape);
     if (sizeOf(s) !== data.length) {
       throw new ArgumentError(op, 'shape', `shape ${formatShape(s)} does not fit ${data.length} values of shape ${formatShape(inferred)}`);
     }
-    return new Tensor(data, s, dt);
+    return new Tensor(data, s, dt, TRUSTED);
   }
-  return new Tensor(data, inferred, dt);
+  return new Tensor(data, inferred, dt, TRUSTED);
 }
 
 /**
@@ -336,6 +390,8 @@ export function tensor(values: NestedArray | TypedArray, dtype?: DType, shape?: 
  * @returns A tensor of shape `[]`.
  * @throws ArgumentError - when `value` is not a number or `dtype` is neither
  *   `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -345,10 +401,10 @@ export function tensor(values: NestedArray | TypedArray, dtype?: DType, shape?: 
  * @category Tensors
  */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  if (typeof value !== 'number') throw new ArgumentError('scalar', 'value', `expected a number, got ${typeof value}`);
+  if (typeof value !== 'number') throw new ArgumentError('scalar', 'value', `expected a number, got ${formatValue(value)}`);
   const data = allocate(checkDType('scalar', 'dtype', dtype), 1);
   data[0] = value;
-  return new Tensor(data, [], dtype);
+  return new Tensor(data, [], dtype, TRUSTED);
 }
 
 /**
@@ -361,6 +417,8 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
  * @returns A new tensor of `shape` filled with `value`.
  * @throws ArgumentError - when `shape` has an entry that is not a non-negative
  *   integer, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -375,9 +433,10 @@ export function full(shape: Shape, value: number, dtype: DType = 'float32'): Ten
 
 function filled(op: string, shape: Shape, value: number, dtype: DType): Tensor {
   const s = checkShape(op, 'shape', shape);
-  const data = allocate(checkDType(op, 'dtype', dtype), sizeOf(s));
+  if (typeof value !== 'number') throw new ArgumentError(op, 'value', `expected a number, got ${formatValue(value)}`);
+  const data = allocate(checkDType(op, 'dtype', dtype), sizeOf(s), op);
   if (value !== 0) data.fill(value);
-  return new Tensor(data, s, dtype);
+  return new Tensor(data, s, dtype, TRUSTED);
 }
 
 /**
@@ -389,6 +448,8 @@ function filled(op: string, shape: Shape, value: number, dtype: DType): Tensor {
  * @returns A new tensor of `shape`, all zeros.
  * @throws ArgumentError - when `shape` has an entry that is not a non-negative
  *   integer, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -410,6 +471,8 @@ export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
  * @returns A new tensor of `shape`, all ones.
  * @throws ArgumentError - when `shape` has an entry that is not a non-negative
  *   integer, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -434,6 +497,8 @@ export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
  *   * step`.
  * @throws ArgumentError - when `start`, `stop` or `step` is not finite, `step` is
  *   0, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -446,13 +511,14 @@ export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
 export function arange(start: number, stop?: number, step = 1, dtype: DType = 'float32'): Tensor {
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop];
   for (const [name, v] of [['start', lo], ['stop', hi], ['step', step]] as const) {
-    if (!Number.isFinite(v)) throw new ArgumentError('arange', name, `must be finite, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError('arange', name, `must be a finite number, got ${formatValue(v)}`);
   }
   if (step === 0) throw new ArgumentError('arange', 'step', 'step must not be 0');
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const data = allocate(checkDType('arange', 'dtype', dtype), n);
+  if (!(n <= MAX_SIZE)) throw new ShapeError('arange', 'stop', `[${lo}, ${hi}) in steps of ${step} has ${n} values, more than ${MAX_SIZE} (2^31 - 1), the most a tensor can hold`);
+  const data = allocate(checkDType('arange', 'dtype', dtype), n, 'arange');
   for (let i = 0; i < n; i++) data[i] = lo + i * step;
-  return new Tensor(data, [n], dtype);
+  return new Tensor(data, [n], dtype, TRUSTED);
 }
 
 /**
@@ -466,6 +532,8 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
  * @returns A tensor of shape `[num]`.
  * @throws ArgumentError - when `num` is not a non-negative integer, a bound is not
  *   finite, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -476,10 +544,12 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
  */
 export function linspace(start: number, stop: number, num: number, dtype: DType = 'float32'): Tensor {
   const [n] = checkShape('linspace', 'num', [num]);
-  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ArgumentError('linspace', 'start', `bounds must be finite, got ${start} and ${stop}`);
-  const data = allocate(checkDType('linspace', 'dtype', dtype), n!);
+  for (const [name, v] of [['start', start], ['stop', stop]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError('linspace', name, `must be a finite number, got ${formatValue(v)}`);
+  }
+  const data = allocate(checkDType('linspace', 'dtype', dtype), n!, 'linspace');
   for (let i = 0; i < n!; i++) data[i] = n === 1 ? start : start + ((stop - start) * i) / (n! - 1);
-  return new Tensor(data, [n!], dtype);
+  return new Tensor(data, [n!], dtype, TRUSTED);
 }
 
 /**
@@ -492,6 +562,8 @@ export function linspace(start: number, stop: number, num: number, dtype: DType 
  * @returns A tensor of shape `[n, m]`.
  * @throws ArgumentError - when `n` or `m` is not a non-negative integer, or
  *   `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -502,7 +574,7 @@ export function linspace(start: number, stop: number, num: number, dtype: DType 
  */
 export function eye(n: number, m: number = n, dtype: DType = 'float32'): Tensor {
   const [r, c] = checkShape('eye', 'n', [n, m]);
-  const data = allocate(checkDType('eye', 'dtype', dtype), r! * c!);
+  const data = allocate(checkDType('eye', 'dtype', dtype), r! * c!, 'eye');
   for (let i = 0; i < Math.min(r!, c!); i++) data[i * c! + i] = 1;
-  return new Tensor(data, [r!, c!], dtype);
+  return new Tensor(data, [r!, c!], dtype, TRUSTED);
 }

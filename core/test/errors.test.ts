@@ -7,9 +7,15 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
   DTypeError,
+  MAX_SIZE,
   MnemoError,
   ShapeError,
+  Tensor,
+  allocate,
   arange,
+  checkDType,
+  checkOptions,
+  formatValue,
   cpu,
   eye,
   full,
@@ -19,6 +25,7 @@ import {
   ones,
   randint,
   scalar,
+  split,
   splitTensor,
   stack,
   tensor,
@@ -156,7 +163,7 @@ describe('data of the wrong length', () => {
     expectError(() => tensor([1, 2, 3], 'float64', [2, 2]), ArgumentError, 'tensor', 'shape', '[2, 2]', '[3]');
     expectError(() => tensor([[1, 2], [3]]), ArgumentError, 'tensor', 'values', 'ragged', '[1]', '[2, 2]');
     expectError(() => tensor([[1, 2], 3] as never), ArgumentError, 'tensor', 'values', 'ragged');
-    expectError(() => unsafeFromData(new Float64Array(3), [2, 2]), ArgumentError, 'fromData', 'data', 'length 3', '[2, 2]');
+    expectError(() => unsafeFromData(new Float64Array(3), [2, 2]), ArgumentError, 'unsafeFromData', 'data', 'length 3', '[2, 2]');
   });
 });
 
@@ -169,7 +176,7 @@ describe('non-finite or fractional sizes', () => {
     expectError(() => full('3' as never, 1), ArgumentError, 'full', 'shape');
     expectError(() => eye(NaN), ArgumentError, 'eye', 'n', 'NaN');
     expectError(() => linspace(0, 1, Infinity), ArgumentError, 'linspace', 'num', 'Infinity');
-    expectError(() => linspace(0, NaN, 3), ArgumentError, 'linspace', 'start', 'NaN');
+    expectError(() => linspace(0, NaN, 3), ArgumentError, 'linspace', 'stop', 'NaN');
     expectError(() => arange(Infinity), ArgumentError, 'arange', 'stop', 'Infinity');
     expectError(() => arange(0, 1, 0), ArgumentError, 'arange', 'step');
     expectError(() => tensor([1], 'float32', [NaN]), ArgumentError, 'tensor', 'shape', 'NaN');
@@ -203,9 +210,62 @@ describe('dtype mix', () => {
 
 describe('not a tensor', () => {
   it('is refused with the argument named', () => {
-    expectError(() => cpu.unary('exp', [1, 2] as never), ArgumentError, 'exp', 'x', 'object');
-    expectError(() => cpu.binary('add', x23, 1 as never), ArgumentError, 'add', 'b', 'number');
+    expectError(() => cpu.unary('exp', [1, 2] as never), ArgumentError, 'exp', 'x', '[1, 2]');
+    expectError(() => cpu.binary('add', x23, 1 as never), ArgumentError, 'add', 'b', 'got 1');
     expectError(() => cpu.concat([], 0), ArgumentError, 'concat', 'xs');
     expectError(() => stack([]), ArgumentError, 'stack', 'xs');
+  });
+});
+
+describe('malformed arguments the fuzz suite found (issue 15)', () => {
+  it('the message formatter never crashes: BigInt, symbols and objects without a prototype are printed', () => {
+    expectError(() => checkDType('cast', 'dtype', 1n), ArgumentError, 'cast', 'dtype', 'unknown dtype 1n');
+    expectError(() => zeros([2, Object.create(null) as number]), ArgumentError, 'zeros', 'shape', 'got {}');
+    expectError(() => scalar(Symbol('s') as never), ArgumentError, 'scalar', 'value', 'Symbol(s)');
+    const e = new ShapeError(Object.create(null) as string, Symbol('a') as never, 2n as never);
+    expect(e.message).toBe("{}: argument 'Symbol(a)': 2n");
+    expect(formatValue(Object.create(null))).toBe('{}');
+    expect(formatValue([1n, 'a', -0, null, [[[1]]]])).toBe('[1n, "a", -0, null, [[1 entries]]]');
+    expect(formatValue(tensor([[1, 2]], 'float64'))).toBe('a Tensor float64 [1, 2]');
+    expect(formatValue('x'.repeat(500)).length).toBeLessThanOrEqual(120);
+  });
+
+  it('sizes past 2^31 - 1 elements are a ShapeError before anything is allocated', () => {
+    expectError(() => zeros([2 ** 31]), ShapeError, 'zeros', 'shape', '2147483648');
+    expectError(() => ones([65536, 65536], 'float64'), ShapeError, 'ones', 'shape', '[65536, 65536]', '4294967296');
+    // a broadcast of two small tensors to 2^32 elements (16 GiB in float32)
+    expectError(() => cpu.binary('add', zeros([65536, 1]), zeros([1, 65536])), ShapeError, 'add', 'shape', '4294967296');
+    expectError(() => cpu.pad(zeros([2]), [[0, 2 ** 31]], 0), ShapeError, 'pad', 'shape', '2147483650');
+    expectError(() => arange(0, 2 ** 40), ShapeError, 'arange', 'stop');
+    expectError(() => allocate('float64', 2 ** 32, 'zeros'), ShapeError, 'zeros', 'length');
+    expect(MAX_SIZE).toBe(2 ** 31 - 1);
+    // an empty tensor may have a large axis, as long as the axis itself fits
+    expect(zeros([0, 1000]).shape).toEqual([0, 1000]);
+  });
+
+  it('an op name that is a property of every object is refused, not computed with Object.prototype.toString', () => {
+    expectError(() => cpu.binary('toString' as never, x23, x23), ArgumentError, 'toString', 'op');
+    expectError(() => cpu.compare('constructor' as never, x23, x23), ArgumentError, 'constructor', 'op');
+  });
+
+  it('split(key, n) refuses a count no array can hold (it grew an array until the heap ran out)', () => {
+    expectError(() => split(key(0), 2 ** 53), ArgumentError, 'split', 'n', '9007199254740992');
+  });
+
+  it('new Tensor(...) from outside core checks its parts', () => {
+    expectError(() => new Tensor(new Float32Array(2), [2 ** 31 + 1], 'float32'), ArgumentError, 'Tensor', 'shape');
+    expectError(() => new Tensor([1, 2] as never, [2], 'float32'), ArgumentError, 'Tensor', 'data');
+    expectError(() => new Tensor(new Float32Array(2), [2], 'float64'), ArgumentError, 'Tensor', 'dtype');
+    expectError(() => new Tensor(new Float32Array(2), [3], 'float32'), ArgumentError, 'Tensor', 'data', 'length 2', '[3]');
+  });
+
+  it('flags are booleans: a string such as "false" would read as true', () => {
+    expectError(() => cpu.matmul(x23, x23, false, 'false' as never), ArgumentError, 'matmul', 'transB');
+    expectError(() => cpu.reduce('sum', x23, [0], 'yes' as never), ArgumentError, 'sum', 'keepDims');
+  });
+
+  it('options that are null or not records are refused, naming the function', () => {
+    expectError(() => uniform(key(0), [2], null as never), ArgumentError, 'uniform', 'options');
+    expectError(() => checkOptions('op', 'options', [1] as never), ArgumentError, 'op', 'options');
   });
 });

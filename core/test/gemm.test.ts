@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, DTypeError, ShapeError, gemmReference, type GemmArgs } from '@mnemo/core';
+import { fusedGemmRequested, wasmFeatures } from '../src/kernels/features.js';
 import { gemmInfo, startGemmThreads, wasmGemm } from '../src/kernels/wasm-gemm.js';
+import { gemmKernels } from '../src/kernels/wasm-gemm-module.js';
 
 type DT = 'float32' | 'float64';
 
@@ -71,7 +73,8 @@ function build(c: Case): Built {
  * Compare one result with the reference. float64 sums run in the same order
  * as the reference, so they must agree to 1e-12 relative to the scale (in
  * fact exactly); float32 sums accumulate in float32, so each element may be
- * off by the bound of k roundings, (k + 1) · 2^-24 · scale.
+ * off by the bound of k roundings, (k + 1) · 2^-24 · scale (a fused
+ * multiply-add rounds once per step instead of twice: the same bound holds).
  */
 function mismatches(c: Case, built: Built, got: Float32Array | Float64Array): string[] {
   const { expected, scale } = built;
@@ -109,15 +112,27 @@ const caseArb = (maxDim: number): fc.Arbitrary<Case> =>
     seed: fc.integer(),
   });
 
-/** Sizes near the register tiles (4 rows; 8 float32 or 4 float64 columns) and their multiples. */
-const edgeDims = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 63, 64, 65, 70];
+/** Sizes near the register tiles (4 rows; 8 or 16 float32, 4 or 8 float64 columns) and their multiples. */
+const edgeDims = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 70];
 
 describe('wasmGemm (WebAssembly SIMD) against gemmReference', () => {
-  it('runs the WebAssembly kernel on this machine', () => {
+  it('runs the WebAssembly kernel on this machine, with the micro-kernels the runtime allows', () => {
     const info = gemmInfo();
+    const features = wasmFeatures();
     expect(info.kernel).toBe('wasm-simd');
     expect(info.simd).toBe(true);
-    expect(info.tiles).toEqual({ float32: '4x8', float64: '4x4' });
+    expect(info.node).toBe(process.version);
+    expect(info.revectorize).toBe(features.revectorize);
+    // Paired (256-bit) tiles exactly where the revectorizer is on.
+    expect(info.tiles).toEqual(features.revectorize ? { float32: '4x16', float64: '4x8' } : { float32: '4x8', float64: '4x4' });
+    const fma = fusedGemmRequested();
+    const k = gemmKernels({ ...features, fma });
+    // Fused only when asked for (MNEMO_WASM_FEATURES=fma) and relaxed SIMD is in use; float64 never.
+    expect(k.f32.fma).toBe(fma && features.relaxedSimd);
+    expect(k.f64.fma).toBe(false);
+    expect(info.relaxedSimd).toBe(k.f32.fma);
+    expect(info.microKernels.float32).toMatch(k.f32.fma ? /f32x4 relaxed_madd/ : /f32x4 mul\+add/);
+    expect(info.microKernels.float64).toMatch(/f64x2 mul\+add/);
   });
 
   it('matches on random sizes 0..70, every layout, both dtypes, with offsets (forced into WebAssembly)', () => {
@@ -218,7 +233,8 @@ describe('wasmGemm with helper threads', () => {
 
   it('starts the helpers this machine allows', () => {
     const info = gemmInfo();
-    expect(info.notes).toEqual([]);
+    // (Notes on runtime features, such as a missing revectorizer, may remain.)
+    expect(info.notes.filter((n) => /thread|worker/i.test(n))).toEqual([]);
     expect(threads).toBe(info.maxThreads);
   });
 

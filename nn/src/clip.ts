@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ArgumentError, allocate, unsafeDataOf, unsafeFromData, type Tensor } from '@mnemo/core';
+import { ArgumentError, allocate, formatValue, unsafeDataOf, unsafeFromData, type Tensor } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 
 /**
@@ -84,6 +84,8 @@ function mapLeaves<P extends Tree>(op: string, x: P, f: (v: number) => number): 
  *   and their norm before clipping.
  * @throws ArgumentError - when `maxNorm` is negative or not finite, or a leaf is
  *   not a tensor.
+ * @throws ShapeError - never in practice: it could only come from allocating a
+ *   result of a gradient's own size.
  *
  * @example
  * ```ts
@@ -96,7 +98,7 @@ function mapLeaves<P extends Tree>(op: string, x: P, f: (v: number) => number): 
  */
 export function clipByGlobalNorm<P extends Tree>(grads: P, maxNorm: number): [P, number] {
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0) || !Number.isFinite(maxNorm)) {
-    throw new ArgumentError('clipByGlobalNorm', 'maxNorm', `must be a finite non-negative number, got ${String(maxNorm)}`);
+    throw new ArgumentError('clipByGlobalNorm', 'maxNorm', `must be a finite non-negative number, got ${formatValue(maxNorm)}`);
   }
   const n = globalNorm(grads);
   if (!Number.isFinite(n) || n <= maxNorm) return [grads, n];
@@ -113,6 +115,8 @@ export function clipByGlobalNorm<P extends Tree>(grads: P, maxNorm: number): [P,
  * @returns The gradients with every entry clamped into `[-maxAbs, maxAbs]`.
  * @throws ArgumentError - when `maxAbs` is negative or NaN, or a leaf is not a
  *   tensor.
+ * @throws ShapeError - never in practice: it could only come from allocating a
+ *   result of a gradient's own size.
  *
  * @example
  * ```ts
@@ -125,7 +129,7 @@ export function clipByGlobalNorm<P extends Tree>(grads: P, maxNorm: number): [P,
  */
 export function clipByValue<P extends Tree>(grads: P, maxAbs: number): P {
   if (typeof maxAbs !== 'number' || !(maxAbs >= 0)) {
-    throw new ArgumentError('clipByValue', 'maxAbs', `must be a non-negative number, got ${String(maxAbs)}`);
+    throw new ArgumentError('clipByValue', 'maxAbs', `must be a non-negative number, got ${formatValue(maxAbs)}`);
   }
   return mapLeaves('clipByValue', grads, (v) => (v > maxAbs ? maxAbs : v < -maxAbs ? -maxAbs : v));
 }

@@ -16,6 +16,7 @@
 import {
   ArgumentError,
   checkDType,
+  formatValue,
   checkShape,
   full,
   normal as normalSamples,
@@ -46,7 +47,7 @@ import {
 export type Initializer = (key: Key, shape: Shape, dtype?: DType) => Tensor;
 
 function checkFiniteNumber(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${formatValue(v)}`);
   return v;
 }
 
@@ -61,6 +62,7 @@ function checkFiniteNumber(op: string, arg: string, v: unknown): number {
  * @returns `[fanIn, fanOut]`.
  * @throws ArgumentError - when `shape` has an entry that is not a non-negative
  *   integer.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -88,6 +90,8 @@ export function fans(shape: Shape): [fanIn: number, fanOut: number] {
  * @returns A tensor of `shape`, uniform in `[-a, a)` (zeros when both fans are 0).
  * @throws ArgumentError - when `key` is not a key, `shape` has an entry that is
  *   not a non-negative integer, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -108,14 +112,17 @@ export const glorotUniform: Initializer = (key, shape, dtype = 'float32') => {
 
 /**
  * An initializer drawing uniformly from `[low, high)`, as {@link
- * @mnemo/core!uniform | core's uniform} does, for any key, shape and dtype.
  *
  * @param low - The lower bound, included.
  * @param high - The upper bound, excluded (above `low`).
  * @returns An {@link Initializer}.
  * @throws ArgumentError - when a bound is not finite or `low >= high`; the
  *   initializer throws one for an invalid key, shape or dtype.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
  *
+ * @mnemo /core!uniform | core's uniform} does, for any key, shape and dtype.
+ * @mnemo /core!uniform | core's uniform} does, for any key, shape and dtype.
  * @example
  * ```ts
  * import { init } from '@mnemo/nn';
@@ -139,6 +146,8 @@ export function uniform(low: number, high: number): Initializer {
  * @param hiddenSize - H, a positive integer.
  * @returns An {@link Initializer} drawing from `U(-1/sqrt(H), 1/sqrt(H))`.
  * @throws ArgumentError - when `hiddenSize` is not a positive integer.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
  *
  * @example
  * ```ts
@@ -151,7 +160,7 @@ export function uniform(low: number, high: number): Initializer {
  */
 export function rnnUniform(hiddenSize: number): Initializer {
   if (!Number.isInteger(hiddenSize) || hiddenSize <= 0) {
-    throw new ArgumentError('init.rnnUniform', 'hiddenSize', `must be a positive integer, got ${String(hiddenSize)}`);
+    throw new ArgumentError('init.rnnUniform', 'hiddenSize', `must be a positive integer, got ${formatValue(hiddenSize)}`);
   }
   const k = 1 / Math.sqrt(hiddenSize);
   return uniform(-k, k);
@@ -166,6 +175,8 @@ export function rnnUniform(hiddenSize: number): Initializer {
  * @returns An {@link Initializer}.
  * @throws ArgumentError - when `std` or `mean` is not finite or `std` is negative;
  *   the initializer throws one for an invalid key, shape or dtype.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
  *
  * @example
  * ```ts
@@ -191,6 +202,8 @@ export function normal(std = 1, mean = 0): Initializer {
  * @returns An {@link Initializer}.
  * @throws ArgumentError - when `value` is not a number; the initializer throws one
  *   for an invalid shape or dtype.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
  *
  * @example
  * ```ts
@@ -215,6 +228,8 @@ export function constant(value: number): Initializer {
  * @returns A tensor of `shape`, all zeros.
  * @throws ArgumentError - when `shape` has an entry that is not a non-negative
  *   integer, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -237,6 +252,8 @@ export const zeros: Initializer = constant(0);
  * @returns A tensor of `shape`, all ones.
  * @throws ArgumentError - when `shape` has an entry that is not a non-negative
  *   integer, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -328,6 +345,8 @@ function orthonormalColumns(a: Float64Array, m: number, n: number): Float64Array
  * @throws ArgumentError - when `shape` has rank below 2 or an invalid entry,
  *   `gain` is not finite, `dtype` is not `float32` or `float64`, or `key` is not a
  *   key.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts

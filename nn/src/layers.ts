@@ -5,17 +5,23 @@
  *
  * @module
  */
-import { ArgumentError, ShapeError, formatShape, isTensor, split, unsafeDataOf, type DType, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, ShapeError, checkFlag, checkOptions, formatShape, formatValue, isTensor, split, unsafeDataOf, type DType, type Key, type Tensor } from '@mnemo/core';
 import { add, gather, matmul, reshape } from '@mnemo/autodiff';
 import { glorotUniform, normal, zeros, type Initializer } from './init.js';
 
 function checkSize(op: string, arg: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${formatValue(n)}`);
   return n;
 }
 
+function initializer(op: string, arg: string, f: unknown, fallback: Initializer): Initializer {
+  if (f === undefined) return fallback;
+  if (typeof f !== 'function') throw new ArgumentError(op, arg, `expected an initializer (key, shape, dtype) => Tensor, got ${formatValue(f)}`);
+  return f as Initializer;
+}
+
 function checkTensorArg(op: string, arg: string, x: unknown): Tensor {
-  if (!isTensor(x)) throw new ArgumentError(op, arg, `expected a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+  if (!isTensor(x)) throw new ArgumentError(op, arg, `expected a Tensor, got ${formatValue(x)}`);
   return x;
 }
 
@@ -82,14 +88,15 @@ export interface DenseOptions {
  */
 export const dense = {
   /** Draw `{ w: [in, out], b: [out] }` (no `b` with `bias: false`). */
-  init(key: Key, inSize: number, outSize: number, options: DenseOptions = {}): DenseParams {
+  init(key: Key, inSize: number, outSize: number, opts?: DenseOptions): DenseParams {
     const i = checkSize('dense.init', 'in', inSize);
     const o = checkSize('dense.init', 'out', outSize);
+    const options = checkOptions('dense.init', 'options', opts);
     const dtype = options.dtype ?? 'float32';
     const [kw, kb] = split(key, 2) as [Key, Key];
-    const w = (options.init ?? glorotUniform)(kw, [i, o], dtype);
-    if (options.bias === false) return { w };
-    return { w, b: (options.biasInit ?? zeros)(kb, [o], dtype) };
+    const w = initializer('dense.init', 'options.init', options.init, glorotUniform)(kw, [i, o], dtype);
+    if (!checkFlag('dense.init', 'options.bias', options.bias, true)) return { w };
+    return { w, b: initializer('dense.init', 'options.biasInit', options.biasInit, zeros)(kb, [o], dtype) };
   },
   /** `x W + b` for `x` of shape `[..., in]`. */
   apply(params: DenseParams, x: Tensor): Tensor {
@@ -173,10 +180,11 @@ export interface EmbeddingOptions {
  */
 export const embedding = {
   /** Draw the table `[vocab, dim]`. */
-  init(key: Key, vocabSize: number, dim: number, options: EmbeddingOptions = {}): EmbeddingParams {
+  init(key: Key, vocabSize: number, dim: number, opts?: EmbeddingOptions): EmbeddingParams {
     const v = checkSize('embedding.init', 'vocab', vocabSize);
     const d = checkSize('embedding.init', 'dim', dim);
-    return { table: (options.init ?? normal(1))(key, [v, d], options.dtype ?? 'float32') };
+    const options = checkOptions('embedding.init', 'options', opts);
+    return { table: initializer('embedding.init', 'options.init', options.init, normal(1))(key, [v, d], options.dtype ?? 'float32') };
   },
   /** The rows of the table at integer-valued `ids`: shape `ids.shape + [dim]`. */
   apply(params: EmbeddingParams, ids: Tensor): Tensor {

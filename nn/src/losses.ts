@@ -14,6 +14,7 @@ import {
   ShapeError,
   allocate,
   formatShape,
+  formatValue,
   isTensor,
   shapesEqual,
   unsafeDataOf,
@@ -24,7 +25,7 @@ import {
 import { customVjp, div, exp, max, mean, mul, neg, oneHot, sigmoid, square, stopGradient, sub, sum } from '@mnemo/autodiff';
 
 function tensorArg(op: string, arg: string, x: unknown): Tensor {
-  if (!isTensor(x)) throw new ArgumentError(op, arg, `expected a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+  if (!isTensor(x)) throw new ArgumentError(op, arg, `expected a Tensor, got ${formatValue(x)}`);
   return x;
 }
 

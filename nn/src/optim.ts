@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { ArgumentError, allocate, full, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
+import { ArgumentError, allocate, checkFlag, checkOptions, formatValue, full, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
 import { add, div, fuseElementwise, mul, sqrt, sub, tree, type Tree } from '@mnemo/autodiff';
 import { of as scheduleOf, type LearningRate } from './schedules.js';
 import { flattenLike, leafPaths } from './treeutil.js';
@@ -118,16 +118,16 @@ function makeOptimizer(spec: Spec): Optimizer {
       const paths = leafPaths(def);
       const gLeaves = flattenLike(op, 'grads', grads, 'params', def, pLeaves, paths);
       if (state === null || typeof state !== 'object' || typeof state.slots !== 'object' || state.slots === null) {
-        throw new ArgumentError(op, 'state', `expected an optimizer state { step, slots }, got ${state === null ? 'null' : typeof state}`);
+        throw new ArgumentError(op, 'state', `expected an optimizer state { step, slots }, got ${formatValue(state)}`);
       }
       const k = state.step;
-      if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) throw new ArgumentError(op, 'state.step', `must be a non-negative integer, got ${String(k)}`);
+      if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) throw new ArgumentError(op, 'state.step', `must be a non-negative integer, got ${formatValue(k)}`);
       const have = Object.keys(state.slots).sort().join(', ');
       const want = spec.slots.slice().sort().join(', ');
       if (have !== want) throw new ArgumentError(op, 'state.slots', `${spec.name} with this configuration keeps slots {${want}}, the state has {${have}}`);
       const sLeaves = spec.slots.map((s) => flattenLike(op, `state.slots.${s}`, state.slots[s], 'params', def, pLeaves, paths));
       const lr = schedule(k);
-      if (typeof lr !== 'number' || !Number.isFinite(lr)) throw new ArgumentError(op, 'lr', `the schedule gave ${String(lr)} at step ${k}; expected a finite number`);
+      if (typeof lr !== 'number' || !Number.isFinite(lr)) throw new ArgumentError(op, 'lr', `the schedule gave ${formatValue(lr)} at step ${k}; expected a finite number`);
       const leafUpdate = spec.prepare(k + 1, lr);
       const newP: Tensor[] = [];
       const newS: Tensor[][] = spec.slots.map(() => []);
@@ -154,7 +154,7 @@ function makeOptimizer(spec: Spec): Optimizer {
 function num(op: string, arg: string, v: unknown, lo = -Infinity, loOpen = false, hi = Infinity, hiOpen = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (loOpen && v === lo) || v > hi || (hiOpen && v === hi)) {
     const range = `${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}`;
-    throw new ArgumentError(op, arg, `must be a finite number in ${range}, got ${String(v)}`);
+    throw new ArgumentError(op, arg, `must be a finite number in ${range}, got ${formatValue(v)}`);
   }
   return v;
 }
@@ -215,14 +215,14 @@ export interface SgdOptions {
  *
  * The momentum buffer `b` is the slot `momentum` (absent without momentum).
  *
- * @param options - `lr` (default 0.01), `momentum`, `dampening`, `nesterov`,
+ * @param opts - `lr` (default 0.01), `momentum`, `dampening`, `nesterov`,
  *   `weightDecay` (see {@link SgdOptions}).
  * @returns An {@link Optimizer}: `init(params)` and `update(grads, state,
  *   params)`.
- * @throws ArgumentError - when an option is not a finite number in its range, or
- *   `nesterov` is asked without momentum or with dampening; from `update`, when
- *   the state is not this optimizer's (`step` and slots), or a schedule gives a
- *   rate that is not finite.
+ * @throws ArgumentError - when `opts` is not an object, an option is not a finite
+ *   number in its range, or `nesterov` is asked without momentum or with
+ *   dampening; from `update`, when the state is not this optimizer's (`step` and
+ *   slots), or a schedule gives a rate that is not finite.
  * @throws ShapeError - from `update`, when a gradient's shape differs from its
  *   parameter's.
  * @throws DTypeError - from `update`, when a gradient's dtype differs from its
@@ -241,13 +241,14 @@ export interface SgdOptions {
  * ```
  * @category Optimizers
  */
-export function sgd(options: SgdOptions = {}): Optimizer {
+export function sgd(opts?: SgdOptions): Optimizer {
   const op = 'sgd';
+  const options = checkOptions(op, 'options', opts);
   const lr = checkLr(op, options.lr ?? 1e-3);
   const momentum = num(op, 'momentum', options.momentum ?? 0, 0);
   const dampening = num(op, 'dampening', options.dampening ?? 0);
   const weightDecay = num(op, 'weightDecay', options.weightDecay ?? 0, 0);
-  const nesterov = options.nesterov ?? false;
+  const nesterov = checkFlag(op, 'nesterov', options.nesterov, false);
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
     throw new ArgumentError(op, 'nesterov', `Nesterov momentum needs momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`);
   }
@@ -303,7 +304,8 @@ export interface AdamOptions {
   readonly weightDecay?: number;
 }
 
-function adamFamily(name: 'adam' | 'adamw', options: AdamOptions): Optimizer {
+function adamFamily(name: 'adam' | 'adamw', opts: AdamOptions | undefined): Optimizer {
+  const options = checkOptions(name, 'options', opts);
   const lr = checkLr(name, options.lr ?? 1e-3);
   const beta1 = num(name, 'beta1', options.beta1 ?? 0.9, 0, false, 1, true);
   const beta2 = num(name, 'beta2', options.beta2 ?? 0.999, 0, false, 1, true);
@@ -417,7 +419,7 @@ const FUSE_FROM = 256;
  * ```
  * @category Optimizers
  */
-export function adam(options: AdamOptions = {}): Optimizer {
+export function adam(options?: AdamOptions): Optimizer {
   return adamFamily('adam', options);
 }
 
@@ -453,7 +455,7 @@ export function adam(options: AdamOptions = {}): Optimizer {
  * ```
  * @category Optimizers
  */
-export function adamw(options: AdamOptions = {}): Optimizer {
+export function adamw(options?: AdamOptions): Optimizer {
   return adamFamily('adamw', options);
 }
 
@@ -503,12 +505,12 @@ export interface RmspropOptions {
  * Slots: `squareAvg`, plus `gradAvg` when centered and `momentumBuffer` with
  * momentum, all starting at zero. There is no bias correction.
  *
- * @param options - `lr` (default 0.01), `alpha`, `eps`, `momentum`, `centered`,
+ * @param opts - `lr` (default 0.01), `alpha`, `eps`, `momentum`, `centered`,
  *   `weightDecay` (see {@link RmspropOptions}).
  * @returns An {@link Optimizer}.
- * @throws ArgumentError - when an option is not a finite number in its range; from
- *   `update`, when the state is not this optimizer's (`step` and slots), or a
- *   schedule gives a rate that is not finite.
+ * @throws ArgumentError - when `opts` is not an object or an option is not a
+ *   finite number in its range; from `update`, when the state is not this
+ *   optimizer's (`step` and slots), or a schedule gives a rate that is not finite.
  * @throws ShapeError - from `update`, when a gradient's shape differs from its
  *   parameter's.
  * @throws DTypeError - from `update`, when a gradient's dtype differs from its
@@ -526,14 +528,15 @@ export interface RmspropOptions {
  * ```
  * @category Optimizers
  */
-export function rmsprop(options: RmspropOptions = {}): Optimizer {
+export function rmsprop(opts?: RmspropOptions): Optimizer {
   const op = 'rmsprop';
+  const options = checkOptions(op, 'options', opts);
   const lr = checkLr(op, options.lr ?? 1e-2);
   const alpha = num(op, 'alpha', options.alpha ?? 0.99, 0, false, 1, false);
   const eps = num(op, 'eps', options.eps ?? 1e-8, 0);
   const weightDecay = num(op, 'weightDecay', options.weightDecay ?? 0, 0);
   const momentum = num(op, 'momentum', options.momentum ?? 0, 0);
-  const centered = options.centered ?? false;
+  const centered = checkFlag(op, 'centered', options.centered, false);
   const slots = ['squareAvg', ...(momentum > 0 ? ['momentumBuffer'] : []), ...(centered ? ['gradAvg'] : [])];
   const iBuf = slots.indexOf('momentumBuffer');
   const iAvg = slots.indexOf('gradAvg');
@@ -614,12 +617,12 @@ export interface AdagradOptions {
  *
  * The slot `sum` starts at `initialAccumulatorValue`.
  *
- * @param options - `lr` (default 0.01), `lrDecay`, `eps`,
- *   `initialAccumulatorValue`, `weightDecay` (see {@link AdagradOptions}).
+ * @param opts - `lr` (default 0.01), `lrDecay`, `eps`, `initialAccumulatorValue`,
+ *   `weightDecay` (see {@link AdagradOptions}).
  * @returns An {@link Optimizer}.
- * @throws ArgumentError - when an option is not a finite number in its range; from
- *   `update`, when the state is not this optimizer's (`step` and slots), or a
- *   schedule gives a rate that is not finite.
+ * @throws ArgumentError - when `opts` is not an object or an option is not a
+ *   finite number in its range; from `update`, when the state is not this
+ *   optimizer's (`step` and slots), or a schedule gives a rate that is not finite.
  * @throws ShapeError - from `update`, when a gradient's shape differs from its
  *   parameter's.
  * @throws DTypeError - from `update`, when a gradient's dtype differs from its
@@ -636,8 +639,9 @@ export interface AdagradOptions {
  * ```
  * @category Optimizers
  */
-export function adagrad(options: AdagradOptions = {}): Optimizer {
+export function adagrad(opts?: AdagradOptions): Optimizer {
   const op = 'adagrad';
+  const options = checkOptions(op, 'options', opts);
   const lr = checkLr(op, options.lr ?? 1e-2);
   const lrDecay = num(op, 'lrDecay', options.lrDecay ?? 0, 0);
   const weightDecay = num(op, 'weightDecay', options.weightDecay ?? 0, 0);

@@ -40,7 +40,7 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { MnemoError, formatShape, isTensor, shapesEqual, sizeOf, unsafeDataOf, unsafeFromData, type DType, type Tensor, type TypedArray } from '@mnemo/core';
+import { MnemoError, checkOptions, formatShape, formatValue, isTensor, shapesEqual, sizeOf, unsafeDataOf, unsafeFromData, type DType, type Tensor, type TypedArray } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 import type { OptState } from './optim.js';
 import { at, leafPaths } from './treeutil.js';
@@ -351,6 +351,13 @@ function sha256(text: string): string {
 // Encode and decode (no file system)
 // ---------------------------------------------------------------------------
 
+/** Throws a ParamFileError unless `path` is a non-empty string without NUL characters (what the file system accepts). */
+function checkPath(op: string, path: unknown): asserts path is string {
+  if (typeof path !== 'string' || path === '' || path.includes('\u0000')) {
+    throw new ParamFileError(op, 'path', `expected a file path (a non-empty string without NUL characters), got ${formatValue(path)}`);
+  }
+}
+
 /**
  * The text of a parameter file (see the module notes for the format): what
  * {@link saveParams} writes. Throws {@link ParamFileError} if `params` or a
@@ -377,7 +384,7 @@ function sha256(text: string): string {
  */
 export function encodeParams(file: ParamFile): string {
   const op = 'encodeParams';
-  if (file === null || typeof file !== 'object') throw new ParamFileError(op, 'file', `expected { params, optimizer?, metadata? }, got ${String(file)}`);
+  if (file === null || typeof file !== 'object') throw new ParamFileError(op, 'file', `expected { params, optimizer?, metadata? }, got ${formatValue(file)}`);
   const checkTree = (x: unknown, name: string): Tree => {
     try {
       tree.flatten(x, op, name);
@@ -393,7 +400,10 @@ export function encodeParams(file: ParamFile): string {
         ? null
         : (() => {
             const s = file.optimizer;
-            if (!Number.isInteger(s.step) || s.step < 0) throw new ParamFileError(op, 'optimizer.step', `must be a non-negative integer, got ${String(s.step)}`);
+            if (typeof s !== 'object' || s.slots === null || typeof s.slots !== 'object') {
+              throw new ParamFileError(op, 'optimizer', `expected an optimizer state { step, slots }, got ${formatValue(s)}`);
+            }
+            if (!Number.isInteger(s.step) || s.step < 0) throw new ParamFileError(op, 'optimizer.step', `must be a non-negative integer, got ${formatValue(s.step)}`);
             const slots: Record<string, EncodedNode> = {};
             for (const k of Object.keys(s.slots).sort()) setOwn(slots, k, TreeCodec.encode(checkTree(s.slots[k], `optimizer.slots.${k}`)));
             return { step: s.step, slots };
@@ -542,8 +552,9 @@ export interface SaveOptions {
  * ```
  * @category Parameter files
  */
-export function saveParams(path: string, file: ParamFile, options: SaveOptions = {}): void {
-  const fs = options.fs ?? nodeFs;
+export function saveParams(path: string, file: ParamFile, options?: SaveOptions): void {
+  checkPath('saveParams', path);
+  const fs = checkOptions('saveParams', 'options', options).fs ?? nodeFs;
   const text = encodeParams(file);
   const bytes = Buffer.from(text, 'utf8');
   const dir = dirname(path);
@@ -615,7 +626,7 @@ export interface LoadOptions<P extends Tree = Tree> {
  * also match the template's structure, shapes and dtypes.
  *
  * @param path - The file to read.
- * @param options - `like`, a template the contents must match, and `fs`.
+ * @param opts - `like`, a template the contents must match, and `fs`.
  * @returns `Right` with the {@link ParamFile}, or `Left` with a report naming the
  *   file and each problem.
  * @throws ArgumentError - when `like` is not a pytree of tensors (problems with
@@ -633,7 +644,9 @@ export interface LoadOptions<P extends Tree = Tree> {
  * ```
  * @category Parameter files
  */
-export function loadParams<P extends Tree = Tree>(path: string, options: LoadOptions<P> = {}): E.Either<string, ParamFile<P>> {
+export function loadParams<P extends Tree = Tree>(path: string, opts?: LoadOptions<P>): E.Either<string, ParamFile<P>> {
+  checkPath('loadParams', path);
+  const options = checkOptions('loadParams', 'options', opts);
   const fs = options.fs ?? nodeFs;
   const head = `parameter file ${path} rejected:`;
   let text: string;

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { ArgumentError } from '@mnemo/core';
+import { ArgumentError, checkOptions, formatValue } from '@mnemo/core';
 
 /**
  * A learning-rate schedule: the learning rate for the update made at step
@@ -29,17 +29,17 @@ import { ArgumentError } from '@mnemo/core';
 export type Schedule = (step: number) => number;
 
 function finite(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, arg, `must be a finite number, got ${formatValue(v)}`);
   return v;
 }
 
 function positiveInt(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(op, arg, `must be a positive integer, got ${formatValue(v)}`);
   return v;
 }
 
 function checkStep(op: string, step: unknown): number {
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new ArgumentError(op, 'step', `must be a non-negative integer, got ${String(step)}`);
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new ArgumentError(op, 'step', `must be a non-negative integer, got ${formatValue(step)}`);
   return step;
 }
 
@@ -65,18 +65,23 @@ export type LearningRate = number | Schedule;
  * @returns A {@link Schedule}.
  * @throws ArgumentError - when `lr` is a number that is not finite; the schedule
  *   it returns throws one when called with a step that is not a non-negative
- *   integer.
+ *   integer. A schedule of yours is wrapped so that a step giving something other
+ *   than a number throws one too.
  *
  * @example
  * ```ts
  * import { schedules } from '@mnemo/nn';
- * console.assert(schedules.of(0.1)(1000) === 0.1);
+ * console.assert(schedules.of(0.1)(1000) === 0.1 && schedules.of((k) => 1 / (k + 1))(1) === 0.5);
  * ```
  * @category Schedules
  */
 export function of(lr: LearningRate): Schedule {
-  if (typeof lr === 'function') return lr;
-  return constant(lr);
+  if (typeof lr !== 'function') return constant(lr);
+  return (step) => {
+    const v: unknown = lr(step);
+    if (typeof v !== 'number') throw new ArgumentError('schedule', 'lr', `the schedule gave ${formatValue(v)} at step ${formatValue(step)}; expected a number`);
+    return v;
+  };
 }
 
 /**
@@ -103,12 +108,12 @@ export function constant(value: number): Schedule {
 /**
  * Step decay (PyTorch's `StepLR`): `initial * gamma ^ floor(step / every)`.
  *
- * @param options - `initial` rate, `every` (steps between decays, a positive
- *   integer) and `gamma` (the factor).
+ * @param opts - `initial` rate, `every` (steps between decays, a positive integer)
+ *   and `gamma` (the factor).
  * @returns A {@link Schedule}.
- * @throws ArgumentError - when `initial` or `gamma` is not finite or `every` is
- *   not a positive integer; the schedule it returns throws one when called with a
- *   step that is not a non-negative integer.
+ * @throws ArgumentError - when `opts` is not an object, `initial` or `gamma` is
+ *   not finite or `every` is not a positive integer; the schedule it returns
+ *   throws one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -118,8 +123,9 @@ export function constant(value: number): Schedule {
  * ```
  * @category Schedules
  */
-export function stepDecay(options: { readonly initial: number; readonly every: number; readonly gamma: number }): Schedule {
+export function stepDecay(opts: { readonly initial: number; readonly every: number; readonly gamma: number }): Schedule {
   const op = 'schedules.stepDecay';
+  const options = checkOptions(op, 'options', opts);
   const initial = finite(op, 'initial', options.initial);
   const every = positiveInt(op, 'every', options.every);
   const gamma = finite(op, 'gamma', options.gamma);
@@ -130,10 +136,11 @@ export function stepDecay(options: { readonly initial: number; readonly every: n
  * Exponential decay (PyTorch's `ExponentialLR`): `initial * gamma ^ step`, a
  * factor of `gamma` per step.
  *
- * @param options - `initial` rate and `gamma` (the factor per step).
+ * @param opts - `initial` rate and `gamma` (the factor per step).
  * @returns A {@link Schedule}.
- * @throws ArgumentError - when `initial` or `gamma` is not finite; the schedule it
- *   returns throws one when called with a step that is not a non-negative integer.
+ * @throws ArgumentError - when `opts` is not an object or `initial` or `gamma` is
+ *   not finite; the schedule it returns throws one when called with a step that is
+ *   not a non-negative integer.
  *
  * @example
  * ```ts
@@ -142,8 +149,9 @@ export function stepDecay(options: { readonly initial: number; readonly every: n
  * ```
  * @category Schedules
  */
-export function exponential(options: { readonly initial: number; readonly gamma: number }): Schedule {
+export function exponential(opts: { readonly initial: number; readonly gamma: number }): Schedule {
   const op = 'schedules.exponential';
+  const options = checkOptions(op, 'options', opts);
   const initial = finite(op, 'initial', options.initial);
   const gamma = finite(op, 'gamma', options.gamma);
   return (step) => initial * gamma ** checkStep(op, step);
@@ -153,12 +161,12 @@ export function exponential(options: { readonly initial: number; readonly gamma:
  * Linear interpolation from `from` at step 0 to `to` at step `steps`, then
  * constant at `to`: `from + (to - from) * min(step, steps) / steps`.
  *
- * @param options - `from` (the rate at step 0), `to` (from step `steps` on) and
+ * @param opts - `from` (the rate at step 0), `to` (from step `steps` on) and
  *   `steps` (a positive integer).
  * @returns A {@link Schedule}.
- * @throws ArgumentError - when `from` or `to` is not finite or `steps` is not a
- *   positive integer; the schedule it returns throws one when called with a step
- *   that is not a non-negative integer.
+ * @throws ArgumentError - when `opts` is not an object, `from` or `to` is not
+ *   finite or `steps` is not a positive integer; the schedule it returns throws
+ *   one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -168,8 +176,9 @@ export function exponential(options: { readonly initial: number; readonly gamma:
  * ```
  * @category Schedules
  */
-export function linear(options: { readonly from: number; readonly to: number; readonly steps: number }): Schedule {
+export function linear(opts: { readonly from: number; readonly to: number; readonly steps: number }): Schedule {
   const op = 'schedules.linear';
+  const options = checkOptions(op, 'options', opts);
   const from = finite(op, 'from', options.from);
   const to = finite(op, 'to', options.to);
   const steps = positiveInt(op, 'steps', options.steps);
@@ -182,12 +191,12 @@ export function linear(options: { readonly from: number; readonly to: number; re
  * `eta_min = final`): `final + (initial - final) (1 + cos(pi min(step, steps) / steps)) / 2`,
  * then constant at `final`.
  *
- * @param options - `initial` rate, `steps` (a positive integer) and `final`
- *   (default 0).
+ * @param opts - `initial` rate, `steps` (a positive integer) and `final` (default
+ *   0).
  * @returns A {@link Schedule}.
- * @throws ArgumentError - when `initial` or `final` is not finite or `steps` is
- *   not a positive integer; the schedule it returns throws one when called with a
- *   step that is not a non-negative integer.
+ * @throws ArgumentError - when `opts` is not an object, `initial` or `final` is
+ *   not finite or `steps` is not a positive integer; the schedule it returns
+ *   throws one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -197,8 +206,9 @@ export function linear(options: { readonly from: number; readonly to: number; re
  * ```
  * @category Schedules
  */
-export function cosine(options: { readonly initial: number; readonly steps: number; readonly final?: number }): Schedule {
+export function cosine(opts: { readonly initial: number; readonly steps: number; readonly final?: number }): Schedule {
   const op = 'schedules.cosine';
+  const options = checkOptions(op, 'options', opts);
   const initial = finite(op, 'initial', options.initial);
   const steps = positiveInt(op, 'steps', options.steps);
   const final = finite(op, 'final', options.final ?? 0);
@@ -267,11 +277,11 @@ export function join(parts: readonly LearningRate[], boundaries: readonly number
   const op = 'schedules.join';
   if (!Array.isArray(parts) || parts.length === 0) throw new ArgumentError(op, 'parts', 'needs at least one schedule');
   if (!Array.isArray(boundaries) || boundaries.length !== parts.length - 1) {
-    throw new ArgumentError(op, 'boundaries', `needs ${parts.length - 1} boundaries for ${parts.length} schedules, got ${Array.isArray(boundaries) ? boundaries.length : typeof boundaries}`);
+    throw new ArgumentError(op, 'boundaries', `needs ${parts.length - 1} boundaries for ${parts.length} schedules, got ${Array.isArray(boundaries) ? boundaries.length : formatValue(boundaries)}`);
   }
   boundaries.forEach((b, i) => {
     positiveInt(op, `boundaries[${i}]`, b);
-    if (i > 0 && !(b > boundaries[i - 1]!)) throw new ArgumentError(op, 'boundaries', `must increase, got [${boundaries.join(', ')}]`);
+    if (i > 0 && !(b > boundaries[i - 1]!)) throw new ArgumentError(op, 'boundaries', `must increase, got ${formatValue(boundaries)}`);
   });
   const fs = parts.map(of);
   return (step) => {

@@ -10,7 +10,7 @@
  * @module
  */
 import fc from 'fast-check';
-import { ArgumentError, broadcastShapes, sizeOf, tensor, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, MAX_SIZE, broadcastShapes, checkCount, checkDType, checkFlag, checkOptions, checkShape, formatValue, sizeOf, tensor, type DType, type Tensor } from '@mnemo/core';
 
 // ---------------------------------------------------------------------------
 // Shapes
@@ -37,10 +37,17 @@ export interface ShapeOptions {
   readonly maxSize?: number;
 }
 
-function bounds(op: string, o: ShapeOptions): Required<ShapeOptions> {
+/** The largest rank the shape arbitraries draw. */
+const MAX_RANK = 32;
+
+function bounds(op: string, options: ShapeOptions | undefined): Required<ShapeOptions> {
+  const o = checkOptions(op, 'options', options);
   const r = { minRank: o.minRank ?? 0, maxRank: o.maxRank ?? 4, minDim: o.minDim ?? 1, maxDim: o.maxDim ?? 3, maxSize: o.maxSize ?? 81 };
   for (const [k, v] of Object.entries(r)) {
-    if (!Number.isInteger(v) || v < 0) throw new ArgumentError(op, `options.${k}`, `must be a non-negative integer, got ${String(v)}`);
+    const most = k.endsWith('Rank') ? MAX_RANK : MAX_SIZE;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > most) {
+      throw new ArgumentError(op, `options.${k}`, `must be an integer from 0 to ${most}, got ${formatValue(v)}`);
+    }
   }
   if (r.minRank > r.maxRank) throw new ArgumentError(op, 'options.minRank', `minRank ${r.minRank} exceeds maxRank ${r.maxRank}`);
   if (r.minDim > r.maxDim) throw new ArgumentError(op, 'options.minDim', `minDim ${r.minDim} exceeds maxDim ${r.maxDim}`);
@@ -81,7 +88,7 @@ function fit(shape: number[], minDim: number, maxSize: number): number[] {
  * ```
  * @category Arbitraries
  */
-export function arbShape(options: ShapeOptions = {}): fc.Arbitrary<number[]> {
+export function arbShape(options?: ShapeOptions): fc.Arbitrary<number[]> {
   const b = bounds('arbShape', options);
   return fc.array(fc.integer({ min: b.minDim, max: b.maxDim }), { minLength: b.minRank, maxLength: b.maxRank }).map((s) => fit(s, b.minDim, b.maxSize));
 }
@@ -106,8 +113,8 @@ export function arbShape(options: ShapeOptions = {}): fc.Arbitrary<number[]> {
  * ```
  * @category Arbitraries
  */
-export function arbBroadcastShapes(options: ShapeOptions = {}): fc.Arbitrary<[number[], number[]]> {
-  return arbShape(options).chain((full) =>
+export function arbBroadcastShapes(options?: ShapeOptions): fc.Arbitrary<[number[], number[]]> {
+  return arbShape(checkOptions('arbBroadcastShapes', 'options', options)).chain((full) =>
     fc
       .record({
         drop: fc.integer({ min: 0, max: full.length }),
@@ -174,10 +181,14 @@ const GRID = 2 ** 30;
  * ```
  * @category Arbitraries
  */
-export function arbValues(n: number, options: { readonly min?: number; readonly max?: number } = {}): fc.Arbitrary<number[]> {
-  const min = options.min ?? -2;
-  const max = options.max ?? 2;
-  if (!(min < max) || !Number.isFinite(min) || !Number.isFinite(max)) throw new ArgumentError('arbValues', 'options.min', `needs finite min < max, got ${min} and ${max}`);
+export function arbValues(n: number, options?: { readonly min?: number; readonly max?: number }): fc.Arbitrary<number[]> {
+  checkCount('arbValues', 'n', n);
+  const o = checkOptions('arbValues', 'options', options);
+  const min = o.min ?? -2;
+  const max = o.max ?? 2;
+  if (typeof min !== 'number' || typeof max !== 'number' || !(min < max) || !Number.isFinite(min) || !Number.isFinite(max)) {
+    throw new ArgumentError('arbValues', 'options.min', `needs finite min < max, got ${formatValue(min)} and ${formatValue(max)}`);
+  }
   // Uniform over [min, max] on a grid of 2^31 + 1 points (fast-check's own
   // doubles are uniform over representable numbers, so almost all of them would
   // be tiny), shrinking towards the middle of the range.
@@ -216,6 +227,7 @@ function spread(values: number[], margin: number): number[] {
  * @returns An arbitrary of tensors.
  * @throws ArgumentError - when `margin` is negative, the bounds are not finite
  *   with `min < max`, or the shape bounds are invalid.
+ * @throws ShapeError - when a given `shape` holds more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -227,20 +239,38 @@ function spread(values: number[], margin: number): number[] {
  * @category Arbitraries
  */
 export function arbTensor(options: TensorOptions): fc.Arbitrary<Tensor> {
+  const op = 'arbTensor';
+  if (options === undefined) throw new ArgumentError(op, 'options', 'needs { shape, ... }');
+  checkOptions(op, 'options', options);
   const margin = options.margin ?? 1e-3;
-  if (!(margin >= 0)) throw new ArgumentError('arbTensor', 'options.margin', `must be non-negative, got ${String(margin)}`);
-  const dtype = options.dtype ?? 'float64';
-  const shapes = Array.isArray(options.shape) ? fc.constant(options.shape as readonly number[]) : (options.shape as fc.Arbitrary<readonly number[]>);
-  return shapes.chain((shape) =>
-    arbValues(sizeOf(shape), options).map((raw) => {
+  if (typeof margin !== 'number' || !(margin >= 0)) throw new ArgumentError(op, 'options.margin', `must be non-negative, got ${formatValue(margin)}`);
+  const dtype = checkDType(op, 'options.dtype', options.dtype ?? 'float64');
+  const avoid = options.avoid;
+  if (avoid !== undefined && !(Array.isArray(avoid) && avoid.every((v) => typeof v === 'number'))) {
+    throw new ArgumentError(op, 'options.avoid', `expected an array of numbers, got ${formatValue(avoid)}`);
+  }
+  checkFlag(op, 'options.distinct', options.distinct, false);
+  // Checked here (and each drawn shape below), so that a bad bound fails at once rather than when a value is drawn.
+  arbValues(0, { min: options.min, max: options.max });
+  const given = options.shape as unknown;
+  const shapes = Array.isArray(given)
+    ? fc.constant(checkShape(op, 'options.shape', given) as readonly number[])
+    : given instanceof fc.Arbitrary
+      ? (given as fc.Arbitrary<readonly number[]>)
+      : (() => {
+          throw new ArgumentError(op, 'options.shape', `expected a shape or an arbitrary of shapes, got ${formatValue(given)}`);
+        })();
+  return shapes.chain((drawn) => {
+    const shape = checkShape(op, 'options.shape', drawn);
+    return arbValues(sizeOf(shape), options).map((raw) => {
       let v = options.avoid === undefined ? raw : keepAway(raw, options.avoid, margin);
       if (options.distinct === true) {
         v = spread(v, margin);
         if (options.avoid !== undefined) v = spread(keepAway(v, options.avoid, margin), margin);
       }
       return tensor(dtype === 'float64' ? Float64Array.from(v) : Float32Array.from(v), dtype, shape);
-    }),
-  );
+    });
+  });
 }
 
 /**
@@ -248,7 +278,7 @@ export function arbTensor(options: TensorOptions): fc.Arbitrary<Tensor> {
  * With `apart`, every pair of entries that meet under broadcasting differs by
  * at least that much: no ties for `maximum` and `minimum`.
  *
- * @param options - Bounds on the shapes and values, and `apart`: the smallest gap
+ * @param opts - Bounds on the shapes and values, and `apart`: the smallest gap
  *   between entries that meet under broadcasting.
  * @returns An arbitrary of pairs of tensors of broadcast-compatible shapes.
  * @throws ArgumentError - when the bounds are invalid, as for {@link arbShape} and
@@ -266,8 +296,14 @@ export function arbTensor(options: TensorOptions): fc.Arbitrary<Tensor> {
  * @category Arbitraries
  */
 export function arbBroadcastTensors(
-  options: ShapeOptions & Omit<TensorOptions, 'shape' | 'distinct'> & { readonly apart?: number } = {},
+  opts?: ShapeOptions & Omit<TensorOptions, 'shape' | 'distinct'> & { readonly apart?: number },
 ): fc.Arbitrary<[Tensor, Tensor]> {
+  const options = checkOptions('arbBroadcastTensors', 'options', opts);
+  if (options.apart !== undefined && (typeof options.apart !== 'number' || !(options.apart >= 0))) {
+    throw new ArgumentError('arbBroadcastTensors', 'options.apart', `must be a non-negative number, got ${formatValue(options.apart)}`);
+  }
+  // The tensor options are checked once here, with a shape that is always valid.
+  arbTensor({ ...options, shape: [] });
   const pair = arbBroadcastShapes(options).chain(([sa, sb]) =>
     fc.tuple(arbTensor({ ...options, shape: sa }), arbTensor({ ...options, shape: sb })),
   );
@@ -358,7 +394,7 @@ export interface CellConfigOptions {
  * A fast-check arbitrary of small cell configurations for BPTT proofs: sizes,
  * batch, steps, lengths, bias on or off and a seed.
  *
- * @param options - `maxInput`, `maxHidden`, `maxBatch`, `minSteps`, `maxSteps`,
+ * @param opts - `maxInput`, `maxHidden`, `maxBatch`, `minSteps`, `maxSteps`,
  *   `masks`, `bias` (see {@link CellConfigOptions}).
  * @returns An arbitrary of {@link CellConfig}.
  * @throws ArgumentError - when the step bounds are not integers with `1 <=
@@ -373,12 +409,19 @@ export interface CellConfigOptions {
  * ```
  * @category Arbitraries
  */
-export function arbCellConfig(options: CellConfigOptions = {}): fc.Arbitrary<CellConfig> {
+export function arbCellConfig(opts?: CellConfigOptions): fc.Arbitrary<CellConfig> {
+  const op = 'arbCellConfig';
+  const options = checkOptions(op, 'options', opts);
   const maxSteps = options.maxSteps ?? 8;
   const minSteps = options.minSteps ?? 1;
-  if (!Number.isInteger(minSteps) || minSteps < 1 || !Number.isInteger(maxSteps) || maxSteps < minSteps) {
-    throw new ArgumentError('arbCellConfig', 'options.maxSteps', `needs integers 1 <= minSteps <= maxSteps, got ${minSteps} and ${maxSteps}`);
+  if (!Number.isInteger(minSteps) || minSteps < 1 || !Number.isInteger(maxSteps) || maxSteps < minSteps || maxSteps > MAX_SIZE) {
+    throw new ArgumentError(op, 'options.maxSteps', `needs integers 1 <= minSteps <= maxSteps, got ${formatValue(minSteps)} and ${formatValue(maxSteps)}`);
   }
+  for (const k of ['maxInput', 'maxHidden', 'maxBatch'] as const) {
+    if (options[k] !== undefined) checkCount(op, `options.${k}`, options[k], 1);
+  }
+  checkFlag(op, 'options.masks', options.masks, false);
+  if (options.bias !== undefined) checkFlag(op, 'options.bias', options.bias, false);
   return fc
     .record({
       inputSize: fc.integer({ min: 1, max: options.maxInput ?? 8 }),

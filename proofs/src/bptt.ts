@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { ArgumentError, DTypeError, Key, Tensor, formatShape, foldIn, key as makeKey, normal, split, tensor, zeros } from '@mnemo/core';
+import { ArgumentError, DTypeError, Key, MnemoError, Tensor, checkCount, formatShape, formatValue, foldIn, key as makeKey, normal, split, tensor, zeros } from '@mnemo/core';
 import { add, mul, sum, tree, vjp, where, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from '@mnemo/nn';
 import { ErrorStats, dataOf, elementName, fromValues, leafPaths, num, relError, sci, sig, violation, withElement } from './internal.js';
@@ -206,6 +206,7 @@ export interface BpttReport {
  * @param path - A parameter path as a BPTT report writes it (`b`, `lnxBias`,
  *   `layers[0].bf`).
  * @returns `true` when it names a bias.
+ * @throws ArgumentError - when `path` is not a string.
  *
  * @example
  * ```ts
@@ -215,6 +216,7 @@ export interface BpttReport {
  * @category BPTT
  */
 export function isBiasPath(path: string): boolean {
+  if (typeof path !== 'string') throw new ArgumentError('isBiasPath', 'path', `expected a parameter path (a string), got ${formatValue(path)}`);
   const last = path.split(/[.[\]]/).filter((s) => s !== '').pop() ?? '';
   return /^b[a-z]*$/.test(last) || /Bias$/.test(last);
 }
@@ -241,10 +243,31 @@ const addTree = (a: Tree, b: Tree): Tree => tree.map(a, (x, y) => add(x, y!), b)
 
 /** One step with masking: the state after it (before any probe) and the masked output. */
 function stepOnce(pr: Problem, params: Tree, s: Tree, t: number, probes: GateProbes | undefined): [Tree, Tensor] {
-  const [s1, y] = pr.cell.step(params, s, pr.xs[t]!, probes);
+  const [s1, y] = stepResult(pr.cell.name, pr.cell.step(params, s, pr.xs[t]!, probes));
   const m = pr.masks[t];
   if (m === undefined) return [s1, y];
   return [tree.map(s1, (a, b) => where(m, a, b!), s), mul(y, m)];
+}
+
+/** A cell's step must give [state, output]; anything else is the cell's bug, reported as such. */
+function stepResult(name: string, r: unknown): [Tree, Tensor] {
+  if (!Array.isArray(r) || r.length !== 2 || !(r[1] instanceof Tensor)) {
+    throw new ArgumentError('bpttReport', 'cell', `${name}.step must return [state, output], got ${formatValue(r)}`);
+  }
+  return r as [Tree, Tensor];
+}
+
+/** Throws unless `cell` has what a BPTT report reads: a name, positive sizes, a dtype, gate names and the three functions. */
+function checkCell(op: string, cell: unknown): asserts cell is Cell {
+  if (cell === null || typeof cell !== 'object') throw new ArgumentError(op, 'cell', `expected a Cell (name, sizes, dtype, gates, init, initialState, step), got ${formatValue(cell)}`);
+  const c = cell as Record<string, unknown>;
+  for (const f of ['step', 'init', 'initialState']) {
+    if (typeof c[f] !== 'function') throw new ArgumentError(op, `cell.${f}`, `expected a function, got ${formatValue(c[f])}`);
+  }
+  if (typeof c['name'] !== 'string') throw new ArgumentError(op, 'cell.name', `expected a string, got ${formatValue(c['name'])}`);
+  for (const k of ['inputSize', 'hiddenSize', 'outputSize']) checkCount(op, `cell.${k}`, c[k], 1);
+  const gates = c['gates'];
+  if (!Array.isArray(gates) || !gates.every((g) => typeof g === 'string')) throw new ArgumentError(op, 'cell.gates', `expected an array of gate names, got ${formatValue(gates)}`);
 }
 
 function dotData(a: Tensor, b: Tensor): number {
@@ -335,13 +358,13 @@ class Block {
 
 function positiveNumber(op: string, name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ArgumentError(op, `options.${name}`, `must be a positive finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ArgumentError(op, `options.${name}`, `must be a positive finite number, got ${formatValue(v)}`);
   return v;
 }
 
 function positiveInt(op: string, name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError(op, `options.${name}`, `must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError(op, `options.${name}`, `must be a positive integer, got ${formatValue(v)}`);
   return v;
 }
 
@@ -380,12 +403,10 @@ function positiveInt(op: string, name: string, v: unknown, fallback: number): nu
  */
 export function bpttReport<P extends Tree, S extends Tree>(cell: Cell<P, S>, options: BpttOptions<P>): BpttReport {
   const op = 'bpttReport';
-  if (cell === null || typeof cell !== 'object' || typeof cell.step !== 'function' || typeof cell.init !== 'function' || typeof cell.initialState !== 'function') {
-    throw new ArgumentError(op, 'cell', 'expected a Cell (name, sizes, dtype, gates, init, initialState, step)');
-  }
-  if (options === null || typeof options !== 'object') throw new ArgumentError(op, 'options', 'expected { steps, ... }');
+  checkCell(op, cell);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(op, 'options', `expected { steps, ... }, got ${formatValue(options)}`);
   if (cell.dtype !== 'float64') {
-    throw new DTypeError(op, 'cell', `${cell.name} is ${cell.dtype}; BPTT reports run in float64 so that central differences keep enough digits (make the cell with dtype: 'float64')`);
+    throw new DTypeError(op, 'cell', `${cell.name} is ${formatValue(cell.dtype)}; BPTT reports run in float64 so that central differences keep enough digits (make the cell with dtype: 'float64')`);
   }
   const T = positiveInt(op, 'steps', options.steps, NaN);
   const B = positiveInt(op, 'batch', options.batch, 2);
@@ -396,15 +417,21 @@ export function bpttReport<P extends Tree, S extends Tree>(cell: Cell<P, S>, opt
   const directions = positiveInt(op, 'directions', options.directions, 2);
   const worstN = positiveInt(op, 'worst', options.worst, 5);
   const mode = options.mode ?? 'elementwise';
-  if (mode !== 'elementwise' && mode !== 'dot') throw new ArgumentError(op, 'options.mode', `must be 'elementwise' or 'dot', got ${JSON.stringify(mode)}`);
+  if (mode !== 'elementwise' && mode !== 'dot') throw new ArgumentError(op, 'options.mode', `must be 'elementwise' or 'dot', got ${formatValue(mode)}`);
   const inputScale = positiveNumber(op, 'inputScale', options.inputScale, 1);
-  const checks = new Set(options.check ?? ['state', 'gates', 'params']);
+  const check: unknown = options.check ?? ['state', 'gates', 'params'];
+  if (!Array.isArray(check) || !check.every((c) => c === 'state' || c === 'gates' || c === 'params')) {
+    throw new ArgumentError(op, 'options.check', `expected a list of 'state', 'gates' and 'params', got ${formatValue(check)}`);
+  }
+  const checks = new Set(check as readonly string[]);
   const lengths = options.lengths ?? new Array<number>(B).fill(T);
   if (!Array.isArray(lengths) || lengths.length !== B || lengths.some((l) => !Number.isInteger(l) || l < 1 || l > T)) {
-    throw new ArgumentError(op, 'options.lengths', `expected ${B} integer lengths from 1 to ${T}, got [${String(lengths)}]`);
+    throw new ArgumentError(op, 'options.lengths', `expected ${B} integer lengths from 1 to ${T}, got ${formatValue(lengths)}`);
   }
   const base = options.key ?? makeKey(options.seed ?? 0);
-  if (!(base instanceof Key)) throw new ArgumentError(op, 'options.key', 'expected a Key');
+  if (!(base instanceof Key)) throw new ArgumentError(op, 'options.key', `expected a Key, got ${formatValue(base)}`);
+  if (options.zero !== undefined && typeof options.zero !== 'function') throw new ArgumentError(op, 'options.zero', `expected a function of a parameter path, got ${formatValue(options.zero)}`);
+  if (options.gateSize !== undefined) checkCount(op, 'options.gateSize', options.gateSize, 1);
   const [kp, kx, kw, kn] = split(base, 4) as [Key, Key, Key, Key];
 
   // Parameters.
@@ -437,7 +464,7 @@ export function bpttReport<P extends Tree, S extends Tree>(cell: Cell<P, S>, opt
     lengths.every((l) => l === T) ? undefined : tensor(lengths.map((l) => [t < l ? 1 : 0]), 'float64'),
   );
   const s0 = cell.initialState(B) as Tree;
-  const [, y0] = cell.step(params as P, s0 as S, xs[0]!);
+  const [, y0] = stepResult(cell.name, cell.step(params as P, s0 as S, xs[0]!));
   const outWeights = Array.from({ length: T }, (_, t) => normal(foldIn(kw, t), y0.shape, { dtype: 'float64' }));
   const stateLeaves = tree.leaves(s0);
   const sKeys = split(foldIn(kw, -1), Math.max(1, stateLeaves.length));
@@ -686,6 +713,8 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
  *
  * @param report - A report from {@link bpttReport}.
  * @returns The tables as text, ending with `PASS` or `FAIL`.
+ * @throws ArgumentError - when `report` is not a report that {@link bpttReport}
+ *   returns.
  *
  * @example
  * ```ts
@@ -697,6 +726,27 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
  * @category BPTT
  */
 export function formatBpttReport(report: BpttReport): string {
+  const op = 'formatBpttReport';
+  if (report === null || typeof report !== 'object') throw new ArgumentError(op, 'report', `expected a report made by bpttReport, got ${formatValue(report)}`);
+  for (const k of ['cell', 'settings', 'total']) {
+    const v = (report as unknown as Record<string, unknown>)[k];
+    if (v === null || typeof v !== 'object') throw new ArgumentError(op, `report.${k}`, `expected an object, got ${formatValue(v)}`);
+  }
+  for (const k of ['lengths', 'time', 'stateLeaves', 'params', 'kinks', 'problems', 'worst']) {
+    const v = (report as unknown as Record<string, unknown>)[k];
+    if (!Array.isArray(v)) throw new ArgumentError(op, `report.${k}`, `expected an array, got ${formatValue(v)}`);
+  }
+  // The report is plain data: anything else wrong with it (a missing row field, a
+  // number that is a string) surfaces as a TypeError while printing, reported here.
+  try {
+    return formatReport(report);
+  } catch (e) {
+    if (e instanceof MnemoError) throw e;
+    throw new ArgumentError(op, 'report', `is not a report made by bpttReport (${e instanceof Error ? e.message : formatValue(e)})`);
+  }
+}
+
+function formatReport(report: BpttReport): string {
   const r = report;
   const s = r.settings;
   const out: string[] = [];

@@ -7,7 +7,7 @@
  * @module
  */
 import fc from 'fast-check';
-import { ArgumentError } from '@mnemo/core';
+import { ArgumentError, MnemoError, checkCount, checkOptions, formatValue } from '@mnemo/core';
 import type { Tree } from '@mnemo/autodiff';
 import type { Cell } from '@mnemo/nn';
 import { arbCellConfig, type CellConfig, type CellConfigOptions } from './arbitraries.js';
@@ -53,6 +53,29 @@ export interface ProveCellOptions
   readonly seed?: number;
 }
 
+/**
+ * A proof that did not go through: {@link proveCell} found a draw whose BPTT
+ * gradients disagree with central differences, or whose cell could not be
+ * made or run. The message carries fast-check's seed and path to replay the
+ * draw, and the printed BPTT report or the cell's own error; `cause` is the
+ * error of the failing draw.
+ *
+ * @example
+ * ```ts
+ * import { ProofError, proveCell } from '@mnemo/proofs';
+ * import { MnemoError } from '@mnemo/core';
+ * let caught: unknown;
+ * try {
+ *   proveCell(() => { throw new Error('no cell here'); }, { numRuns: 1 });
+ * } catch (e) {
+ *   caught = e;
+ * }
+ * console.assert(caught instanceof ProofError && caught instanceof MnemoError && caught.op === 'proveCell');
+ * ```
+ * @category BPTT
+ */
+export class ProofError extends MnemoError {}
+
 function bpttOptionsOf(c: CellConfig, o: ProveCellOptions): BpttOptions {
   return {
     steps: c.steps,
@@ -83,13 +106,13 @@ function cellOf(subject: Cell | CellFactory, c: CellConfig): Cell {
  *
  * @param subject - A float64 cell, or a factory that makes one from `{ inputSize,
  *   hiddenSize, dtype }`.
- * @param options - Bounds on the configurations and the BPTT report's options (see
+ * @param opts - Bounds on the configurations and the BPTT report's options (see
  *   {@link ProveCellOptions}).
  * @returns A fast-check property over {@link CellConfig}.
- * @throws ArgumentError - when `subject` is neither a cell nor a function; when
- *   run, as {@link bpttReport} throws.
- * @throws Error - when run, for a configuration whose BPTT gradients disagree (the
- *   message holds the printed report).
+ * @throws ArgumentError - when `subject` is neither a cell nor a function, or
+ *   `opts` is not an object; when run, as {@link bpttReport} throws.
+ * @throws ProofError - when run, for a configuration whose BPTT gradients disagree
+ *   (the message holds the printed report).
  * @throws DTypeError - when run, if the cell is not float64.
  * @throws ShapeError - when run, if the cell's step returns shapes that do not
  *   fit.
@@ -105,16 +128,17 @@ function cellOf(subject: Cell | CellFactory, c: CellConfig): Cell {
  * ```
  * @category BPTT
  */
-export function cellProperty(subject: Cell | CellFactory, options: ProveCellOptions = {}): fc.IPropertyWithHooks<[CellConfig]> {
+export function cellProperty(subject: Cell | CellFactory, opts?: ProveCellOptions): fc.IPropertyWithHooks<[CellConfig]> {
+  const options = checkOptions('proveCell', 'options', opts);
   const fixed = typeof subject === 'function' ? undefined : subject;
   if (fixed !== undefined && (fixed === null || typeof fixed !== 'object' || typeof fixed.step !== 'function')) {
-    throw new ArgumentError('proveCell', 'cell', 'expected a Cell or a function that makes one from { inputSize, hiddenSize, dtype }');
+    throw new ArgumentError('proveCell', 'cell', `expected a Cell or a function that makes one from { inputSize, hiddenSize, dtype }, got ${formatValue(fixed)}`);
   }
   const configs = arbCellConfig(options).map((c) => (fixed === undefined ? c : { ...c, inputSize: fixed.inputSize, hiddenSize: fixed.hiddenSize }));
   return fc.property(configs, (c) => {
     const cell = cellOf(subject, c);
     const report: BpttReport = bpttReport(cell as Cell<Tree, Tree>, bpttOptionsOf(c, options));
-    if (!report.ok) throw new Error(`BPTT gradients of ${cell.name} disagree for ${JSON.stringify(c)}:\n${formatBpttReport(report)}`);
+    if (!report.ok) throw new ProofError('proveCell', 'cell', `BPTT gradients of ${cell.name} disagree for ${JSON.stringify(c)}:\n${formatBpttReport(report)}`);
     return true;
   });
 }
@@ -122,18 +146,20 @@ export function cellProperty(subject: Cell | CellFactory, options: ProveCellOpti
 /**
  * Prove a cell's gradients through time: draw batch sizes, sequence lengths,
  * input and hidden sizes (with a factory), biases on or off and values, and
- * check every draw with {@link bpttReport}. Throws fast-check's report, with
+ * check every draw with {@link bpttReport}. Throws a {@link ProofError} with fast-check's report, with
  * the failing configuration and the printed BPTT table, when a check fails.
  * Give a factory to vary the sizes, or a float64 cell to keep them.
  *
  * @param subject - A float64 cell (its sizes are kept), or a factory that makes
  *   one from `{ inputSize, hiddenSize, dtype }` (sizes are drawn).
- * @param options - `numRuns` (default 25), `seed`, bounds on the configurations
- *   and the report's options (see {@link ProveCellOptions}).
- * @throws Error - when a configuration fails: fast-check's report, with the seed
- *   to replay, the shrunk configuration and the printed BPTT table.
- * @throws ArgumentError - when `subject` is neither a cell nor a function, or an
- *   option is out of range.
+ * @param opts - `numRuns` (default 25), `seed`, bounds on the configurations and
+ *   the report's options (see {@link ProveCellOptions}).
+ * @throws ProofError - when a configuration fails: fast-check's report, with the
+ *   seed to replay, the shrunk configuration and the printed BPTT table (its
+ *   `cause` is the failing run's error).
+ * @throws ArgumentError - when `subject` is neither a cell nor a function, `opts`
+ *   is not an object, `numRuns` is not a positive integer, `seed` is not an
+ *   integer, or another option is out of range.
  * @throws DTypeError - when the cell is not float64.
  * @throws ShapeError - when the cell's step returns shapes that do not fit its
  *   sizes.
@@ -153,12 +179,18 @@ export function cellProperty(subject: Cell | CellFactory, options: ProveCellOpti
  * ```
  * @category BPTT
  */
-export function proveCell(subject: Cell | CellFactory, options: ProveCellOptions = {}): void {
-  const run = fc.check(cellProperty(subject, options), { numRuns: options.numRuns ?? 25, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+export function proveCell(subject: Cell | CellFactory, opts?: ProveCellOptions): void {
+  const options = checkOptions('proveCell', 'options', opts);
+  const numRuns = options.numRuns === undefined ? 25 : checkCount('proveCell', 'options.numRuns', options.numRuns, 1);
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new ArgumentError('proveCell', 'options.seed', `expected an integer, got ${formatValue(options.seed)}`);
+  const run = fc.check(cellProperty(subject, options), { numRuns, ...(options.seed === undefined ? {} : { seed: options.seed }) });
   if (!run.failed) return;
-  const cause = run.errorInstance instanceof Error ? run.errorInstance.message : String(run.errorInstance);
-  throw new Error(
-    `proveCell: failed after ${run.numRuns} run(s), shrunk ${run.numShrinks} time(s); replay with { seed: ${run.seed} } ` +
+  const cause = run.errorInstance instanceof Error ? run.errorInstance.message : formatValue(run.errorInstance);
+  const e = new ProofError(
+    'proveCell',
+    'cell',
+    `failed after ${run.numRuns} run(s), shrunk ${run.numShrinks} time(s); replay with { seed: ${run.seed} } ` +
       `(fast-check path ${JSON.stringify(run.counterexamplePath)}).\n${cause}`,
   );
+  throw Object.assign(e, { cause: run.errorInstance });
 }

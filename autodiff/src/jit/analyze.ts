@@ -26,6 +26,7 @@
  * @module
  */
 import type { DType } from '@mnemo/core';
+import { BINARY_PRIMS, COMPARE_PRIMS, UNARY_PRIMS } from '../prims.js';
 import { ancestors, consumers, descendants, type Graph, type GraphNode, type OpNode } from './graph.js';
 import { CompileDeclined } from './trace.js';
 
@@ -70,13 +71,7 @@ export interface StepAnalysis {
   readonly uses: readonly number[][];
 }
 
-const ELEMENTWISE = new Set<string>([
-  'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'step', 'square',
-  'reciprocal', 'sin', 'cos', 'floor', 'ceil', 'round',
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-  'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual',
-  'where',
-]);
+const ELEMENTWISE = new Set<string>([...UNARY_PRIMS, ...BINARY_PRIMS, ...COMPARE_PRIMS, 'where']);
 
 /** Whether a primitive is applied element by element (with broadcasting). @internal */
 export const isElementwise = (prim: string): boolean => ELEMENTWISE.has(prim);

@@ -3,11 +3,12 @@
  *
  * @module
  */
-import { Tensor, currentBackend, scalar, tensor, unsafeDataOf, unsafeFromData, type CompiledLoop, type DType, type LoopExpr, type LoopKernel } from '@mnemo/core';
+import { MnemoError, Tensor, currentBackend, scalar, tensor, unsafeDataOf, unsafeFromData, type CompiledLoop, type DType, type LoopExpr, type LoopKernel } from '@mnemo/core';
 import { isolated, recording } from '../tape.js';
 import { isElementwise } from './analyze.js';
 import type { Graph, OpNode } from './graph.js';
 import { CompileDeclined, traceGraph } from './trace.js';
+import { debugNansOn } from '../debug-nans.js';
 
 const TRACE_LENGTH = 4;
 
@@ -97,7 +98,7 @@ export function fuseElementwise(f: (...args: Tensor[]) => readonly Tensor[]): (.
     const dtype: DType = full?.dtype ?? 'float32';
     const asTensor = (a: Tensor | number): Tensor => (a instanceof Tensor ? a : scalar(a, dtype));
     const direct = (): Tensor[] => [...f(...args.map(asTensor))];
-    if (full === undefined || recording()) return direct();
+    if (full === undefined || recording() || debugNansOn) return direct();
     const shape = full.shape;
     const scalars = args.map((a) => !(a instanceof Tensor) || (a.size === 1 && full.size !== 1));
     if (args.some((a, i) => !scalars[i] && (!(a instanceof Tensor) || a.dtype !== dtype || a.shape.length !== shape.length || a.shape.some((d, j) => d !== shape[j])))) return direct();
@@ -119,7 +120,8 @@ export function fuseElementwise(f: (...args: Tensor[]) => readonly Tensor[]): (.
           );
           loop = backend.compileLoop(kernelOf(g, scalars, outputs), dtype === 'float64' ? 'float64' : 'float32');
         } catch (e) {
-          if (!(e instanceof CompileDeclined)) throw e;
+          // not elementwise, or an op the backend's loops cannot emit: run op by op
+          if (!(e instanceof CompileDeclined) && !(e instanceof MnemoError && e.op === 'compileSequence')) throw e;
         }
       }
       compiled.set(key, loop);

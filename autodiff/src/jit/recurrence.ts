@@ -25,6 +25,7 @@ import { pruneGraph, simplifyGraph, type ConstNode, type Graph, type OpNode } fr
 import { reassociateSums } from './rewrite.js';
 import { lowerStep, type LoweredStep } from './lower.js';
 import { CompileDeclined, traceGraph } from './trace.js';
+import { DEBUG_NANS_DECLINE, debugNansOn } from '../debug-nans.js';
 
 /**
  * A recurrent step: parameters, state and one step's input
@@ -268,7 +269,14 @@ function programFor(t: Traced, train: boolean, need: { params: readonly boolean[
   const tiles = backend.sequenceTiles?.(t.dtype === 'float64' ? 'float64' : 'float32');
   if (!backend.compileSequence || !tiles) throw new CompileDeclined(`the ${backend.name} backend does not compile sequences`);
   const lowered = lowerStep(analysis, train, tiles);
-  const compiled = backend.compileSequence(lowered.program);
+  let compiled: CompiledSequence | null;
+  try {
+    compiled = backend.compileSequence(lowered.program);
+  } catch (e) {
+    // a backend that cannot emit one of the step's primitives says which
+    if (e instanceof MnemoError && e.op === 'compileSequence') throw new CompileDeclined(`${e.arg} ${e.message.slice(e.message.indexOf(': ', e.message.indexOf('argument')) + 2)}`, e.arg);
+    throw e;
+  }
   if (!compiled) throw new CompileDeclined(`the ${backend.name} backend could not compile this sequence here (no WebAssembly SIMD?)`);
   const program = { analysis, lowered, compiled };
   t.programs.set(id, program);
@@ -367,6 +375,7 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
   options: RecurrenceOptions<P, S>,
 ): RecurrenceResult<S> {
   if (nestedRecording()) throw new CompileDeclined('a gradient of a gradient is being taken: the tape path differentiates it exactly');
+  if (debugNansOn) throw new CompileDeclined(DEBUG_NANS_DECLINE);
   const [B, T, D] = xs.shape as [number, number, number];
   const dtype = xs.dtype;
   const maskData = options.mask === undefined ? undefined : dataOf(options.mask, dtype);
@@ -383,7 +392,11 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
   const { lowered, compiled, analysis: a } = programFor(traced, train && anyNeed, need);
   const graph = a.graph;
   const every = options.checkpointEvery ?? 0;
-  const chunk = every > 0 ? Math.min(every, T) : T;
+  // Chunks of the asked length, or shorter where a chunk would not fit the program's memory (the
+  // backward pass then recomputes each chunk from its first state, as with checkpointEvery).
+  let chunk = every > 0 ? Math.min(every, T) : T;
+  while (chunk > 1 && compiled.bytes(chunk) > compiled.maxBytes) chunk = Math.ceil(chunk / 2);
+  if (compiled.bytes(chunk) > compiled.maxBytes) throw new CompileDeclined(`one step of this sequence needs more memory (${(compiled.bytes(1) / 2 ** 20).toFixed(0)} MiB) than the compiled program may take`);
   const order = Array.from({ length: T }, (_, j) => (options.reverse ? T - 1 - j : j));
   const chunks: number[][] = [];
   for (let j = 0; j < T; j += chunk) chunks.push(order.slice(j, Math.min(T, j + chunk)));
@@ -571,6 +584,7 @@ export function explainRecurrence<P extends Tree, S extends Tree>(
 
 function recurrenceDeclined<P extends Tree, S extends Tree>(step: StepFunction<P, S>, key: object, params: P, state0: S, xs: Tensor, masked: boolean): CompileDeclined | undefined {
   if (!(xs instanceof Tensor) || xs.rank !== 3) throw new ArgumentError('scan', 'xs', 'expected a sequence [batch, steps, features]');
+  if (debugNansOn) return new CompileDeclined(DEBUG_NANS_DECLINE);
   try {
     const t = traceStep(step, key, params, state0, xs.shape[0]!, xs.shape[2]!, xs.dtype, masked);
     programFor(t, true, { params: Array<boolean>(t.nP).fill(true), state: true, x: true });

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { currentBackend, type Backend } from '../backend.js';
-import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
+import { checkBackend, currentBackend, type Backend } from '../backend.js';
+import { ArgumentError, DTypeError, ShapeError, formatShape, formatValue } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 function checkTensor(op: string, arg: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new ArgumentError(op, arg, `expected a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(op, arg, `expected a Tensor, got ${formatValue(x)}`);
 }
 
 /**
@@ -38,12 +38,13 @@ function checkTensor(op: string, arg: string, x: unknown): asserts x is Tensor {
  */
 export function stack(xs: readonly Tensor[], axis = 0, backend: Backend = currentBackend()): Tensor {
   const op = 'stack';
+  checkBackend(op, 'backend', backend);
   if (!Array.isArray(xs) || xs.length === 0) throw new ArgumentError(op, 'xs', 'needs at least one tensor');
   xs.forEach((t, i) => checkTensor(op, `xs[${i}]`, t));
   const first = xs[0]!;
   const rank = first.rank + 1;
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ArgumentError(op, 'axis', `axis ${axis} is out of range for stacking tensors of shape ${formatShape(first.shape)} (the result has rank ${rank})`);
+    throw new ArgumentError(op, 'axis', `axis ${formatValue(axis)} is out of range for stacking tensors of shape ${formatShape(first.shape)} (the result has rank ${rank})`);
   }
   const ax = axis < 0 ? axis + rank : axis;
   xs.forEach((t: Tensor, i: number) => {
@@ -96,6 +97,7 @@ export function splitTensor(
 ): Tensor[] {
   const op = 'splitTensor';
   checkTensor(op, 'x', x);
+  checkBackend(op, 'backend', backend);
   const ax = normalizeAxis(op, axis, x.shape);
   const len = x.shape[ax]!;
   let sizes: number[];
@@ -109,7 +111,7 @@ export function splitTensor(
   } else if (Array.isArray(sizesOrCount)) {
     sizes = sizesOrCount.map((s, i) => {
       if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) {
-        throw new ArgumentError(op, 'sizesOrCount', `size ${i} must be a non-negative integer, got ${String(s)} in [${sizesOrCount.join(', ')}]`);
+        throw new ArgumentError(op, 'sizesOrCount', `size ${i} must be a non-negative integer, got ${formatValue(s)} in ${formatValue(sizesOrCount)}`);
       }
       return s;
     });

@@ -6,11 +6,13 @@
 import { UNARY_OPS, type Backend, type BinaryOp, type CompareOp, type ReduceOp, type UnaryOp } from '../backend.js';
 import type { LoopKernel, SequenceProgram } from '../program.js';
 import { allocate, checkDType, type DType, type TypedArray } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError, formatShape, formatValue } from '../errors.js';
 import {
   broadcastShapes,
   broadcastStrides,
+  MAX_SIZE,
   checkShape,
+  checkSize,
   normalizeAxes,
   normalizeAxis,
   shapesEqual,
@@ -18,14 +20,46 @@ import {
   stridesOf,
   type Shape,
 } from '../shape.js';
-import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
+import { Tensor, fromKernel, unsafeDataOf } from '../tensor.js';
 import { gemm, type GemmArgs } from './gemm.js';
 import { cachedOffsetsOf, offsetsOf } from './layout.js';
+import { checkGemmArgs } from './raw-args.js';
 import { rowsWasm } from './wasm-rows.js';
 import { compileLoopWasm, compileSequenceWasm, sequenceTiles } from './sequence-wasm.js';
+import { fusedGemmRequested } from './features.js';
 
-function out(dtype: DType, shape: Shape): TypedArray {
-  return allocate(dtype, sizeOf(shape));
+/**
+ * A zeroed output buffer for `shape` (computed by a kernel from valid shapes,
+ * so its entries are sizes), refused with a ShapeError naming `op` past
+ * MAX_SIZE elements or on an axis past it, before anything is allocated.
+ */
+function out(op: string, dtype: DType, shape: Shape): TypedArray {
+  let n = 1;
+  let big = false;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (d > MAX_SIZE) big = true;
+    n *= d;
+  }
+  if (big || n > MAX_SIZE) checkSize(op, 'shape', shape);
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch {
+    return allocate(dtype, n, op); // names the op, and says how much memory could not be had
+  }
+}
+
+/** The broadcast shape of two tensors' shapes (the binary kernels' common case, without the public helper's rest array). */
+function broadcast2(op: string, a: Shape, b: Shape): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 1; i <= rank; i++) {
+    const p = i <= a.length ? a[a.length - i]! : 1;
+    const q = i <= b.length ? b[b.length - i]! : 1;
+    if (p !== q && p !== 1 && q !== 1) return broadcastShapes(op, a, b); // throws, naming both shapes
+    out[rank - i] = p === 1 ? q : p;
+  }
+  return out;
 }
 
 function describe(t: Tensor): string {
@@ -44,7 +78,11 @@ export function checkSameDType(op: string, a: Tensor, b: Tensor, argA = 'a', arg
 }
 
 function checkTensor(op: string, arg: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new ArgumentError(op, arg, `expected a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(op, arg, `expected a Tensor, got ${formatValue(x)}`);
+}
+
+function checkFlag(op: string, arg: string, v: unknown): void {
+  if (typeof v !== 'boolean') throw new ArgumentError(op, arg, `expected true or false, got ${formatValue(v)}`);
 }
 
 /** Offsets reading `shape` broadcast to `target`; null when no broadcast is needed. */
@@ -140,7 +178,7 @@ function unaryLoop(op: UnaryOp, x: TypedArray, y: TypedArray): void {
       return;
     default: {
       const never: never = op;
-      throw new ArgumentError('unary', 'op', `unknown unary op ${String(never)}`);
+      throw new ArgumentError('unary', 'op', `unknown unary op ${formatValue(never)}`);
     }
   }
 }
@@ -149,15 +187,19 @@ const UNARY: ReadonlySet<string> = new Set<string>(UNARY_OPS);
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
   checkTensor(op, 'x', x);
-  if (!UNARY.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${JSON.stringify(op)}`);
-  const y = out(x.dtype, x.shape);
+  if (!UNARY.has(op)) throw new ArgumentError('unary', 'op', `unknown unary op ${formatValue(op)}`);
+  const y = out(op, x.dtype, x.shape);
   unaryLoop(op, unsafeDataOf(x), y);
-  return unsafeFromData(y, x.shape);
+  return fromKernel(y, x.shape);
 }
 
 type Fn2 = (a: number, b: number) => number;
 
-const BINARY_FNS: Record<BinaryOp, Fn2> = {
+function withoutPrototype<T extends object>(o: T): T {
+  return Object.assign(Object.create(null) as T, o);
+}
+
+const BINARY_FNS: Record<BinaryOp, Fn2> = withoutPrototype({
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -165,16 +207,16 @@ const BINARY_FNS: Record<BinaryOp, Fn2> = {
   pow: (a, b) => Math.pow(a, b),
   maximum: (a, b) => (a !== a || b !== b ? NaN : a >= b ? a : b),
   minimum: (a, b) => (a !== a || b !== b ? NaN : a <= b ? a : b),
-};
+});
 
-const COMPARE_FNS: Record<CompareOp, Fn2> = {
+const COMPARE_FNS: Record<CompareOp, Fn2> = withoutPrototype({
   equal: (a, b) => (a === b ? 1 : 0),
   notEqual: (a, b) => (a !== b ? 1 : 0),
   less: (a, b) => (a < b ? 1 : 0),
   lessEqual: (a, b) => (a <= b ? 1 : 0),
   greater: (a, b) => (a > b ? 1 : 0),
   greaterEqual: (a, b) => (a >= b ? 1 : 0),
-};
+});
 
 /** Fast loops for the ops that dominate training; others go through BINARY_FNS. */
 function binaryLoop(op: string, f: Fn2, a: TypedArray, ma: Int32Array | null, b: TypedArray, mb: Int32Array | null, y: TypedArray): void {
@@ -221,14 +263,14 @@ function binaryLoop(op: string, f: Fn2, a: TypedArray, ma: Int32Array | null, b:
 function elementwise2(op: string, f: Fn2 | undefined, a: Tensor, b: Tensor): Tensor {
   checkTensor(op, 'a', a);
   checkTensor(op, 'b', b);
-  if (f === undefined) throw new ArgumentError(op, 'op', `unknown elementwise op ${JSON.stringify(op)}`);
+  if (f === undefined) throw new ArgumentError(op, 'op', `unknown elementwise op ${formatValue(op)}`);
   checkSameDType(op, a, b);
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const y = out(a.dtype, shape);
+  const shape = broadcast2(op, a.shape, b.shape);
+  const y = out(op, a.dtype, shape);
   const period = shapesEqual(a.shape, shape) ? suffixPeriod(b.shape, shape) : 0;
   if (period > 0) rowBroadcastLoop(op, f, unsafeDataOf(a), unsafeDataOf(b), period, y);
   else binaryLoop(op, f, unsafeDataOf(a), readMap(a.shape, shape), unsafeDataOf(b), readMap(b.shape, shape), y);
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 /**
@@ -275,12 +317,12 @@ function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const mc = readMap(cond.shape, shape);
   const ma = readMap(a.shape, shape);
   const mb = readMap(b.shape, shape);
-  const y = out(a.dtype, shape);
+  const y = out('where', a.dtype, shape);
   for (let i = 0; i < y.length; i++) {
     const ci = mc === null ? i : mc[i]!;
     y[i] = c[ci]! !== 0 ? ad[ma === null ? i : ma[i]!]! : bd[mb === null ? i : mb[i]!]!;
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
@@ -304,7 +346,8 @@ const REDUCE_OPS: ReadonlySet<string> = new Set<ReduceOp>(['sum', 'mean', 'max',
 
 function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | undefined, keepDims: boolean): Tensor {
   checkTensor(op, 'x', x);
-  if (!REDUCE_OPS.has(op)) throw new ArgumentError('reduce', 'op', `unknown reduction ${JSON.stringify(op)}`);
+  checkFlag(op, 'keepDims', keepDims);
+  if (!REDUCE_OPS.has(op)) throw new ArgumentError('reduce', 'op', `unknown reduction ${formatValue(op)}`);
   const axes = normalizeAxes(op, axesArg, x.shape);
   const shape = reducedShape(x.shape, axes, keepDims);
   const n = sizeOf(shape);
@@ -353,13 +396,15 @@ function reduce(op: ReduceOp, x: Tensor, axesArg: number | readonly number[] | u
       acc[j] = Number.isFinite(mj) ? mj + Math.log(acc[j]!) : mj === -Infinity && count > 0 ? -Infinity : mj;
     }
   }
-  const y = out(x.dtype, shape);
+  const y = out(op, x.dtype, shape);
   y.set(acc);
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims: boolean): Tensor {
   checkTensor(op, 'x', x);
+  if (op !== 'argmax' && op !== 'argmin') throw new ArgumentError('argReduce', 'op', `expected 'argmax' or 'argmin', got ${formatValue(op)}`);
+  checkFlag(op, 'keepDims', keepDims);
   const axis = normalizeAxis(op, axisArg, x.shape);
   const len = x.shape[axis]!;
   if (len === 0) throw new ArgumentError(op, 'x', `cannot take ${op} over the empty axis ${axis} of shape ${formatShape(x.shape)}`);
@@ -367,7 +412,7 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims
   const inner = sizeOf(x.shape.slice(axis + 1));
   const xd = unsafeDataOf(x);
   const shape = reducedShape(x.shape, [axis], keepDims);
-  const y = out(x.dtype, shape);
+  const y = out(op, x.dtype, shape);
   const isMax = op === 'argmax';
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -384,7 +429,7 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axisArg: number, keepDims
       y[o * inner + i] = bi;
     }
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 /** @internal The broadcast batch shape of a matmul; the error names both full shapes. */
@@ -421,6 +466,8 @@ export function matmulPlan(
 ): { m: number; k: number; n: number; shape: number[]; aOffsets: Int32Array; bOffsets: Int32Array } {
   checkTensor('matmul', 'a', a);
   checkTensor('matmul', 'b', b);
+  checkFlag('matmul', 'transA', transA);
+  checkFlag('matmul', 'transB', transB);
   checkSameDType('matmul', a, b);
   if (a.rank < 2) throw new ShapeError('matmul', 'a', `needs rank >= 2, got shape ${formatShape(a.shape)}`);
   if (b.rank < 2) throw new ShapeError('matmul', 'b', `needs rank >= 2, got shape ${formatShape(b.shape)}`);
@@ -445,14 +492,14 @@ export function matmulPlan(
 
 function matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
-  const y = out(a.dtype, shape);
-  if (m * n === 0) return unsafeFromData(y, shape);
+  const y = out('matmul', a.dtype, shape);
+  if (m * n === 0) return fromKernel(y, shape);
   const ad = unsafeDataOf(a);
   const bd = unsafeDataOf(b);
   for (let t = 0; t < aOffsets.length; t++) {
     gemm({ a: ad, b: bd, out: y, m, k, n, transA, transB, aOffset: aOffsets[t]!, bOffset: bOffsets[t]!, outOffset: t * m * n });
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function reshape(x: Tensor, shapeArg: readonly number[]): Tensor {
@@ -472,28 +519,28 @@ function reshape(x: Tensor, shapeArg: readonly number[]): Tensor {
     }
     shape = shapeArg.map((d) => (d === -1 ? x.size / prod : d));
   }
-  if (sizeOf(shape) !== x.size) {
+  if (checkSize('reshape', 'shape', shape) !== x.size) {
     throw new ShapeError('reshape', 'shape', `cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shapeArg)} (${sizeOf(shape)} elements)`);
   }
   // Tensors are immutable, so the new tensor may share the buffer.
-  return unsafeFromData(unsafeDataOf(x), shape);
+  return fromKernel(unsafeDataOf(x), shape);
 }
 
 function checkPerm(op: string, perm: readonly number[], shape: Shape): number[] {
   const rank = shape.length;
   if (!Array.isArray(perm) || perm.length !== rank) {
-    throw new ArgumentError(op, 'perm', `needs ${rank} axes for shape ${formatShape(shape)}, got [${String(perm)}]`);
+    throw new ArgumentError(op, 'perm', `needs ${rank} axes for shape ${formatShape(shape)}, got ${formatValue(perm)}`);
   }
   const p = perm.map((a) => normalizeAxis(op, a, shape, 'perm'));
-  if (new Set(p).size !== rank) throw new ArgumentError(op, 'perm', `[${perm.join(', ')}] is not a permutation of the ${rank} axes of shape ${formatShape(shape)}`);
+  if (new Set(p).size !== rank) throw new ArgumentError(op, 'perm', `${formatValue(perm)} is not a permutation of the ${rank} axes of shape ${formatShape(shape)}`);
   return p;
 }
 
-function gatherData(x: Tensor, shape: Shape, offsets: Int32Array, base = 0): Tensor {
+function gatherData(op: string, x: Tensor, shape: Shape, offsets: Int32Array, base = 0): Tensor {
   const xd = unsafeDataOf(x);
-  const y = out(x.dtype, shape);
+  const y = out(op, x.dtype, shape);
   for (let i = 0; i < y.length; i++) y[i] = xd[base + offsets[i]!]!;
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function transpose(x: Tensor, permArg: readonly number[]): Tensor {
@@ -505,11 +552,11 @@ function transpose(x: Tensor, permArg: readonly number[]): Tensor {
   if (x.rank === 2) {
     const [r, c] = x.shape as [number, number];
     const xd = unsafeDataOf(x);
-    const y = out(x.dtype, shape);
+    const y = out('transpose', x.dtype, shape);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) y[j * r + i] = xd[i * c + j]!;
-    return unsafeFromData(y, shape);
+    return fromKernel(y, shape);
   }
-  return gatherData(x, shape, cachedOffsetsOf(shape, perm.map((p) => xs[p]!)));
+  return gatherData('transpose', x, shape, cachedOffsetsOf(shape, perm.map((p) => xs[p]!)));
 }
 
 function broadcastTo(x: Tensor, shapeArg: readonly number[]): Tensor {
@@ -520,26 +567,26 @@ function broadcastTo(x: Tensor, shapeArg: readonly number[]): Tensor {
     throw new ShapeError('broadcastTo', 'shape', `${formatShape(x.shape)} cannot be broadcast to ${formatShape(shapeArg)}`);
   }
   if (shapesEqual(x.shape, shape)) return x;
-  return gatherData(x, shape, cachedOffsetsOf(shape, broadcastStrides(x.shape, shape)));
+  return gatherData('broadcastTo', x, shape, cachedOffsetsOf(shape, broadcastStrides(x.shape, shape)));
 }
 
 function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   checkTensor('slice', 'x', x);
-  if (begin.length !== x.rank || size.length !== x.rank) {
-    throw new ArgumentError('slice', 'begin', `begin [${begin.join(', ')}] and size [${size.join(', ')}] need ${x.rank} entries for shape ${formatShape(x.shape)}`);
+  if (!Array.isArray(begin) || !Array.isArray(size) || begin.length !== x.rank || size.length !== x.rank) {
+    throw new ArgumentError('slice', 'begin', `begin ${formatValue(begin)} and size ${formatValue(size)} need ${x.rank} entries for shape ${formatShape(x.shape)}`);
   }
   const shape: number[] = [];
   for (let i = 0; i < x.rank; i++) {
     const b = begin[i]!;
     const s = size[i] === -1 ? x.shape[i]! - b : size[i]!;
     if (!Number.isInteger(b) || !Number.isInteger(s) || b < 0 || s < 0 || b + s > x.shape[i]!) {
-      throw new ArgumentError('slice', 'begin', `block begin [${begin.join(', ')}] size [${size.join(', ')}] is out of bounds for shape ${formatShape(x.shape)} at axis ${i}`);
+      throw new ArgumentError('slice', 'begin', `block begin ${formatValue(begin)} size ${formatValue(size)} is out of bounds for shape ${formatShape(x.shape)} at axis ${i}`);
     }
     shape.push(s);
   }
   const xs = stridesOf(x.shape);
   const base = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
-  return gatherData(x, shape, cachedOffsetsOf(shape, xs), base);
+  return gatherData('slice', x, shape, cachedOffsetsOf(shape, xs), base);
 }
 
 function concat(xs: readonly Tensor[], axisArg: number): Tensor {
@@ -560,7 +607,7 @@ function concat(xs: readonly Tensor[], axisArg: number): Tensor {
   shape[axis] = total;
   const outer = sizeOf(first.shape.slice(0, axis));
   const inner = sizeOf(first.shape.slice(axis + 1));
-  const y = out(first.dtype, shape);
+  const y = out('concat', first.dtype, shape);
   const row = total * inner;
   let col = 0;
   for (const t of xs) {
@@ -569,24 +616,28 @@ function concat(xs: readonly Tensor[], axisArg: number): Tensor {
     for (let o = 0; o < outer; o++) y.set(td.subarray(o * chunk, (o + 1) * chunk), o * row + col);
     col += chunk;
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function pad(x: Tensor, widths: readonly (readonly [number, number])[], value: number): Tensor {
   checkTensor('pad', 'x', x);
-  if (widths.length !== x.rank) throw new ArgumentError('pad', 'widths', `needs ${x.rank} [before, after] pairs for shape ${formatShape(x.shape)}, got ${widths.length}`);
-  for (const [b, a] of widths) {
-    if (!Number.isInteger(b) || !Number.isInteger(a) || b < 0 || a < 0) throw new ArgumentError('pad', 'widths', `widths must be non-negative integers, got ${JSON.stringify(widths)}`);
+  if (!Array.isArray(widths) || widths.length !== x.rank) {
+    throw new ArgumentError('pad', 'widths', `needs ${x.rank} [before, after] pairs for shape ${formatShape(x.shape)}, got ${formatValue(widths)}`);
   }
+  for (const w of widths as readonly unknown[]) {
+    const ok = Array.isArray(w) && w.length === 2 && w.every((v) => Number.isInteger(v) && (v as number) >= 0);
+    if (!ok) throw new ArgumentError('pad', 'widths', `widths must be [before, after] pairs of non-negative integers, got ${formatValue(widths)}`);
+  }
+  if (typeof value !== 'number') throw new ArgumentError('pad', 'value', `expected a number, got ${formatValue(value)}`);
   const shape = x.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
-  const y = out(x.dtype, shape);
+  const y = out('pad', x.dtype, shape);
   if (value !== 0) y.fill(value);
   const ys = stridesOf(shape);
   const base = widths.reduce((acc, [b], i) => acc + b * ys[i]!, 0);
   const where = offsetsOf(x.shape, ys, base);
   const xd = unsafeDataOf(x);
   for (let i = 0; i < xd.length; i++) y[where[i]!] = xd[i]!;
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function checkIndex(op: string, v: number, len: number, j: number): number {
@@ -606,7 +657,7 @@ function gather(x: Tensor, indices: Tensor, axisArg: number): Tensor {
   const id = unsafeDataOf(indices);
   const xd = unsafeDataOf(x);
   const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
-  const y = out(x.dtype, shape);
+  const y = out('gather', x.dtype, shape);
   const ni = id.length;
   for (let j = 0; j < ni; j++) checkIndex('gather', id[j]!, len, j);
   for (let o = 0; o < outer; o++) {
@@ -615,7 +666,7 @@ function gather(x: Tensor, indices: Tensor, axisArg: number): Tensor {
       y.set(xd.subarray(src, src + inner), (o * ni + j) * inner);
     }
   }
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg: readonly number[]): Tensor {
@@ -632,7 +683,7 @@ function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg:
   const inner = sizeOf(shapeArg.slice(axis + 1));
   const id = unsafeDataOf(indices);
   const ud = unsafeDataOf(updates);
-  const y = out(updates.dtype, shapeArg);
+  const y = out('scatterAdd', updates.dtype, shapeArg);
   const ni = id.length;
   for (let j = 0; j < ni; j++) checkIndex('scatterAdd', id[j]!, len, j);
   for (let o = 0; o < outer; o++) {
@@ -642,27 +693,27 @@ function scatterAdd(indices: Tensor, updates: Tensor, axisArg: number, shapeArg:
       for (let i = 0; i < inner; i++) y[dst + i]! += ud[src + i]!;
     }
   }
-  return unsafeFromData(y, shapeArg);
+  return fromKernel(y, shapeArg);
 }
 
 function oneHot(indices: Tensor, depth: number, dtype: DType): Tensor {
   checkTensor('oneHot', 'indices', indices);
-  if (!Number.isInteger(depth) || depth < 0) throw new ArgumentError('oneHot', 'depth', `must be a non-negative integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 0) throw new ArgumentError('oneHot', 'depth', `must be a non-negative integer, got ${formatValue(depth)}`);
   const dt = checkDType('oneHot', 'dtype', dtype);
   const id = unsafeDataOf(indices);
   const shape = [...indices.shape, depth];
-  const y = out(dt, shape);
+  const y = out('oneHot', dt, shape);
   for (let j = 0; j < id.length; j++) y[j * depth + checkIndex('oneHot', id[j]!, depth, j)] = 1;
-  return unsafeFromData(y, shape);
+  return fromKernel(y, shape);
 }
 
 function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'x', x);
   const dt = checkDType('cast', 'dtype', dtype);
   if (dt === x.dtype) return x;
-  const y = out(dt, x.shape);
+  const y = out('cast', dt, x.shape);
   y.set(unsafeDataOf(x));
-  return unsafeFromData(y, x.shape);
+  return fromKernel(y, x.shape);
 }
 
 /**
@@ -680,13 +731,17 @@ function cast(x: Tensor, dtype: DType): Tensor {
 export const cpu: Backend = Object.freeze({
   name: 'cpu',
   unary,
-  binary: (op: BinaryOp, a: Tensor, b: Tensor) => elementwise2(op, BINARY_FNS[op], a, b),
-  compare: (op: CompareOp, a: Tensor, b: Tensor) => elementwise2(op, COMPARE_FNS[op], a, b),
+  // BINARY_FNS and COMPARE_FNS have no prototype: 'toString' is not an op.
+  binary: (op: BinaryOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' ? BINARY_FNS[op] : undefined, a, b),
+  compare: (op: CompareOp, a: Tensor, b: Tensor) => elementwise2(op, typeof op === 'string' ? COMPARE_FNS[op] : undefined, a, b),
   where,
   reduce,
   argReduce,
   matmul,
-  gemm: (args: GemmArgs) => gemm(args),
+  gemm: (args: GemmArgs) => {
+    checkGemmArgs('gemm', args);
+    gemm(args);
+  },
   reshape,
   transpose,
   broadcastTo,
@@ -697,7 +752,8 @@ export const cpu: Backend = Object.freeze({
   scatterAdd,
   oneHot,
   cast,
-  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program),
-  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype),
+  // Generated loops multiply then add, like the gemm, unless MNEMO_WASM_FEATURES=fma asks for fused float32 products.
+  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program, { fma: program.dtype === 'float32' && fusedGemmRequested() }),
+  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype, { fma: dtype === 'float32' && fusedGemmRequested() }),
   sequenceTiles,
 });

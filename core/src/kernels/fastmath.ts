@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { ArgumentError, formatValue } from '../errors.js';
 
 const INV_LN2_64 = 64 / Math.LN2;
 // ln2/64 split in two so that k · LN2_64_HI is exact for |k| < 2^20.
@@ -24,6 +25,7 @@ const POWERS = new Float64Array(2046).map((_, i) => Math.pow(2, i - 1022));
  *
  * @param x - Any number.
  * @returns `e^x` (Infinity above 709.78, 0 far below, NaN for NaN).
+ * @throws ArgumentError - when `x` is not a number.
  *
  * @example
  * ```ts
@@ -33,6 +35,7 @@ const POWERS = new Float64Array(2046).map((_, i) => Math.pow(2, i - 1022));
  * @category Internals
  */
 export function expFast(x: number): number {
+  if (typeof x !== 'number') notNumber('expFast', x);
   if (!(x > -708 && x < 709)) return Math.exp(x);
   const k = Math.round(x * INV_LN2_64);
   const r = x - k * LN2_64_HI - k * LN2_64_LO;
@@ -48,6 +51,7 @@ export function expFast(x: number): number {
  *
  * @param x - Any number.
  * @returns A value in `[0, 1]`.
+ * @throws ArgumentError - when `x` is not a number.
  *
  * @example
  * ```ts
@@ -57,6 +61,7 @@ export function expFast(x: number): number {
  * @category Internals
  */
 export function sigmoidFast(x: number): number {
+  if (typeof x !== 'number') notNumber('sigmoidFast', x);
   return 1 / (1 + expFast(-x));
 }
 
@@ -67,6 +72,7 @@ export function sigmoidFast(x: number): number {
  *
  * @param x - Any number.
  * @returns A value in `[-1, 1]`.
+ * @throws ArgumentError - when `x` is not a number.
  *
  * @example
  * ```ts
@@ -76,6 +82,7 @@ export function sigmoidFast(x: number): number {
  * @category Internals
  */
 export function tanhFast(x: number): number {
+  if (typeof x !== 'number') notNumber('tanhFast', x);
   const a = x < 0 ? -x : x;
   if (a < 0.05) {
     const x2 = x * x;
@@ -85,4 +92,8 @@ export function tanhFast(x: number): number {
   const e = expFast(-2 * a);
   const t = (1 - e) / (1 + e);
   return x < 0 ? -t : t;
+}
+
+function notNumber(op: string, x: unknown): never {
+  throw new ArgumentError(op, 'x', `expected a number, got ${formatValue(x)}`);
 }

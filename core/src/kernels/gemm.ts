@@ -6,6 +6,8 @@
  * @module
  */
 import type { TypedArray } from '../dtype.js';
+import { ArgumentError, formatValue } from '../errors.js';
+import { checkGemmArgs } from './raw-args.js';
 
 /**
  * Arguments of {@link gemm}: `out[m, n] = op(A) · op(B)`, where `op(A)` is
@@ -43,6 +45,11 @@ export interface GemmArgs {
  *
  * @param args - The matrices, their sizes, layouts and offsets ({@link GemmArgs});
  *   `out` is overwritten.
+ * @throws ArgumentError - when `m`, `k`, `n` or an offset is not a non-negative
+ *   integer.
+ * @throws DTypeError - when `a`, `b` and `out` are not all `Float32Array` or all
+ *   `Float64Array`.
+ * @throws ShapeError - when an array is too short for its matrix at its offset.
  *
  * @example
  * ```ts
@@ -55,6 +62,7 @@ export interface GemmArgs {
  * @category Internals
  */
 export function gemmReference(args: GemmArgs): void {
+  checkGemmArgs('gemm', args);
   const { a, b, out, m, k, n, transA, transB } = args;
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
@@ -88,10 +96,11 @@ let impl: (args: GemmArgs) => void = gemmReference;
  *
  * @param args - The matrices, their sizes, layouts and offsets; `out` is
  *   overwritten.
- * @throws ArgumentError - (from the installed kernel, the WebAssembly gemm by
- *   default) when `m`, `k`, `n` or an offset is not a non-negative integer.
- * @throws DTypeError - (likewise) when the three arrays are not of one type.
- * @throws ShapeError - (likewise) when an array is too short for its matrix.
+ * @throws ArgumentError - when `m`, `k`, `n` or an offset is not a non-negative
+ *   integer.
+ * @throws DTypeError - when `a`, `b` and `out` are not all `Float32Array` or all
+ *   `Float64Array`.
+ * @throws ShapeError - when an array is too short for its matrix at its offset.
  *
  * @example
  * ```ts
@@ -103,6 +112,7 @@ let impl: (args: GemmArgs) => void = gemmReference;
  * @category Internals
  */
 export function gemm(args: GemmArgs): void {
+  checkGemmArgs('gemm', args);
   impl(args);
 }
 
@@ -113,6 +123,7 @@ export function gemm(args: GemmArgs): void {
  *
  * @param f - The implementation: writes `op(A) · op(B)` into `args.out`.
  * @returns The implementation installed before, to restore later.
+ * @throws ArgumentError - when `f` is not a function.
  *
  * @example
  * ```ts
@@ -123,6 +134,7 @@ export function gemm(args: GemmArgs): void {
  * @category Internals
  */
 export function setGemmImpl(f: (args: GemmArgs) => void): (args: GemmArgs) => void {
+  if (typeof f !== 'function') throw new ArgumentError('setGemmImpl', 'f', `expected a function, got ${formatValue(f)}`);
   const prev = impl;
   impl = f;
   return prev;

@@ -10,12 +10,13 @@
  */
 import { createRequire } from 'node:module';
 import type { Backend } from '../backend.js';
-import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { ArgumentError, ShapeError, formatShape, formatValue } from '../errors.js';
 import { sizeOf } from '../shape.js';
-import { Tensor, unsafeDataOf, unsafeFromData } from '../tensor.js';
+import { Tensor, fromKernel, unsafeDataOf } from '../tensor.js';
 import { cpu, matmulPlan } from './cpu.js';
 import { gemm, type GemmArgs } from './gemm.js';
 import { GpujsBridge } from './gpujs-bridge.js';
+import { checkGemmArgs } from './raw-args.js';
 
 interface GpuKernel {
   (a: Float32Array, b: Float32Array): Float32Array | Float32Array[];
@@ -219,22 +220,6 @@ function choose(options: GpujsOptions): Engine {
   }
 }
 
-function checkGemmArgs(args: GemmArgs): void {
-  const { a, b, out, m, k, n, transA, transB } = args;
-  for (const [name, v] of [['m', m], ['k', k], ['n', n]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new ArgumentError('gemm', name, `expected a non-negative integer, got ${v}`);
-  }
-  const check = (name: string, arr: Float32Array, offset: number | undefined, rows: number, cols: number): void => {
-    const o = offset ?? 0;
-    if (!Number.isInteger(o) || o < 0) throw new ArgumentError('gemm', `${name}Offset`, `expected a non-negative integer, got ${o}`);
-    if (o + rows * cols > arr.length) {
-      throw new ShapeError('gemm', name, `[${rows}, ${cols}] from offset ${o} needs ${o + rows * cols} elements, the array has ${arr.length}`);
-    }
-  };
-  check('a', a as Float32Array, args.aOffset, transA ? k : m, transA ? m : k);
-  check('b', b as Float32Array, args.bOffset, transB ? n : k, transB ? k : n);
-  check('out', out as Float32Array, args.outOffset, m, n);
-}
 
 /** @internal A `gpujs` backend with its own gpu.js engine, chosen on first use. */
 export interface GpujsInstance {
@@ -268,7 +253,7 @@ export function createGpujs(options: GpujsOptions = {}): GpujsInstance {
     }
     const { m, k, n, shape, aOffsets, bOffsets } = matmulPlan(a, b, transA, transB);
     const y = new Float32Array(sizeOf(shape));
-    if (m * n === 0 || aOffsets.length === 0 || k === 0) return unsafeFromData(y, shape);
+    if (m * n === 0 || aOffsets.length === 0 || k === 0) return fromKernel(y, shape);
     const e = use();
     const ad = unsafeDataOf(a) as Float32Array;
     const bd = unsafeDataOf(b) as Float32Array;
@@ -277,17 +262,17 @@ export function createGpujs(options: GpujsOptions = {}): GpujsInstance {
       const bo = bOffsets[t]!;
       e.product(m, k, n, transA, transB, ad.subarray(ao, ao + m * k), bd.subarray(bo, bo + k * n), y.subarray(t * m * n, (t + 1) * m * n));
     }
-    return unsafeFromData(y, shape);
+    return fromKernel(y, shape);
   };
 
   const gemmOnGpu = (args: GemmArgs): void => {
+    checkGemmArgs('gemm', args);
     const { a, b, out } = args;
     if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || !(out instanceof Float32Array)) {
       // float64 (and mixed input, which core's gemm reports) runs on core's gemm.
       gemm(args);
       return;
     }
-    checkGemmArgs(args);
     const { m, k, n, transA, transB } = args;
     const ao = args.aOffset ?? 0;
     const bo = args.bOffset ?? 0;
@@ -301,7 +286,9 @@ export function createGpujs(options: GpujsOptions = {}): GpujsInstance {
     use().product(m, k, n, transA, transB, a.subarray(ao, ao + m * k), b.subarray(bo, bo + k * n), c);
   };
 
-  const backend: Backend = Object.freeze({ ...cpu, name: 'gpujs', matmul, gemm: gemmOnGpu });
+  // Recurrences run on the tape here, so that every product goes to gpu.js (the cpu backend's compiled
+  // sequences run on its own WebAssembly gemm); fused elementwise loops stay, they make no products.
+  const backend: Backend = Object.freeze({ ...cpu, name: 'gpujs', matmul, gemm: gemmOnGpu, compileSequence: undefined, sequenceTiles: undefined });
   return {
     backend,
     info: () => use().info,

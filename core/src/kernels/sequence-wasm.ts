@@ -129,11 +129,15 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
   const splatArgs = [...new Set(k.exprs.filter((e) => e.op === 'splat').map((e) => (e as { arg: number }).arg))];
   const splatLocal = new Map<number, number>();
   for (const a of splatArgs) splatLocal.set(a, f.local(0x7b));
-  // Row sums: a vector accumulator and a scalar one (for the last columns) per sum.
-  const sumAcc = k.sums.map(() => ({ vec: f.local(0x7b), scalar: f.local(scalarType) }));
+  // Row sums: two vector accumulators (for the two groups of an unrolled pair) and a scalar one (for the last columns) per sum.
+  const sumAcc = k.sums.map(() => ({ vec: f.local(0x7b), vec2: f.local(0x7b), scalar: f.local(scalarType) }));
 
-  /** The body for one group of lanes: `vector` reads `lanes` columns at jb, else one column at byte `at` (or at jb). */
-  const body = (vector: boolean, at: number | 'jb'): void => {
+  /**
+   * The body for one group of lanes: `vector` reads `lanes` columns at jb (plus `vecOffset` bytes),
+   * else one column at byte `at` (or at jb). The vector loops run two groups per trip: two
+   * independent, isomorphic trees that V8's revectorizer can pair into 256-bit instructions.
+   */
+  const body = (vector: boolean, at: number | 'jb', vecOffset = 0): void => {
     const scalarAt = (): number => {
       if (at !== 'jb') return at;
       f.get(jb).op(Op.i32Add);
@@ -145,7 +149,7 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
         case 'load': {
           const l = f.local(0x7b);
           f.get(ptr(e.arg));
-          if (vector) f.get(jb).op(Op.i32Add).simdMem(Simd.load, 0, 0);
+          if (vector) f.get(jb).op(Op.i32Add).simdMem(Simd.load, vecOffset, 0);
           else f.mem(loadOp, scalarAt(), 0).simd(splatOp);
           f.set(l);
           local[i] = l;
@@ -167,7 +171,7 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
     });
     for (const s of k.stores) {
       f.get(ptr(s.arg));
-      if (vector) f.get(jb).op(Op.i32Add).get(local[s.expr]!).simdMem(Simd.store, 0, 0);
+      if (vector) f.get(jb).op(Op.i32Add).get(local[s.expr]!).simdMem(Simd.store, vecOffset, 0);
       else {
         const off = scalarAt();
         f.get(local[s.expr]!).lane(extract, 0).mem(storeOp, off, 0);
@@ -175,7 +179,8 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
     }
     k.sums.forEach((s, i) => {
       const acc = sumAcc[i]!;
-      if (vector) f.get(acc.vec).get(local[s.expr]!).simd(f64 ? 0xf0 : 0xe4).set(acc.vec);
+      const v = vecOffset === 0 ? acc.vec : acc.vec2;
+      if (vector) f.get(v).get(local[s.expr]!).simd(f64 ? 0xf0 : 0xe4).set(v);
       else f.get(acc.scalar).get(local[s.expr]!).lane(extract, 0).op(f64 ? 0xa0 : 0x92).set(acc.scalar);
     });
   };
@@ -184,17 +189,30 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
     for (const [a, l] of splatLocal) f.get(ptr(a)).mem(loadOp, 0, 0).simd(splatOp).set(l);
     for (const acc of sumAcc) {
       f.zero128().set(acc.vec);
+      f.zero128().set(acc.vec2);
       if (f64) f.f64(0).set(acc.scalar);
       else f.f32(0).set(acc.scalar);
     }
+    const pair = (): void => {
+      body(true, 0, 0);
+      body(true, 0, 16);
+    };
     if (runtime) {
-      // the vector part up to the last whole group of lanes, then one element at a time
+      // pairs of vector groups, one more group if there is one, then one element at a time
+      const pairEnd = f.local(I32);
       const vecEnd = f.local(I32);
+      f.get(widthParam).i32(-2 * lanes).op(Op.i32And).i32(es).op(Op.i32Mul).set(pairEnd);
       f.get(widthParam).i32(-lanes).op(Op.i32And).i32(es).op(Op.i32Mul).set(vecEnd);
-      f.forLoop(jb, () => f.i32(0), () => f.get(vecEnd), 16, () => body(true, 0));
+      f.forLoop(jb, () => f.i32(0), () => f.get(pairEnd), 32, pair);
+      f.forLoop(jb, () => f.get(pairEnd), () => f.get(vecEnd), 16, () => body(true, 0));
       f.forLoop(jb, () => f.get(vecEnd), () => f.get(widthParam).i32(es).op(Op.i32Mul), es, () => body(false, 'jb'));
     } else {
-      if (vecIters > 0) f.forLoop(jb, () => f.i32(0), () => f.i32(vecIters * 16), 16, () => body(true, 0));
+      const pairs = Math.floor(vecIters / 2);
+      if (pairs > 0) f.forLoop(jb, () => f.i32(0), () => f.i32(pairs * 32), 32, pair);
+      if (vecIters % 2 === 1) {
+        f.i32(pairs * 32).set(jb);
+        body(true, 0);
+      }
       for (let t = 0; t < tail; t++) body(false, (vecIters * lanes + t) * es);
     }
     k.sums.forEach((s, i) => {
@@ -202,6 +220,7 @@ function loopFunction(k: LoopKernel, f64: boolean, fma: boolean, calls: Record<s
       // row sum = lanes of the vector accumulator + the scalar one
       f.get(ptr(s.arg));
       if (s.accumulate) f.get(ptr(s.arg)).mem(loadOp, 0, 0);
+      f.get(acc.vec).get(acc.vec2).simd(f64 ? 0xf0 : 0xe4).set(acc.vec);
       for (let l = 0; l < lanes; l++) {
         f.get(acc.vec).lane(extract, l);
         if (l > 0) f.op(f64 ? 0xa0 : 0x92);
@@ -352,6 +371,16 @@ class WasmSequence implements CompiledSequence {
   ) {
     this.L = L;
     this.paddedBatch = L.bp;
+  }
+
+  get maxBytes(): number {
+    return gemmRuntime.maxBytes / 2;
+  }
+
+  bytes(chunk: number): number {
+    let at = 0;
+    for (const b of this.program.buffers) at = align(at + bufferBytes(b, chunk, this.L));
+    return at;
   }
 
   open(chunk: number, options?: { readonly keep?: boolean }): SequenceRun {

@@ -105,6 +105,25 @@ export const Simd = {
   f64x2Div: 0xf3,
 } as const;
 
+// ---------------------------------------------------------------------------
+// Relaxed SIMD (a runtime feature: on by default from Node 22, behind
+// --experimental-wasm-relaxed-simd in Node 20). A module that uses these only
+// validates where the runtime has them, so the kernels emit them only when
+// `wasmFeatures().relaxedSimd` (features.ts) says so.
+// ---------------------------------------------------------------------------
+
+/**
+ * Relaxed SIMD opcodes (after the 0xfd prefix; multi-byte LEB128, which
+ * {@link Fn.simd} writes). `relaxed_madd(a, b, c)` is `a·b + c`, fused or not
+ * at the runtime's choice (x64 V8 with FMA3 fuses: one rounding).
+ */
+export const RelaxedSimd = {
+  f32x4Madd: 0x105,
+  f32x4Nmadd: 0x106,
+  f64x2Madd: 0x107,
+  f64x2Nmadd: 0x108,
+} as const;
+
 /**
  * More opcodes, for the sequence compiler's generated loops (kept apart from
  * the kernels' tables above).

@@ -30,9 +30,14 @@
  * is read from there, so that threads splitting C's columns (or rows) share
  * one packed copy of the operand they all read.
  *
+ * The micro-kernels depend on the runtime (see {@link gemmKernels}): paired
+ * tiles where V8's revectorizer turns them into 256-bit code; fused
+ * multiply-adds (relaxed SIMD) for float32 when asked for.
+ *
  * @module
  */
-import { Fn, F32, F64, I32, Op, Simd, V128, encodeModule, type ValType } from './wasm-emit.js';
+import { fusedGemmRequested, wasmFeatures } from './features.js';
+import { Fn, F32, F64, I32, Op, RelaxedSimd, Simd, V128, encodeModule, type ValType } from './wasm-emit.js';
 
 /** The register tile of the micro-kernel: `mr` rows by `nrv` SIMD vectors. */
 export interface TileShape {
@@ -40,11 +45,83 @@ export interface TileShape {
   readonly nrv: number;
 }
 
-/** Tile shapes that measured best on a 2-core Zen 3 under Node 20. */
-export const DEFAULT_TILES: { readonly f32: TileShape; readonly f64: TileShape } = {
+/**
+ * One dtype's micro-kernel: its register tile, and whether it multiplies and
+ * adds with relaxed SIMD's fused `relaxed_madd` (one rounding) or with `mul`
+ * then `add` (two).
+ */
+export interface MicroKernel {
+  readonly tile: TileShape;
+  readonly fma: boolean;
+}
+
+/**
+ * The micro-kernels for 128-bit code: a 4 x 8 float32 tile (8 f32x4
+ * accumulators) and 4 x 4 for float64. Wider tiles spill registers there
+ * (x64 code has 16 vector registers): measured on a Zen 5, Node 24 without
+ * the revectorizer, 4 x 8 did 48 GFLOP/s at float32 512^3 where 4 x 16 and
+ * 8 x 8 did 33-35.
+ */
+export const BASELINE_TILES: { readonly f32: TileShape; readonly f64: TileShape } = {
   f32: { mr: 4, nrv: 2 },
   f64: { mr: 4, nrv: 2 },
 };
+
+/**
+ * The micro-kernels for V8's revectorizer: 4 x 16 float32 (4 x 8 float64),
+ * each row of C four adjacent 128-bit accumulators that the revectorizer
+ * pairs into two 256-bit ones (8 ymm accumulators in all, two B loads and
+ * four broadcasts per k step). Measured on a Zen 5, Node 24 with the
+ * revectorizer, float32 512^3, one thread: 4 x 16 did 92-100 GFLOP/s, 4 x 8
+ * 52-71 (4 ymm accumulators: too few to hide the FMA's latency), 8 x 8 80-83,
+ * 8 x 16 53-66 (16 ymm accumulators spill).
+ */
+export const PAIRED_TILES: { readonly f32: TileShape; readonly f64: TileShape } = {
+  f32: { mr: 4, nrv: 4 },
+  f64: { mr: 4, nrv: 4 },
+};
+
+/**
+ * The gemm's micro-kernels for what the runtime has (see `features.ts`):
+ * paired tiles where the revectorizer is on. They multiply then add, in the
+ * reference's order, so the tile never changes a result: float64 is
+ * bit-identical to `gemmReference`, and float32 gives the same bits on every
+ * runtime and path. With `fma` (asked for with `MNEMO_WASM_FEATURES=fma`,
+ * and only where relaxed SIMD is in use) float32 fuses its multiply-adds:
+ * one rounding per step, so its last bits differ. float64 never fuses.
+ */
+export function gemmKernels(features: { readonly relaxedSimd: boolean; readonly revectorize: boolean; readonly fma?: boolean }): GemmKernels {
+  const tiles = features.revectorize ? PAIRED_TILES : BASELINE_TILES;
+  return { f32: { tile: tiles.f32, fma: features.relaxedSimd && features.fma === true }, f64: { tile: tiles.f64, fma: false } };
+}
+
+/** The micro-kernel of each dtype. */
+export interface GemmKernels {
+  readonly f32: MicroKernel;
+  readonly f64: MicroKernel;
+}
+
+let runtimeKernels: GemmKernels | undefined;
+
+/**
+ * This process's micro-kernels: {@link gemmKernels} of `wasmFeatures()`
+ * (which switches the revectorizer on, where there is one, before anything
+ * compiles). Every gemm of the process uses them: the gemm's own module and
+ * every generated module that embeds one ({@link appendGemm}), so that all
+ * agree on the tiles that products write.
+ */
+export function runtimeGemmKernels(): GemmKernels {
+  runtimeKernels ??= gemmKernels({ ...wasmFeatures(), fma: fusedGemmRequested() });
+  return runtimeKernels;
+}
+
+/** A micro-kernel in words, as `gemmInfo()` reports it: `'4x16 f32x4 relaxed_madd, paired for 256-bit'`. */
+export function describeKernel(dtype: 'f32' | 'f64', k: MicroKernel, revectorize: boolean): string {
+  const lanes = dtype === 'f32' ? 4 : 2;
+  const ops = k.fma ? `${dtype}x${lanes} relaxed_madd` : `${dtype}x${lanes} mul+add`;
+  const paired = revectorize && k.tile.nrv % 2 === 0 ? ', paired for 256-bit' : '';
+  return `${k.tile.mr}x${k.tile.nrv * lanes} ${ops}${paired}`;
+}
 
 interface Spec {
   readonly es: number; // element size in bytes
@@ -55,13 +132,15 @@ interface Spec {
   readonly splat: number;
   readonly add: number;
   readonly mul: number;
+  /** The relaxed fused multiply-add, when the micro-kernel uses it instead of `mul` then `add`. */
+  readonly madd: number | undefined;
   readonly tile: TileShape;
 }
 
-function specOf(dtype: 'f32' | 'f64', tile: TileShape): Spec {
+function specOf(dtype: 'f32' | 'f64', tile: TileShape, fma = false): Spec {
   return dtype === 'f32'
-    ? { es: 4, lanes: 4, scalar: F32, load: Op.f32Load, store: Op.f32Store, splat: Simd.load32Splat, add: Simd.f32x4Add, mul: Simd.f32x4Mul, tile }
-    : { es: 8, lanes: 2, scalar: F64, load: Op.f64Load, store: Op.f64Store, splat: Simd.load64Splat, add: Simd.f64x2Add, mul: Simd.f64x2Mul, tile };
+    ? { es: 4, lanes: 4, scalar: F32, load: Op.f32Load, store: Op.f32Store, splat: Simd.load32Splat, add: Simd.f32x4Add, mul: Simd.f32x4Mul, madd: fma ? RelaxedSimd.f32x4Madd : undefined, tile }
+    : { es: 8, lanes: 2, scalar: F64, load: Op.f64Load, store: Op.f64Store, splat: Simd.load64Splat, add: Simd.f64x2Add, mul: Simd.f64x2Mul, madd: fma ? RelaxedSimd.f64x2Madd : undefined, tile };
 }
 
 const log2 = (x: number): number => Math.log2(x) | 0;
@@ -77,6 +156,16 @@ function pushMin(f: Fn, x: () => void, y: () => void, tx: number, ty: number): v
 
 /**
  * micro(pa, pb, c, ldcBytes, kc, accumulate): C[MR x NR] (+)= Apanel · Bpanel.
+ *
+ * Written for V8's revectorizer: each row's accumulators are adjacent 16-byte
+ * vectors, loaded and stored at adjacent offsets, and each k step updates them
+ * in order with the same operations on adjacent B vectors and one broadcast of
+ * A, so that the revectorizer can pair vectors 2v and 2v+1 into one 256-bit
+ * register (it starts from pairs of adjacent stores and follows their
+ * operands back). Read the result with `node --print-wasm-code`: the inner
+ * loop of the paired 4 x 16 float32 kernel is two `vmovdqu ymm` loads of B,
+ * four `vbroadcastss ymm`, eight `vmulps ymm` and eight `vaddps ymm` (eight
+ * `vfmadd231ps ymm` when fused).
  */
 function microKernel(s: Spec): Fn {
   const { mr, nrv } = s.tile;
@@ -115,7 +204,8 @@ function microKernel(s: Spec): Fn {
       f.get(pa).simdMem(s.splat, i * s.es, log2(s.es)).set(av);
       for (let v = 0; v < nrv; v++) {
         const a = acc[i * nrv + v]!;
-        f.get(a).get(av).get(bv[v]!).simd(s.mul).simd(s.add).set(a);
+        if (s.madd === undefined) f.get(a).get(av).get(bv[v]!).simd(s.mul).simd(s.add).set(a);
+        else f.get(av).get(bv[v]!).get(a).simd(s.madd).set(a);
       }
     }
     f.addTo(pa, mr * s.es).addTo(pb, nr * s.es);
@@ -488,17 +578,19 @@ function driver(s: Spec, micro: number, packers: Packers): Fn {
  * Append the gemm of one dtype (micro-kernel, packers, driver, prepack) to a
  * module's function list, so that a generated module can call products
  * without crossing instances. `indexBase` is the number of functions the
- * module imports (defined functions are numbered after them). Returns the
+ * module imports (defined functions are numbered after them); `kernels`
+ * defaults to this process's ({@link runtimeGemmKernels}): keep the default
+ * unless the tiles the caller plans with are the same. Returns the
  * module-wide indices of the driver and of prepack.
  */
 export function appendGemm(
   functions: { fn: Fn; exportAs?: string }[],
   dtype: 'f32' | 'f64',
   indexBase = 0,
-  tiles: { f32: TileShape; f64: TileShape } = DEFAULT_TILES,
+  kernels: GemmKernels = runtimeGemmKernels(),
   exportAs?: { readonly driver: string; readonly prepack: string },
 ): { readonly driver: number; readonly prepack: number } {
-  const s = specOf(dtype, tiles[dtype]);
+  const s = specOf(dtype, kernels[dtype].tile, kernels[dtype].fma);
   const nr = s.tile.nrv * s.lanes;
   const base = indexBase + functions.length;
   const packers: Packers = { aCopy: base + 1, aTrans: base + 2, bCopy: base + 3, bTrans: base + 4 };
@@ -512,12 +604,13 @@ export function appendGemm(
   return { driver: base + 5, prepack: base + 6 };
 }
 
-/** Build the module's bytes. `tiles` overrides the register tiles (for tuning). */
-export function buildGemmModule(
-  memory: { initial: number; maximum: number; shared: boolean },
-  tiles: { f32: TileShape; f64: TileShape } = DEFAULT_TILES,
-): Uint8Array {
+/**
+ * Build the module's bytes: `gemm_f32` / `prepack_f32` and `gemm_f64` /
+ * `prepack_f64` with the given micro-kernels (default: this process's; an
+ * `fma` kernel validates only where relaxed SIMD does).
+ */
+export function buildGemmModule(memory: { initial: number; maximum: number; shared: boolean }, kernels: GemmKernels = runtimeGemmKernels()): Uint8Array {
   const functions: { fn: Fn; exportAs?: string }[] = [];
-  for (const dtype of ['f32', 'f64'] as const) appendGemm(functions, dtype, 0, tiles, { driver: `gemm_${dtype}`, prepack: `prepack_${dtype}` });
+  for (const dtype of ['f32', 'f64'] as const) appendGemm(functions, dtype, 0, kernels, { driver: `gemm_${dtype}`, prepack: `prepack_${dtype}` });
   return encodeModule({ memory, functions });
 }

@@ -13,20 +13,31 @@
  * (or a product would need more than 1 GiB of scratch) the reference gemm
  * runs instead.
  *
+ * The micro-kernels follow the runtime (`features.ts`, `gemmKernels`): where
+ * V8's revectorizer is on (Node 24, switched on at first use), wider tiles
+ * that it turns into 256-bit AVX2 code. They multiply then add in the
+ * reference's order, so float64 is bit-identical to `gemmReference` and
+ * float32 gives the same bits on every path; with `MNEMO_WASM_FEATURES=fma`,
+ * where relaxed SIMD validates (Node 22 on), float32 fuses its multiply-adds.
+ *
  * Threads: `MNEMO_THREADS` (an environment variable read once, on first use)
  * caps the number of threads, the calling one included; `1` disables helper
  * threads. By default mnemo uses up to 4, and no more than the machine's
- * cores.
+ * cores. `MNEMO_WASM_FEATURES` (see `features.ts`) turns runtime features
+ * off: `no-relaxed-simd`, `no-revectorize`, or `no-simd` for the JavaScript
+ * reference.
  *
  * @module
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError, formatValue } from '../errors.js';
+import { checkGemmArgs } from './raw-args.js';
 import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
 import { GemmPool, MAX_CHUNKS, type PoolKernel } from './gemm-threads.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
-import { DEFAULT_TILES, buildGemmModule } from './wasm-gemm-module.js';
+import { wasmFeatureNotes, wasmFeatures } from './features.js';
+import { buildGemmModule, describeKernel, runtimeGemmKernels, type TileShape } from './wasm-gemm-module.js';
 
 // ---------------------------------------------------------------------------
 // Tuning (measured on a 2-core Zen 3, Node 20; see models/src/bench/matmul.ts)
@@ -106,6 +117,23 @@ export interface GemmInfo {
   readonly kernel: 'wasm-simd' | 'javascript';
   /** Whether WebAssembly SIMD compiled and runs here. */
   readonly simd: boolean;
+  /** The runtime: `process.version` (`'v24.22.3'`), or `'unknown'` outside Node. */
+  readonly node: string;
+  /**
+   * Whether the gemm uses relaxed SIMD: its float32 micro-kernel fuses its
+   * multiply-adds (`f32x4.relaxed_madd` validated here, and
+   * `MNEMO_WASM_FEATURES=fma` asked for it; see `notes` when it validates
+   * but is not used).
+   */
+  readonly relaxedSimd: boolean;
+  /** Whether V8's revectorizer is on (`--experimental-wasm-revectorize`), pairing the micro-kernels' 128-bit operations into 256-bit ones. */
+  readonly revectorize: boolean;
+  /**
+   * The micro-kernel that runs per dtype: its tile, the operations and
+   * whether it is paired for 256-bit code, as `'4x16 f32x4 relaxed_madd,
+   * paired for 256-bit'` or `'4x4 f64x2 mul+add'`.
+   */
+  readonly microKernels: { readonly float32: string; readonly float64: string };
   /** Threads that share a large product now (the calling thread included; helpers count once started). */
   readonly threads: number;
   /** Threads allowed by `MNEMO_THREADS` and the machine. */
@@ -174,6 +202,9 @@ function load(): Kernel | null {
   try {
     const wasm = wasmApi();
     if (!wasm) throw new Error('no WebAssembly');
+    // Before anything compiles: this also switches V8's revectorizer on where the runtime has it.
+    const features = wasmFeatures();
+    if (!features.simd) throw new Error(wasmFeatureNotes()[0] ?? 'no SIMD');
     // Shared memory lets helper threads work on the same scratch; where it is
     // unavailable (a browser page that is not cross-origin isolated) the
     // kernel runs on one thread with a private memory.
@@ -186,7 +217,7 @@ function load(): Kernel | null {
       notes.push('no shared WebAssembly memory here: one thread');
       memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
     }
-    const module = new wasm.Module(buildGemmModule({ initial: 16, maximum: MAX_PAGES, shared }));
+    const module = new wasm.Module(buildGemmModule({ initial: 16, maximum: MAX_PAGES, shared }, runtimeGemmKernels()));
     const ex = new wasm.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
     kernel = {
       module,
@@ -243,14 +274,28 @@ export function gemmInfo(): GemmInfo {
   const running = pool ? 1 + pool.ready() : 1;
   const extra = pool?.failure ? [pool.failure] : [];
   const tile = (t: { mr: number; nrv: number }, lanes: number): string => `${t.mr}x${t.nrv * lanes}`;
+  const features = wasmFeatures();
+  const version = (globalThis as { process?: { version?: string } }).process?.version;
+  const used = k ? runtimeGemmKernels() : null;
   return {
     kernel: k ? 'wasm-simd' : 'javascript',
     simd: k !== null,
+    node: typeof version === 'string' ? version : 'unknown',
+    relaxedSimd: used !== null && used.f32.fma,
+    revectorize: k !== null && features.revectorize,
+    microKernels: used
+      ? { float32: describeKernel('f32', used.f32, features.revectorize), float64: describeKernel('f64', used.f64, features.revectorize) }
+      : { float32: 'none (JavaScript reference)', float64: 'none (JavaScript reference)' },
     threads: running,
     maxThreads,
     thresholds: { jsBelow: DEFAULT_JS_BELOW, threadsFrom: DEFAULT_THREADS_FROM },
-    tiles: { float32: tile(DEFAULT_TILES.f32, 4), float64: tile(DEFAULT_TILES.f64, 2) },
-    notes: [...notes, ...extra],
+    tiles: used ? { float32: tile(used.f32.tile, 4), float64: tile(used.f64.tile, 2) } : { float32: 'none', float64: 'none' },
+    notes: [
+      ...wasmFeatureNotes(),
+      ...(used && features.relaxedSimd && !used.f32.fma ? ['relaxed SIMD validates, but the gemm multiplies then adds (the same float32 bits on every runtime); MNEMO_WASM_FEATURES=fma fuses'] : []),
+      ...notes,
+      ...extra,
+    ],
     calls: { ...calls, helperChunks: pool?.helperChunks() ?? retiredChunks },
   };
 }
@@ -284,6 +329,7 @@ export async function startGemmThreads(): Promise<GemmInfo> {
 // ---------------------------------------------------------------------------
 
 function checkArgs(args: GemmArgs): void {
+  checkGemmArgs('gemm', args);
   const { a, b, out, m, k, n } = args;
   for (const [name, v] of [['m', m], ['k', k], ['n', n]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ArgumentError('gemm', name, `expected a non-negative integer, got ${v}`);
@@ -318,8 +364,11 @@ const align = (bytes: number): number => roundUp(bytes, 64);
  * Multiply two matrices held in raw buffers (see {@link GemmArgs}) with the
  * WebAssembly SIMD kernel, using helper threads for large products. Results
  * equal {@link gemmReference}'s up to rounding: float64 sums run in the same
- * order (bit-identical for finite inputs), float32 sums accumulate in
- * float32. Inputs are not modified. Throws a {@link ShapeError},
+ * order with a separate multiply and add (bit-identical for finite inputs, on
+ * every runtime), float32 sums accumulate in float32, in the same order on
+ * every runtime (the same bits everywhere, unless `MNEMO_WASM_FEATURES=fma`
+ * fuses them; each element within `(k + 1)·2⁻²⁴·Σ|a·b|` of the exact sum
+ * either way; see {@link gemmInfo} for the kernel in use). Inputs are not modified. Throws a {@link ShapeError},
  * {@link DTypeError} or {@link ArgumentError} naming `gemm` and the argument
  * when the arguments do not describe a product.
  *
@@ -364,13 +413,13 @@ export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   }
   const f32 = a instanceof Float32Array;
   const es = f32 ? 4 : 8;
-  const nr = (DEFAULT_TILES[f32 ? 'f32' : 'f64'].nrv * 16) / es;
+  const { mr, nr } = tileOf(f32);
   const ldc = roundUp(n, nr);
   const plan = planProduct(f32, m, n, k, options);
   const aAt = scratchBase();
   const bAt = align(aAt + m * k * es);
   const cAt = align(bAt + k * n * es);
-  const scratchAt = align(cAt + roundUp(m, DEFAULT_TILES[f32 ? 'f32' : 'f64'].mr) * ldc * es);
+  const scratchAt = align(cAt + roundUp(m, mr) * ldc * es);
   const end = scratchAt + plan.scratchBytes;
   if (end > MAX_PAGES * PAGE) {
     calls.javascript++;
@@ -408,6 +457,18 @@ function readyHelpers(K: Kernel, wanted: number): number {
   return p && p.ready() > 0 ? Math.min(wanted - 1, p.size) : 0;
 }
 
+/** This process's register tiles, per dtype (see `runtimeGemmKernels`). */
+function tiles(): { readonly f32: TileShape; readonly f64: TileShape } {
+  const k = runtimeGemmKernels();
+  return { f32: k.f32.tile, f64: k.f64.tile };
+}
+
+/** The register tile of a dtype's micro-kernel, in elements: rows `mr`, columns `nr`. */
+function tileOf(f32: boolean): { mr: number; nr: number } {
+  const t = tiles()[f32 ? 'f32' : 'f64'];
+  return { mr: t.mr, nr: t.nrv * (f32 ? 4 : 2) };
+}
+
 /** How a product is cut into chunks and threads, and the scratch it needs past its operands. */
 interface ProductPlan {
   readonly f32: boolean;
@@ -429,12 +490,9 @@ interface ProductPlan {
 }
 
 function planProduct(f32: boolean, m: number, n: number, k: number, options?: WasmGemmOptions): ProductPlan {
-  const dt = f32 ? 'f32' : 'f64';
   const es = f32 ? 4 : 8;
-  const tile = DEFAULT_TILES[dt];
-  const mr = tile.mr;
-  const nr = (tile.nrv * 16) / es;
-  const { kc, mc, nc } = BLOCKING[dt];
+  const { mr, nr } = tileOf(f32);
+  const { kc, mc, nc } = BLOCKING[f32 ? 'f32' : 'f64'];
   const ldc = roundUp(n, nr);
   const work = m * n * k;
 
@@ -482,16 +540,16 @@ function runPlanned(K: Kernel, plan: ProductPlan, aAt: number, bAt: number, cAt:
   const packAt = scratchAt + plan.sharedBytes;
   // gemm_T(a, b, c, m, n, k, transA, transB, split, band, chunk, ldc, packBase, packStride, packABytes, slot, kcMax, mcMax, ncMax, prepacked, packedAt)
   const kernelArgs = [aAt, bAt, cAt, m, n, k, transA ? 1 : 0, transB ? 1 : 0, byRows ? 1 : 0, band, 0, ldc, packAt, packA + packB, packA, 0, kc, mc, nc, prepacked, sharedAt];
-  const fn = f32 ? K.f32 : K.f64;
+  const [fn, pre, which] = f32 ? [K.f32, K.prepack32, 0] : [K.f64, K.prepack64, 1];
   if (!threaded) {
     calls.wasm++;
     fn(...kernelArgs);
     return;
   }
   // prepack_T(which, src, transposed, rows, k, kcMax, dst)
-  if (prepacked === 1) (f32 ? K.prepack32 : K.prepack64)(0, aAt, transA ? 1 : 0, m, k, kc, sharedAt);
-  else (f32 ? K.prepack32 : K.prepack64)(1, bAt, transB ? 1 : 0, n, k, kc, sharedAt);
-  runChunks(f32 ? 0 : 1, kernelArgs, count, helperCount, fn);
+  if (prepacked === 1) pre(0, aAt, transA ? 1 : 0, m, k, kc, sharedAt);
+  else pre(1, bAt, transB ? 1 : 0, n, k, kc, sharedAt);
+  runChunks(which, kernelArgs, count, helperCount, fn);
 }
 
 /** Run `count` chunks of a kernel on this thread and up to `helperCount` helpers; if the pool fails, run them all here. */
@@ -589,7 +647,7 @@ let residentCap = 256 * 1024 * 1024;
  * @category Fused kernels
  */
 export function setResidentLimit(bytes: number): number {
-  if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ArgumentError('setResidentLimit', 'bytes', `expected a non-negative number, got ${String(bytes)}`);
+  if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ArgumentError('setResidentLimit', 'bytes', `expected a non-negative number, got ${formatValue(bytes)}`);
   const prev = residentCap;
   residentCap = bytes;
   return prev;
@@ -675,7 +733,10 @@ export const gemmRuntime = {
   maxThreads: (): number => maxThreads,
   pool: (): GemmPool | null => (load() ? helpers(load()!) : null),
   blocking: BLOCKING,
-  tiles: DEFAULT_TILES,
+  /** This process's register tiles (they depend on the runtime: see `runtimeGemmKernels`). */
+  get tiles(): { readonly f32: TileShape; readonly f64: TileShape } {
+    return tiles();
+  },
   maxBytes: MAX_PAGES * PAGE,
 } as const;
 

@@ -22,6 +22,7 @@
  * @module
  */
 import type { BinaryOp, CompareOp, UnaryOp } from '../backend.js';
+import { MnemoError } from '../errors.js';
 import { F64, Fn, Op2, Simd2, V128 } from './wasm-emit.js';
 
 /** Host functions the generated module imports (module `math`), lane by lane. */
@@ -158,10 +159,9 @@ export class VecMath {
         return this.maskToOne(() => f.get(a).get(b).simd(this.op(Simd2.f32x4Gt, Simd2.f64x2Gt)));
       case 'greaterEqual':
         return this.maskToOne(() => f.get(a).get(b).simd(this.op(Simd2.f32x4Ge, Simd2.f64x2Ge)));
-      default: {
-        const never: never = op;
-        throw new Error(`no SIMD emitter for ${String(never)}`);
-      }
+      default:
+        // A primitive added to the list without a loop emitter: the compiler declines the step (the tape runs it).
+        throw new MnemoError('compileSequence', String(op), 'has no emitter in the compiled loops yet; the step runs on the tape');
     }
   }
 
@@ -228,10 +228,9 @@ export class VecMath {
       case 'sin':
       case 'cos':
         return this.laneCall(this.calls[op]!, x);
-      default: {
-        const never: never = op;
-        throw new Error(`no SIMD emitter for ${String(never)}`);
-      }
+      default:
+        // A primitive added to the list without a loop emitter: the compiler declines the step (the tape runs it).
+        throw new MnemoError('compileSequence', String(op), 'has no emitter in the compiled loops yet; the step runs on the tape');
     }
   }
 

@@ -7,9 +7,18 @@
  * Options (all optional; without them every section runs as it always has):
  * `--backends cpu,gpujs` and `--dtypes float32,float64` choose the seed
  * bench's rows, `--steps N` its timed steps per row; `--shapes
- * 128x256x512,512x512x512` the matmul bench's `m x k x n` shapes; and
+ * 128x256x512,512x512x512` the matmul bench's `m x k x n` shapes, `--min-ms
+ * N` how long it times each kernel (default 250; on a busy host a longer
+ * time gives the best run more chances); and
  * `--gpujs-only` skips the CPU kernels' table of the matmul bench, keeping
  * only the `gpujs` rows beside the `cpu` backend's (for a GPU machine).
+ *
+ * The header names the runtime and the gemm's path: the Node version,
+ * whether relaxed SIMD and V8's revectorizer are in use, and the
+ * micro-kernels. To measure a path without a feature on the same runtime,
+ * run with `MNEMO_WASM_FEATURES=no-revectorize` (and `fma` for the fused
+ * float32 kernel where relaxed SIMD validates); to measure another runtime, run `node models/dist/bench/index.js`
+ * with that runtime's `node` after `npm run build`.
  *
  * @module
  * @internal
@@ -27,10 +36,16 @@ import { maxAbsDifference, timeRuns } from './timing.js';
 const SECTIONS = ['seed', 'cells', 'matmul', 'sweep', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
+/** The runtime and the gemm path, as the header of every table and result file states them. */
+function runtime(): { node: string; relaxedSimd: boolean; revectorize: boolean; microKernels: { float32: string; float64: string }; maxThreads: number } {
+  const g = gemmInfo();
+  return { node: g.node, relaxedSimd: g.relaxedSimd, revectorize: g.revectorize, microKernels: g.microKernels, maxThreads: g.maxThreads };
+}
+
 function write(section: string, value: unknown): void {
   const dir = 'bench-results';
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${section}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...(value as object) }, null, 2)}\n`);
+  writeFileSync(join(dir, `${section}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runtime: runtime(), ...(value as object) }, null, 2)}\n`);
 }
 
 function log(line = ''): void {
@@ -97,7 +112,7 @@ function parseShapes(text: string): Shape[] {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => a !== '--');
-  const valued = new Set(['--backends', '--dtypes', '--steps', '--shapes', '--cells']);
+  const valued = new Set(['--backends', '--dtypes', '--steps', '--shapes', '--cells', '--min-ms']);
   const asked: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -118,8 +133,15 @@ async function main(): Promise<void> {
   const shapesText = option(args, 'shapes');
   const shapes = shapesText === undefined ? DEFAULT_SHAPES : parseShapes(shapesText);
   const gpujsOnly = args.includes('--gpujs-only');
+  const minMsText = option(args, 'min-ms');
+  const minMs = minMsText === undefined ? undefined : Number(minMsText);
+  if (minMs !== undefined && !(Number.isFinite(minMs) && minMs > 0)) fail(`--min-ms: expected a positive number of milliseconds, got ${JSON.stringify(minMsText)}`);
   const run = (s: Section): boolean => asked.length === 0 || asked.includes(s);
-  log(`# mnemo benchmarks (${new Date().toISOString()}, Node ${process.version})`);
+  const rt = runtime();
+  log(`# mnemo benchmarks (${new Date().toISOString()}, Node ${rt.node})`);
+  log();
+  log(`runtime: revectorizer ${rt.revectorize ? 'on' : 'off'}, relaxed SIMD ${rt.relaxedSimd ? 'in use (fused float32 gemm)' : 'not in use by the gemm'}; gemm micro-kernels: float32 ${rt.microKernels.float32}, float64 ${rt.microKernels.float64}; up to ${rt.maxThreads} threads`);
+  for (const note of gemmInfo().notes) log(`note: ${note}`);
   log();
 
   if (run('seed')) {
@@ -151,7 +173,7 @@ async function main(): Promise<void> {
   }
   if (run('matmul')) {
     log('## (b) matmul GFLOP/s');
-    const rows = gpujsOnly ? [] : await runMatmulBench({ shapes });
+    const rows = gpujsOnly ? [] : await runMatmulBench({ shapes, ...(minMs === undefined ? {} : { minMs }) });
     if (!gpujsOnly) log(formatTable(rows));
     const g = gpujsMatmulRows(rows, shapes);
     log();

@@ -1,21 +1,24 @@
 /**
- * Child process of the memory benchmark: unroll the compositional LSTM cell
- * over T steps (argv[2]) with `scan`, checkpointing every argv[3] steps (0:
- * never), take the gradient, and print the process's peak resident memory and
- * the memory the tape held alive between the forward pass and the pullback;
- * with argv[4], write the gradients there (float64, flattened).
+ * Child process of the memory benchmark: unroll the LSTM cell over T steps
+ * (argv[2]) with `scan`, checkpointing every argv[3] steps (0: never), on
+ * the tape (argv[5] `tape`) or compiled (`compiled`), take the gradient, and
+ * print the process's peak resident memory, the memory the tape held alive
+ * between the forward pass and the pullback, and the compiled program's
+ * resident memory at that moment; with argv[4], write the gradients there
+ * (float64, flattened).
  *
  * @module
  * @internal
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { key, normal, split, unsafeDataOf, type Key, type Tensor } from '@mnemo/core';
+import { key, normal, residentMemory, split, unsafeDataOf, type Key, type Tensor } from '@mnemo/core';
 import { sum, tree, vjp, type Tree } from '@mnemo/autodiff';
 import { scalar } from '@mnemo/core';
 import { lstmCell, scan } from '@mnemo/nn';
 
 const steps = Number(process.argv[2] ?? '1');
 const every = Number(process.argv[3] ?? '0');
+const compile = process.argv[5] === 'compiled';
 const B = 8;
 const H = 64;
 const cell = lstmCell({ inputSize: H, hiddenSize: H, dtype: 'float32' });
@@ -29,10 +32,16 @@ const live = (): { total: number; heap: number } => {
   return { total: m.arrayBuffers + m.heapUsed, heap: m.heapUsed };
 };
 const before = live();
-// Inputs are projected per step (projectInputs: false), so a chunk keeps only its raw input slice.
+const residentBefore = residentMemory().bytes;
+// On the tape, inputs are projected per step (projectInputs: false), so a chunk keeps only its raw input slice.
 // The forward pass records the tape; what it keeps alive until the pullback runs is BPTT's activation memory.
-const [loss, pullback] = vjp((p: Tree) => sum(scan(cell, p as never, xs, every > 0 ? { checkpointEvery: every, projectInputs: false } : { projectInputs: false }).outputs), params as Tree);
+// Compiled, the residuals stay in the program's memory instead (residentMemory).
+const [loss, pullback] = vjp(
+  (p: Tree) => sum(scan(cell, p as never, xs, { compile, projectInputs: false, ...(every > 0 ? { checkpointEvery: every } : {}) }).outputs),
+  params as Tree,
+);
 const after = live();
+const resident = residentMemory().bytes - residentBefore;
 const tape = after.total - before.total;
 const tapeHeap = after.heap - before.heap;
 const [g] = pullback(scalar(1, loss.dtype));
@@ -51,4 +60,4 @@ if (out !== undefined) {
 }
 const status = readFileSync('/proc/self/status', 'utf8');
 const m = /VmHWM:\s+(\d+) kB/.exec(status);
-process.stdout.write(`peakKiB=${m === null ? 0 : m[1]} tapeBytes=${tape} tapeHeapBytes=${tapeHeap}\n`);
+process.stdout.write(`peakKiB=${m === null ? 0 : m[1]} tapeBytes=${tape} tapeHeapBytes=${tapeHeap} residentBytes=${resident}\n`);

@@ -94,6 +94,9 @@ export interface CheckCellOptions {
  *   and, for shapes, both shapes.
  * @throws ArgumentError - (of which CellCheckError is a subclass) when the cell's
  *   own `init`, `step` or sequence members throw one; it is rethrown as it is.
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -312,6 +315,9 @@ function isCellMaker(u: unknown): u is ((o: FamilyMakeOptions) => Cell) & { read
  *   no lower-case name.
  * @throws ArgumentError - when `options` is malformed, or a made cell's own
  *   members throw one.
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -449,6 +455,9 @@ function checkFamily(op: string, def: CellFamilyDefinition): void {
  * @returns The registration.
  * @throws CellCheckError - as {@link cellFromModule} does.
  * @throws ArgumentError - when another definition already holds the family's name (a built-in cell's, say).
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts

@@ -667,6 +667,8 @@ export function paramShapes(cell: Cell): Readonly<Record<string, readonly number
  * @param cell - Any {@link Cell}.
  * @returns A record of zero tensors by parameter name.
  * @throws ArgumentError - when `cell` has no definition and its parameters are not a flat record of tensors.
+ * @throws ShapeError - when a parameter's declared shape holds more than 2^31 - 1
+ *   elements.
  *
  * @example
  * ```ts
