@@ -288,6 +288,8 @@ export interface FunctionDoc {
   /** Its body, or a function of this repository it calls (transitively), has a `throw`. */
   readonly canThrow: boolean;
   readonly hasThrows: boolean;
+  /** A `@throws Never.` (or `Nothing`) tag says it throws nothing. */
+  readonly saysNever: boolean;
   /** Classes of the errors thrown in its own body or in the functions it calls (`throw new X(...)`). */
   readonly thrownClasses: readonly string[];
   /** Classes named by its `@throws` tags (the first name of each tag). */
@@ -335,9 +337,9 @@ function errorClassNames(program: ts.Program): Set<string> {
   return names;
 }
 
-/** The class a `@throws` tag names: `{@link X}`, `{@link pkg!X}`, `X -` or `X`, first in the tag. */
+/** The class a `@throws` tag names: `{@link X}`, `{@link pkg!X}`, `X -`, `` `X` `` or `X`, first in the tag. */
 function thrownClassOfTag(text: string): string | undefined {
-  const t = text.trim();
+  const t = text.trim().replace(/^`([A-Za-z_$][\w$]*)`/, '$1');
   const link = /^\{@link\s+(?:[^}!\s]*!)?([A-Za-z_$][\w$]*)[^}]*\}/.exec(t);
   if (link) return link[1];
   return /^\{?([A-Za-z_$][\w$]*)\}?(?=$|[\s,:;.-])/.exec(t)?.[1];
@@ -467,12 +469,18 @@ export function publicFunctionDocs(program: ts.Program, indexPath: string): Func
       needsReturns = !(r.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined | ts.TypeFlags.Never)) && s !== 'Promise<void>';
     }
     const thrownClasses = body ? [...throwsOf.of(body)].sort() : [];
-    // The tag's own text: TypeScript reads a leading `{@link X}` as the tag's type, not its comment.
-    const throwsTags = tags
-      .filter((t) => t.tagName.text === 'throws')
-      .map((t) => t.getText().replace(/^@throws\s*/, '').replace(/\s*\n\s*\*\s?/g, ' ').replace(/\s*\*\/?$/, '').trim());
-    const throwsNamed = throwsTags.map(thrownClassOfTag).filter((c): c is string => c !== undefined);
-    const badThrows = throwsTags.filter((t) => {
+    // The @throws tags read from the comments' text: TypeScript splits `@throws {@link X} ...` into two tags.
+    const throwsTags = comments.flatMap((c) => {
+      const raw = c.getSourceFile().text.slice(c.getStart(), c.end);
+      return blockTags(commentLines(raw))
+        .filter((t) => t.tag === 'throws')
+        .map((t) => t.lines.join(' ').replace(/\s+/g, ' ').trim());
+    });
+    // `@throws Never.` says that a function throws nothing, which holds only if it cannot throw.
+    const never = throwsTags.filter((t) => /^(never|nothing)\b/i.test(t));
+    const naming = throwsTags.filter((t) => !never.includes(t));
+    const throwsNamed = naming.map(thrownClassOfTag).filter((c): c is string => c !== undefined);
+    const badThrows = naming.filter((t) => {
       const c = thrownClassOfTag(t);
       return c === undefined || !errorClasses.has(c);
     });
@@ -485,7 +493,8 @@ export function publicFunctionDocs(program: ts.Program, indexPath: string): Func
       needsReturns,
       hasReturns: tags.some((t) => (t.tagName.text === 'returns' || t.tagName.text === 'return') && text(t).length > 0),
       canThrow: thrownClasses.length > 0,
-      hasThrows: throwsTags.length > 0,
+      hasThrows: naming.length > 0,
+      saysNever: never.length > 0,
       thrownClasses,
       throwsNamed,
       badThrows,
@@ -559,7 +568,8 @@ export function functionDocShortfalls(d: FunctionDoc): string[] {
   const out: string[] = [];
   for (const p of d.params) if (!p.documented) out.push(`@param ${p.name}`);
   if (d.needsReturns && !d.hasReturns) out.push('@returns');
-  if (d.canThrow && !d.hasThrows) out.push(`@throws (it throws ${d.thrownClasses.join(', ')})`);
+  if (d.canThrow && d.saysNever) out.push(`no "@throws Never" (it throws ${d.thrownClasses.join(', ')})`);
+  else if (d.canThrow && !d.hasThrows) out.push(`@throws (it throws ${d.thrownClasses.join(', ')})`);
   for (const t of d.badThrows) out.push(`@throws naming an error class first (not "${t.slice(0, 40)}")`);
   for (const c of d.unnamedThrows) out.push(`@throws ${c} (it throws one)`);
   if (d.summaryWords < MIN_SUMMARY_WORDS) out.push(`a summary of at least ${MIN_SUMMARY_WORDS} words (it has ${d.summaryWords})`);

@@ -189,6 +189,19 @@ describe('public functions document their parameters, return values and errors',
           ' * @param a - the number',
           ' */',
           'export function quiet(a: number): void { void a; }',
+          '/**',
+          ' * Logs a number, which it says cannot fail, though it checks the number.',
+          ' * @param a - the number',
+          ' * @throws Never.',
+          ' */',
+          'export function notQuiet(a: number): void { positive(a); }',
+          '/**',
+          ' * Checks a number, naming the error class the way some comments do.',
+          ' * @param a - the number',
+          ' * @throws {@link FixtureError} when `a` is negative.',
+          ' * @throws `FixtureError` (the same, in backquotes).',
+          ' */',
+          'export function linked(a: number): void { positive(a); }',
         ].join('\n'),
       );
       const program = ts.createProgram([index], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext });
@@ -197,10 +210,12 @@ describe('public functions document their parameters, return values and errors',
       expect(byName.get('quiet')).toEqual([]);
       expect(byName.get('undocumented')).toEqual(['@param a', '@param b', '@returns', '@throws (it throws FixtureError)', '@throws FixtureError (it throws one)']);
       expect(byName.get('wrongClass')).toEqual(['@throws FixtureError (it throws one)', 'a summary of at least 8 words (it has 4)']);
+      expect(byName.get('notQuiet')).toEqual(['no "@throws Never" (it throws FixtureError)', '@throws FixtureError (it throws one)']);
+      expect(byName.get('linked')).toEqual([]);
       const coverage = functionDocCoverage(publicFunctionDocs(program, index));
-      expect(coverage.params).toEqual([3, 5]);
+      expect(coverage.params).toEqual([5, 7]);
       expect(coverage.returns).toEqual([2, 3]);
-      expect(coverage.throws).toEqual([1, 3]);
+      expect(coverage.throws).toEqual([2, 5]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
