@@ -111,7 +111,8 @@ export const glorotUniform: Initializer = (key, shape, dtype = 'float32') => {
 };
 
 /**
- * An initializer drawing uniformly from `[low, high)`, as {@link
+ * An initializer drawing uniformly from `[low, high)`, as core's `uniform`
+ * does, for any key, shape and dtype.
  *
  * @param low - The lower bound, included.
  * @param high - The upper bound, excluded (above `low`).
@@ -121,8 +122,6 @@ export const glorotUniform: Initializer = (key, shape, dtype = 'float32') => {
  * @throws ShapeError - (from the initializer it returns) when the shape holds more
  *   than 2^31 - 1 elements, or more than the memory can give.
  *
- * @mnemo /core!uniform | core's uniform} does, for any key, shape and dtype.
- * @mnemo /core!uniform | core's uniform} does, for any key, shape and dtype.
  * @example
  * ```ts
  * import { init } from '@mnemo/nn';
