@@ -29,7 +29,7 @@ const PROSE_WORDS = new Set([
 ]);
 
 /** Kinds a code span may link to. */
-const LINKABLE = ReflectionKind.Function | ReflectionKind.Class | ReflectionKind.Interface | ReflectionKind.TypeAlias |
+const LINKABLE = ReflectionKind.Module | ReflectionKind.Function | ReflectionKind.Class | ReflectionKind.Interface | ReflectionKind.TypeAlias |
   ReflectionKind.Variable | ReflectionKind.Namespace | ReflectionKind.Enum | ReflectionKind.Method | ReflectionKind.Property |
   ReflectionKind.Accessor;
 
@@ -52,6 +52,8 @@ function exportedNames(project) {
     names.set(name, list);
   };
   for (const mod of project.getChildrenByKind(ReflectionKind.Module)) {
+    // `@mnemo/nn` links to the package's page.
+    add(mod.name, mod, mod.name);
     for (const child of mod.children ?? []) {
       /** @type {any} */
       const c = child;
@@ -95,8 +97,11 @@ function importsOf(parts) {
   return out;
 }
 
-/** A code span that names an export: `name`, `ns.name`, `name(args)` (args without markdown or TeX characters). */
-const NAME_SPAN = /^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)(\([^*_$`\\<>]*\))?$/;
+/**
+ * A code span that names an export: `name`, `ns.name`, `name(args)` (args
+ * without markdown or TeX characters), or a package, `@mnemo/nn`.
+ */
+const NAME_SPAN = /^(@mnemo\/[a-z]+|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)(\([^*_$`\\<>]*\))?$/;
 
 /**
  * The reflection a code span of a guide names, if it names one unambiguously.
