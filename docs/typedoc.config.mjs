@@ -30,6 +30,7 @@ export const GUIDES = [
   'reproducibility.md',
   'mnist.md',
   'sequence-patterns.md',
+  'performance.md',
 ];
 
 const onDisk = readdirSync(join(here, 'guides')).filter((f) => f.endsWith('.md'));

@@ -260,6 +260,25 @@ describe('the documentation site', () => {
     expect(info.h1).toBeGreaterThan(0);
     expect(info.text).toBeGreaterThan(100);
     expect(info.navLinks).toBeGreaterThan(0);
+    // It starts people: a "Start here" section whose steps link to the guides
+    // on the tape, writing a cell and the MNIST run, and a Performance section
+    // that is a summary pointing to the Performance guide.
+    const start = await inPage<{ steps: string[]; perf: string[] }>(
+      page,
+      `() => {
+        const section = (title) => {
+          const h = [...document.querySelectorAll('.col-content h2')].find((e) => e.textContent.trim().startsWith(title));
+          const out = [];
+          for (let e = h?.nextElementSibling; e && e.tagName !== 'H2'; e = e.nextElementSibling) out.push(e);
+          return out.flatMap((e) => [...e.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')));
+        };
+        return { steps: section('Start here'), perf: section('Performance') };
+      }`,
+    );
+    for (const guide of ['Getting_started', 'How_the_tape_works', 'Writing_a_new_cell', 'Gradient_checking', 'The_flagship_MNIST_run']) {
+      expect(start.steps.some((h) => h.includes(`documents/${guide}.html`)), `"Start here" links to ${guide}: ${start.steps.join(', ')}`).toBe(true);
+    }
+    expect(start.perf.some((h) => h.includes('documents/Performance.html')), 'the Performance section links to the Performance guide').toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'home.png') });
     await page.close();
     expect(problems.errors).toEqual([]);
