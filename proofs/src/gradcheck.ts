@@ -20,7 +20,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { ArgumentError, DTypeError, Key, MnemoError, Tensor, formatShape, foldIn, key as makeKey, normal, split, zeros, type DType } from '@mnemo/core';
+import { ArgumentError, DTypeError, Key, MnemoError, formatValue, Tensor, formatShape, foldIn, key as makeKey, normal, split, zeros, type DType } from '@mnemo/core';
 import { grad, tree, vjp, type Tree, type TreeDef } from '@mnemo/autodiff';
 import { ErrorStats, sig, dataOf, elementName, fromValues, leafPaths, num, relError, sci, unravel, violation, withElement } from './internal.js';
 
@@ -1033,7 +1033,8 @@ export class GradcheckError extends MnemoError {
    * @param failure - The failure, as {@link gradcheck} returns it.
    */
   constructor(op: string, failure: GradcheckFailure) {
-    super(op, 'f', failure.message);
+    const message: unknown = failure !== null && typeof failure === 'object' ? (failure as { message?: unknown }).message : undefined;
+    super(op, 'f', typeof message === 'string' ? message : `the check failed: ${formatValue(failure)}`);
     this.failure = failure;
   }
 }
