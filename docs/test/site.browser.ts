@@ -3,8 +3,15 @@
  * `npm run docs`). It serves docs/site on 127.0.0.1 and drives Debian's
  * Chromium with playwright-core:
  *
- * - the home page renders with no console errors, failed requests or HTTP errors;
- * - the search finds each of {@link SEARCH_CHECKS};
+ * - the home page renders with no console errors, failed requests or HTTP errors,
+ *   and starts people: "Start here" links to the guides of the path, and the
+ *   Performance section to the Performance guide;
+ * - the search finds each of {@link SEARCH_CHECKS} where it should rank, with a
+ *   summary; it lists more than ten results, and internals after the rest;
+ * - the main entries link to the guide that teaches them, and code names in
+ *   guides to their API pages; every cell factory's page shows its equations
+ *   typeset, a shape table and its guide;
+ * - no file name is linked as a web site;
  * - every guide renders all its code blocks, highlighted, and all its math,
  *   typeset by KaTeX with KaTeX's own fonts (no raw TeX left on the page);
  * - every internal link, script, stylesheet and image on every page reachable
@@ -14,7 +21,8 @@
  * - a page of every kind (home, each module, each guide, the first page of each
  *   folder) renders in Chromium with no console errors, and the links its
  *   scripts build resolve too;
- * - screenshots of the home page and of one guide go to docs/screenshots/.
+ * - screenshots of the home page, of one guide and of lstmCell's page go to
+ *   docs/screenshots/.
  *
  * MNEMO_SITE_DIR and MNEMO_GUIDES_DIR point it at another build (for testing
  * this test on a scratch project).
