@@ -84,7 +84,15 @@ export interface Optimizer {
  * and slots `s` (one typed array per slot, in slot order), writes `np` and
  * `ns`. `t` is the new step count (1 for the first update), `lr` the rate.
  */
-type LeafUpdate = (p: TypedArray, g: TypedArray, s: readonly TypedArray[], np: TypedArray, ns: readonly TypedArray[]) => void;
+/**
+ * One parameter's update into fresh arrays `np` and `ns` (allocated by the caller), or, when it
+ * makes its own fresh arrays (a fused loop writes its outputs), returns them: `[np, ...ns]`.
+ */
+type LeafUpdate = {
+  (p: TypedArray, g: TypedArray, s: readonly TypedArray[], np: TypedArray, ns: readonly TypedArray[]): void;
+  /** Where present, tried first: the new parameter and slots as fresh arrays, or undefined to take the plain update. */
+  readonly fresh?: (p: TypedArray, g: TypedArray, s: readonly TypedArray[]) => readonly TypedArray[] | undefined;
+};
 type Prepare = (t: number, lr: number) => LeafUpdate;
 
 interface Spec {
@@ -132,15 +140,13 @@ function makeOptimizer(spec: Spec): Optimizer {
       const newP: Tensor[] = [];
       const newS: Tensor[][] = spec.slots.map(() => []);
       pLeaves.forEach((p, i) => {
-        const np = allocate(p.dtype, p.size);
-        const ns = spec.slots.map(() => allocate(p.dtype, p.size));
-        leafUpdate(
-          unsafeDataOf(p),
-          unsafeDataOf(gLeaves[i]!),
-          sLeaves.map((l) => unsafeDataOf(l[i]!)),
-          np,
-          ns,
-        );
+        const pd = unsafeDataOf(p);
+        const gd = unsafeDataOf(gLeaves[i]!);
+        const sd = sLeaves.map((l) => unsafeDataOf(l[i]!));
+        const made = leafUpdate.fresh?.(pd, gd, sd);
+        const np = made?.[0] ?? allocate(p.dtype, p.size);
+        const ns = made?.slice(1) ?? spec.slots.map(() => allocate(p.dtype, p.size));
+        if (made === undefined) leafUpdate(pd, gd, sd, np, ns);
         newP.push(unsafeFromData(np, p.shape));
         ns.forEach((a, j) => newS[j]!.push(unsafeFromData(a, p.shape)));
       });
@@ -339,20 +345,12 @@ function adamFamily(name: 'adam' | 'adamw', opts: AdamOptions | undefined): Opti
       const stepSize = rate / bc1;
       const bc2Sqrt = Math.sqrt(bc2);
       const shrink = 1 - rate * weightDecay;
-      return (p, g, s, np, ns) => {
+      const update: LeafUpdate = (p, g, s, np, ns) => {
         const m0 = s[0]!;
         const v0 = s[1]!;
         const m1 = ns[0]!;
         const v1 = ns[1]!;
         const n = p.length;
-        if (n >= FUSE_FROM) {
-          const t1 = (a: TypedArray): Tensor => unsafeFromData(a, [n]);
-          const [a, b, c] = fused(t1(p), t1(g), t1(m0), t1(v0), -stepSize, bc2Sqrt, shrink);
-          np.set(unsafeDataOf(a!));
-          m1.set(unsafeDataOf(b!));
-          v1.set(unsafeDataOf(c!));
-          return;
-        }
         for (let i = 0; i < n; i++) {
           let x = p[i]!;
           let d = g[i]!;
@@ -370,6 +368,14 @@ function adamFamily(name: 'adam' | 'adamw', opts: AdamOptions | undefined): Opti
           np[i] = x + (-stepSize * m1[i]!) / denom;
         }
       };
+      // Large parameters: the fused loop, which writes the new parameter and moments into fresh arrays.
+      const fresh = (p: TypedArray, g: TypedArray, s: readonly TypedArray[]): readonly TypedArray[] | undefined => {
+        const n = p.length;
+        if (n < FUSE_FROM) return undefined;
+        const t1 = (a: TypedArray): Tensor => unsafeFromData(a, [n]);
+        return fused(t1(p), t1(g), t1(s[0]!), t1(s[1]!), -stepSize, bc2Sqrt, shrink).map((t) => unsafeDataOf(t));
+      };
+      return Object.assign(update, { fresh });
     },
   });
 }

@@ -232,10 +232,17 @@ export function analyzeStep(graph: Graph, roles: readonly InputRole[], outputs: 
       phase[n.id] = p === 'pre' ? 'fwd' : 'bwd';
     }
   }
-  // A pre node must only read pre or inv values or inputs; a fwd node moved back above may break that: keep its consumers consistent.
+  // Keep the phases ordered after those moves: a pre node reads no fwd value (in order, so a move
+  // reaches its consumers), and a bwd node reads no post value (in reverse order, so a move reaches
+  // what it reads).
   for (const n of nodes) {
     if (phase[n.id] !== 'pre' || n.kind !== 'op') continue;
     if (n.inputs.some((i) => phase[i] === 'fwd' && nodes[i]!.kind === 'op')) phase[n.id] = 'fwd';
+  }
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if (phase[i] !== 'bwd' || n.kind !== 'op') continue;
+    for (const j of n.inputs) if (phase[j] === 'post') phase[j] = 'bwd';
   }
   // Forward elementwise work that only the backward pass reads (the derivative factors the rules
   // build, such as 1 - tanh(c)²) is recomputed in the backward loop from what it reads, rather

@@ -107,6 +107,12 @@ class Lowering {
   private readonly storedIn = new Map<number, ProgramPhase | 'call'>();
   private readonly phaseOf: readonly (Phase | undefined)[];
   private readonly packedOf = new Map<string, number>();
+  /**
+   * Invariant values as the loops read them (a row vector, a scalar, or one row per batch row), and
+   * invariant matrices as products read them: one value may be both, in two buffers.
+   */
+  private readonly elementLoc = new Map<number, Loc>();
+  private readonly matrixOf = new Map<number, number>();
   private readonly invBuffers: { node: number; buffer: number }[] = [];
 
   constructor(
@@ -244,7 +250,7 @@ class Lowering {
 
   /** The buffer location of an invariant value for the loops (written at the start of a call). */
   private invLoc(n: number): Loc {
-    const have = this.loc.get(n);
+    const have = this.elementLoc.get(n);
     if (have) return have;
     const s = this.nodes[n]!.shape;
     const B = this.a.batch;
@@ -258,18 +264,18 @@ class Lowering {
       loc = { buffer: b, slot: 0, col: 0, broadcastRows: true };
     }
     this.invBuffers.push({ node: n, buffer: loc.buffer });
-    this.store(n, loc, 'call');
+    this.elementLoc.set(n, loc);
     return loc;
   }
 
   /** A flat buffer holding the invariant matrix `n` `[K, N]` (a product's right operand). */
   private invMatrix(n: number): number {
-    const have = this.loc.get(n);
-    if (have) return have.buffer;
+    const have = this.matrixOf.get(n);
+    if (have !== undefined) return have;
     const [K, N] = this.nodes[n]!.shape as [number, number];
     const b = this.addBuffer({ kind: 'flat', width: N, ld: N, rows: K, name: `matrix %${n}` });
     this.invBuffers.push({ node: n, buffer: b });
-    this.store(n, { buffer: b, slot: 0, col: 0, broadcastRows: true }, 'call');
+    this.matrixOf.set(n, b);
     return b;
   }
 
