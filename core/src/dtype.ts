@@ -7,7 +7,8 @@
 import { ArgumentError, ShapeError, formatValue } from './errors.js';
 
 /**
- * The element type of a tensor.
+ * The element type of a tensor: `float32` for speed, `float64` for gradient
+ * checks; integers (labels, indices) are held exactly in either.
  *
  * @example
  * ```ts
@@ -33,7 +34,8 @@ export type DType = 'float32' | 'float64';
 export type TypedArray = Float32Array | Float64Array;
 
 /**
- * The dtypes, in a fixed order.
+ * The two dtypes, `float32` then `float64`, in a fixed order: for iterating
+ * over every dtype in tests and benchmarks.
  *
  * @example
  * ```ts

@@ -131,7 +131,8 @@ export interface LoopKernel {
 }
 
 /**
- * One instruction of a phase.
+ * One instruction of a phase of a compiled sequence: a product, a fused
+ * elementwise loop, a pack or a column sum.
  *
  * - `gemm`: `c = op(a) · op(b)` with `m` rows (`'rows'`: the phase's rows,
  *   a band or the whole chunk), `n` columns and inner size `k` (`'rows'`

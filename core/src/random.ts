@@ -438,7 +438,8 @@ function checkFinite(op: string, arg: string, v: unknown): number {
 }
 
 /**
- * Options of {@link uniform}.
+ * Options of {@link uniform}: the bounds `low` (included, default 0) and `high`
+ * (excluded, default 1), and the dtype.
  *
  * @example
  * ```ts
@@ -513,7 +514,8 @@ export function uniform(k: Key, shape: Shape, options: UniformOptions = {}): Ten
 }
 
 /**
- * Options of {@link normal}.
+ * Options of {@link normal}: the `mean` (default 0), the standard deviation
+ * `std` (default 1) and the dtype.
  *
  * @example
  * ```ts

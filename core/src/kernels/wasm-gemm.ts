@@ -102,7 +102,8 @@ export interface WasmGemmOptions {
 }
 
 /**
- * What {@link wasmGemm} is running on: see {@link gemmInfo}.
+ * What the fast gemm ({@link wasmGemm}) runs on, as {@link gemmInfo} reports
+ * it: the kernel, its threads, thresholds, tiles and call counts.
  *
  * @example
  * ```ts
