@@ -124,7 +124,8 @@ export function vjp<A extends readonly Tree[], O extends Tree>(f: (...args: A) =
 }
 
 /**
- * Options of {@link grad} and {@link valueAndGrad}.
+ * Options of {@link grad} and {@link valueAndGrad}: which arguments to
+ * differentiate (`argnums`) and whether `f` returns auxiliary data (`hasAux`).
  *
  * @example
  * ```ts

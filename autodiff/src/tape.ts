@@ -35,7 +35,8 @@ export type VjpRule<P extends Prim> = (
 ) => readonly (Tensor | null)[];
 
 /**
- * One entry of a tape.
+ * One entry of a tape: a primitive (or a composite such as a custom VJP) with
+ * its inputs, outputs, parameters and backward function.
  *
  * @example
  * ```ts

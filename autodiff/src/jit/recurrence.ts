@@ -65,7 +65,8 @@ export interface RecurrenceResult<S> {
 }
 
 /**
- * Options of {@link compiledRecurrence}.
+ * Options of {@link compiledRecurrence}: the cache key, the reference on the
+ * tape, and the mask, direction and checkpointing of the scan.
  *
  * @example
  * ```ts
