@@ -183,7 +183,8 @@ function lerp(start: number, end: number, w: number): number {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link sgd}.
+ * Options of {@link sgd}: the learning rate, momentum, dampening, Nesterov
+ * momentum and weight decay, as `torch.optim.SGD` has them.
  *
  * @example
  * ```ts
@@ -287,7 +288,8 @@ export function sgd(opts?: SgdOptions): Optimizer {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link adam} and {@link adamw}.
+ * Options of {@link adam} and {@link adamw}: the learning rate, the betas,
+ * epsilon and weight decay, as PyTorch's (without AMSGrad).
  *
  * @example
  * ```ts
@@ -399,7 +401,7 @@ const FUSE_FROM = 256;
  * Slots `m` and `v` start at zero.
  *
  * @param options - `lr` (default 0.001), `beta1`, `beta2`, `eps`, `weightDecay`
- *   (L2, added to the gradient), `amsgrad` (see {@link AdamOptions}).
+ *   (L2, added to the gradient; see {@link AdamOptions}).
  * @returns An {@link Optimizer}.
  * @throws ArgumentError - when an option is not a finite number in its range; from
  *   `update`, when the state is not this optimizer's (`step` and slots), or a
@@ -470,7 +472,8 @@ export function adamw(options?: AdamOptions): Optimizer {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link rmsprop}.
+ * Options of {@link rmsprop}: the learning rate, alpha, epsilon, momentum,
+ * centering and weight decay, as `torch.optim.RMSprop`.
  *
  * @example
  * ```ts
@@ -587,7 +590,8 @@ export function rmsprop(opts?: RmspropOptions): Optimizer {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link adagrad}.
+ * Options of {@link adagrad}: the learning rate, its decay, epsilon, the
+ * initial accumulator and weight decay, as `torch.optim.Adagrad`.
  *
  * @example
  * ```ts

@@ -46,7 +46,8 @@ import type { OptState } from './optim.js';
 import { at, leafPaths } from './treeutil.js';
 
 /**
- * The `format` field of every parameter file.
+ * The `format` field of every parameter file, `mnemo-params`: a file without it
+ * is not one of ours.
  *
  * @example
  * ```ts
@@ -507,7 +508,8 @@ function compareWith(name: string, x: Tree, like: Tree): string[] {
 export type ParamFileSystem = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'readFileSync'>;
 
 /**
- * Options of {@link saveParams}.
+ * Options of {@link saveParams}: the file system to write through (default
+ * `node:fs`), for tests and other storage.
  *
  * @example
  * ```ts
@@ -597,7 +599,8 @@ export function saveParams(path: string, file: ParamFile, options?: SaveOptions)
 }
 
 /**
- * Options of {@link loadParams}.
+ * Options of {@link loadParams}: a template the contents must match, and the
+ * file system to read through.
  *
  * @example
  * ```ts

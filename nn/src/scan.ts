@@ -11,7 +11,8 @@ import type { Cell, GateProbes } from './cell.js';
 import { isGatedCell, unstack } from './cells/common.js';
 
 /**
- * Options of {@link scan}.
+ * Options of {@link scan}: the initial state, a mask or lengths for padded
+ * batches, the direction, probes, checkpointing and compilation.
  *
  * @example
  * ```ts

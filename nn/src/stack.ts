@@ -101,7 +101,8 @@ export function stackCells(cells: readonly Cell[]): Cell<readonly Tree[], readon
 }
 
 /**
- * Options of {@link rnn}.
+ * Options of {@link rnn}: one cell per layer, whether each layer is
+ * bidirectional, and dropout between layers.
  *
  * @example
  * ```ts

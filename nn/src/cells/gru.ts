@@ -39,7 +39,8 @@ export type GruVariant = 'reset-before' | 'reset-after';
 export const GRU_VARIANTS: readonly GruVariant[] = Object.freeze(['reset-before', 'reset-after']);
 
 /**
- * Options of {@link gruCell}.
+ * Options of {@link gruCell}: the sizes and dtype, and the variant
+ * (`reset-before`, the default, or `reset-after`).
  *
  * @example
  * ```ts

@@ -21,7 +21,8 @@ export { LSTM_VARIANTS, lstmStructure, type LstmStructure, type LstmVariant } fr
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link lstmCell}.
+ * Options of {@link lstmCell}: the sizes and dtype, the variants, peepholes,
+ * projection, layer normalization and the forget-gate bias.
  *
  * @example
  * ```ts

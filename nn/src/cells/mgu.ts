@@ -11,7 +11,8 @@ import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from '
 import type { HiddenState } from './gru.js';
 
 /**
- * Options of {@link mguCell}.
+ * Options of {@link mguCell}: the input and hidden sizes and the dtype, as
+ * every cell takes them.
  *
  * @example
  * ```ts
@@ -40,7 +41,8 @@ export type MguOptions = CellOptions;
 export type MguParams = { readonly wx: Tensor; readonly wh: Tensor; readonly whn: Tensor; readonly b: Tensor };
 
 /**
- * An MGU cell.
+ * A minimal gated unit made by {@link mguCell}: a defined cell with the gates
+ * `f` and `n`.
  *
  * @example
  * ```ts

@@ -13,7 +13,8 @@ import { defineCell, type CellMaker, type CellOptions, type DefinedCell, type Ga
 import type { HiddenState } from './gru.js';
 
 /**
- * Which MUT.
+ * Which of the three MUT architectures of Jozefowicz et al. (2015) to make:
+ * `mut1`, `mut2` or `mut3`.
  *
  * @example
  * ```ts

@@ -66,7 +66,8 @@ export interface FamilyMakeOptions extends MakeCellOptions {
 }
 
 /**
- * A cell family, as given to {@link registerCell}.
+ * A cell family as given to {@link registerCell}: its name, how to make a cell
+ * from options and variants, its help text, variants, options and examples.
  *
  * - `family`: its name, lower case (`[a-z][a-z0-9_-]*`), as written on the
  *   command line;

@@ -10,7 +10,8 @@ import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from '
 import type { HiddenState } from './gru.js';
 
 /**
- * The simple RNN's nonlinearity.
+ * The simple RNN's nonlinearity: `tanh` (the default, PyTorch's `nn.RNN`) or
+ * `relu`.
  *
  * @example
  * ```ts
@@ -35,7 +36,8 @@ export type RnnActivation = 'tanh' | 'relu';
 export const RNN_VARIANTS: readonly RnnActivation[] = Object.freeze(['tanh', 'relu']);
 
 /**
- * Options of {@link rnnCell}.
+ * Options of {@link rnnCell}: the sizes and dtype, and the nonlinearity (`tanh`
+ * by default, or `relu`).
  *
  * @example
  * ```ts
