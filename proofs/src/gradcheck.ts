@@ -970,7 +970,7 @@ export function check(op: string, subject: Subject, s: GradcheckSettings, baseKe
  * @param f - The function: tensors or pytrees of tensors in (float64), any pytree
  *   of tensors out.
  * @param args - Its arguments, at which the gradients are checked.
- * @param options - `mode` (`elementwise` or `dot`), `step`, `atol`, `rtol`, `wrt`,
+ * @param options - `mode` (`auto`, `elementwise`, `dot` or `both`), `step`, `atol`, `rtol`, `wrt`,
  *   `argNames`, `seed` or `key`, `precision` (see {@link GradcheckOptions}).
  * @returns `Right` with the {@link GradcheckReport} when every comparison passes,
  *   `Left` with the {@link GradcheckFailure} otherwise. {@link assertGradcheck}
