@@ -595,3 +595,38 @@ export function functionDocCoverage(docs: readonly FunctionDoc[]): {
     shortSummaries: docs.filter((d) => d.summaryWords < MIN_SUMMARY_WORDS).length,
   };
 }
+
+/**
+ * The public exports of one layer (functions, types, constants, classes;
+ * namespaces followed) whose summary, the first paragraph of the doc
+ * comment, has fewer than {@link MIN_SUMMARY_WORDS} words.
+ */
+export function shortSummaries(program: ts.Program, indexPath: string): { name: string; where: string; words: number }[] {
+  const checker = program.getTypeChecker();
+  const index = program.getSourceFile(indexPath);
+  if (!index) throw new Error(`${indexPath} is not in the program`);
+  const moduleSymbol = checker.getSymbolAtLocation(index);
+  if (!moduleSymbol) return [];
+  const out: { name: string; where: string; words: number }[] = [];
+  const walk = (module: ts.Symbol, prefix: string): void => {
+    for (const exported of checker.getExportsOfModule(module)) {
+      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      const decl = target.declarations?.[0];
+      if (!decl) continue;
+      if (ts.isSourceFile(decl)) {
+        walk(target, `${prefix}${exported.getName()}.`);
+        continue;
+      }
+      if (isHidden(ts.getJSDocTags(decl))) continue;
+      const description =
+        ts.getJSDocCommentsAndTags(decl).filter(ts.isJSDoc).map((c) => ts.getTextOfJSDocComment(c.comment) ?? '').find((t) => t.trim().length > 0) ?? '';
+      const words = wordCount(summaryOf(description));
+      if (words < MIN_SUMMARY_WORDS) {
+        const where = `${relative(ROOT, decl.getSourceFile().fileName)}:${decl.getSourceFile().getLineAndCharacterOfPosition(decl.getStart()).line + 1}`;
+        out.push({ name: prefix + exported.getName(), where, words });
+      }
+    }
+  };
+  walk(moduleSymbol, '');
+  return out;
+}

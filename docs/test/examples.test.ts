@@ -27,6 +27,7 @@ import {
   LAYERS,
   publicExportShortfalls,
   publicFunctionDocs,
+  shortSummaries,
   ROOT,
   sourceExamples,
   testCompilerOptions,
@@ -157,6 +158,13 @@ describe('public functions document their parameters, return values and errors',
         expect(report, report.join('\n')).toEqual([]);
       },
     );
+  }
+
+  for (const { ws, path } of indexes.filter(({ ws }) => FULLY_DOCUMENTED.includes(ws))) {
+    it.skipIf(!existsSync(path))(`@mnemo/${ws}: every export (types and constants too) has a summary of eight words or more`, () => {
+      const short = shortSummaries(getProgram(), path).map((s) => `${s.name} (${s.where}): ${s.words} words`);
+      expect(short, short.join('\n')).toEqual([]);
+    });
   }
 
   it('the check finds a missing @param, @returns and @throws, also of an error thrown by a function called', () => {
