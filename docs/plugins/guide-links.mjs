@@ -17,7 +17,8 @@
  *   (`teaches: [gruCell#gru]`). An unknown or ambiguous name, or an unknown
  *   anchor, in `teaches` fails the build.
  * - **Errors.** The error class a `@throws` tag starts with (`ArgumentError -
- *   when ...`) becomes a link to that class.
+ *   when ...`) becomes a link to that class, and several `@throws` tags make
+ *   one "Throws" section with a list.
  */
 import { Comment, ReflectionKind } from 'typedoc';
 
@@ -309,6 +310,20 @@ export function linkGuides(app, project) {
       const cls = m && classes.get(m[1] ?? '');
       if (!m || !cls) continue;
       tag.content.splice(0, 1, { kind: 'inline-tag', tag: '@link', text: m[1] ?? '', target: cls }, { kind: 'text', text: ` ${first.text.slice(m[0].length)}` });
+    }
+    // Several @throws become one "Throws" section with a list, not one heading each.
+    const comment = refl.comment;
+    const all = comment?.blockTags.filter((t) => t.tag === '@throws') ?? [];
+    if (comment && all.length > 1) {
+      /** @type {import('typedoc').CommentDisplayPart[]} */
+      const list = [];
+      all.forEach((t, i) => {
+        list.push({ kind: 'text', text: `${i === 0 ? '' : '\n'}- ` });
+        // A blank line would end the list item.
+        list.push(...t.content.map((p) => (p.kind === 'text' ? { ...p, text: p.text.replace(/\n\s*\n/g, '\n') } : p)));
+      });
+      all[0].content = list;
+      comment.blockTags = comment.blockTags.filter((t) => t.tag !== '@throws' || t === all[0]);
     }
   }
 }
