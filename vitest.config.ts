@@ -7,15 +7,18 @@ const src = (ws: string): string => fileURLToPath(new URL(`./${ws}/src/index.ts`
 // still builds first so that the type checker sees every workspace.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@mnemo/core': src('core'),
-      '@mnemo/autodiff': src('autodiff'),
-      '@mnemo/nn': src('nn'),
-      '@mnemo/proofs': src('proofs'),
-      '@mnemo/models': src('models'),
-      // The umbrella entry (the root package's export).
-      mnemo: fileURLToPath(new URL('./models/src/mnemo.ts', import.meta.url)),
-    },
+    // Exact names (a string alias would also rewrite '@mnemo/nn/node' as a path under '@mnemo/nn').
+    alias: [
+      { find: /^@mnemo\/core$/, replacement: src('core') },
+      { find: /^@mnemo\/autodiff$/, replacement: src('autodiff') },
+      { find: /^@mnemo\/nn$/, replacement: src('nn') },
+      { find: /^@mnemo\/nn\/node$/, replacement: fileURLToPath(new URL('./nn/src/node.ts', import.meta.url)) },
+      { find: /^@mnemo\/proofs$/, replacement: src('proofs') },
+      { find: /^@mnemo\/models$/, replacement: src('models') },
+      // The umbrella package and its browser entry.
+      { find: /^mnemo$/, replacement: src('mnemo') },
+      { find: /^mnemo\/browser$/, replacement: fileURLToPath(new URL('./mnemo/src/browser.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['*/test/**/*.test.ts'],

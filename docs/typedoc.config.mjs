@@ -31,6 +31,7 @@ export const GUIDES = [
   'mnist.md',
   'sequence-patterns.md',
   'performance.md',
+  'playground.md',
 ];
 
 const onDisk = readdirSync(join(here, 'guides')).filter((f) => f.endsWith('.md'));
@@ -48,7 +49,8 @@ if (unlisted.length > 0 || missing.length > 0) {
 const config = {
   name: 'mnemo',
   entryPointStrategy: 'resolve',
-  entryPoints: LAYERS.map((ws) => `../${ws}/src/index.ts`),
+  // Each layer's entry, then nn's Node-only entry (`@mnemo/nn/node`: parameter files on disk).
+  entryPoints: [...LAYERS.map((ws) => `../${ws}/src/index.ts`), '../nn/src/node.ts'],
   // The layers in dependency order rather than alphabetical.
   sortEntryPoints: false,
   tsconfig: './tsconfig.json',
@@ -57,7 +59,7 @@ const config = {
   out: './site',
   favicon: './favicon.svg',
   cleanOutputDir: true,
-  plugin: ['./plugins/mnemo-typedoc.mjs'],
+  plugin: ['./plugins/mnemo-typedoc.mjs', './plugins/mnemo-browser.mjs'],
   markdownItLoader: configureMarkdown,
 
   // Inside each layer, group by @category first (Tensors, Ops, Cells, ...).

@@ -4,8 +4,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-/** The layers, lowest first: a layer may import only layers before it. */
-const LAYERS = ['core', 'autodiff', 'nn', 'proofs', 'models'] as const;
+/** The layers, lowest first: a layer may import only layers before it (`mnemo`, the umbrella package, re-exports them all). */
+const LAYERS = ['core', 'autodiff', 'nn', 'proofs', 'models', 'mnemo'] as const;
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 function filesUnder(dir: string): string[] {
@@ -31,6 +31,7 @@ function importsOf(text: string): string[] {
 function layerOf(spec: string, from: string): string | undefined {
   const pkg = /^@mnemo\/([a-z]+)/.exec(spec);
   if (pkg) return pkg[1];
+  if (spec === 'mnemo' || spec.startsWith('mnemo/')) return 'mnemo';
   if (!spec.startsWith('.')) return undefined;
   const target = relative(root, resolve(from, '..', spec)).split(sep)[0];
   return target;
@@ -68,7 +69,9 @@ describe('layering: a lower layer never imports a higher one', () => {
 
   it.each(LAYERS)("%s's package.json depends only on layers below it", (layer) => {
     const pkg = JSON.parse(readFileSync(join(root, layer, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    const deps = Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@mnemo/')).map((d) => d.slice('@mnemo/'.length));
+    const deps = Object.keys(pkg.dependencies ?? {})
+      .filter((d) => d.startsWith('@mnemo/') || d === 'mnemo')
+      .map((d) => d.replace(/^@mnemo\//, ''));
     for (const d of deps) expect(LAYERS.indexOf(d as (typeof LAYERS)[number]), `${layer} depends on ${d}`).toBeLessThan(LAYERS.indexOf(layer));
   });
 

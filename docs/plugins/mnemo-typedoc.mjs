@@ -23,7 +23,7 @@
  */
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import {
   Application,
   Comment,
@@ -94,7 +94,13 @@ function packageNameOf(file) {
   let dir = dirname(file);
   for (let i = 0; i < 4; i++) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) return JSON.parse(readFileSync(pkg, 'utf8')).name;
+    if (existsSync(pkg)) {
+      const { name, exports = {} } = JSON.parse(readFileSync(pkg, 'utf8'));
+      // Another entry of the package (`nn/src/node.ts`): the subpath whose types are its declarations.
+      const declarations = `./${relative(dir, file).replace(/^src\//, 'dist/').replace(/\.ts$/, '.d.ts')}`;
+      const sub = Object.keys(exports).find((k) => k !== '.' && exports[k]?.types === declarations);
+      return sub ? `${name}/${sub.slice(2)}` : name;
+    }
     dir = dirname(dir);
   }
   return undefined;

@@ -59,7 +59,8 @@ function writeExamples(examples: readonly Example[]): Written[] {
 }
 
 const examples = writeExamples([...sourceExamples(), ...guideExamples()]);
-const indexes = LAYERS.map((ws) => ({ ws, path: join(ROOT, ws, 'src', 'index.ts') }));
+// Each layer's entry, and nn's Node-only entry (`@mnemo/nn/node`).
+const indexes = [...LAYERS.map((ws) => ({ ws, path: join(ROOT, ws, 'src', 'index.ts') })), { ws: 'nn/node', path: join(ROOT, 'nn', 'src', 'node.ts') }];
 
 /** One program for both checks below: the examples and every layer's src/index.ts. */
 let program: ts.Program | undefined;
@@ -135,7 +136,7 @@ describe('public exports are documented', () => {
 });
 
 /** The layers whose every public function must document its parameters, return value and errors. */
-const FULLY_DOCUMENTED: readonly string[] = ['core', 'autodiff', 'nn', 'proofs'];
+const FULLY_DOCUMENTED: readonly string[] = ['core', 'autodiff', 'nn', 'nn/node', 'proofs'];
 
 describe('public functions document their parameters, return values and errors', () => {
   for (const { ws, path } of indexes) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { ArgumentError, key, tensor } from '@mnemo/core';
-import { saveParams } from '@mnemo/nn';
+import { saveParams } from '@mnemo/nn/node';
 import {
   charLm,
   charLmBitsPerChar,

@@ -15,14 +15,12 @@ import {
   gruCell,
   init,
   isDefinedCell,
-  loadParams,
   lstmCell,
   mguCell,
   mutCell,
   paramShapes,
   paramTemplate,
   rnnCell,
-  saveParams,
   scan,
   tutorialLstmCell,
   type Cell,
@@ -31,6 +29,7 @@ import {
   type LstmCell,
   type ParamSpec,
 } from '@mnemo/nn';
+import { loadParams, saveParams } from '@mnemo/nn/node';
 import { variantLstmCell } from '../src/cells/lstm-variants.js';
 
 const F64 = 'float64' as const;

@@ -5,17 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { tensor, unsafeDataOf, unsafeFromData, type Tensor } from '@mnemo/core';
-import {
-  adam,
-  decodeParams,
-  encodeParams,
-  loadParams,
-  loadParamsOrThrow,
-  ParamFileError,
-  saveParams,
-  type OptState,
-  type ParamFileSystem,
-} from '@mnemo/nn';
+import { adam, decodeParams, encodeParams, ParamFileError, type OptState } from '@mnemo/nn';
+import { loadParams, loadParamsOrThrow, saveParams, type ParamFileSystem } from '@mnemo/nn/node';
 
 const dir = fs.mkdtempSync(join(tmpdir(), 'mnemo-params-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -110,6 +110,7 @@ const SHAPES: readonly { B: number; T: number; D: number; H: number; options: Sc
   { B: 5, T: 6, D: 3, H: 8, options: {} },
   { B: 3, T: 5, D: 2, H: 5, options: { lengths: [5, 2, 4], reverse: true } },
   { B: 8, T: 9, D: 4, H: 6, options: { checkpointEvery: 4, lengths: [9, 9, 1, 3, 9, 8, 2, 9] } },
+  { B: 2, T: 7, D: 3, H: 4, options: { checkpointEvery: 3, lengths: [4, 7], reverse: true } },
 ];
 
 describe.each(BUILT_IN)('compiled %s %j equals the tape path', (spec, extra) => {
@@ -135,6 +136,12 @@ describe.each(BUILT_IN)('compiled %s %j equals the tape path', (spec, extra) => 
 // ---------------------------------------------------------------------------
 // Random cells
 // ---------------------------------------------------------------------------
+
+/** tanh with a custom backward pass that passes half the gradient (written in ops, so compiled like the rest). */
+const halfGradientTanh = ad.customVjp((x: Tensor) => ad.tanh(x), {
+  fwd: (x: Tensor) => [ad.tanh(x), x] as const,
+  bwd: (x: Tensor, g: Tensor) => [ad.mul(g, ad.mul(ad.sub(1, ad.square(ad.tanh(x))), 0.5))],
+});
 
 /** A row-wise op of a random cell: [batch, H] values in, a [batch, H] value out. */
 type CellOp = (a: Tensor, b: Tensor, c: number) => Tensor;
@@ -163,6 +170,9 @@ const CELL_OPS: readonly [string, CellOp][] = [
   ['sqrt', (a) => ad.sqrt(ad.add(ad.square(a), 0.25))],
   ['normalize', (a) => ad.normalize(a, -1, 0.5)],
   ['row mean', (a, b) => ad.add(ad.mean(a, { axes: 1, keepDims: true }), b)],
+  ['stop gradient', (a, b) => ad.mul(ad.stopGradient(a), b)],
+  ['custom gradient', (a) => halfGradientTanh(a)],
+  ['checkpoint', (a, b) => ad.checkpoint((u: Tensor, v: Tensor) => ad.tanh(ad.mul(u, v)))(a, b)],
 ];
 
 interface RandomCell {

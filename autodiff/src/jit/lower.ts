@@ -113,6 +113,8 @@ class Lowering {
    */
   private readonly elementLoc = new Map<number, Loc>();
   private readonly matrixOf = new Map<number, number>();
+  /** Outputs that share their value with an earlier output: copied into their slots by the phase named. */
+  private readonly copies: { node: number; loc: Loc; phase: ProgramPhase }[] = [];
   private readonly invBuffers: { node: number; buffer: number }[] = [];
 
   constructor(
@@ -184,9 +186,12 @@ class Lowering {
     }
     // The forward outputs: the new state goes to slot 1 of the state buffers.
     const fixed = new Map<number, Loc>();
+    // An output that is the same value as another (two state entries equal, say) is copied into its slot.
+    const also = (o: number, loc: Loc): void => void this.copies.push({ node: o, loc, phase: this.phaseHome(o)! });
     outputs.state.forEach((o, j) => {
-      if (!fixed.has(o)) fixed.set(o, { buffer: stateBuffers[j]!, slot: 1, col: 0, broadcastRows: false });
-      else throw new CompileDeclined(`the new state ${j} is the same value as another state entry`);
+      const loc: Loc = { buffer: stateBuffers[j]!, slot: 1, col: 0, broadcastRows: false };
+      if (!fixed.has(o)) fixed.set(o, loc);
+      else also(o, loc);
     });
     const yFixed = fixed.get(outputs.y);
     const yBuffer = yFixed ? yFixed.buffer : this.addBuffer({ kind: 'seq', width: this.width(outputs.y), ld: this.width(outputs.y), name: 'y' });
@@ -196,8 +201,9 @@ class Lowering {
       // Every step writes the cotangent it passes back, even one that is constant (zero, for a state
       // entry the step does not read): the step before reads it.
       (outputs.ctState ?? []).forEach((o, j) => {
-        if (fixed.has(o)) throw new CompileDeclined(`the cotangent of state ${j} is the same value as another output`);
-        fixed.set(o, { buffer: ctStateBuffers[j]!, slot: 0, col: 0, broadcastRows: false });
+        const loc: Loc = { buffer: ctStateBuffers[j]!, slot: 0, col: 0, broadcastRows: false };
+        if (!fixed.has(o)) fixed.set(o, loc);
+        else this.copies.push({ node: o, loc, phase: 'bwd' });
       });
       const cx = outputs.ctX;
       if (cx !== undefined && this.phaseOf[cx] !== undefined) {
@@ -216,6 +222,7 @@ class Lowering {
     for (const p of PHASE_ORDER) {
       if (!this.train && (p === 'bwd' || p === 'post')) continue;
       this.lowerPhase(p as ProgramPhase, fixed);
+      this.writeCopies(p as ProgramPhase);
     }
     // Sums over the batch, after the post phase's loops.
     const reductions: { node: number; buffer: number; colsum: boolean }[] = [];
@@ -399,6 +406,12 @@ class Lowering {
       }
     }
     this.writePassThrough(p, fixed);
+  }
+
+  /** Copy outputs that are the same value as another output into their own slots (after the phase stored the value). */
+  private writeCopies(p: ProgramPhase): void {
+    const mine = this.copies.filter((c) => c.phase === p);
+    if (mine.length > 0) this.emitLoops(p, mine.map((c) => ({ node: c.node, loc: c.loc })), []);
   }
 
   /** Write the fixed outputs that no per-step phase computes (an input passed through, a constant): the phase that owns their slot does. */

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { createRequire } from 'node:module';
 import type { Backend } from '../backend.js';
 import { ArgumentError, ShapeError, formatShape, formatValue } from '../errors.js';
 import { sizeOf } from '../shape.js';
@@ -77,6 +76,37 @@ export interface GpujsOptions {
 
 const SELECTIONS: readonly GpujsSelection[] = ['auto', 'webgpu', 'inprocess', 'worker-webasm'];
 
+/**
+ * Node's `createRequire`, loaded when gpu.js is first needed rather than
+ * imported, so that `@mnemo/core` loads where there is no `node:module` (a
+ * browser page); undefined there.
+ */
+function nodeCreateRequire(): ((from: string) => NodeJS.Require) | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    return (proc?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined)?.createRequire;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `require` for gpu.js and its packages (Node), or a typed error that says why there is none. */
+function requireHere(): NodeJS.Require {
+  const createRequire = nodeCreateRequire();
+  if (createRequire === undefined) {
+    throw new ArgumentError('gpujs', 'gpu.js', "gpu.js is loaded through Node's require, which this runtime does not have (a browser page): use the cpu backend, or load gpu.js's browser script, which defines a global GPU");
+  }
+  return createRequire(import.meta.url);
+}
+
+/** gpu.js: from the page's global `GPU` (its browser script), else through Node's require. */
+function loadGpujs(): GpuModule {
+  const global = (globalThis as { GPU?: unknown }).GPU;
+  if (typeof global === 'function') return { GPU: global as GpuModule['GPU'] };
+  if (global !== null && typeof global === 'object' && typeof (global as Partial<GpuModule>).GPU === 'function') return global as GpuModule;
+  return requireHere()('gpu.js') as GpuModule;
+}
+
 function env(name: string): string | undefined {
   const v = typeof process !== 'undefined' ? process.env[name] : undefined;
   return v === undefined || v === '' ? undefined : v;
@@ -120,8 +150,7 @@ interface Engine {
 }
 
 function inProcess(source: string | undefined, notes: readonly string[]): Engine {
-  const require = createRequire(import.meta.url);
-  const mod = require('gpu.js') as GpuModule;
+  const mod = loadGpujs();
   const gpu = new mod.GPU();
   const kernels = new Map<string, GpuKernel>();
   const kernelFor = (m: number, k: number, n: number, transA: boolean, transB: boolean): GpuKernel => {
@@ -154,8 +183,9 @@ function inProcess(source: string | undefined, notes: readonly string[]): Engine
 }
 
 function bridged(mode: 'webgpu' | 'webasm', options: GpujsOptions, acceptSoftwareAdapter: boolean, notes: readonly string[]): Engine {
-  const require = createRequire(import.meta.url);
-  const gpujsPath = require.resolve('gpu.js');
+  const createRequire = nodeCreateRequire();
+  if (createRequire === undefined) throw new Error('no node:module here: gpu.js cannot run in a worker thread');
+  const gpujsPath = createRequire(import.meta.url).resolve('gpu.js');
   let dawnPath: string | undefined;
   if (mode === 'webgpu') {
     let index: string;
@@ -377,8 +407,9 @@ export const gpujs: Backend = shared.backend;
 
 /** @internal */
 export function assertGpujsAvailable(): void {
+  if (typeof (globalThis as { GPU?: unknown }).GPU !== 'undefined') return;
   try {
-    createRequire(import.meta.url).resolve('gpu.js');
+    requireHere().resolve('gpu.js');
   } catch (e) {
     throw new ArgumentError('setBackend', 'name', `gpu.js could not be loaded: ${(e as Error).message}`);
   }

@@ -23,18 +23,19 @@
  * Threads: `MNEMO_THREADS` (an environment variable read once, on first use)
  * caps the number of threads, the calling one included; `1` disables helper
  * threads. By default mnemo uses up to 4, and no more than the machine's
- * cores. `MNEMO_WASM_FEATURES` (see `features.ts`) turns runtime features
+ * cores. Helpers are Node's worker threads, or in a browser page Web Workers
+ * where the page is cross-origin isolated (one thread otherwise).
+ * `MNEMO_WASM_FEATURES` (see `features.ts`) turns runtime features
  * off: `no-relaxed-simd`, `no-revectorize`, or `no-simd` for the JavaScript
  * reference.
  *
  * @module
  */
-import type * as WorkerThreads from 'node:worker_threads';
 import type { TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatValue } from '../errors.js';
 import { checkGemmArgs } from './raw-args.js';
 import { gemmReference, setGemmImpl, type GemmArgs } from './gemm.js';
-import { GemmPool, MAX_CHUNKS, type PoolKernel } from './gemm-threads.js';
+import { GemmPool, MAX_CHUNKS, nodeThreadHost, webThreadHost, type NodeWorkerThreads, type PoolKernel, type ThreadHost } from './gemm-threads.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-emit.js';
 import { wasmFeatureNotes, wasmFeatures } from './features.js';
 import { buildGemmModule, describeKernel, runtimeGemmKernels, type TileShape } from './wasm-gemm-module.js';
@@ -139,6 +140,12 @@ export interface GemmInfo {
   readonly threads: number;
   /** Threads allowed by `MNEMO_THREADS` and the machine. */
   readonly maxThreads: number;
+  /**
+   * What helper threads are here: Node's `worker_threads`, a page's Web
+   * Workers (a cross-origin isolated page), or `'none'` (one thread: a page
+   * that is not cross-origin isolated, no shared memory, or `MNEMO_THREADS=1`).
+   */
+  readonly helpers: 'worker_threads' | 'web-workers' | 'none';
   /** Multiply-adds (m·n·k) below which JavaScript runs; from which threads split. */
   readonly thresholds: { readonly jsBelow: number; readonly threadsFrom: number };
   /** The micro-kernel's register tile (rows x columns of C) per dtype. */
@@ -168,6 +175,8 @@ interface Kernel {
 let kernel: Kernel | null | undefined; // undefined: not tried yet; null: unavailable
 let pool: GemmPool | null | undefined;
 let maxThreads = 1;
+/** How helper threads are made here (null: there are none). */
+let host: ThreadHost | null = null;
 const notes: string[] = [];
 const calls = { javascript: 0, wasm: 0, threaded: 0 };
 let retiredChunks = 0; // helper chunks of a pool that failed
@@ -181,14 +190,23 @@ function nodeModule<T>(id: string): T | undefined {
   }
 }
 
+/** The thread cap (the calling thread included), and how helpers are made; notes say why there are none. */
 function envThreads(): number {
-  const wt = nodeModule<typeof WorkerThreads>('node:worker_threads');
+  const wt = nodeModule<NodeWorkerThreads>('node:worker_threads');
   const os = nodeModule<typeof import('node:os')>('node:os');
-  if (!wt || !os) {
-    notes.push('no node:worker_threads here: one thread');
-    return 1;
+  let cores: number;
+  if (wt && os) {
+    host = nodeThreadHost(wt);
+    cores = Math.max(1, os.availableParallelism());
+  } else {
+    const web = webThreadHost();
+    if (typeof web === 'string') {
+      notes.push(typeof (globalThis as { Worker?: unknown }).Worker === 'function' ? web : 'no worker threads here (no node:worker_threads, no Web Workers): one thread');
+      return 1;
+    }
+    host = web;
+    cores = Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
   }
-  const cores = Math.max(1, os.availableParallelism());
   const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['MNEMO_THREADS'];
   if (raw !== undefined && raw !== '') {
     const v = Number(raw);
@@ -243,11 +261,9 @@ function load(): Kernel | null {
 function helpers(k: Kernel): GemmPool | null {
   if (pool !== undefined) return pool;
   pool = null;
-  if (maxThreads <= 1) return pool;
-  const wt = nodeModule<typeof WorkerThreads>('node:worker_threads');
-  if (!wt) return pool;
+  if (maxThreads <= 1 || host === null) return pool;
   try {
-    pool = new GemmPool(wt, k.module, k.memory, maxThreads - 1);
+    pool = new GemmPool(host, k.module, k.memory, maxThreads - 1);
   } catch (e) {
     notes.push(`could not start gemm worker threads (${e instanceof Error ? e.message : String(e)}): one thread`);
   }
@@ -289,6 +305,7 @@ export function gemmInfo(): GemmInfo {
       : { float32: 'none (JavaScript reference)', float64: 'none (JavaScript reference)' },
     threads: running,
     maxThreads,
+    helpers: maxThreads > 1 && host !== null ? host.kind : 'none',
     thresholds: { jsBelow: DEFAULT_JS_BELOW, threadsFrom: DEFAULT_THREADS_FROM },
     tiles: used ? { float32: tile(used.f32.tile, 4), float64: tile(used.f64.tile, 2) } : { float32: 'none', float64: 'none' },
     notes: [

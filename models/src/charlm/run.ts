@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { key as keyOf } from '@mnemo/core';
-import { loadParams, saveParams } from '@mnemo/nn';
+import { loadParams, saveParams } from '@mnemo/nn/node';
 import { lineChartSvg } from '../report/plot.js';
 import { createProgress } from '../report/progress.js';
 import { appendMetrics, createRunDir, writeJsonAtomic } from '../report/rundir.js';

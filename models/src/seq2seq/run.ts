@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveParams } from '@mnemo/nn';
+import { saveParams } from '@mnemo/nn/node';
 import { lineChartSvg } from '../report/plot.js';
 import { createProgress } from '../report/progress.js';
 import { appendMetrics, createRunDir, writeJsonAtomic } from '../report/rundir.js';

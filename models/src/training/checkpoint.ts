@@ -10,7 +10,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MnemoError } from '@mnemo/core';
-import { loadParams, saveParams, type OptState } from '@mnemo/nn';
+import type { OptState } from '@mnemo/nn';
+import { loadParams, saveParams } from '@mnemo/nn/node';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SequenceModelParams } from '../models/sequence-model.js';
 import { decodeConfig, type TrainConfig } from './config.js';

@@ -662,7 +662,7 @@ export function paramShapes(cell: Cell): Readonly<Record<string, readonly number
  * A template of a cell's parameters: zeros of every parameter's shape and
  * the cell's dtype, without drawing anything. It is what
  * `loadParams(path, { like })` compares a parameter file with (see
- * {@link LoadOptions}), and what an importer checks its result against.
+ * {@link @mnemo/nn/node!LoadOptions}), and what an importer checks its result against.
  *
  * @param cell - Any {@link Cell}.
  * @returns A record of zero tensors by parameter name.

@@ -12,6 +12,7 @@
 import * as core from '@mnemo/core';
 import * as autodiff from '@mnemo/autodiff';
 import * as nn from '@mnemo/nn';
+import * as nnNode from '@mnemo/nn/node';
 import * as proofs from '@mnemo/proofs';
 import { key, ones, scalar, tensor, zeros, type Tensor } from '@mnemo/core';
 import { CALLBACK_ERROR } from './garbage.js';
@@ -24,7 +25,8 @@ export interface Target {
   readonly invoke: (args: readonly unknown[]) => unknown;
 }
 
-const PACKAGES = { core, autodiff, nn, proofs } as const;
+// nn's Node entry (parameter files on disk: saveParams, loadParams) is fuzzed as part of nn.
+const PACKAGES = { core, autodiff, nn: { ...nn, ...nnNode }, proofs } as const;
 
 type AnyFn = (...args: unknown[]) => unknown;
 

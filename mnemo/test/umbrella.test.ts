@@ -21,3 +21,18 @@ describe('the umbrella entry re-exports every layer', () => {
     expect(Array.from(g.toArray())).toEqual([2, -4]);
   });
 });
+
+describe('mnemo/browser re-exports the four layers that run in a browser', () => {
+  it('has every public name of core, autodiff, nn and proofs, and nothing of models or file I/O', async () => {
+    const browser = await import('mnemo/browser');
+    for (const layer of [core, autodiff, nn, proofs]) {
+      for (const name of Object.keys(layer)) expect(browser, name).toHaveProperty(name);
+    }
+    expect(browser.split).toBe(autodiff.split);
+    expect(browser.splitKey).toBe(core.split);
+    expect(browser).not.toHaveProperty('saveParams');
+    expect(browser).not.toHaveProperty('train');
+    expect(mnemo.train).toBe(models.train);
+    expect(mnemo.saveParams).toBeTypeOf('function');
+  });
+});
