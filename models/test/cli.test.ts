@@ -38,19 +38,19 @@ describe('mnemo: help and usage errors', () => {
 
   it('mnemo train: each bad value is named with what is allowed', async () => {
     const cases: [string[], RegExp][] = [
-      [['train', 'mnst'], /expected one of mnist, adding, temporal-order, got 'mnst'/],
+      [['train', 'mnst'], /expected one of mnist, adding, temporal-order, charlm, seq2seq, got 'mnst'/],
       [['train', '--backend', 'gpu'], /expected one of cpu, gpujs, got 'gpu'/],
       [['train', '--dtype', 'float16'], /expected one of float32, float64, got 'float16'/],
       [['train', '--optimizer', 'adma'], /expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, got 'adma'/],
-      [['train', '--hidden', '0'], /expected an integer >= 1, got '0'/],
-      [['train', '--steps', '1.5'], /expected an integer >= 1, got '1.5'/],
+      [['train', '--hidden', '0'], /expected an integer in \[1, 2\^53\), got '0'/],
+      [['train', '--steps', '1.5'], /expected an integer in \[1, 2\^53\), got '1.5'/],
       [['train', '--lr', '-1'], /expected a finite number > 0, got '-1'/],
       [['train', '--lr', 'fast'], /expected a finite number > 0, got 'fast'/],
       [['train', '--cell', 'lstn'], /unknown cell 'lstn'.*known cells: lstm, gru, mgu, mut1, mut2, mut3, rnn/],
       [['train', '--cell', 'gru', '--variant', 'cifg'], /unknown variant 'cifg' of gru; gru accepts reset-before, reset-after/],
       [['train', '--cell', 'lstm+cifg+nfg'], /cifg/],
       [['train', '--bogus', '1'], /bogus/],
-      [['train', 'adding', '--cell', 'gru', '--proj-size', '4'], /projSize: only an LSTM/],
+      [['train', 'adding', '--cell', 'gru', '--proj-size', '4'], /--proj-size: only an LSTM/],
       [['train', 'adding', '--train-size', '10'], /no training set size/],
       [['train', 'mnist', '--steps-per-sequence', '10'], /28 rows/],
       [['train', '--resume', root, '--hidden', '8'], /--hidden cannot be given with --resume/],
@@ -67,17 +67,18 @@ describe('mnemo: help and usage errors', () => {
   it('mnemo eval, gradcheck and compare reject bad options too', async () => {
     const cases: [string[], number, RegExp][] = [
       [['eval'], EXIT.usage, /run dir/],
-      [['eval', root, '--eval-batch', 'x'], EXIT.usage, /expected an integer >= 1, got 'x'/],
+      [['eval', root, '--eval-batch', 'x'], EXIT.usage, /expected an integer in \[1, 2\^53\), got 'x'/],
       [['eval', join(root, 'nope')], EXIT.data, /nope: is not a directory/],
       [['eval', root], EXIT.data, /no readable config\.json: not a run directory/],
       [['gradcheck'], EXIT.usage, /cell/],
       [['gradcheck', 'lstm', '--variant', 'zz'], EXIT.usage, /unknown variant 'zz' of lstm/],
       [['gradcheck', 'lstm', '--mode', 'fast'], EXIT.usage, /expected one of elementwise, dot, got 'fast'/],
-      [['gradcheck', 'gru', '--steps', '0'], EXIT.usage, /expected an integer >= 1, got '0'/],
+      [['gradcheck', 'gru', '--steps', '0'], EXIT.usage, /expected an integer in \[1, 2\^53\), got '0'/],
       [['compare', '--cells', 'rnn,,gru'], EXIT.usage, /an empty name/],
       [['compare', '--cells', 'rnn,lstm+zz'], EXIT.usage, /unknown variant 'zz' of lstm/],
       [['compare', '--task', 'addition'], EXIT.usage, /expected one of mnist, adding, temporal-order, got 'addition'/],
-      [['compare', '--resume', 'x'], EXIT.usage, /resume/],
+      [['compare', '--resume', 'x'], EXIT.data, /compare-config\.json: not a comparison/],
+      [['compare', '--resume', 'x', '--hidden', '3'], EXIT.usage, /--hidden cannot be given with --resume/],
     ];
     for (const [argv, code, pattern] of cases) {
       const r = await cli(...argv);
@@ -101,7 +102,7 @@ describe('mnemo: commands', () => {
     writeFileSync(join(root, 'j', RUN_FILES.checkpoint), readFileSync(join(root, 'j', RUN_FILES.checkpoint), 'utf8').slice(0, 200));
     const bad = await cli('eval', join(root, 'j'));
     expect(bad.code).toBe(EXIT.data);
-    expect(bad.err).toMatch(/checkpoint\.json rejected/);
+    expect(bad.err).toMatch(/checkpoint\.json: not valid JSON .*truncated or damaged/);
   });
 
   it('train prints plain progress lines and the test accuracy when not a terminal', async () => {

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdxError, idxBytes, loadMnist, mnistDataDir, MNIST, parseIdx, readIdx, type IdxProblem } from '../src/data/index.js';
+import { IdxError, idxBytes, loadMnist, mnistDataDir, MNIST, parseIdx, readIdx, type IdxProblem } from '@mnemo/models';
 
-// The lead wires models/src/index.ts; until then the data module is imported directly.
 
 const right = <A>(r: E.Either<IdxError, A>): A => {
   if (E.isLeft(r)) throw r.left;

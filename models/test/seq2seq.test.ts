@@ -82,18 +82,18 @@ describe('the encoder-decoder', () => {
     h1.forEach((v, i) => expect(Math.abs(v - h2[i]!)).toBeLessThan(1e-12));
   });
 
-  it('lowers its loss in a few dozen steps and reports exact match by size', () => {
-    const r = trainSeq2seq(REVERSAL, { ...SEQ2SEQ_DEFAULTS, hidden: 32, embedding: 8, steps: 40, batch: 32, trainSizes: [1, 3], maxTestSize: 4, testCount: 20 });
+  it('lowers its loss in a few dozen steps and reports exact match by size', async () => {
+    const r = await trainSeq2seq({ ...SEQ2SEQ_DEFAULTS, problem: 'reverse', hidden: 32, embedding: 8, steps: 40, batch: 32, minSize: 1, maxSize: 3, maxTestSize: 4, testCount: 20 });
     const mean = (xs: readonly { loss: number }[]) => xs.reduce((s, x) => s + x.loss, 0) / xs.length;
     expect(mean(r.history.slice(0, 5))).toBeGreaterThan(2); // about ln 12 = 2.48 at the start
     expect(mean(r.history.slice(-5))).toBeLessThan(mean(r.history.slice(0, 5)) - 0.8);
-    expect(r.accuracy.map((a) => [a.size, a.trained, a.count])).toEqual([
+    expect(r.test!.bySize.map((a) => [a.size, a.trained, a.count])).toEqual([
       [1, true, 20],
       [2, true, 20],
       [3, true, 20],
       [4, false, 20],
     ]);
-    const direct = exactMatchBySize(r.model, r.params, [{ input: '12', target: '21', size: 2 }], [1, 3]);
+    const direct = exactMatchBySize(r.model, r.state.params, [{ input: '12', target: '21', size: 2 }], [1, 3]);
     expect(direct[0]!.exact === 0 || direct[0]!.exact === 1).toBe(true);
   });
 });

@@ -10,16 +10,15 @@ import {
   decodeConfig,
   defaultConfig,
   loadCheckpoint,
-  loadRunConfig,
   modelConfigOf,
+  openRun,
   resolveConfig,
+  resumeRun,
   rowLstm,
-  runKeys,
+  sequenceJob,
   sequenceModel,
-  taskOf,
   train,
   type TrainConfig,
-  type TrainResult,
 } from '@mnemo/models';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
@@ -54,7 +53,7 @@ describe('configuration', () => {
       return '';
     };
     const m = msg({ ...c, hidden: 0, dtype: 'float16', optimizer: 'adma', extra: 1 });
-    expect(m).toMatch(/hidden: expected an integer >= 1, got 0/);
+    expect(m).toMatch(/hidden: expected an integer in \[1, 2\^53\), got 0/);
     expect(m).toMatch(/dtype: expected one of float32, float64, got 'float16'/);
     expect(m).toMatch(/optimizer: expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad/);
     expect(m).toMatch(/extra: unknown field/);
@@ -62,6 +61,21 @@ describe('configuration', () => {
     expect(msg({ ...c, cell: 'lstm+bogus' })).toMatch(/unknown variant 'bogus' of lstm; lstm accepts peephole/);
     expect(msg({ ...c, task: 'mnist', sequenceLength: 30 })).toMatch(/28 rows/);
     expect(msg(c)).toBe('');
+  });
+});
+
+describe('temporal order at 100 steps (issue 16): the LSTM gets the forget-gate bias that lets it learn the task', () => {
+  it('an LSTM starts with forget-gate bias 5 and 6000 steps; other cells have no forget gate to bias', () => {
+    const c = defaultConfig('temporal-order');
+    expect([c.sequenceLength, c.steps, c.forgetBias]).toEqual([100, 6000, 5]);
+    expect(resolveConfig('temporal-order', { cell: 'gru' }).forgetBias).toBeNull();
+    expect(resolveConfig('temporal-order', { cell: 'lstm+peephole' }).forgetBias).toBe(5);
+    expect(resolveConfig('temporal-order', { forgetBias: 2 }).forgetBias).toBe(2);
+    expect(resolveConfig('adding').forgetBias).toBeNull();
+    // The bias reaches the model: the forget block of the LSTM's bias starts at 5.
+    const b = sequenceJob(resolveConfig('temporal-order', { sequenceLength: 10 })).init().rnn[0]!.fwd as unknown as { b: { toArray(): ArrayLike<number> } };
+    const H = 32;
+    expect(Array.from(b.b.toArray()).filter((v) => v === 5)).toHaveLength(H);
   });
 });
 
@@ -87,7 +101,7 @@ describe('training', () => {
     const first = await train({ config, runDir: dir, stopAt: 5 });
     expect(first.stopped).toBe(true);
     expect(first.test).toBeNull();
-    const resumed = await resumeFrom(dir);
+    const resumed = await resumeRun(dir, { evaluate: false });
     expect(resumed.state.step).toBe(10);
     expect(bytesOf(resumed.state.params)).toEqual(bytesOf(straight.state.params));
     expect(bytesOf(resumed.state.optState.slots)).toEqual(bytesOf(straight.state.optState.slots));
@@ -106,7 +120,7 @@ describe('training', () => {
     const ac = new AbortController();
     const stopped = await train({ config, runDir: dir, signal: ac.signal, onStep: (m) => m.step === 6 && ac.abort('SIGINT') });
     expect([stopped.stopped, stopped.state.step]).toEqual([true, 6]);
-    const resumed = await resumeFrom(dir);
+    const resumed = await resumeRun(dir, { evaluate: false });
     expect(bytesOf(resumed.state.params)).toEqual(bytesOf(straight.state.params));
 
     // A kill leaves the periodic checkpoint (step 4) and metrics up to the kill (step 6): resume from 4.
@@ -114,7 +128,7 @@ describe('training', () => {
     await train({ config, runDir: dir2, stopAt: 4 });
     const lines = [5, 6].map((step) => `${JSON.stringify({ step, loss: 1, acc: 0, gradNorm: 1, examplesPerSec: 1, seconds: 1 })}\n`);
     writeFileSync(join(dir2, RUN_FILES.metrics), readFileSync(join(dir2, RUN_FILES.metrics), 'utf8') + lines.join('') + '{"step": 7, "lo');
-    const again = await resumeFrom(dir2);
+    const again = await resumeRun(dir2, { evaluate: false });
     expect(bytesOf(again.state.params)).toEqual(bytesOf(straight.state.params));
     const steps = readFileSync(join(dir2, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -125,8 +139,8 @@ describe('training', () => {
     const dir = createRunDir(root, 'report');
     const r = await train({ config, runDir: dir });
     for (const f of Object.values(RUN_FILES)) expect(existsSync(join(dir, f))).toBe(true);
-    const c = loadRunConfig(dir);
-    expect(E.isRight(c) && c.right).toEqual(config);
+    const c = openRun(dir);
+    expect(E.isRight(c) && c.right.config).toEqual(config);
     const summary = JSON.parse(readFileSync(join(dir, RUN_FILES.summaryJson), 'utf8')) as { status: string; test: { accuracy: number; examples: number } };
     expect(summary.status).toBe('finished');
     expect(summary.test).toEqual(r.test);
@@ -139,16 +153,13 @@ describe('training', () => {
     const config = resolveConfig('adding', { sequenceLength: 5, hidden: 4, batch: 4, steps: 2, testSize: 10 });
     const dir = createRunDir(root, 'bad-checkpoint');
     await train({ config, runDir: dir });
-    const task = taskOf(config);
-    const bigger = sequenceModel(modelConfigOf({ ...config, hidden: 5 }, task.inputSize, task.outputSize)).init(runKeys(0).init);
-    const r = loadCheckpoint(dir, bigger, 0);
-    expect(E.isLeft(r) && r.left.message).toMatch(/rnn\[0\]\.fwd\.wh: the file holds float32 \[4, 16\], the template float32 \[5, 20\]/);
-    const like = sequenceModel(modelConfigOf(config, task.inputSize, task.outputSize)).init(runKeys(0).init);
-    expect(E.isLeft(loadCheckpoint(dir, like, 1)) && 'seed').toBe('seed');
+    const r = loadCheckpoint(dir, sequenceJob({ ...config, hidden: 5 }));
+    expect(E.isLeft(r) && r.left.message).toMatch(/params\.model\.rnn\[0\]\.fwd\.wh: the file holds float32 \[4, 16\], the run needs float32 \[5, 20\]/);
+    expect(E.isLeft(loadCheckpoint(dir, sequenceJob({ ...config, seed: 1 }))) && 'seed').toBe('seed');
     const path = join(dir, RUN_FILES.checkpoint);
     writeFileSync(path, readFileSync(path, 'utf8').replace(/"step": ?2/, '"step": 3'));
-    const altered = loadCheckpoint(dir, like, 0);
-    expect(E.isLeft(altered)).toBe(true);
+    const altered = loadCheckpoint(dir, sequenceJob(config));
+    expect(E.isLeft(altered) && altered.left.field).toBe('sha256');
   });
 
   it('a loss that becomes NaN or infinite stops training with DivergedError', async () => {
@@ -169,12 +180,3 @@ describe('training', () => {
   });
 });
 
-async function resumeFrom(dir: string): Promise<TrainResult> {
-  const c = loadRunConfig(dir);
-  if (E.isLeft(c)) throw c.left;
-  const task = taskOf(c.right);
-  const like = sequenceModel(modelConfigOf(c.right, task.inputSize, task.outputSize)).init(runKeys(c.right.seed).init);
-  const s = loadCheckpoint(dir, like, c.right.seed);
-  if (E.isLeft(s)) throw s.left;
-  return train({ config: c.right, task, runDir: dir, resume: s.right, evaluate: false });
-}

@@ -68,7 +68,7 @@ export interface BpttOptions<P extends Tree = Tree> {
   readonly rtol?: number;
   /** Norm-wise relative error bound per block (default 1e-8; elementwise mode). */
   readonly normRtol?: number;
-  /** `elementwise` (default): every entry of every block; `dot`: random directions per block (much cheaper). */
+  /** `elementwise` (default): every entry of every block; `dot`: random unit directions per block (much cheaper; the step moves a block by `step` along each, as elementwise mode moves an entry). */
   readonly mode?: 'elementwise' | 'dot';
   /** Directions per block in dot mode (default 2). */
   readonly directions?: number;
@@ -545,7 +545,12 @@ export function bpttReport<P extends Tree, S extends Tree>(cell: Cell<P, S>, opt
       }
     } else {
       for (let d = 0; d < directions; d++) {
-        const u = dataOf(normal(foldIn(foldIn(base, 0x5eed), hashName(block.name) * 64 + d), [x.size], { dtype: 'float64' }));
+        // A unit direction, so that the step moves the block by h whatever its size (as an element is moved in elementwise mode).
+        const raw = dataOf(normal(foldIn(foldIn(base, 0x5eed), hashName(block.name) * 64 + d), [x.size], { dtype: 'float64' }));
+        let squares = 0;
+        for (let j = 0; j < raw.length; j++) squares += raw[j]! * raw[j]!;
+        const norm = Math.sqrt(squares) || 1;
+        const u = Float64Array.from(raw, (v) => v / norm);
         const xd = dataOf(x);
         const along = (step: number): Tensor => fromValues(x, Array.from(xd, (v, j) => v + step * u[j]!));
         const p = dataOf(along(h));

@@ -11,7 +11,7 @@
 import { gemmReference, key, randint, setGemmImpl, split, uniform, withBackend, type DType, type Key, type Tensor } from '@mnemo/core';
 import { tree, valueAndGrad } from '@mnemo/autodiff';
 import { adam, softmaxCrossEntropy } from '@mnemo/nn';
-import { rowLstm, type SequenceModel, type SequenceModelParams } from '../models/sequence-model.js';
+import { rowLstm, type SequenceModel, type SequenceModelParams } from '../tasks/sequence/model.js';
 import { maxAbsDifference, timeOnce, timeRuns } from './timing.js';
 
 /**

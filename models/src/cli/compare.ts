@@ -1,22 +1,28 @@
 /**
  * `mnemo compare --task adding --steps-per-sequence 100 --cells rnn,lstm,gru`:
- * train several cells on one task with the same budget and print a table,
- * with a plot of their training losses.
+ * train several cells on one task with the same budget through the one
+ * training loop and print a table, with a plot of their training losses.
+ * `mnemo compare --resume <dir>` continues a stopped comparison.
  *
  * @module
  */
 import { resolve } from 'node:path';
-import { command, flag, option, optional, string } from 'cmd-ts';
+import { setDebugNans } from '@mnemo/autodiff';
+import { jsonText } from '../report/json.js';
 import { createProgress } from '../report/progress.js';
-import { createRunDir } from '../report/rundir.js';
-import { compareCells, compareTable } from '../training/compare.js';
-import { EXIT, progressOutput, type CliIo } from './io.js';
-import { configFromArgs, trainArgs, type TrainArgs } from './train.js';
+import { OutputError, createRunDir } from '../report/rundir.js';
+import { compareCells, compareTable, resumeComparison, type CompareResult } from '../tasks/sequence/compare.js';
+import type { TaskName } from '../tasks/common/types.js';
+import { EXIT, UsageError, progressOutput, type CliIo } from './io.js';
+import { checkMemory } from './limits.js';
+import type { ArgsSpec } from './parse.js';
+import { TRAIN_OPTIONS, configFromArgs, flagOfField, type TrainArgs } from './train.js';
 import { OptionTypes } from './types.js';
 
 /**
  * The decoded options of `mnemo compare`: those of `mnemo train` that shape a
- * run (not the cell, which `cells` lists, nor `--resume`), plus the task and cells.
+ * sequence task's run (not the cell, which `cells` lists), plus the task and
+ * the cells; or `resume`, a comparison's folder to continue.
  *
  * @example
  * ```ts
@@ -26,14 +32,40 @@ import { OptionTypes } from './types.js';
  * ```
  * @category Command line
  */
-export interface CompareArgs extends Omit<TrainArgs, 'cell' | 'variant' | 'resume' | 'name'> {
+export interface CompareArgs extends Omit<TrainArgs, 'task' | 'cell' | 'variant' | 'name'> {
+  /** `--task`. */
+  readonly task?: TaskName | undefined;
   /** `--cells`: the cells to compare. */
   readonly cells?: readonly string[] | undefined;
 }
 
+const NOT_IN_COMPARE = ['--cell', '--variant', '--name', '--embedding', '--chunk', '--eval-every', '--problem', '--min-size', '--max-size', '--max-test-size', '--test-count', '--resume', '--out', '--json'];
+
 /**
- * Run a comparison and print its table (or JSON); returns the exit code
- * (0, or 130/143 when interrupted).
+ * The arguments of `mnemo compare`.
+ *
+ * @example
+ * ```ts
+ * import { compareSpec } from '@mnemo/models';
+ * console.assert(compareSpec.options.some((o) => o.flag === '--cells') && !compareSpec.options.some((o) => o.flag === '--cell'));
+ * ```
+ * @category Command line
+ */
+export const compareSpec: ArgsSpec = {
+  positionals: [],
+  options: [
+    { flag: '--task', key: 'task', type: OptionTypes.task, help: 'adding (default), temporal-order or mnist' },
+    { flag: '--cells', key: 'cells', type: OptionTypes.cellList, help: 'cells to compare, comma-separated (rnn,lstm,gru)' },
+    ...TRAIN_OPTIONS.filter((o) => !NOT_IN_COMPARE.includes(o.flag)),
+    { flag: '--out', key: 'out', type: OptionTypes.path, help: 'folder for the comparison directory (runs)' },
+    { flag: '--resume', key: 'resume', type: OptionTypes.path, help: 'continue the comparison in this folder (each cell from its checkpoint)' },
+    { flag: '--json', key: 'json', help: 'print the result as JSON on stdout (progress goes to stderr)' },
+  ],
+};
+
+/**
+ * Run a comparison (or continue one) and print its table (or JSON); returns
+ * the exit code (0, or 130/143 when interrupted).
  *
  * @example
  * ```ts
@@ -47,53 +79,55 @@ export interface CompareArgs extends Omit<TrainArgs, 'cell' | 'variant' | 'resum
  * ```
  * @category Command line
  */
-export async function runCompare(io: CliIo, a: CompareArgs): Promise<number> {
-  const cells = a.cells ?? ['rnn', 'lstm', 'gru'];
-  const task = a.task ?? 'adding';
-  // Resolve with an LSTM of the list, if any, so that LSTM-only options (--forget-bias...) are checked against it.
-  const config = configFromArgs(task, { ...a, cell: cells.find((c) => c.split('+')[0] === 'lstm') ?? cells[0] });
-  const outDir = createRunDir(a.out ?? 'runs', `compare-${task}-${config.sequenceLength}`);
+export async function runCompare(io: CliIo, a: CompareArgs, given: readonly string[] = []): Promise<number> {
   const json = a.json === true;
   const out = progressOutput(io, json);
-  const r = await compareCells({
-    config,
-    cells,
-    outDir,
+  const run = {
     ...(io.signal === undefined ? {} : { signal: io.signal }),
-    onStart: (cell, i) => out.write(`[${i + 1}/${cells.length}] ${cell}\n`),
-    progress: (_cell, start, total) => createProgress({ total, start, ...out }),
-  });
-  if (json) io.stdout(`${JSON.stringify(r, null, 2)}\n`);
-  else io.stdout(`\n${compareTable(r)}plot: ${resolve(outDir, 'compare.svg')}\n`);
-  if (r.stopped && io.signal?.aborted === true) return io.signal.reason === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
-  return EXIT.ok;
+    onStart: (cell: string, i: number) => out.write(`[${i + 1}] ${cell}\n`),
+    progress: (_cell: string, start: number, total: number) => createProgress({ total, start, ...out }),
+  };
+  const previous = a.debugNans === true ? setDebugNans(true) : undefined;
+  try {
+    return await compare(io, a, given, json, run);
+  } finally {
+    if (previous !== undefined) setDebugNans(previous);
+  }
 }
 
-/**
- * The `mnemo compare` command (cmd-ts), writing through `io`.
- *
- * @example
- * ```ts
- * import { compareCommand } from '@mnemo/models';
- * console.assert(compareCommand({ stdout: () => {}, stderr: () => {}, stdoutIsTTY: false, stderrIsTTY: false }).name === 'compare');
- * ```
- * @category Command line
- */
-export function compareCommand(io: CliIo) {
-  const { task: _task, cell: _cell, variant: _variant, resume: _resume, name: _name, ...shared } = trainArgs;
-  return command({
-    name: 'compare',
-    description:
-      'Train several cells on one task with the same data, budget and seed; print a table and write compare.svg, compare.md, compare.json ' +
-      'and one run directory per cell. A cell counts as having solved the task when its test loss is below 10% of the constant predictor\'s.\n' +
-      'Example: mnemo compare --task adding --steps-per-sequence 100 --cells rnn,lstm,gru',
-    args: {
-      task: option({ long: 'task', type: optional(OptionTypes.task), description: 'adding (default), temporal-order or mnist' }),
-      cells: option({ long: 'cells', type: optional(OptionTypes.cellList), description: 'cells to compare, comma-separated (rnn,lstm,gru)' }),
-      ...shared,
-      out: option({ long: 'out', type: optional(string), description: 'folder for the comparison directory (runs)' }),
-      json: flag({ long: 'json', description: 'print the result as JSON on stdout (progress goes to stderr)' }),
-    },
-    handler: (a) => runCompare(io, a),
-  });
+/** The comparison itself (see {@link runCompare}). */
+async function compare(
+  io: CliIo,
+  a: CompareArgs,
+  given: readonly string[],
+  json: boolean,
+  run: Pick<Parameters<typeof compareCells>[0], 'signal' | 'onStart' | 'progress'>,
+): Promise<number> {
+  let r: CompareResult;
+  if (a.resume !== undefined) {
+    const fixed = given.filter((f) => !['--resume', '--json', '--debug-nans'].includes(f));
+    if (fixed.length > 0) throw new UsageError(`${fixed.join(', ')} cannot be given with --resume: the comparison's compare-config.json fixes ${fixed.length === 1 ? 'it' : 'them'}`, fixed[0]);
+    r = await resumeComparison(resolve(a.resume), run);
+  } else {
+    const cells = a.cells ?? ['rnn', 'lstm', 'gru'];
+    const task = a.task ?? 'adding';
+    // Resolve with an LSTM of the list, if any, so that LSTM-only options (--forget-bias...) are checked against it.
+    const config = configFromArgs(task, { ...a, task, cell: cells.find((c) => c.split('+')[0] === 'lstm') ?? cells[0] });
+    for (const cell of cells) checkMemory({ ...config, cell }, flagOfField, given);
+    let outDir: string;
+    try {
+      outDir = createRunDir(a.out ?? 'runs', `compare-${task}-${config.sequenceLength}`);
+    } catch (e) {
+      if (e instanceof OutputError) throw new OutputError('compare', '--out', e.path, e.detail, e.code);
+      throw e;
+    }
+    r = await compareCells({ config, cells, outDir, ...run });
+  }
+  if (json) io.stdout(`${jsonText(r, 2)}\n`);
+  else io.stdout(`\n${compareTable(r)}${r.outDir === null ? '' : `plot: ${resolve(r.outDir, 'compare.svg')}\n`}`);
+  if (r.stopped && io.signal?.aborted === true) {
+    if (!json && r.outDir !== null) io.stderr(`stopped; resume with: mnemo compare --resume ${r.outDir}\n`);
+    return io.signal.reason === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+  }
+  return EXIT.ok;
 }

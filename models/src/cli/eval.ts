@@ -1,18 +1,22 @@
 /**
- * `mnemo eval <run dir>`: score a run's last checkpoint on its task's test set.
+ * `mnemo eval <run dir>`: score a run's last checkpoint, whatever its task,
+ * as its run scores itself at the end (the test set; the validation sonnets;
+ * the held-out inputs by size).
  *
  * @module
  */
 import { resolve } from 'node:path';
 import { setBackend } from '@mnemo/core';
-import { command, flag, option, optional, positional, string } from 'cmd-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { sequenceModel } from '../models/sequence-model.js';
-import { loadCheckpoint, loadRunConfig } from '../training/checkpoint.js';
-import { modelConfigOf } from '../training/config.js';
-import { evaluate, type EvalResult } from '../training/evaluate.js';
-import { runKeys, taskOf } from '../training/loop.js';
-import { EXIT, type CliIo } from './io.js';
+import { jsonText } from '../report/json.js';
+import { jobOf, openRun, type AnyRunConfig } from '../tasks/registry.js';
+import { decodeConfig } from '../tasks/sequence/config.js';
+import { DivergedError } from '../training/errors.js';
+import type { JobResult } from '../training/job.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
+import { checkMemory } from './limits.js';
+import type { ArgsSpec } from './parse.js';
+import { flagOfField } from './train.js';
 import { OptionTypes } from './types.js';
 
 /**
@@ -29,17 +33,38 @@ import { OptionTypes } from './types.js';
 export interface EvalArgs {
   /** The run directory (positional). */
   readonly runDir: string;
-  /** `--test-size`. */
+  /** `--test-size` (mnist, adding, temporal-order). */
   readonly testSize?: number | undefined;
-  /** `--eval-batch`. */
+  /** `--eval-batch` (mnist, adding, temporal-order). */
   readonly evalBatch?: number | undefined;
   /** `--json`. */
   readonly json?: boolean | undefined;
 }
 
 /**
+ * The arguments of `mnemo eval`.
+ *
+ * @example
+ * ```ts
+ * import { evalSpec } from '@mnemo/models';
+ * console.assert(evalSpec.positionals[0]!.required && evalSpec.options.some((o) => o.flag === '--json'));
+ * ```
+ * @category Command line
+ */
+export const evalSpec: ArgsSpec = {
+  positionals: [{ key: 'runDir', name: 'run dir', type: OptionTypes.path, help: 'a run directory written by mnemo train', required: true }],
+  options: [
+    { flag: '--test-size', key: 'testSize', type: OptionTypes.positiveInt, help: 'mnist, adding, temporal-order: score only the first n test examples' },
+    { flag: '--eval-batch', key: 'evalBatch', type: OptionTypes.positiveInt, help: 'mnist, adding, temporal-order: test batch size' },
+    { flag: '--json', key: 'json', help: 'print the result as JSON' },
+  ],
+};
+
+/**
  * Score a run directory's checkpoint and print the result; returns the exit
- * code. A missing or damaged run directory throws a `RunDirError` (exit 3).
+ * code. A missing or damaged run directory or checkpoint throws a
+ * `RunDirError` (exit 3); a model whose score is not finite a
+ * `DivergedError` (exit 4).
  *
  * @example
  * ```ts
@@ -57,57 +82,43 @@ export interface EvalArgs {
  */
 export async function runEval(io: CliIo, a: EvalArgs): Promise<number> {
   const dir = resolve(a.runDir);
-  const c = loadRunConfig(dir);
-  if (E.isLeft(c)) throw c.left;
-  const config = {
-    ...c.right,
-    ...(a.testSize === undefined ? {} : { testSize: a.testSize }),
-    ...(a.evalBatch === undefined ? {} : { evalBatch: a.evalBatch }),
-  };
-  const task = taskOf(config);
-  const model = sequenceModel(modelConfigOf(config, task.inputSize, task.outputSize));
-  const s = loadCheckpoint(dir, model.init(runKeys(config.seed).init), config.seed);
-  if (E.isLeft(s)) throw s.left;
+  const r = openRun(dir);
+  if (E.isLeft(r)) throw r.left;
+  let config: AnyRunConfig = r.right.config;
+  const overrides = { ...(a.testSize === undefined ? {} : { testSize: a.testSize }), ...(a.evalBatch === undefined ? {} : { evalBatch: a.evalBatch }) };
+  if (Object.keys(overrides).length > 0) {
+    if (config.task === 'charlm' || config.task === 'seq2seq') {
+      throw new UsageError(`${a.testSize === undefined ? '--eval-batch' : '--test-size'} applies to mnist, adding and temporal-order runs; this run trains ${config.task}`, a.testSize === undefined ? '--eval-batch' : '--test-size');
+    }
+    try {
+      config = decodeConfig({ ...config, ...overrides }, 'eval');
+    } catch (e) {
+      throw new UsageError((e as Error).message, flagOfField((e as { arg?: string }).arg ?? ''));
+    }
+  }
+  checkMemory(config, flagOfField, [...(a.testSize === undefined ? [] : ['--test-size']), ...(a.evalBatch === undefined ? [] : ['--eval-batch'])]);
+  const job = Object.keys(overrides).length > 0 ? jobOf(config) : r.right.job;
   const previous = setBackend(config.backend);
-  let r: EvalResult;
+  let result: JobResult;
   const t0 = performance.now();
   try {
-    r = evaluate(model, s.right.params, task, config.evalBatch);
+    result = job.evaluate(r.right.state.params);
   } finally {
     setBackend(previous);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const step = r.right.state.step;
+  if (!Number.isFinite(result.loss)) throw new DivergedError(step, result.loss, 'test loss');
+  const cell = (config as { cell?: string }).cell ?? null;
   if (a.json === true) {
-    io.stdout(`${JSON.stringify({ runDir: dir, task: task.name, cell: config.cell, step: s.right.step, ...r, seconds }, null, 2)}\n`);
+    io.stdout(`${jsonText({ runDir: dir, task: config.task, cell, step, ...result, seconds }, 2)}\n`);
   } else {
+    const n = (result as { examples?: number }).examples;
     io.stdout(
-      `${task.name}, ${config.cell}, checkpoint at step ${s.right.step} of ${config.steps}\n` +
-        `test accuracy: ${(100 * r.accuracy).toFixed(2)}% (loss ${r.loss.toFixed(4)}, ${r.examples} examples, ${seconds.toFixed(1)} s)\n`,
+      `${config.task}, ${cell}, checkpoint at step ${step} of ${config.steps}\n` +
+        `test accuracy: ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}${n === undefined ? '' : `, ${n} examples`}, ${seconds.toFixed(1)} s)\n` +
+        (job.describe === undefined ? '' : `\n${job.describe(result)}\n`),
     );
   }
   return EXIT.ok;
-}
-
-/**
- * The `mnemo eval` command (cmd-ts), writing through `io`.
- *
- * @example
- * ```ts
- * import { evalCommand } from '@mnemo/models';
- * console.assert(evalCommand({ stdout: () => {}, stderr: () => {}, stdoutIsTTY: false, stderrIsTTY: false }).name === 'eval');
- * ```
- * @category Command line
- */
-export function evalCommand(io: CliIo) {
-  return command({
-    name: 'eval',
-    description: "Score a run directory's last checkpoint on its task's test set.",
-    args: {
-      runDir: positional({ type: string, displayName: 'run dir', description: 'a run directory written by mnemo train' }),
-      testSize: option({ long: 'test-size', type: optional(OptionTypes.positiveInt), description: 'score only the first n test examples' }),
-      evalBatch: option({ long: 'eval-batch', type: optional(OptionTypes.positiveInt), description: 'test batch size' }),
-      json: flag({ long: 'json', description: 'print the result as JSON' }),
-    },
-    handler: (a) => runEval(io, a),
-  });
 }

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { ArgumentError } from '@mnemo/core';
+import { ArgumentError, MnemoError, NonFiniteError } from '@mnemo/core';
 import { ParamFileError } from '@mnemo/nn';
-import { IdxError } from '../data/idx.js';
-import { RunDirError } from '../training/checkpoint.js';
-import { DivergedError } from '../training/loop.js';
+import { OutputError } from '../report/rundir.js';
+import { IdxError } from '../tasks/mnist/idx.js';
+import { DivergedError, RunDirError } from '../training/errors.js';
 
 /**
  * The exit codes of `mnemo`:
@@ -19,8 +19,9 @@ import { DivergedError } from '../training/loop.js';
  * | 1 | `failed` | the command ran and its check failed (`gradcheck` found a gradient that disagrees) |
  * | 2 | `usage` | a bad command line: unknown command or option, a bad value, options that do not go together |
  * | 3 | `data` | an input could not be used: MNIST files missing or corrupt, a run directory or checkpoint that is missing or damaged |
- * | 4 | `diverged` | training stopped because the loss became NaN or infinite |
+ * | 4 | `diverged` | training stopped because a step's loss, gradients or parameters became NaN or infinite (the last finite state is kept), or a model scored a non-finite loss |
  * | 70 | `internal` | a bug in mnemo (the message has the stack) |
+ * | 73 | `output` | the output could not be written: `--out` is not a folder mnemo can write into, or a write failed (a full disk); the last good checkpoint is kept |
  * | 130 | `interrupted` | stopped by Ctrl-C (SIGINT); training saved a checkpoint first |
  * | 143 | `terminated` | stopped by SIGTERM; training saved a checkpoint first |
  *
@@ -38,6 +39,7 @@ export const EXIT = Object.freeze({
   data: 3,
   diverged: 4,
   internal: 70,
+  output: 73,
   interrupted: 130,
   terminated: 143,
 });
@@ -162,9 +164,35 @@ export function stripAnsi(text: string): string {
 }
 
 /**
+ * A command line that makes no sense: an unknown option, an option without
+ * its value, a bad value, options that do not go together, a run that cannot
+ * fit in memory. `field` names the option at fault (`--hidden`) when there is
+ * one. Exit code 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError, exitCodeOf } from '@mnemo/models';
+ * const e = new UsageError('--task and --resume do not go together', '--task');
+ * console.assert(exitCodeOf(e) === 2 && e.field === '--task');
+ * ```
+ * @category Command line
+ */
+export class UsageError extends Error {
+  /** The option (or argument) at fault, when there is one. */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.field = field;
+  }
+}
+
+/**
  * The exit code for an error a command threw: bad options and arguments are
- * usage errors (2), unreadable data and damaged run directories are data
- * errors (3), a diverged run is 4, anything else is a bug (70).
+ * usage errors (2), unreadable data and damaged run directories or
+ * checkpoints are data errors (3), a diverged run is 4 (and so is the first
+ * NaN the debugging mode for non-finite values finds), output that cannot
+ * be written is 73, anything else is a bug (70).
  *
  * @example
  * ```ts
@@ -176,26 +204,34 @@ export function stripAnsi(text: string): string {
  * @category Command line
  */
 export function exitCodeOf(e: unknown): number {
-  if (e instanceof DivergedError) return EXIT.diverged;
+  if (e instanceof DivergedError || e instanceof NonFiniteError) return EXIT.diverged;
+  if (e instanceof OutputError) return EXIT.output;
   if (e instanceof IdxError || e instanceof RunDirError || e instanceof ParamFileError) return EXIT.data;
   if (e instanceof ArgumentError || e instanceof UsageError) return EXIT.usage;
   return EXIT.internal;
 }
 
 /**
- * A command line that makes no sense: options that do not go together, a
- * missing argument. Exit code 2.
+ * What `mnemo` reports for an error: its exit code, its message, and the
+ * option or field at fault (null when none). Under `--json` this is printed
+ * on stdout as `{"error": {"code", "message", "field"}}`.
  *
  * @example
  * ```ts
- * import { UsageError, exitCodeOf } from '@mnemo/models';
- * console.assert(exitCodeOf(new UsageError('--task and --resume do not go together')) === 2);
+ * import { errorReport, UsageError } from '@mnemo/models';
+ * const r = errorReport(new UsageError('--steps needs a value', '--steps'));
+ * console.assert(r.code === 2 && r.field === '--steps' && r.message === '--steps needs a value');
  * ```
  * @category Command line
  */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+export function errorReport(e: unknown): { readonly code: number; readonly message: string; readonly field: string | null } {
+  const code = exitCodeOf(e);
+  const message = e instanceof Error ? e.message : String(e);
+  let field: string | undefined;
+  if (e instanceof UsageError || e instanceof RunDirError || e instanceof DivergedError) field = e.field;
+  if (field === undefined && e instanceof DivergedError) field = e.part;
+  if (e instanceof NonFiniteError) field = e.op;
+  if (field === undefined && e instanceof OutputError) field = e.arg.startsWith('--') ? e.arg : e.path;
+  if (field === undefined && e instanceof MnemoError && !(e instanceof RunDirError)) field = e.arg;
+  return { code, message, field: field ?? null };
 }
