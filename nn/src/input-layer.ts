@@ -36,6 +36,15 @@ export type DenseInputParams<P extends Tree = Tree> = { readonly proj: DensePara
  * layers. The tutorial model (MNIST rows, 28 pixels to 128 units, then an
  * LSTM) runs its first layer this way.
  *
+ * @param cell - the cell the projected input feeds
+ * @param inputSize - features per step of the raw input
+ * @param options - the dense layer's options (initializers; the dtype is the cell's)
+ * @returns a cell with parameters `{ proj, cell }`
+ * @throws ArgumentError - when `inputSize` is not a positive integer; from the
+ *   cell's `step`, when the parameters are not `{ proj, cell }`.
+ * @throws ShapeError - from the cell's `step`, when the raw input is not `[batch,
+ *   inputSize]`.
+ *
  * @example
  * ```ts
  * import { withDenseInput, lstmCell, scan } from '@mnemo/nn';
@@ -44,11 +53,6 @@ export type DenseInputParams<P extends Tree = Tree> = { readonly proj: DensePara
  * const { outputs } = scan(cell, cell.init(key(0)), zeros([2, 5, 3]));
  * console.assert(cell.inputSize === 3 && outputs.shape.join() === '2,5,4');
  * ```
- * @param cell - the cell the projected input feeds
- * @param inputSize - features per step of the raw input
- * @param options - the dense layer's options (initializers; the dtype is the cell's)
- * @returns a cell with parameters `{ proj, cell }`
- * @throws {@link @mnemo/core!ArgumentError} when `inputSize` is not a positive integer
  * @category Cells
  */
 export function withDenseInput<P extends Tree, S extends Tree>(cell: Cell<P, S>, inputSize: number, options: Omit<DenseOptions, 'dtype'> = {}): Cell<DenseInputParams<P>, S> {

@@ -11,7 +11,8 @@ import type { Cell, GateProbes } from './cell.js';
 import { checkCellArg, isGatedCell, unstack } from './cells/common.js';
 
 /**
- * Options of {@link scan}.
+ * Options of {@link scan}: the initial state, a mask or lengths for padded
+ * batches, the direction, probes, checkpointing and compilation.
  *
  * @example
  * ```ts
@@ -83,7 +84,18 @@ export interface ScanResult<S extends Tree> {
 }
 
 /**
- * The mask of a right-padded batch: `[batch, steps]`, 1 where `t < lengths[b]`.
+ * The mask of a right-padded batch, `[batch, steps]`: 1 where `t < lengths[b]`
+ * (a real step), 0 on the padding.
+ *
+ * @param lengths - Each sequence's length, as numbers or a vector tensor
+ *   `[batch]`.
+ * @param steps - The padded length.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor `[batch, steps]` of 0s and 1s.
+ * @throws ArgumentError - when `lengths` is neither an array nor a tensor, `steps`
+ *   is not a non-negative integer, or a length is not an integer from 0 to
+ *   `steps`.
+ * @throws ShapeError - when `lengths` is a tensor that is not a vector.
  *
  * @example
  * ```ts
@@ -149,6 +161,24 @@ function maskColumns(name: string, options: ScanOptions<never>, batch: number, s
  * the same gate equations as `cell.step`. Gradients flow back through time
  * (BPTT) by the tape; padded steps (mask or lengths) keep the state, output
  * zero and get zero gradient.
+ *
+ * @param cell - Any {@link Cell}.
+ * @param params - Its parameters (from `cell.init`).
+ * @param xs - The inputs, `[batch, steps, inputSize]`, batch first.
+ * @param options - `initialState`, `mask` or `lengths`, `reverse`, `probes`,
+ *   `checkpointEvery`, `compile` (see {@link ScanOptions}).
+ * @returns `outputs` `[batch, steps, outputSize]` and `finalState` (see {@link
+ *   ScanResult}).
+ * @throws ArgumentError - when `xs` is not a tensor, `mask` and `lengths` are both
+ *   given, the mask holds values other than 0 and 1, `probes` does not have one
+ *   entry per step, or `checkpointEvery` is not a non-negative integer.
+ * @throws ShapeError - when `xs` is not `[batch, steps, inputSize]` for the cell,
+ *   has no steps, or a mask, lengths or state do not fit its batch and steps.
+ * @throws DTypeError - when `xs` (or the state) is not of the cell's dtype.
+ * @throws MnemoError - from the compiled path, when one tensor object is passed as
+ *   two inputs.
+ * @throws CompileDeclined - never escapes: a cell the compiler declines runs on
+ *   the tape (see {@link explainScan}).
  *
  * @example
  * ```ts
@@ -277,6 +307,17 @@ function tapeScan<P extends Tree, S extends Tree>(
  * are collected in order. `info` gives the chunk's index and time range, for
  * slicing targets or masks the same way.
  *
+ * @param xs - The inputs, `[batch, steps, ...]`.
+ * @param chunk - Steps per chunk, a positive integer.
+ * @param initialState - The state before the first chunk.
+ * @param body - Called per chunk with its inputs, the carried state (gradient
+ *   stopped) and `info`; returns `[finalState, result]`.
+ * @returns `results`, one per chunk in order, and the `finalState` after the last
+ *   chunk.
+ * @throws ArgumentError - when `chunk` is not a positive integer or `body` is not
+ *   a function.
+ * @throws ShapeError - when `xs` is not a tensor of rank 2 or more.
+ *
  * @example
  * ```ts
  * import { truncatedBptt, scan, rnnCell } from '@mnemo/nn';
@@ -344,6 +385,18 @@ export type ScanExplanation =
  * lists the program that also differentiates them). The options are those
  * of `scan` (a mask or lengths, probes, `compile`).
  *
+ * @param cell - the cell
+ * @param params - its parameters
+ * @param xs - a batch of sequences `[batch, steps, inputSize]`
+ * @param options - as for {@link scan}
+ * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
+ * @throws ShapeError - when `xs` is not `[batch, steps, inputSize]` for the cell
+ *   (its shape would not reach the compiler).
+ * @throws DTypeError - when `xs` is not of the cell's dtype.
+ * @throws ArgumentError - when the options are malformed, as for {@link scan}.
+ * @throws MnemoError - when one tensor object is passed as two inputs.
+ * @throws CompileDeclined - never: a declined cell is the answer, not an error.
+ *
  * @example
  * ```ts
  * import { explainScan, lstmCell } from '@mnemo/nn';
@@ -352,12 +405,6 @@ export type ScanExplanation =
  * const e = explainScan(cell, cell.init(key(0)), zeros([2, 5, 3]));
  * console.assert(e.compiled && e.program.includes('sigmoid'));
  * ```
- * @param cell - the cell
- * @param params - its parameters
- * @param xs - a batch of sequences `[batch, steps, inputSize]`
- * @param options - as for {@link scan}
- * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
- * @throws {@link @mnemo/core!ShapeError} or {@link @mnemo/core!DTypeError} when `xs` does not fit the cell
  * @category Sequences
  */
 export function explainScan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P, xs: Tensor, options: ScanOptions<S> & { readonly inputGradient?: boolean } = {}): ScanExplanation {

@@ -29,6 +29,17 @@ function checkCells(op: string, cells: unknown): readonly Cell[] {
  * input at a time (generation); for whole sequences {@link rnn} is faster,
  * since it projects each layer's inputs for all steps at once.
  *
+ * @param cells - The layers, first to last; each one's `inputSize` must be the
+ *   previous one's `outputSize`.
+ * @returns A {@link Cell} named `stack(...)` whose parameters and states are
+ *   arrays, one entry per layer.
+ * @throws ArgumentError - when `cells` is empty or holds something that is not a
+ *   cell; from the stack's `step`, when the parameters or states are not arrays of
+ *   one entry per layer, or a probe is not named `<layer>.<gate>`.
+ * @throws DTypeError - when the cells' dtypes differ.
+ * @throws ShapeError - when a layer's `inputSize` is not the previous one's
+ *   `outputSize`.
+ *
  * @example
  * ```ts
  * import { stackCells, lstmCell, gruCell } from '@mnemo/nn';
@@ -94,7 +105,8 @@ export function stackCells(cells: readonly Cell[]): Cell<readonly Tree[], readon
 }
 
 /**
- * Options of {@link rnn}.
+ * Options of {@link rnn}: one cell per layer, whether each layer is
+ * bidirectional, and dropout between layers.
  *
  * @example
  * ```ts
@@ -204,6 +216,20 @@ export interface Rnn {
  * `dropout` p and `training`, each layer's output but the last is multiplied
  * by a fresh mask of keep probability 1 - p scaled by 1 / (1 - p), drawn from
  * `key` (layer l uses `foldIn(key, l)`).
+ *
+ * @param options - `cells` (one per layer), `bidirectional` (default false) and
+ *   `dropout` (default 0).
+ * @returns An {@link Rnn}: `init`, `initialState` and `apply(params, xs,
+ *   options)`.
+ * @throws ArgumentError - when `options` is malformed, `dropout` is not in `[0,
+ *   1)`; from `apply`, when the parameters or states do not have one entry per
+ *   layer (and direction), or dropout while training has no key.
+ * @throws ShapeError - when a layer's input size does not match the previous
+ *   layer's output (twice it, bidirectional); from `apply`, as {@link scan}
+ *   throws.
+ * @throws DTypeError - from `apply`, when the inputs are not of the cells' dtype.
+ * @throws MnemoError - from `apply`'s compiled path, as {@link scan}.
+ * @throws CompileDeclined - never escapes, as for {@link scan}.
  *
  * @example
  * ```ts

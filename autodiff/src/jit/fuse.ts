@@ -70,6 +70,17 @@ function kernelOf(g: Graph, scalars: readonly boolean[], outputs: number): LoopK
  * is recording (the result is being differentiated), `f` simply runs op by
  * op. Optimizers use this for their updates.
  *
+ * @param f - an elementwise function of tensors, returning an array of tensors
+ * @returns `f` fused: called with tensors of one shape and scalars, it returns `f`'s outputs
+ * @throws ArgumentError - (from `f`'s ops, when called) when an argument is
+ *   neither a tensor nor a number.
+ * @throws ShapeError - when called with tensors whose shapes differ and do not
+ *   broadcast.
+ * @throws MnemoError - when the same tensor object is passed as two arguments
+ *   while tracing.
+ * @throws CompileDeclined - never escapes: a function the compiler declines runs
+ *   op by op.
+ *
  * @example
  * ```ts
  * import { fuseElementwise, add, mul, sqrt } from '@mnemo/autodiff';
@@ -78,9 +89,6 @@ function kernelOf(g: Graph, scalars: readonly boolean[], outputs: number): LoopK
  * const [z] = axpy(2, tensor([1, 2], 'float64'), tensor([9, 16], 'float64'));
  * console.assert(z!.toArray().join() === '5,8');
  * ```
- * @param f - an elementwise function of tensors, returning an array of tensors
- * @returns `f` fused: called with tensors of one shape and scalars, it returns `f`'s outputs
- * @throws {@link @mnemo/core!ArgumentError} (from `f`'s ops) when the tensors' shapes differ
  * @category Compiler
  */
 export function fuseElementwise(f: (...args: Tensor[]) => readonly Tensor[]): (...args: readonly (Tensor | number)[]) => Tensor[] {

@@ -42,7 +42,7 @@ import { DEBUG_NANS_DECLINE, debugNansOn } from '../debug-nans.js';
  * };
  * console.assert(typeof step === 'function');
  * ```
- * @category Compiler
+ * @category Internals
  */
 export type StepFunction<P extends Tree, S extends Tree> = (params: P, state: S, x: Tensor) => readonly [S, Tensor];
 
@@ -57,7 +57,7 @@ export type StepFunction<P extends Tree, S extends Tree> = (params: P, state: S,
  * const r: RecurrenceResult<Tensor> = { outputs: zeros([1, 2, 3]), finalState: zeros([1, 3]) };
  * console.assert(r.outputs.shape[1] === 2);
  * ```
- * @category Compiler
+ * @category Internals
  */
 export interface RecurrenceResult<S> {
   readonly outputs: Tensor;
@@ -65,7 +65,8 @@ export interface RecurrenceResult<S> {
 }
 
 /**
- * Options of {@link compiledRecurrence}.
+ * Options of {@link compiledRecurrence}: the cache key, the reference on the
+ * tape, and the mask, direction and checkpointing of the scan.
  *
  * @example
  * ```ts
@@ -75,7 +76,7 @@ export interface RecurrenceResult<S> {
  * const o: RecurrenceOptions<Tensor, Tensor> = { key, reverse: true, reference: () => { throw new Error('unused'); } };
  * console.assert(o.reverse === true);
  * ```
- * @category Compiler
+ * @category Internals
  */
 export interface RecurrenceOptions<P extends Tree, S extends Tree> {
   /** The identity the compiled program is cached under (a cell); the step must be a pure function of its arguments. */
@@ -324,6 +325,20 @@ function dataOf(t: Tensor, dtype: DType): Float32Array | Float64Array {
  * higher derivatives are exact. Forward passes under nested tapes decline
  * for the same reason.
  *
+ * @param step - the step, a pure function of its arguments (it is traced once and cached under `options.key`)
+ * @param params - the parameters (a pytree of tensors)
+ * @param state0 - the state before the first step (a pytree of `[batch, width]` tensors)
+ * @param xs - the inputs `[batch, steps, features]`, batch first
+ * @param options - the cache key, the reference on the tape, and `mask`, `reverse`, `checkpointEvery`
+ * @returns every step's output `[batch, steps, width]` and the final state
+ * @throws CompileDeclined - when the step cannot be compiled (the reason names the
+ *   primitive), or under nested differentiation.
+ * @throws ArgumentError - when `xs` is not a `[batch, steps, features]` tensor, or
+ *   the state or parameters are not pytrees of tensors.
+ * @throws ShapeError - when the step's ops get shapes that do not fit.
+ * @throws DTypeError - when they mix dtypes.
+ * @throws MnemoError - when the same tensor object is passed as two inputs.
+ *
  * @example
  * ```ts
  * import { compiledRecurrence, add, grad, index, matmul, stack, sum, tanh, type StepFunction } from '@mnemo/autodiff';
@@ -352,14 +367,7 @@ function dataOf(t: Tensor, dtype: DType): Float32Array | Float64Array {
  * const r = grad((q: P) => sum(reference(q, h0, xs).outputs))(p);
  * console.assert(Math.abs(g.u.toArray()[0]! - r.u.toArray()[0]!) < 1e-12);
  * ```
- * @param step - the step, a pure function of its arguments (it is traced once and cached under `options.key`)
- * @param params - the parameters (a pytree of tensors)
- * @param state0 - the state before the first step (a pytree of `[batch, width]` tensors)
- * @param xs - the inputs `[batch, steps, features]`, batch first
- * @param options - the cache key, the reference on the tape, and `mask`, `reverse`, `checkpointEvery`
- * @returns every step's output `[batch, steps, width]` and the final state
- * @throws {@link CompileDeclined} when the step cannot be compiled (the reason names the primitive), or under nested differentiation
- * @category Compiler
+ * @category Internals
  */
 export function compiledRecurrence<P extends Tree, S extends Tree>(
   step: StepFunction<P, S>,
@@ -542,17 +550,10 @@ function reductionValue(graph: Graph, r: { node: number; colsum: boolean }, data
 }
 
 /**
- * Why `step` cannot be compiled for these arguments, or undefined when it
- * can; with `program`, also the compiled training program's listing (see
- * `formatProgram` in core). Traces the step once if it was not yet.
+ * Why `step` cannot be compiled for these arguments, or, when it can, the
+ * compiled training program's listing (see `formatProgram` in core). Traces the
+ * step once if it was not yet.
  *
- * @example
- * ```ts
- * import { explainRecurrence, add, gather, matmul, tanh, type StepFunction } from '@mnemo/autodiff';
- * import { zeros, type Tensor } from '@mnemo/core';
- * const ok: StepFunction<Tensor, Tensor> = (w, h, x) => { const y = tanh(add(matmul(x, w), h)); return [y, y]; };
- * console.assert(explainRecurrence(ok, ok, zeros([2, 2], 'float64'), zeros([1, 2], 'float64'), zeros([1, 3, 2], 'float64')).compiled);
- * ```
  * @param step - the step
  * @param key - the identity the step's program is cached under
  * @param params - parameters
@@ -561,7 +562,21 @@ function reductionValue(graph: Graph, r: { node: number; colsum: boolean }, data
  * @param masked - whether a mask will be given
  * @param inputGradient - list the program that also computes the inputs' gradient (default false: the inputs are data)
  * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
- * @category Compiler
+ * @throws ArgumentError - when `xs` is not a `[batch, steps, features]` tensor.
+ * @throws ShapeError - when the step's ops get shapes that do not fit (a bug in
+ *   the step, not a reason to decline).
+ * @throws DTypeError - when the step's ops mix dtypes.
+ * @throws MnemoError - when the same tensor object is passed as two inputs.
+ * @throws CompileDeclined - never: a declined step is the answer, not an error.
+ *
+ * @example
+ * ```ts
+ * import { explainRecurrence, add, gather, matmul, tanh, type StepFunction } from '@mnemo/autodiff';
+ * import { zeros, type Tensor } from '@mnemo/core';
+ * const ok: StepFunction<Tensor, Tensor> = (w, h, x) => { const y = tanh(add(matmul(x, w), h)); return [y, y]; };
+ * console.assert(explainRecurrence(ok, ok, zeros([2, 2], 'float64'), zeros([1, 2], 'float64'), zeros([1, 3, 2], 'float64')).compiled);
+ * ```
+ * @category Internals
  */
 export function explainRecurrence<P extends Tree, S extends Tree>(
   step: StepFunction<P, S>,

@@ -37,6 +37,15 @@ export class CellCheckError extends ArgumentError {
   readonly kind: 'no-cell' | 'ambiguous' | 'invalid';
   /** The message after `op: argument 'arg': `. */
   readonly detail: string;
+  /**
+   * Make the error that the checks of a cell from outside nn throw, of one of
+   * three kinds, with a message naming the op, the argument and what is wrong.
+   *
+   * @param kind - `no-cell`, `ambiguous` or `invalid`.
+   * @param op - The cell, or the check, at fault.
+   * @param arg - The member or argument at fault.
+   * @param detail - What is wrong.
+   */
   constructor(kind: 'no-cell' | 'ambiguous' | 'invalid', op: string, arg: string, detail: string) {
     super(op, arg, detail);
     this.kind = kind;
@@ -90,7 +99,13 @@ export interface CheckCellOptions {
  * @param cell - The value to check.
  * @param expected - The sizes and dtype it should have, and the trial batch.
  * @returns The cell, typed as a Cell.
- * @throws CellCheckError - (kind `invalid`) naming the cell, the member at fault and, for shapes, both shapes.
+ * @throws CellCheckError - (kind `invalid`) naming the cell, the member at fault
+ *   and, for shapes, both shapes.
+ * @throws ArgumentError - (of which CellCheckError is a subclass) when the cell's
+ *   own `init`, `step` or sequence members throw one; it is rethrown as it is.
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -305,9 +320,15 @@ function isCellMaker(u: unknown): u is ((o: FamilyMakeOptions) => Cell) & { read
  * @param moduleNamespace - The module's namespace object.
  * @param options - `source` for messages, `family` to choose among several, `name` for a bare factory.
  * @returns The family definition, checked.
- * @throws CellCheckError - `no-cell` when it exports nothing that makes a cell; `ambiguous` when it exports
- *   several families or makers and `options.family` chooses none; `invalid` when the factory throws, or makes
- *   cells that {@link checkCell} rejects, or a bare factory's cells have no lower-case name.
+ * @throws CellCheckError - `no-cell` when it exports nothing that makes a cell;
+ *   `ambiguous` when it exports several and `family` does not choose; `invalid`
+ *   when a cell it makes fails {@link checkCell}, or a bare factory's cells have
+ *   no lower-case name.
+ * @throws ArgumentError - when `options` is malformed, or a made cell's own
+ *   members throw one.
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -453,6 +474,9 @@ function checkFamily(op: string, def: CellFamilyDefinition): void {
  * @returns The registration.
  * @throws CellCheckError - as {@link cellFromModule} does.
  * @throws ArgumentError - when another definition already holds the family's name (a built-in cell's, say).
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts

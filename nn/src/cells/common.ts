@@ -81,6 +81,10 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
  * Whether a cell has the sequence fast path of {@link GatedCell}
  * (`projectInputs` and `stepProjected`); `scan` uses it when present.
  *
+ * @param cell - Any cell.
+ * @returns `true` when it has `projectInputs` and `stepProjected`; it narrows the
+ *   type to {@link GatedCell}.
+ *
  * @example
  * ```ts
  * import { isGatedCell, rnnCell } from '@mnemo/nn';

@@ -306,33 +306,71 @@ const CELL_MEMBERS = new Set([
 const isRecord = (u: unknown): u is Record<string, unknown> => u !== null && typeof u === 'object' && !Array.isArray(u) && !(u instanceof Tensor);
 
 /**
- * Define a family of recurrent cells. `build` receives the options (sizes
+ * Define a family of recurrent cells from its equations: the one way to define
+ * a cell, for nn's own cells and for yours. `build` receives the options (sizes
  * checked, dtype resolved) and returns a {@link CellBlueprint}: the
  * parameters with their shapes and initializers, the state's widths, the
  * gates, and the step written in differentiable ops. The result is a
- * {@link CellMaker}: call it with options to get a {@link DefinedCell},
- * whose `init`, `initialState`, checks, `inspect` and sequence fast path all
- * derive from the definition. nn's own cells are defined this way.
+ * {@link CellMaker}: call it with options to get a {@link DefinedCell}, whose
+ * `init`, `initialState`, argument checks, `inspect` and sequence fast path
+ * (the cell compiler, through {@link scan}) all derive from the definition.
+ *
+ * ## Equations
+ *
+ * The example below defines JANET (van der Westhuizen & Lasenby 2018), an
+ * LSTM with a forget gate only, whose state is the cell state $c$ and whose
+ * output is $c_t$; its step is these two lines, written in ops:
+ *
+ * $$
+ * \begin{aligned}
+ * s_t &= x_t W_f + c_{t-1} U_f + b_f \\
+ * c_t &= \sigma(s_t) \odot c_{t-1} + \big(1 - \sigma(s_t - \beta)\big) \odot \tanh(x_t W_g + c_{t-1} U_g + b_g)
+ * \end{aligned}
+ * $$
+ *
+ * ## Shapes
+ *
+ * What a definition declares, and what its cells then check on every call
+ * (with errors that name the cell and both shapes). $B$ batch, $T$ steps,
+ * $D$ `inputSize`, $H$ `hiddenSize`; the JANET column is the example's.
+ *
+ * | | declared as | shape | in the JANET example |
+ * | --- | --- | --- | --- |
+ * | input | (the options' `inputSize`) | $[B, D]$; {@link scan} takes $[B, T, D]$ | $x_t$ |
+ * | state | `state: { name: width }` | $[B, \text{width}]$ each, zeros at the start | `c`: $[B, H]$ |
+ * | output | `outputSize` (default $H$) | $[B, \text{outputSize}]$ | $c_t$, $[B, H]$ |
+ * | parameter | `params: { name: { shape, init } }` | as declared | `wf`, `wg`: $[D, H]$; `uf`, `ug`: $[H, H]$; `bf`, `bg`: $[H]$ |
+ * | probe | `gates: [names]` | $[B, \text{gateSize}]$ (default $H$) | `f` (added to $s_t$), `g` |
+ *
+ * ## Variants
+ *
+ * A definition's options may carry its own variants: `build` receives the
+ * whole options record (JANET's `beta` below), returns a blueprint for that
+ * configuration, and may give the cell a `name` that says which (`gru+reset-after`).
+ * Register a family with {@link registerCell} to make it by name
+ * (`makeCell('janet', ...)`, `mnemo train --cell janet`).
  *
  * Parameters are drawn from the key `init` receives as {@link ParamSpec}
  * says (by default the parameter at position j draws from
- * `split(key, n)[j]`). Every call of `step` checks the input, parameters,
- * state and probes against the definition, with errors that name the cell
- * and both shapes.
- *
- * Give `build`'s parameter a type (`(o: CellOptions) => ...`, or your own
- * options interface that extends {@link CellOptions}): TypeScript then
- * infers the parameter, state and gate names from the blueprint and types
- * `step`'s arguments by them. Left untyped, the names are not inferred and
- * every parameter reads as `Tensor | undefined`.
+ * `split(key, n)[j]`). Give `build`'s parameter a type
+ * (`(o: CellOptions) => ...`, or your own options interface that extends
+ * {@link CellOptions}): TypeScript then infers the parameter, state and gate
+ * names from the blueprint and types `step`'s arguments by them. Left untyped,
+ * the names are not inferred and every parameter reads as `Tensor | undefined`.
  *
  * @param family - The family's name (lower case), also the cell's default name.
  * @param build - The definition: options in, {@link CellBlueprint} out.
  * @returns A function from options to cells, with `family` set.
- * @throws ArgumentError - when `family` is not a non-empty string or `build` not a function;
- *   when made, if the options are not an object, a size is not a positive
- *   integer or `dtype` is neither `float32` nor `float64` (naming the family
- *   and the option), or the blueprint is malformed (naming the member).
+ * @throws ArgumentError - when `family` is not a non-empty string or `build` not a
+ *   function; when a cell is made, if the options are not an object, a size is not
+ *   a positive integer or `dtype` is neither `float32` nor `float64` (naming the
+ *   family and the option), or the blueprint is malformed (naming the member at
+ *   fault).
+ * @throws ShapeError - from a made cell's `step` and sequence path, when the
+ *   input, a state entry, a parameter or a probe has the wrong shape.
+ * @throws DTypeError - likewise, when one of them is not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts
@@ -576,6 +614,10 @@ function gateContext<G extends string>(probes: GateProbes | undefined, report: R
  * Whether a cell was made by a {@link defineCell} definition (and so
  * carries its parameter layout).
  *
+ * @param cell - Any value.
+ * @returns `true` when `cell` carries `family`, `paramSpec` and `stateSizes`; it
+ *   narrows the type to {@link DefinedCell}.
+ *
  * @example
  * ```ts
  * import { isDefinedCell, rnnCell } from '@mnemo/nn';
@@ -631,6 +673,8 @@ export function paramShapes(cell: Cell): Readonly<Record<string, readonly number
  * @param cell - Any {@link Cell}.
  * @returns A record of zero tensors by parameter name.
  * @throws ArgumentError - when `cell` has no definition and its parameters are not a flat record of tensors.
+ * @throws ShapeError - when a parameter's declared shape holds more than 2^31 - 1
+ *   elements.
  *
  * @example
  * ```ts

@@ -104,6 +104,15 @@ export interface LstmStructure {
  * `np`, `fgr` with no gate left, a name given twice) with an error that names
  * the cell.
  *
+ * @param variants - Variant names ({@link LstmVariant}), in any order.
+ * @param peepholes - An explicit peephole choice, which must agree with `peephole`
+ *   or `np` when given.
+ * @returns The {@link LstmStructure} they denote, with the variants in canonical
+ *   order.
+ * @throws ArgumentError - when a name is unknown or given twice, or names
+ *   contradict each other (`cifg` with `nig` or `nfg`, `peephole` with `np`, `fgr`
+ *   with no gate left, `peepholes` against `peephole` or `np`).
+ *
  * @example
  * ```ts
  * import { lstmStructure } from '@mnemo/nn';

@@ -66,7 +66,8 @@ export interface FamilyMakeOptions extends MakeCellOptions {
 }
 
 /**
- * A cell family, as given to {@link registerCell}.
+ * A cell family as given to {@link registerCell}: its name, how to make a cell
+ * from options and variants, its help text, variants, options and examples.
  *
  * - `family`: its name, lower case (`[a-z][a-z0-9_-]*`), as written on the
  *   command line;
@@ -368,6 +369,14 @@ function checkVariants(f: CellFamilyInfo, variants: readonly string[], text?: st
  * variants, and combinations that contradict each other, are rejected with
  * an error that names the cell and lists what it accepts.
  *
+ * @param text - The name as written: `lstm+cifg`, `gru --variant reset-after`,
+ *   `rnn+relu` (case is ignored).
+ * @returns A frozen {@link CellSpec}: the family and the variants, as given.
+ * @throws ArgumentError - when `text` is empty or not a string, the family is not
+ *   registered, a variant is unknown or empty, `--variant` has no value, something
+ *   else follows the name, or the variants contradict each other (naming the cell
+ *   and what it accepts).
+ *
  * @example
  * ```ts
  * import { parseCellSpec } from '@mnemo/nn';
@@ -411,9 +420,13 @@ export function parseCellSpec(text: string): CellSpec {
  * @param spec - A cell name such as `lstm+cifg`, or `{ family, variants }`.
  * @param options - Sizes, dtype, and the family's options.
  * @returns The cell.
- * @throws ArgumentError - when the family or a variant is unknown or the variants contradict each other,
- *   when an option is not one of the family's, when a size is not a positive integer, or when the
- *   family's `make` returns a cell of other sizes or dtype than asked.
+ * @throws ArgumentError - when the family or a variant is unknown or the variants
+ *   contradict each other, when an option is not one of the family's, when a size
+ *   is not a positive integer, or when the family's `make` returns a cell of other
+ *   sizes or dtype than asked.
+ * @throws ShapeError - from the cell's `step` and sequence path, when an input,
+ *   state, parameter or probe has the wrong shape.
+ * @throws DTypeError - likewise, when one of them is not of the cell's dtype.
  *
  * @example
  * ```ts

@@ -104,6 +104,19 @@ function torchShapes(op: string, cell: Cell): Readonly<Record<string, readonly n
  * variants, no layer normalization: PyTorch has neither), with the same
  * sizes; its gate order i, f, g, o is PyTorch's.
  *
+ * @param cell - The tutorial LSTM (made by `lstmCell` with no variant or layer
+ *   norm; `projSize` for `proj_size`), of the layer's sizes.
+ * @param weights - `weight_ih` `[4H, D]`, `weight_hh` `[4H, R]`, `bias_ih` and
+ *   `bias_hh` `[4H]` (both or neither), and `weight_hr` `[P, H]` with a
+ *   projection.
+ * @returns The cell's {@link LstmParams}.
+ * @throws ArgumentError - when the cell is not of the kind the importer takes (the
+ *   message says which), a weight is missing, only one bias is given, or a
+ *   projection does not match `projSize`.
+ * @throws ShapeError - when a weight's shape does not fit the cell's sizes (naming
+ *   the weight and both shapes).
+ * @throws DTypeError - when a weight is not of the cell's dtype.
+ *
  * @example
  * ```ts
  * import { importTorchLstm, lstmCell } from '@mnemo/nn';
@@ -148,6 +161,16 @@ export function importTorchLstm(cell: LstmCell, weights: TorchLayerWeights): Lst
  * `bhn = bias_hh`'s n block (the reset gate scales it). The cell must be
  * `gru+reset-after`.
  *
+ * @param cell - A `gru+reset-after` cell of the layer's sizes.
+ * @param weights - `weight_ih` `[3H, D]`, `weight_hh` `[3H, H]`, `bias_ih` and
+ *   `bias_hh` `[3H]` (both or neither).
+ * @returns The cell's {@link GruParams}.
+ * @throws ArgumentError - when the cell is not of the kind the importer takes (the
+ *   message says which), or a weight is missing.
+ * @throws ShapeError - when a weight's shape does not fit the cell's sizes (naming
+ *   the weight and both shapes).
+ * @throws DTypeError - when a weight is not of the cell's dtype.
+ *
  * @example
  * ```ts
  * import { importTorchGru, gruCell } from '@mnemo/nn';
@@ -185,6 +208,16 @@ export function importTorchGru(cell: GruCell, weights: TorchLayerWeights): GruPa
  * `wx = weight_ihᵀ`, `wh = weight_hhᵀ`, `b = bias_ih + bias_hh`. Make the
  * cell with the module's nonlinearity (`tanh` or `relu`).
  *
+ * @param cell - A simple RNN cell with the module's nonlinearity and sizes.
+ * @param weights - `weight_ih` `[H, D]`, `weight_hh` `[H, H]`, `bias_ih` and
+ *   `bias_hh` `[H]` (both or neither).
+ * @returns The cell's {@link SimpleRnnParams}.
+ * @throws ArgumentError - when the cell is not of the kind the importer takes (the
+ *   message says which), or a weight is missing.
+ * @throws ShapeError - when a weight's shape does not fit the cell's sizes (naming
+ *   the weight and both shapes).
+ * @throws DTypeError - when a weight is not of the cell's dtype.
+ *
  * @example
  * ```ts
  * import { importTorchRnn, rnnCell } from '@mnemo/nn';
@@ -213,6 +246,13 @@ export function importTorchRnn(cell: SimpleRnnCell, weights: TorchLayerWeights):
  * The weights of one layer (and direction) out of a PyTorch `state_dict`
  * (names like `weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`), for the
  * importers above.
+ *
+ * @param stateDict - The module's `state_dict`, as tensors by name.
+ * @param layer - The layer index (`l0`, `l1`, ...).
+ * @param reverse - The reverse direction of a bidirectional layer (default false).
+ * @returns The layer's {@link TorchLayerWeights}.
+ * @throws ArgumentError - when `stateDict` is not a record, or has no `weight_ih`
+ *   / `weight_hh` for that layer and direction (the message lists its keys).
  *
  * @example
  * ```ts
@@ -256,6 +296,15 @@ function importCell(cell: Cell, w: TorchLayerWeights): Tree {
  * `nn.RNN` `state_dict` (with `batch_first=True`, `num_layers` = the number
  * of cells and the same `bidirectional`).
  *
+ * @param model - The {@link Rnn} to load, with a cell per PyTorch layer.
+ * @param stateDict - The module's `state_dict`.
+ * @returns One entry per layer (`{ fwd, bwd? }`), ready for `model.apply`.
+ * @throws ArgumentError - when a cell has no PyTorch counterpart (only `lstm`,
+ *   `gru+reset-after` and `rnn` do), or a weight is missing.
+ * @throws ShapeError - when a weight's shape does not fit the cell's sizes (naming
+ *   the weight and both shapes).
+ * @throws DTypeError - when a weight is not of the cell's dtype.
+ *
  * @example
  * ```ts
  * import { importTorchModule, rnn, rnnCell } from '@mnemo/nn';
@@ -278,6 +327,15 @@ export function importTorchModule(model: Rnn, stateDict: Readonly<Record<string,
  * PyTorch's initial states `h0` (and `c0` for an LSTM), shaped
  * `[numLayers * directions, batch, H]` with index `layer * directions +
  * direction`, as the per-layer states of an {@link Rnn}. Differentiable.
+ *
+ * @param model - The {@link Rnn} the states are for.
+ * @param states - `h0` (and `c0` for an LSTM), `[numLayers * directions, batch,
+ *   H]`.
+ * @returns One state per layer (`{ fwd, bwd? }`), for `model.apply`'s
+ *   `initialState`.
+ * @throws ArgumentError - when `h0` (or an LSTM's `c0`) is missing, or a cell's
+ *   state has an entry PyTorch's modules do not have.
+ * @throws ShapeError - when a state is not `[numLayers * directions, batch, H]`.
  *
  * @example
  * ```ts
@@ -322,6 +380,15 @@ export function importTorchState(model: Rnn, states: { readonly h0: Tensor; read
  * The final states of an {@link Rnn} in PyTorch's layout: `hn` (and `cn`
  * when the cells have a cell state) `[numLayers * directions, batch, H]`.
  * Differentiable.
+ *
+ * @param model - The {@link Rnn} the states come from.
+ * @param state - Its final states, one per layer (`apply`'s `finalState`).
+ * @returns `hn` (and `cn` when the cells have a cell state), `[numLayers *
+ *   directions, batch, H]`.
+ * @throws ArgumentError - when `state` does not have one entry per layer, or a
+ *   layer lacks a direction's state.
+ * @throws ShapeError - when the layers' states cannot be stacked (their shapes
+ *   differ).
  *
  * @example
  * ```ts

@@ -90,7 +90,7 @@ export interface CompareResult {
   readonly criterion: string;
   /** One row per cell, in the order given. */
   readonly rows: readonly CompareRow[];
-  /** Where compare.json, compare.md and compare.svg were written, if anywhere. */
+  /** Where `compare.json`, `compare.md` and `compare.svg` were written, if anywhere. */
   readonly outDir: string | null;
   /** Was the comparison stopped before every cell had trained? */
   readonly stopped: boolean;
