@@ -577,15 +577,7 @@ class Lowering {
       case 'concat':
       case 'pad': {
         let start = 0;
-        const parts: { id: number | null; width: number }[] =
-          node.prim === 'concat'
-            ? node.inputs.map((i) => ({ id: i, width: this.width(i) }))
-            : [
-                { id: null, width: (node as OpNode<'pad'>).params.widths[1]![0] },
-                { id: node.inputs[0]!, width: this.width(node.inputs[0]!) },
-                { id: null, width: (node as OpNode<'pad'>).params.widths[1]![1] },
-              ];
-        for (const part of parts) {
+        for (const part of this.columnParts(node)) {
           const lo = Math.max(c, start);
           const hi = Math.min(c + w, start + part.width);
           if (lo < hi) {
@@ -612,6 +604,17 @@ class Lowering {
         }
       }
     }
+  }
+
+  /** The column pieces of a concatenation (its inputs) or of a pad (zeros, its input, zeros): `id` null for zeros. */
+  private columnParts(node: OpNode): { id: number | null; width: number }[] {
+    if (node.prim === 'concat') return node.inputs.map((i) => ({ id: i, width: this.width(i) }));
+    const [before, after] = (node as OpNode<'pad'>).params.widths[1]!;
+    return [
+      { id: null, width: before },
+      { id: node.inputs[0]!, width: this.width(node.inputs[0]!) },
+      { id: null, width: after },
+    ];
   }
 
   private isRowInput(n: number): boolean {
@@ -666,16 +669,8 @@ class Lowering {
         return this.exprOf(p, op.inputs[0]!, c + (op as OpNode<'slice'>).params.begin[1]!, w, memo);
       case 'concat':
       case 'pad': {
-        const parts: { id: number | null; width: number }[] =
-          op.prim === 'concat'
-            ? op.inputs.map((i) => ({ id: i, width: this.width(i) }))
-            : [
-                { id: null, width: (op as OpNode<'pad'>).params.widths[1]![0] },
-                { id: op.inputs[0]!, width: this.width(op.inputs[0]!) },
-                { id: null, width: (op as OpNode<'pad'>).params.widths[1]![1] },
-              ];
         let start = 0;
-        for (const part of parts) {
+        for (const part of this.columnParts(op)) {
           if (c >= start && c + w <= start + part.width) return part.id === null ? { t: 'const', value: 0 } : this.exprOf(p, part.id, c - start, w, memo);
           start += part.width;
         }
