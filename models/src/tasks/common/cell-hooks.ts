@@ -151,8 +151,8 @@ function compile(text: string, path: string): string {
       esbuild = createRequire(import.meta.url)('esbuild') as typeof esbuild;
     } catch (e) {
       throw new Error(
-        `loading TypeScript (${path}) needs esbuild, which could not be loaded (${(e as Error).message.split('\n')[0]}); ` +
-          'install @mnemo/models with its optional packages (not --omit=optional), or write the module in JavaScript (.js, .mjs)',
+        `compiling TypeScript (${path}) needs esbuild, which could not be loaded: ${(e as Error).message.split('\n')[0]} ` +
+          'Install @mnemo/models with its dependencies, or write the module in JavaScript (.js, .mjs).',
       );
     }
   }
@@ -161,7 +161,13 @@ function compile(text: string, path: string): string {
   } catch (e) {
     // esbuild's errors, as one SyntaxError that says where: `/tmp/janet.ts:3:14: Expected ";" but found "cell"`.
     const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
-    if (errors === undefined || errors.length === 0) throw e;
+    if (errors === undefined || errors.length === 0) {
+      // No errors of the file: esbuild itself did not run (its binary for this platform, an optional package, is missing).
+      throw new Error(
+        `compiling TypeScript (${path}) needs esbuild, which could not run: ${(e as Error).message.split('\n')[0]} ` +
+          'Install @mnemo/models with its optional packages (not --omit=optional), or write the module in JavaScript (.js, .mjs).',
+      );
+    }
     const where = (l: { file: string; line: number; column: number } | null | undefined): string => (l ? `${l.file}:${l.line}:${l.column + 1}: ` : `${path}: `);
     throw new SyntaxError(errors.map((x) => `${where(x.location)}${x.text}`).join('; '));
   }

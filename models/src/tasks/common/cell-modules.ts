@@ -312,7 +312,7 @@ function described(e: unknown): string {
 /** Where in the user's files an error was thrown: the first frame of its stack outside Node and mnemo, as `file:line:column`. */
 function thrownAt(e: Error): string | undefined {
   for (const line of (e.stack ?? '').split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
+    const m = /(?:\(|at )((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
     if (m !== null && !/[\\/]node_modules[\\/]|[\\/](?:core|autodiff|nn|proofs|models)[\\/](?:dist|src)[\\/]/.test(m[1]!)) {
       return `${m[1]!.replace(/^file:\/\//, '').replace(/\?.*$/, '')}:${m[2]}:${m[3]}`;
     }
@@ -353,6 +353,8 @@ function loadFailure(e: unknown, path: string): string {
     // A bundler's transform (vite's, esbuild's own), when the module was imported through one.
     return `a syntax error: ${stripAnsi(e.message).replace(/^Transform failed with \d+ errors?:\s*/, '').replace(/\s*\n\s*/g, ' ')}`;
   }
+  // The hooks' own failure to compile TypeScript (esbuild missing) is not the module's doing.
+  if (e instanceof Error && e.message.startsWith('compiling TypeScript')) return e.message;
   const at = e instanceof Error ? thrownAt(e) : undefined;
   return `the module threw while loading: ${described(e)}${at === undefined ? '' : ` (at ${at})`}`;
 }
