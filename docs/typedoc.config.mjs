@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadKatex } from './plugins/mnemo-typedoc.mjs';
+import { configureMarkdown } from './plugins/mnemo-typedoc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -30,6 +30,7 @@ export const GUIDES = [
   'reproducibility.md',
   'mnist.md',
   'sequence-patterns.md',
+  'performance.md',
   'playground.md',
 ];
 
@@ -59,11 +60,14 @@ const config = {
   favicon: './favicon.svg',
   cleanOutputDir: true,
   plugin: ['./plugins/mnemo-typedoc.mjs', './plugins/mnemo-browser.mjs'],
-  markdownItLoader: loadKatex,
+  markdownItLoader: configureMarkdown,
 
   // Inside each layer, group by @category first (Tensors, Ops, Cells, ...).
   categorizeByGroup: false,
   defaultCategory: 'Other',
+  // Kernels, the compiler's program format and other internals come last in
+  // each module (and last in the search; see plugins/search.mjs).
+  categoryOrder: ['*', 'Internals'],
   navigation: { includeCategories: true, includeGroups: false, includeFolders: false, compactFolders: true, excludeReferences: false },
   // The README's own "# mnemo" is the home page's title; don't add a second one.
   headings: { readme: false, document: false },

@@ -93,6 +93,20 @@ function pullbackOf(op: string, t: Traced, outLeaves: readonly Tensor[], outDef:
  * cotangents of every argument (vector-Jacobian products). The tape exists
  * only for this call.
  *
+ * @param f - The function: tensors or pytrees in, a tensor or pytree out.
+ * @param args - Its arguments.
+ * @returns `[output, pullback]`: `pullback(ct)` returns one cotangent per
+ *   argument, each with its argument's structure.
+ * @throws ArgumentError - when `f` is not a function, an argument is not a tensor
+ *   or pytree of tensors, or (calling the pullback) the cotangent's structure,
+ *   shapes or dtypes differ from the output's.
+ * @throws ShapeError - when an op inside `f` gets shapes that do not fit, or a VJP
+ *   rule returns a cotangent of the wrong shape (naming the primitive).
+ * @throws DTypeError - when an op inside `f` mixes dtypes, or a rule returns a
+ *   cotangent of the wrong dtype.
+ * @throws MnemoError - when tapes were not closed in the order they were opened (a
+ *   `customVjp` rule whose `bwd` returns the wrong structure also throws one).
+ *
  * @example
  * ```ts
  * import { vjp, mul } from '@mnemo/autodiff';
@@ -110,7 +124,8 @@ export function vjp<A extends readonly Tree[], O extends Tree>(f: (...args: A) =
 }
 
 /**
- * Options of {@link grad} and {@link valueAndGrad}.
+ * Options of {@link grad} and {@link valueAndGrad}: which arguments to
+ * differentiate (`argnums`) and whether `f` returns auxiliary data (`hasAux`).
  *
  * @example
  * ```ts
@@ -194,8 +209,21 @@ export type ArgsAt<A extends readonly unknown[], N> = N extends number
 
 /**
  * The gradient of a scalar-valued function: `grad(f)(...args)` returns the
- * gradient with respect to argument 0 (or the arguments named by `argnums`),
- * with the same structure as that argument.
+ * gradient with respect to argument 0 (or the arguments that `argnums` names),
+ * with the same structure, shapes and dtypes as that argument.
+ *
+ * @param f - A function of tensors or pytrees that returns a scalar tensor.
+ * @param options - `argnums`: which argument(s) to differentiate (default 0).
+ * @returns A function taking `f`'s arguments and returning the gradient (a tuple
+ *   of gradients when `argnums` is a list).
+ * @throws ArgumentError - when `f` is not a function, does not return a scalar
+ *   tensor (one element; with `hasAux`, a `[value, aux]` pair), `argnums` names an
+ *   argument that was not passed, or an argument is not a pytree of tensors.
+ * @throws ShapeError - when an op inside `f` gets shapes that do not fit (naming
+ *   the op and both shapes).
+ * @throws DTypeError - when an op inside `f` mixes float32 and float64.
+ * @throws MnemoError - when a custom rule inside `f` returns cotangents of the
+ *   wrong structure, or tapes are closed out of order.
  *
  * @example
  * ```ts
@@ -216,9 +244,24 @@ export function grad<A extends readonly Tree[], const N extends number | readonl
 }
 
 /**
- * Like {@link grad}, but also returns the value: `[value, gradient]`. With
- * `hasAux`, `f` returns `[value, aux]` (aux is anything, not differentiated)
- * and the result is `[[value, aux], gradient]`.
+ * Like {@link grad}, but returns the value too, `[value, gradient]`, from one
+ * forward pass: what a training step calls. With `hasAux`, `f` returns `[value,
+ * aux]` (aux is anything, not differentiated) and the result is `[[value, aux],
+ * gradient]`.
+ *
+ * @param f - A function returning a scalar tensor (with `hasAux`, `[scalar,
+ *   aux]`).
+ * @param options - `argnums` (default 0) and `hasAux` (default false).
+ * @returns A function taking `f`'s arguments and returning `[value, gradient]` (or
+ *   `[[value, aux], gradient]`).
+ * @throws ArgumentError - when `f` is not a function, does not return a scalar
+ *   tensor (one element; with `hasAux`, a `[value, aux]` pair), `argnums` names an
+ *   argument that was not passed, or an argument is not a pytree of tensors.
+ * @throws ShapeError - when an op inside `f` gets shapes that do not fit (naming
+ *   the op and both shapes).
+ * @throws DTypeError - when an op inside `f` mixes float32 and float64.
+ * @throws MnemoError - when a custom rule inside `f` returns cotangents of the
+ *   wrong structure, or tapes are closed out of order.
  *
  * @example
  * ```ts
@@ -252,9 +295,24 @@ export function valueAndGrad(
 }
 
 /**
- * Forward mode: the output of `f` at `primals` and its directional
- * derivative along `tangents` (Jacobian-vector product). Computed by
- * transposing the pullback, which is linear in its cotangent.
+ * Forward mode: the output of `f` at `primals` and its directional derivative
+ * along `tangents` (a Jacobian-vector product), computed by transposing the
+ * pullback, which is linear in its cotangent.
+ *
+ * @param f - The function.
+ * @param primals - Its arguments, as an array.
+ * @param tangents - One tangent per argument, of the same structures, shapes and
+ *   dtypes.
+ * @returns `[output, tangent of the output]`.
+ * @throws ArgumentError - when `f` is not a function, an argument is not a tensor
+ *   or pytree of tensors, or (calling the pullback) the cotangent's structure,
+ *   shapes or dtypes differ from the output's.
+ * @throws ShapeError - when an op inside `f` gets shapes that do not fit, or a VJP
+ *   rule returns a cotangent of the wrong shape (naming the primitive).
+ * @throws DTypeError - when an op inside `f` mixes dtypes, or a rule returns a
+ *   cotangent of the wrong dtype.
+ * @throws MnemoError - when tapes were not closed in the order they were opened (a
+ *   `customVjp` rule whose `bwd` returns the wrong structure also throws one).
  *
  * @example
  * ```ts
@@ -278,8 +336,21 @@ export function jvp<A extends readonly Tree[], O extends Tree>(f: (...args: A) =
 }
 
 /**
- * The Hessian of a scalar function at `x` times a vector `v`, by
- * differentiating `<grad f(x), v>`: an example of composing transformations.
+ * The Hessian of a scalar function at `x` times a vector `v`, without forming
+ * the Hessian, by differentiating `<grad f(x), v>`: a gradient of a gradient.
+ *
+ * @param f - A scalar-valued function of one tensor or pytree.
+ * @param x - The point.
+ * @param v - The direction, of `x`'s structure, shapes and dtypes.
+ * @returns `H(x) v`, with `x`'s structure.
+ * @throws ArgumentError - when `f` is not a function, does not return a scalar
+ *   tensor (one element; with `hasAux`, a `[value, aux]` pair), `argnums` names an
+ *   argument that was not passed, or an argument is not a pytree of tensors.
+ * @throws ShapeError - when an op inside `f` gets shapes that do not fit (naming
+ *   the op and both shapes).
+ * @throws DTypeError - when an op inside `f` mixes float32 and float64.
+ * @throws MnemoError - when a custom rule inside `f` returns cotangents of the
+ *   wrong structure, or tapes are closed out of order.
  *
  * @example
  * ```ts
@@ -302,7 +373,12 @@ export function hessianVectorProduct<T extends Tree>(f: (x: T) => Tensor, x: T, 
 }
 
 /**
- * The same values with no gradient: nothing flows back through the result.
+ * The same values with no gradient: nothing flows back through the result,
+ * which the tape treats as a constant (the `detach` of PyTorch).
+ *
+ * @param x - A tensor or pytree of tensors.
+ * @returns New tensors with `x`'s values and structure, not traced by any tape.
+ * @throws ArgumentError - when `x` is not a tensor or a pytree of tensors.
  *
  * @example
  * ```ts
@@ -379,6 +455,16 @@ export interface CustomVjpRules<A extends readonly Tree[], O extends Tree, R> {
  * Tensors that `fwd` closes over are constants to the custom rule; pass
  * everything to differentiate as an argument.
  *
+ * @param f - The function, used as is outside a tape.
+ * @param rules - `fwd` (output and residuals) and `bwd` (residuals and output
+ *   cotangent to argument cotangents).
+ * @returns A function with `f`'s values and the custom gradient.
+ * @throws MnemoError - (when differentiated) when `bwd` returns cotangents whose
+ *   structure is not the arguments'.
+ * @throws ShapeError - when `bwd` returns a cotangent of the wrong shape.
+ * @throws DTypeError - when `bwd` returns a cotangent of the wrong dtype.
+ * @throws ArgumentError - when an argument is not a tensor or pytree of tensors.
+ *
  * @example
  * ```ts
  * import { customVjp, grad, exp, mul, sum } from '@mnemo/autodiff';
@@ -436,6 +522,16 @@ export function customVjp<A extends readonly Tree[], O extends Tree, R>(
  * compute for memory. `f` must receive every tensor it should differentiate
  * as an argument (tensors it closes over are treated as constants).
  *
+ * @param f - The function; it must take as arguments every tensor to
+ *   differentiate.
+ * @returns A function with `f`'s values and gradients, whose intermediates are
+ *   recomputed in the backward pass.
+ * @throws ArgumentError - when an argument or the gradient is not a tensor or
+ *   pytree of tensors.
+ * @throws ShapeError - when an op inside `f` gets shapes that do not fit.
+ * @throws DTypeError - when an op inside `f` mixes dtypes.
+ * @throws MnemoError - when tapes are closed out of order.
+ *
  * @example
  * ```ts
  * import { checkpoint, grad, tanh, sum } from '@mnemo/autodiff';
@@ -491,6 +587,14 @@ function formatParam(v: unknown): string {
  * Run `f` on `args` and return the tape it records, for reading and teaching.
  * Traced tensors print as `%n`; constants print as their value (scalars) or
  * their dtype and shape.
+ *
+ * @param f - The function to trace.
+ * @param args - Its arguments: tensors or pytrees of tensors.
+ * @returns A {@link TapeTrace}: the inputs, the entries, the output, and
+ *   `toString()` for the listing.
+ * @throws ArgumentError - when `f` is not a function or an argument is not a
+ *   pytree of tensors.
+ * @throws MnemoError - when tapes are closed out of order inside `f`.
  *
  * @example
  * ```ts

@@ -2,6 +2,11 @@
  * `@mnemo/autodiff`: a pure, tape-based reverse-mode autodiff over the
  * immutable tensors of `@mnemo/core`.
  *
+ * @categoryDescription Internals
+ * The compiler's entry for whole recurrences, which `scan` and `explainScan`
+ * of `@mnemo/nn` call for you. Using mnemo needs none of them; the search
+ * lists them last.
+ *
  * @packageDocumentation
  */
 export * from './ops.js';

@@ -21,7 +21,8 @@ import { UNARY_OPS, currentBackend } from '@mnemo/core';
  */
 export const UNARY_PRIMS = UNARY_OPS;
 /**
- * The elementwise primitives of two tensors (broadcasting).
+ * The elementwise primitives of two tensors, which broadcast their shapes: add,
+ * sub, mul, div, pow, maximum, minimum.
  *
  * @example
  * ```ts
@@ -95,7 +96,8 @@ export interface PrimParams
 }
 
 /**
- * The name of a primitive.
+ * The name of a primitive: one of {@link PRIMS}, the key of the rule table and
+ * of each kernel.
  *
  * @example
  * ```ts
@@ -140,7 +142,8 @@ export const IMPLS: { readonly [P in Prim]: Impl<P> } = {
 };
 
 /**
- * Every primitive's name.
+ * Every primitive's name: the operations that the tape records and that have a
+ * VJP rule each; ops are compositions of them.
  *
  * @example
  * ```ts

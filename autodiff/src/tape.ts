@@ -35,7 +35,8 @@ export type VjpRule<P extends Prim> = (
 ) => readonly (Tensor | null)[];
 
 /**
- * One entry of a tape.
+ * One entry of a tape: a primitive (or a composite such as a custom VJP) with
+ * its inputs, outputs, parameters and backward function.
  *
  * @example
  * ```ts
@@ -220,6 +221,16 @@ export function installRules(table: { readonly [P in Prim]: VjpRule<P> }): void 
  * when an input is traced, record it on the active tapes. Every op is a thin
  * wrapper around `bind`. This is the ops' own, unchecked `bind` (they build
  * valid parameters); the package exports the checked one (bind-checked.ts).
+ *
+ * @param prim - The primitive's name (see {@link PRIMS}).
+ * @param args - Its input tensors.
+ * @param params - Its static parameters (axes, shapes, flags), typed by primitive.
+ * @returns The output tensor, recorded on every active tape that traces an input.
+ * @throws ArgumentError - when an input is not a tensor or a parameter is invalid
+ *   (the kernel names the op and the argument).
+ * @throws ShapeError - when the inputs' shapes do not fit the primitive.
+ * @throws DTypeError - when the inputs' dtypes differ.
+ *
  * @internal
  */
 export function bind<P extends Prim>(prim: P, args: readonly Tensor[], params: PrimParams[P]): Tensor {

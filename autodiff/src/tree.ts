@@ -77,7 +77,16 @@ function flattenInto(x: unknown, leaves: Tensor[], path: string, op: string, dep
 const MAX_DEPTH = 1000;
 
 /**
- * The leaves of a pytree in a fixed order, and its structure.
+ * The leaves of a pytree (nested arrays and plain records of tensors) in a
+ * fixed order, records by sorted key, and its structure.
+ *
+ * @param x - A tensor, or arrays and plain records nesting tensors.
+ * @param op - The operation named in an error (default `tree.flatten`).
+ * @param path - The argument named in an error (default `tree`).
+ * @returns `[leaves, def]`: the tensors in order, and a {@link TreeDef} to rebuild
+ *   the tree with.
+ * @throws ArgumentError - when a leaf is not a tensor (the message gives its path,
+ *   `tree.w[1]`).
  *
  * @example
  * ```ts
@@ -110,7 +119,13 @@ function build(def: TreeDef, leaves: readonly unknown[], pos: { i: number }): un
 }
 
 /**
- * Count the leaves of a structure.
+ * Count the leaves (tensors) of a pytree's structure, as {@link flatten} would
+ * return them.
+ *
+ * @param def - A structure from {@link flatten}.
+ * @returns The number of leaves.
+ * @throws ArgumentError - when `def` is not a structure that {@link flatten}
+ *   returns.
  *
  * @example
  * ```ts
@@ -155,6 +170,11 @@ function checkDef(op: string, arg: string, def: unknown, depth = 0): asserts def
 /**
  * Rebuild a pytree from its structure and leaves (the inverse of {@link flatten}).
  *
+ * @param def - A structure from {@link flatten}.
+ * @param leaves - As many leaves as the structure has, in flatten order.
+ * @returns A pytree of that structure holding `leaves`.
+ * @throws ArgumentError - when the number of leaves differs from the structure's.
+ *
  * @example
  * ```ts
  * import { tree } from '@mnemo/autodiff';
@@ -174,7 +194,14 @@ export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): unkno
 }
 
 /**
- * Whether two structures are the same.
+ * Whether two pytree structures are the same: the same nesting, array lengths
+ * and record keys.
+ *
+ * @param a - A structure.
+ * @param b - Another structure.
+ * @returns `true` when they match.
+ * @throws ArgumentError - when `a` or `b` is not a structure that {@link flatten}
+ *   returns.
  *
  * @example
  * ```ts
@@ -202,6 +229,11 @@ function same(a: TreeDef, b: TreeDef): boolean {
 
 /**
  * A readable rendering of a structure, for error messages.
+ *
+ * @param def - A structure.
+ * @returns Text such as `{b: *, w: [*, *]}` (`*` a leaf).
+ * @throws ArgumentError - when `def` is not a structure that {@link flatten}
+ *   returns.
  *
  * @example
  * ```ts
@@ -231,6 +263,13 @@ function render(def: TreeDef): string {
  * Apply `f` to every leaf (and the matching leaves of `rest`, which must have
  * the same structure), keeping the structure.
  *
+ * @param x - A pytree.
+ * @param f - Maps a leaf (and the matching leaves of `rest`) to a tensor.
+ * @param rest - More pytrees of the same structure.
+ * @returns A pytree of `x`'s structure holding `f`'s results.
+ * @throws ArgumentError - when a leaf is not a tensor, or a tree of `rest` has
+ *   another structure.
+ *
  * @example
  * ```ts
  * import { tree, add } from '@mnemo/autodiff';
@@ -256,6 +295,11 @@ export function map<T extends Tree>(x: T, f: (leaf: Tensor, ...rest: Tensor[]) =
 /**
  * Pair up the leaves of two pytrees of the same structure.
  *
+ * @param a - A pytree.
+ * @param b - A pytree of `a`'s structure.
+ * @returns The pairs of matching leaves, in flatten order.
+ * @throws ArgumentError - when a leaf is not a tensor, or the structures differ.
+ *
  * @example
  * ```ts
  * import { tree } from '@mnemo/autodiff';
@@ -275,6 +319,10 @@ export function zip(a: Tree, b: Tree): [Tensor, Tensor][] {
 /**
  * The leaves of a pytree, in flatten order.
  *
+ * @param x - A pytree.
+ * @returns Its tensors, in flatten order.
+ * @throws ArgumentError - when a leaf is not a tensor.
+ *
  * @example
  * ```ts
  * import { tree } from '@mnemo/autodiff';
@@ -288,7 +336,14 @@ export function leaves(x: Tree): Tensor[] {
 }
 
 /**
- * Reduce the leaves of a pytree to one value.
+ * Reduce the leaves of a pytree to one value, in flatten order: counting
+ * parameters, summing squared norms.
+ *
+ * @param x - A pytree.
+ * @param f - Combines the accumulator with one leaf.
+ * @param init - The initial accumulator.
+ * @returns The final accumulator.
+ * @throws ArgumentError - when a leaf is not a tensor.
  *
  * @example
  * ```ts

@@ -5,7 +5,7 @@
  * functions compute what their ops compute.
  */
 import { describe, expect, it } from 'vitest';
-import { key, normal, tensor, zeros, type Tensor } from '@mnemo/core';
+import { ArgumentError, MnemoError, key, normal, tensor, zeros, type Tensor } from '@mnemo/core';
 import {
   add,
   compiledRecurrence,
@@ -135,5 +135,60 @@ describe('fuseElementwise', () => {
     expect(Array.from(grad((a: Tensor) => sum(sq(a)[0]!))(x).toArray())).toEqual([2, 4, 6]);
     const total = fuseElementwise((a: Tensor) => [add(a, sum(a))]);
     expect(Array.from(total(x)[0]!.toArray())).toEqual([7, 8, 9]);
+  });
+});
+
+/** `f` throws an ArgumentError from `op` about `arg` (not a TypeError from inside); returns its message. */
+function refused(f: () => unknown, op: string, arg: string): string {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `${op} ${arg}`).toBeInstanceOf(ArgumentError);
+  expect((caught as MnemoError).op).toBe(op);
+  expect((caught as MnemoError).arg).toBe(arg);
+  return (caught as Error).message;
+}
+
+describe('malformed arguments: typed errors before anything is traced (found by the fuzz suite)', () => {
+  const options = { key: elman, reference: tapeLoop(elman) };
+  const bare = (): object => Object.create(null) as object;
+
+  it('compiledRecurrence checks the step, the sequence and every option', () => {
+    expect(refused(() => compiledRecurrence(null as never, p, h0, xs, options), 'compiledRecurrence', 'step')).toMatch(/expected a step function .*, got null/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, bare() as never, options), 'compiledRecurrence', 'xs')).toMatch(/got \{\}/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, zeros([2, 3]), options), 'compiledRecurrence', 'xs')).toMatch(/got a Tensor float32 \[2, 3\]/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, null as never), 'compiledRecurrence', 'options')).toMatch(/got null/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, undefined as never), 'compiledRecurrence', 'options.key')).toMatch(/got undefined/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, { ...options, key: 1n as never }), 'compiledRecurrence', 'options.key')).toMatch(/got 1n/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, { key: elman } as never), 'compiledRecurrence', 'options.reference')).toMatch(/got undefined/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, { ...options, reverse: 'yes' as never }), 'compiledRecurrence', 'options.reverse')).toMatch(/got "yes"/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, { ...options, checkpointEvery: -1 }), 'compiledRecurrence', 'options.checkpointEvery')).toMatch(/got -1/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, { ...options, mask: zeros([5, 2], 'float64') }), 'compiledRecurrence', 'options.mask')).toMatch(/\[batch 2, steps 5\]/);
+    expect(refused(() => compiledRecurrence(elman, p, h0, xs, { ...options, mask: bare() as never }), 'compiledRecurrence', 'options.mask')).toMatch(/got \{\}/);
+  });
+
+  it('explainRecurrence checks the step before it calls it, and says when the step returns something else than [state, output]', () => {
+    expect(refused(() => explainRecurrence(undefined as never, {}, p, h0, xs), 'explainRecurrence', 'step')).toMatch(/got undefined/);
+    expect(refused(() => explainRecurrence(elman, 'key' as never, p, h0, xs), 'explainRecurrence', 'key')).toMatch(/got "key"/);
+    expect(refused(() => explainRecurrence(elman, {}, p, h0, 7 as never), 'explainRecurrence', 'xs')).toMatch(/got 7/);
+    expect(refused(() => explainRecurrence(elman, {}, p, h0, xs, 'yes' as never), 'explainRecurrence', 'masked')).toMatch(/got "yes"/);
+    const odd = (() => 5) as unknown as StepFunction<P, Tensor>;
+    const e = explainRecurrence(odd, {}, p, h0, xs);
+    expect(e.compiled).toBe(false);
+    if (!e.compiled) expect(e.reason).toMatch(/the step must return \[state, output\], got 5/);
+  });
+
+  it('fuseElementwise checks f, what it returns, and its arguments', () => {
+    expect(refused(() => fuseElementwise(null as never), 'fuseElementwise', 'f')).toMatch(/got null/);
+    expect(refused(() => fuseElementwise(((a: Tensor) => a) as never)(tensor([1, 2], 'float64')), 'fuseElementwise', 'f')).toMatch(/must return an array of tensors, returned a Tensor float64/);
+    expect(refused(() => fuseElementwise((() => [1]) as never)(tensor([1, 2], 'float64')), 'fuseElementwise', 'f')).toMatch(/returned \[1\]/);
+    const sq = fuseElementwise((a: Tensor, s: Tensor) => [mul(a, s)]);
+    expect(refused(() => sq(tensor([1, 2], 'float64'), 2n as never), 'fuseElementwise', 'args[1]')).toMatch(/expected a Tensor or a number, got 2n/);
+    expect(refused(() => sq(tensor([1, 2], 'float64'), bare() as never), 'fuseElementwise', 'args[1]')).toMatch(/got \{\}/);
+    // a one-element tensor of the other dtype is still a scalar
+    expect(Array.from(sq(tensor([1, 2], 'float64'), tensor([3], 'float32'))[0]!.toArray())).toEqual([3, 6]);
   });
 });

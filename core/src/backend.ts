@@ -184,7 +184,16 @@ const instances = new Map<string, Backend>();
 let current: Backend | undefined;
 
 /**
- * Make a backend available by name. `factory` is called once, on first use.
+ * Make a backend available by name, for {@link setBackend} and `MNEMO_BACKEND`;
+ * `factory` is called once, on first use, and registering a name again replaces
+ * it.
+ *
+ * @param name - The name to select it by.
+ * @param factory - Makes the backend; called at most once, when the name is first
+ *   used.
+ * @throws ArgumentError - when `name` is not a non-empty string or `factory` is
+ *   not a function (a factory that does not return a backend is found out on first
+ *   use, by {@link getBackend}).
  *
  * @example
  * ```ts
@@ -202,7 +211,10 @@ export function registerBackend(name: string, factory: () => Backend): void {
 }
 
 /**
- * The names of the registered backends.
+ * The names of the registered backends, in the order they were registered
+ * (`cpu` and `gpujs` come built in).
+ *
+ * @returns A new array of names.
  *
  * @example
  * ```ts
@@ -216,8 +228,15 @@ export function backendNames(): string[] {
 }
 
 /**
- * Look a backend up by name; throws an {@link ArgumentError} listing the
- * registered names when there is none.
+ * Look a registered backend up by name, making it with its factory the first
+ * time it is asked for.
+ *
+ * @param name - A registered name (`cpu`, `gpujs`, or one given to {@link
+ *   registerBackend}).
+ * @returns The backend (the same object on every call for a name).
+ * @throws ArgumentError - when no backend of that name is registered (the message
+ *   lists the registered names), or its factory returns something that is not a
+ *   backend (no name, or a kernel missing).
  *
  * @example
  * ```ts
@@ -279,6 +298,10 @@ export function checkBackend(op: string, arg: string, b: unknown): Backend {
  * {@link withBackend}, else the one named by the environment variable
  * `MNEMO_BACKEND`, else `cpu`.
  *
+ * @returns The backend every op runs on now.
+ * @throws ArgumentError - when `MNEMO_BACKEND` names a backend that is not
+ *   registered (on the first call only).
+ *
  * @example
  * ```ts
  * import { currentBackend } from '@mnemo/core';
@@ -295,8 +318,14 @@ export function currentBackend(): Backend {
 }
 
 /**
- * Choose the backend for everything that follows (by name or as a value).
- * Returns the previous backend.
+ * Choose the backend for every op that follows, by name or as a value; returns
+ * the previous one so that it can be restored.
+ *
+ * @param backend - A registered name, or a {@link Backend} value.
+ * @returns The backend in use before the call.
+ * @throws ArgumentError - when `backend` is a name that is not registered, or a
+ *   value that is not a backend (no name, or a kernel missing); on the first call,
+ *   also when `MNEMO_BACKEND` names no registered backend.
  *
  * @example
  * ```ts
@@ -314,7 +343,15 @@ export function setBackend(backend: string | Backend): Backend {
 }
 
 /**
- * Run `f` with a backend, then restore the previous one (also when `f` throws).
+ * Run `f` with a backend, then restore the previous one, also when `f` throws:
+ * the safe way to switch backends for a block of code.
+ *
+ * @param backend - A registered name, or a {@link Backend} value.
+ * @param f - The code to run.
+ * @returns What `f` returns.
+ * @throws ArgumentError - when `backend` is not a registered name or a backend, or
+ *   `f` is not a function; whatever `f` throws is rethrown after the previous
+ *   backend is restored.
  *
  * @example
  * ```ts

@@ -7,7 +7,8 @@
 import { ArgumentError, ShapeError, formatValue } from './errors.js';
 
 /**
- * The element type of a tensor.
+ * The element type of a tensor: `float32` for speed, `float64` for gradient
+ * checks; integers (labels, indices) are held exactly in either.
  *
  * @example
  * ```ts
@@ -33,7 +34,8 @@ export type DType = 'float32' | 'float64';
 export type TypedArray = Float32Array | Float64Array;
 
 /**
- * The dtypes, in a fixed order.
+ * The two dtypes, `float32` then `float64`, in a fixed order: for iterating
+ * over every dtype in tests and benchmarks.
  *
  * @example
  * ```ts
@@ -45,10 +47,17 @@ export type TypedArray = Float32Array | Float64Array;
 export const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 /**
- * Allocate a zero-filled typed array of a dtype. A length that is not a
- * non-negative integer is an {@link ArgumentError}; more than 2^31 - 1
- * elements (`MAX_SIZE`), or more than the memory can give, a `ShapeError`
- * naming `op`.
+ * Allocate a zero-filled typed array for a dtype: a `Float32Array` for float32,
+ * a `Float64Array` for float64, checking the length first.
+ *
+ * @param dtype - The element type.
+ * @param length - The number of elements, a non-negative integer.
+ * @param op - The operation named in an error (default `allocate`).
+ * @returns A new typed array of `length` zeros.
+ * @throws ArgumentError - when `length` is not a non-negative integer, or `dtype`
+ *   is neither `float32` nor `float64`.
+ * @throws ShapeError - when `length` is more than 2^31 - 1 (`MAX_SIZE`), or more
+ *   than the memory can give.
  *
  * @example
  * ```ts
@@ -58,7 +67,7 @@ export const DTYPES: readonly DType[] = ['float32', 'float64'];
  * try { allocate('float64', 2 ** 32, 'zeros'); } catch (e) { refused = e instanceof ShapeError && e.op === 'zeros'; }
  * console.assert(refused);
  * ```
- * @category Tensors
+ * @category Internals
  */
 export function allocate(dtype: DType, length: number, op = 'allocate'): TypedArray {
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
@@ -77,7 +86,14 @@ export function allocate(dtype: DType, length: number, op = 'allocate'): TypedAr
 }
 
 /**
- * Check that a value names a dtype; throws an {@link ArgumentError} otherwise.
+ * Check that a value given by a user names a dtype, for the argument checks of
+ * ops; returns it typed as {@link DType}.
+ *
+ * @param op - The operation, named in the error.
+ * @param arg - The argument, named in the error.
+ * @param dtype - The value to check.
+ * @returns `dtype`, as a `DType`.
+ * @throws ArgumentError - when `dtype` is neither `'float32'` nor `'float64'`.
  *
  * @example
  * ```ts
@@ -92,7 +108,11 @@ export function checkDType(op: string, arg: string, dtype: unknown): DType {
 }
 
 /**
- * The dtype of a typed array.
+ * The dtype a typed array holds: `float32` for a `Float32Array`, `float64` for
+ * a `Float64Array`.
+ *
+ * @param a - A `Float32Array` or `Float64Array`.
+ * @returns `'float32'` or `'float64'`.
  *
  * @example
  * ```ts

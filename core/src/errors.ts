@@ -21,6 +21,14 @@ export class MnemoError extends Error {
   readonly op: string;
   /** The argument at fault (for example `b`, or `axis`). */
   readonly arg: string;
+  /**
+   * Make an error whose message names the operation, the argument at fault and
+   * what is wrong with it.
+   *
+   * @param op - The operation that detected the problem (`matmul`).
+   * @param arg - The argument at fault (`b`).
+   * @param detail - What is wrong, with both shapes where shapes are involved.
+   */
   constructor(op: string, arg: string, detail: string) {
     // Whatever the caller passed, the message is built without throwing.
     const o = asText(op) || '(an op without a name)';
@@ -121,6 +129,15 @@ export interface NonFiniteInfo {
 export class NonFiniteError extends MnemoError {
   /** What was found where; undefined only when constructed without it. */
   readonly info: NonFiniteInfo | undefined;
+  /**
+   * Make the error the debugging mode throws for a NaN or an infinity, naming the
+   * primitive, where the value was, and what was found.
+   *
+   * @param op - The primitive that produced the value (or got it as an input).
+   * @param arg - `output`, or `input n`.
+   * @param detail - The value and its index, in words.
+   * @param info - The same, as data (see {@link NonFiniteInfo}).
+   */
   constructor(op: string, arg: string, detail: string, info?: NonFiniteInfo) {
     super(op, arg, detail);
     this.info = info !== null && typeof info === 'object' ? info : undefined;
@@ -128,7 +145,11 @@ export class NonFiniteError extends MnemoError {
 }
 
 /**
- * Format a shape the way every error message prints it: `[2, 3]`.
+ * Format a shape the way every error message prints it, in brackets with
+ * commas: `[2, 3]`, and `[]` for a scalar.
+ *
+ * @param shape - The shape.
+ * @returns The shape as text.
  *
  * @example
  * ```ts

@@ -2,6 +2,12 @@
  * `@mnemo/core`: immutable tensors, dtypes, shapes and broadcasting, random
  * keys, the CPU kernels and the backends.
  *
+ * @categoryDescription Internals
+ * The raw-buffer kernels (gemm and its WebAssembly implementation, the fast
+ * scalar math), the compiler's program format, and access to a tensor's
+ * buffer: what backends, the cell compiler and benchmarks build on. Using
+ * mnemo needs none of them; the search lists them last.
+ *
  * @packageDocumentation
  */
 import { registerBackend } from './backend.js';

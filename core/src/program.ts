@@ -23,6 +23,7 @@
  * @module
  */
 import type { BinaryOp, CompareOp, UnaryOp } from './backend.js';
+import { checkSequenceProgram } from './program-check.js';
 
 /**
  * A buffer of a sequence program. Row buffers hold `batch` rows (padded to
@@ -38,7 +39,7 @@ import type { BinaryOp, CompareOp, UnaryOp } from './backend.js';
  * const h: ProgramBuffer = { kind: 'state', width: 4, ld: 4 };
  * console.assert(h.ld >= h.width);
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export interface ProgramBuffer {
   readonly kind: 'seq' | 'state' | 'temp' | 'flat';
@@ -68,7 +69,7 @@ export interface ProgramBuffer {
  * const next: BufferRef = { buffer: 0, slot: 1, col: 0 };
  * console.assert(next.slot === 1);
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export interface BufferRef {
   readonly buffer: number;
@@ -89,7 +90,7 @@ export interface BufferRef {
  * const e: LoopExpr[] = [{ op: 'load', arg: 0 }, { op: 'tanh', x: 0 }];
  * console.assert(e.length === 2);
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export type LoopExpr =
   | { readonly op: 'load'; readonly arg: number }
@@ -120,7 +121,7 @@ export type LoopExpr =
  * };
  * console.assert(sigmoidInPlace.stores.length === 1);
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export interface LoopKernel {
   readonly width: number;
@@ -131,7 +132,8 @@ export interface LoopKernel {
 }
 
 /**
- * One instruction of a phase.
+ * One instruction of a phase of a compiled sequence: a product, a fused
+ * elementwise loop, a pack or a column sum.
  *
  * - `gemm`: `c = op(a) · op(b)` with `m` rows (`'rows'`: the phase's rows,
  *   a band or the whole chunk), `n` columns and inner size `k` (`'rows'`
@@ -151,7 +153,7 @@ export interface LoopKernel {
  * const i: ProgramInstr = { kind: 'loop', kernel: 0, args: [{ buffer: 1, slot: 0, col: 0 }] };
  * console.assert(i.kind === 'loop');
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export type ProgramInstr =
   | {
@@ -180,7 +182,7 @@ export type ProgramInstr =
  * const p: ProgramPhase = 'fwd';
  * console.assert(p === 'fwd');
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export type ProgramPhase = 'once' | 'pre' | 'fwd' | 'bwd' | 'post';
 
@@ -195,7 +197,7 @@ export type ProgramPhase = 'once' | 'pre' | 'fwd' | 'bwd' | 'post';
  * const empty: SequenceProgram = { dtype: 'float32', batch: 4, buffers: [], kernels: [], phases: { once: [], pre: [], fwd: [], bwd: [], post: [] } };
  * console.assert(empty.batch === 4);
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export interface SequenceProgram {
   readonly dtype: 'float32' | 'float64';
@@ -221,7 +223,7 @@ export interface SequenceProgram {
  *   console.assert(out.join() === '1,4,9');
  * }
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export interface CompiledLoop {
   readonly kernel: LoopKernel;
@@ -244,7 +246,7 @@ export interface CompiledLoop {
  * const steps = (c: CompiledSequence): number => c.program.batch;
  * console.assert(typeof steps === 'function');
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export interface CompiledSequence {
   readonly program: SequenceProgram;
@@ -271,7 +273,7 @@ export interface CompiledSequence {
  * const done = (r: SequenceRun): void => r.close();
  * console.assert(typeof done === 'function');
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export interface SequenceRun {
   readonly alive: boolean;
@@ -300,15 +302,19 @@ export interface SequenceRun {
  * A readable listing of a {@link SequenceProgram}: its buffers, then each
  * phase's instructions, with every fused loop's expressions written out.
  *
+ * @param p - The program, as the cell compiler made it.
+ * @returns Text, one line per buffer and instruction.
+ *
  * @example
  * ```ts
  * import { formatProgram } from '@mnemo/core';
  * const text = formatProgram({ dtype: 'float32', batch: 2, buffers: [{ kind: 'seq', width: 3, ld: 3, name: 'x' }], kernels: [], phases: { once: [], pre: [], fwd: [], bwd: [], post: [] } });
  * console.assert(text.includes('x'));
  * ```
- * @category Sequence programs
+ * @category Internals
  */
 export function formatProgram(p: SequenceProgram): string {
+  checkSequenceProgram('formatProgram', p);
   const lines: string[] = [`${p.dtype}, batch ${p.batch}`];
   const bufName = (i: number): string => `b${i}`;
   p.buffers.forEach((b, i) => {

@@ -123,6 +123,12 @@ function checkWord(op: string, arg: string, v: unknown): number {
  * This is the primitive under every random function here; it is exported so
  * that its known-answer values can be checked.
  *
+ * @param counter - Four unsigned 32-bit words.
+ * @param keyWords - Two unsigned 32-bit words.
+ * @returns Four unsigned 32-bit words, as numbers.
+ * @throws ArgumentError - when `counter` does not hold 4 words or `keyWords` 2, or
+ *   a word is not an integer in `[0, 2^32)`.
+ *
  * @example
  * ```ts
  * import { philox4x32 } from '@mnemo/core';
@@ -170,19 +176,37 @@ export class Key {
   /** The high word (the Philox key's second word). */
   readonly k1: number;
 
-  /** A key from its two words; each must be an integer in `[0, 2^32)`. */
+  /**
+   * A key from its two words, each an integer in `[0, 2^32)`; most code makes
+   * keys with {@link key} instead.
+   *
+   * @param k0 - The low word.
+   * @param k1 - The high word.
+   * @throws ArgumentError - when a word is not an integer in `[0, 2^32)`.
+   */
   constructor(k0: number, k1: number) {
     this.k0 = checkWord('Key', 'k0', k0);
     this.k1 = checkWord('Key', 'k1', k1);
     Object.freeze(this);
   }
 
-  /** Whether another key holds the same two words. */
+  /**
+   * Whether another key holds the same two words (keys are values: compare them
+   * with this, not `===`).
+   *
+   * @param other - Another key.
+   * @returns `true` when `other` is a `Key` with the same words.
+   */
   equals(other: Key): boolean {
     return other instanceof Key && other.k0 === this.k0 && other.k1 === this.k1;
   }
 
-  /** `Key(0x0000002a, 0x00000000)`. */
+  /**
+   * The key's two words in hexadecimal, for logs and error messages:
+   * `Key(0x0000002a, 0x00000000)`.
+   *
+   * @returns The text `Key(0x........, 0x........)`.
+   */
   toString(): string {
     const hex = (w: number): string => `0x${w.toString(16).padStart(8, '0')}`;
     return `Key(${hex(this.k0)}, ${hex(this.k1)})`;
@@ -208,6 +232,10 @@ function checkKey(op: string, k: unknown): Key {
  * A random key from an integer seed. Seeds from -2^53 to 2^53 are accepted;
  * distinct seeds give distinct keys (the seed's 64-bit two's complement).
  *
+ * @param seed - An integer in `[-2^53, 2^53]`.
+ * @returns A new {@link Key}; equal seeds give equal keys.
+ * @throws ArgumentError - when `seed` is not an integer in `[-2^53, 2^53]`.
+ *
  * @example
  * ```ts
  * import { key, uniform } from '@mnemo/core';
@@ -224,6 +252,12 @@ export function key(seed: number): Key {
 /**
  * Derive `n` new keys from a key (default 2). The children are independent of
  * each other and of the parent's own stream; split again to get more.
+ *
+ * @param k - The key to split; do not use it for anything else afterwards.
+ * @param n - How many keys to make (default 2; a non-negative integer).
+ * @returns `n` keys, independent of each other and of `k`.
+ * @throws ArgumentError - when `k` is not a {@link Key}, or `n` is not a
+ *   non-negative integer.
  *
  * @example
  * ```ts
@@ -250,6 +284,12 @@ export function split(k: Key, n = 2): Key[] {
 /**
  * Derive a new key from a key and an integer (a step number, a layer index...),
  * without splitting. Different data give independent keys.
+ *
+ * @param k - The key.
+ * @param data - An integer in `[-2^53, 2^53]` (a step, a layer index).
+ * @returns A new key; different `data` give independent keys.
+ * @throws ArgumentError - when `k` is not a {@link Key}, or `data` is not an
+ *   integer in `[-2^53, 2^53]`.
  *
  * @example
  * ```ts
@@ -328,6 +368,14 @@ class WordStream {
  * The first `count` 32-bit words of a key's stream (see the module notes for
  * the counter layout). Every other random function reads this same stream.
  *
+ * @param k - The key.
+ * @param count - How many words (a non-negative integer).
+ * @returns A new `Uint32Array` of `count` words.
+ * @throws ArgumentError - when `k` is not a {@link Key}, or `count` is not a
+ *   non-negative integer.
+ * @throws ShapeError - when `count` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
+ *
  * @example
  * ```ts
  * import { key, randomBits } from '@mnemo/core';
@@ -390,7 +438,8 @@ function checkFinite(op: string, arg: string, v: unknown): number {
 }
 
 /**
- * Options of {@link uniform}.
+ * Options of {@link uniform}: the bounds `low` (included, default 0) and `high`
+ * (excluded, default 1), and the dtype.
  *
  * @example
  * ```ts
@@ -416,6 +465,18 @@ export interface UniformOptions {
  * dtype) is replaced by the largest value of the dtype below it, so `high` is
  * never returned. Bounds so close that they round to the same value of the
  * dtype are refused.
+ *
+ * @param k - The key; the same key gives the same samples.
+ * @param shape - The shape of the result.
+ * @param options - `low` (default 0), `high` (default 1), `dtype` (default
+ *   `float32`).
+ * @returns A tensor of `shape` with values in `[low, high)`.
+ * @throws ArgumentError - when `k` is not a {@link Key}, `shape` has an entry that
+ *   is not a non-negative integer, a bound is not finite, `low >= high`, the
+ *   bounds round to the same value of the dtype, or `dtype` is not `float32` or
+ *   `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -453,7 +514,8 @@ export function uniform(k: Key, shape: Shape, options: UniformOptions = {}): Ten
 }
 
 /**
- * Options of {@link normal}.
+ * Options of {@link normal}: the `mean` (default 0), the standard deviation
+ * `std` (default 1) and the dtype.
  *
  * @example
  * ```ts
@@ -479,6 +541,17 @@ export interface NormalOptions {
  * `t = 2 pi u2`, the pair is `mean + std * r cos t` and `mean + std * r sin t`.
  * The tails are cut where `u1` reaches its smallest value: at about 5.8 standard
  * deviations for float32 and 8.6 for float64.
+ *
+ * @param k - The key; the same key gives the same samples.
+ * @param shape - The shape of the result.
+ * @param options - `mean` (default 0), `std` (default 1, non-negative), `dtype`
+ *   (default `float32`).
+ * @returns A tensor of `shape` of normal samples.
+ * @throws ArgumentError - when `k` is not a {@link Key}, `shape` has an entry that
+ *   is not a non-negative integer, `mean` or `std` is not finite, `std` is
+ *   negative, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -517,6 +590,17 @@ export function normal(k: Key, shape: Shape, options: NormalOptions = {}): Tenso
  * {@link uniform} for float64) with `p`, so `p = 0` never gives 1 and `p = 1`
  * always does.
  *
+ * @param k - The key.
+ * @param p - The probability of a 1, in `[0, 1]`.
+ * @param shape - The shape of the result.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of `shape` holding 0s and 1s.
+ * @throws ArgumentError - when `k` is not a {@link Key}, `p` is not a finite
+ *   number in `[0, 1]`, `shape` has an entry that is not a non-negative integer,
+ *   or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
+ *
  * @example
  * ```ts
  * import { key, bernoulli } from '@mnemo/core';
@@ -554,6 +638,19 @@ function checkIntegerRange(op: string, dtype: DType, values: readonly [string, n
  * per try when `high - low <= 2^32`, two otherwise), so every integer is
  * exactly equally likely.
  *
+ * @param k - The key.
+ * @param shape - The shape of the result.
+ * @param low - The smallest value (an integer).
+ * @param high - The bound, excluded (an integer above `low`).
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of `shape` holding integers in `[low, high)`.
+ * @throws ArgumentError - when `k` is not a {@link Key}, `low` or `high` is not an
+ *   integer, `low >= high`, the range exceeds 2^53, a bound is beyond the integers
+ *   the dtype holds exactly (2^24 for float32), `shape` is invalid, or `dtype` is
+ *   not `float32` or `float64`.
+ * @throws ShapeError - when `shape` holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
+ *
  * @example
  * ```ts
  * import { key, randint } from '@mnemo/core';
@@ -586,6 +683,16 @@ export function randint(k: Key, shape: Shape, low: number, high: number, dtype: 
  * Fisher-Yates shuffle (for `i` from `n - 1` down to 1, swap entry `i` with an
  * exactly uniform `j` in `[0, i]`, drawn by rejection from the key's stream).
  * Use it with `gather` to shuffle a dataset.
+ *
+ * @param k - The key.
+ * @param n - How many indices (a non-negative integer).
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of shape `[n]` holding each of `0 .. n-1` once.
+ * @throws ArgumentError - when `k` is not a {@link Key}, `n` is not a non-negative
+ *   integer or is beyond the integers the dtype holds exactly, or `dtype` is not
+ *   `float32` or `float64`.
+ * @throws ShapeError - when `n` holds more than 2^31 - 1 elements (`MAX_SIZE`), or
+ *   more than the memory can give.
  *
  * @example
  * ```ts

@@ -21,6 +21,10 @@ export type Shape = readonly number[];
 /**
  * Number of elements of a shape (1 for a scalar, 0 if any axis is empty).
  *
+ * @param shape - The shape.
+ * @returns The product of the sizes: 1 for `[]`, 0 when any axis is 0.
+ * @throws ArgumentError - when `shape` is not an array of numbers.
+ *
  * @example
  * ```ts
  * import { sizeOf } from '@mnemo/core';
@@ -47,7 +51,12 @@ function isNumberArray(shape: unknown): shape is Shape {
 }
 
 /**
- * Row-major (C order) strides of a shape, in elements.
+ * Row-major (C order) strides of a shape, in elements: the step in the flat
+ * data that moves one index along each axis.
+ *
+ * @param shape - The shape.
+ * @returns One stride per axis; the last axis has stride 1.
+ * @throws ArgumentError - when `shape` is not an array of numbers.
  *
  * @example
  * ```ts
@@ -95,7 +104,9 @@ export const MAX_SIZE = 2 ** 31 - 1;
  * @param arg - The argument the shape comes from, for the message.
  * @param shape - Sizes, each a non-negative integer.
  * @returns The number of elements.
- * @throws {@link ShapeError} when the shape has more than {@link MAX_SIZE} elements or an axis larger than that.
+ * @throws ShapeError - when the shape has more than {@link MAX_SIZE} elements or
+ *   an axis larger than that.
+ * @throws ArgumentError - when `shape` is not an array of numbers.
  *
  * @example
  * ```ts
@@ -121,10 +132,17 @@ export function checkSize(op: string, arg: string, shape: Shape): number {
 }
 
 /**
- * Validate a shape given by a user: an array whose entries are finite
- * non-negative integers (an {@link ArgumentError} otherwise, naming the op
- * and the bad entry), with at most {@link MAX_SIZE} elements in all (a
- * {@link ShapeError} otherwise).
+ * Validate a shape given by a user (every entry a finite non-negative integer),
+ * for the argument checks of ops and constructors.
+ *
+ * @param op - The operation, named in the error.
+ * @param arg - The argument, named in the error.
+ * @param shape - The value to check.
+ * @returns A copy of the shape as a plain `number[]`.
+ * @throws ArgumentError - when `shape` is not an array, or an entry is not a
+ *   finite non-negative integer (the message names the axis).
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`) or an axis is larger than that.
  *
  * @example
  * ```ts
@@ -150,7 +168,13 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
 }
 
 /**
- * Whether two shapes are equal.
+ * Whether two shapes are equal: the same rank and the same size on every axis
+ * (no broadcasting).
+ *
+ * @param a - A shape.
+ * @param b - Another shape.
+ * @returns `true` when they have the same rank and sizes.
+ * @throws ArgumentError - when `a` or `b` is not an array.
  *
  * @example
  * ```ts
@@ -172,6 +196,13 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
  * at their last axis; two sizes are compatible when equal or when one is 1;
  * the result takes the larger. Throws a {@link ShapeError} naming the op and
  * both shapes when they are incompatible.
+ *
+ * @param op - The operation, named in the error.
+ * @param shapes - The shapes to broadcast together.
+ * @returns The broadcast shape, of the largest rank among `shapes`.
+ * @throws ShapeError - when two shapes have sizes on one axis that differ and are
+ *   both not 1 (the message gives all shapes and the axis).
+ * @throws ArgumentError - when a shape is not an array of numbers.
  *
  * @example
  * ```ts
@@ -211,12 +242,19 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
  * Strides for reading a tensor of shape `shape` as if it had the (larger,
  * broadcast) shape `target`: axes that are broadcast get stride 0.
  *
+ * @param shape - The shape of the tensor read.
+ * @param target - The broadcast shape it is read as (at least the rank of
+ *   `shape`).
+ * @returns One stride per axis of `target`: 0 where the axis is added or
+ *   broadcast, the row-major stride of `shape` elsewhere.
+ * @throws ArgumentError - when `shape` or `target` is not an array of numbers.
+ *
  * @example
  * ```ts
  * import { broadcastStrides } from '@mnemo/core';
  * console.assert(broadcastStrides([3], [2, 3]).join() === '0,1');
  * ```
- * @category Shapes
+ * @category Internals
  */
 export function broadcastStrides(shape: Shape, target: Shape): number[] {
   numbers('broadcastStrides', 'target', target);
@@ -238,6 +276,14 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
  * axis where `to` has size 1 and `from` does not. This function returns both
  * sets: `leading` (removed after the sum) and `kept` (summed with keepDims).
  * The autodiff's `unbroadcast` op applies them.
+ *
+ * @param from - The broadcast shape (of the gradient).
+ * @param to - The shape of the input that was broadcast.
+ * @returns `leading`: the axes added in front, summed away; `kept`: the axes where
+ *   `to` has size 1, summed with keepDims.
+ * @throws ShapeError - when `to` has a larger rank than `from`, or does not
+ *   broadcast to it.
+ * @throws ArgumentError - when `from` or `to` is not an array of numbers.
  *
  * @example
  * ```ts
@@ -268,9 +314,16 @@ export function unbroadcastAxes(from: Shape, to: Shape): { leading: number[]; ke
 }
 
 /**
- * Normalize an axis (negative counts from the end) against a rank, or a
- * shape; throws an {@link ArgumentError} naming the op (and the shape, when
- * given) when it is out of range.
+ * Normalize an axis against a rank or a shape, negative axes counting from the
+ * end (`-1` is the last), for the argument checks of ops.
+ *
+ * @param op - The operation, named in the error.
+ * @param axis - The axis; from `-rank` to `rank - 1`.
+ * @param rankOrShape - The rank, or the shape (then named in the error).
+ * @param arg - The argument named in the error (default `'axis'`).
+ * @returns The axis in `[0, rank)`.
+ * @throws ArgumentError - when `axis` is not an integer or is out of range for the
+ *   rank.
  *
  * @example
  * ```ts
@@ -296,8 +349,15 @@ function rankOf(op: string, rankOrShape: unknown): number {
 }
 
 /**
- * Normalize a list of axes (or `undefined` for all axes), sorted and without
- * duplicates.
+ * Normalize a list of axes (or one axis, or `undefined` for all axes) against a
+ * rank or shape: sorted, non-negative, without duplicates.
+ *
+ * @param op - The operation, named in the error.
+ * @param axes - An axis, a list of axes, or `undefined` for every axis.
+ * @param rankOrShape - The rank, or the shape.
+ * @returns The axes in increasing order, each in `[0, rank)`.
+ * @throws ArgumentError - when an axis is not an integer, is out of range, or
+ *   appears twice.
  *
  * @example
  * ```ts

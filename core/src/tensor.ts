@@ -96,8 +96,11 @@ export class Tensor {
   }
 
   /**
-   * A copy of the data, flattened in row-major order, as a typed array of the
-   * tensor's dtype.
+   * A copy of the data, flattened in row-major (C) order, as a new typed array of
+   * the tensor's dtype (`Float32Array` or `Float64Array`).
+   *
+   * @returns A fresh `Float32Array` or `Float64Array` of `size` elements; writing to
+   *   it does not change the tensor.
    *
    * @example
    * ```ts
@@ -111,7 +114,13 @@ export class Tensor {
   }
 
   /**
-   * A copy of the data as nested arrays (a number for a scalar).
+   * A copy of the data as nested JavaScript arrays, one level per axis, or a
+   * plain number for a rank-0 tensor.
+   *
+   * @returns Nested arrays of numbers with the tensor's shape (`[]` for an empty
+   *   axis), or a number when the rank is 0.
+   * @throws ArgumentError - when a value-read observer installed by the cell
+   *   compiler stops the read (a traced step reading a value).
    *
    * @example
    * ```ts
@@ -134,7 +143,13 @@ export class Tensor {
   }
 
   /**
-   * The value of a tensor with exactly one element.
+   * The single value of a tensor that holds exactly one element (a scalar, or any
+   * shape of size 1), as a number.
+   *
+   * @returns The element, as a JavaScript number (a float32 value is widened
+   *   exactly).
+   * @throws ArgumentError - when the tensor does not have exactly one element (the
+   *   message gives its shape), or a value-read observer stops the read.
    *
    * @example
    * ```ts
@@ -151,7 +166,12 @@ export class Tensor {
   }
 
   /**
-   * A readable rendering: values for small tensors, a summary for large ones.
+   * A readable rendering: the dtype and shape, then the values for tensors of at
+   * most 1000 elements, or their count for larger ones.
+   *
+   * @returns Text such as `Tensor float64 [2]` followed by a line `[1, 2]`.
+   * @throws ArgumentError - when a value-read observer installed by the cell
+   *   compiler stops the read (a traced step reading a value).
    *
    * @example
    * ```ts
@@ -178,15 +198,20 @@ export class Tensor {
 }
 
 /**
- * The tensor's underlying buffer, without a copy. For kernels and backends
- * only: the caller must never write to it.
+ * The tensor's underlying typed array, without a copy: for kernels and backends
+ * only, which must never write to it.
+ *
+ * @param t - The tensor whose buffer to return.
+ * @returns The tensor's own `Float32Array` or `Float64Array` (row-major); writing
+ *   to it breaks immutability.
+ * @throws ArgumentError - when `t` is not a tensor.
  *
  * @example
  * ```ts
  * import { tensor, unsafeDataOf } from '@mnemo/core';
  * console.assert(unsafeDataOf(tensor([7])).length === 1);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function unsafeDataOf(t: Tensor): TypedArray {
   if (!(t instanceof Tensor)) throw new ArgumentError('unsafeDataOf', 't', `expected a Tensor, got ${formatValue(t)}`);
@@ -194,8 +219,14 @@ export function unsafeDataOf(t: Tensor): TypedArray {
 }
 
 /**
- * Wrap a freshly allocated buffer as a tensor, without a copy. For kernels and
- * backends only: the caller gives up the buffer and must never write to it again.
+ * Wrap a freshly allocated typed array as a tensor of the given shape, without
+ * a copy: for kernels and backends only.
+ *
+ * @param data - A `Float32Array` or `Float64Array` in row-major order; the caller
+ *   gives it up and must never write to it again.
+ * @param shape - The shape; its size must equal `data.length`.
+ * @returns A tensor over `data`, of the dtype of the array.
+ * @throws ArgumentError - when `data.length` is not the size of `shape`.
  *
  * @example
  * ```ts
@@ -203,7 +234,7 @@ export function unsafeDataOf(t: Tensor): TypedArray {
  * const t = unsafeFromData(new Float64Array([1, 2, 3, 4]), [2, 2]);
  * console.assert(t.dtype === 'float64' && t.shape.join() === '2,2');
  * ```
- * @category Backends
+ * @category Internals
  */
 export function unsafeFromData(data: TypedArray, shape: Shape): Tensor {
   const dtype = data instanceof Float32Array ? 'float32' : 'float64';
@@ -246,7 +277,11 @@ function checkParts(op: string, data: unknown, shape: unknown, dtype: unknown): 
 }
 
 /**
- * Whether a value is a {@link Tensor}.
+ * Whether a value is a {@link Tensor}: a type guard for values of unknown type,
+ * such as the leaves of a pytree.
+ *
+ * @param x - Any value.
+ * @returns `true` when `x` is a `Tensor`; it narrows the type of `x`.
  *
  * @example
  * ```ts
@@ -292,9 +327,24 @@ function fill(value: NestedArray, shape: number[], out: TypedArray, op: string):
 }
 
 /**
- * Create a tensor from a number, nested arrays or a typed array (always copied).
- * A typed array is read as 1-D unless `shape` is given. The dtype defaults to
- * float32, or to the typed array's own dtype.
+ * Create a tensor from a number, nested arrays or a typed array (always
+ * copied), float32 unless told otherwise. A typed array is read as 1-D unless
+ * `shape` is given; the dtype defaults to float32, or to the typed array's own
+ * dtype.
+ *
+ * @param values - A number (rank 0), nested arrays of numbers (their nesting gives
+ *   the shape; they must not be ragged), or a `Float32Array` / `Float64Array`.
+ * @param dtype - `float32` (the default for numbers and arrays) or `float64`; for
+ *   a typed array, default its own dtype.
+ * @param shape - Optional shape to give the values, read in row-major order; its
+ *   size must equal the number of values.
+ * @returns A new tensor holding a copy of the values.
+ * @throws ArgumentError - when the nested arrays are ragged or hold something
+ *   other than numbers, `dtype` is not `float32` or `float64`, `shape` has an
+ *   entry that is not a non-negative integer, or the size of `shape` differs from
+ *   the number of values.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -332,7 +382,16 @@ export function tensor(values: NestedArray | TypedArray, dtype?: DType, shape?: 
 }
 
 /**
- * A rank-0 tensor holding one number.
+ * A rank-0 tensor (shape `[]`) holding one number, float32 unless a dtype is
+ * given; ops broadcast it against any shape.
+ *
+ * @param value - The number to hold.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of shape `[]`.
+ * @throws ArgumentError - when `value` is not a number or `dtype` is neither
+ *   `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -349,7 +408,17 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 }
 
 /**
- * A tensor of the given shape filled with one value.
+ * A tensor of the given shape and dtype (float32 by default) with every element
+ * set to one value.
+ *
+ * @param shape - The shape: non-negative integers, `[]` for a scalar.
+ * @param value - The value of every element.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A new tensor of `shape` filled with `value`.
+ * @throws ArgumentError - when `shape` has an entry that is not a non-negative
+ *   integer, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -371,7 +440,16 @@ function filled(op: string, shape: Shape, value: number, dtype: DType): Tensor {
 }
 
 /**
- * A tensor of zeros.
+ * A tensor of the given shape filled with zeros, float32 unless a dtype is
+ * given: initial states, accumulators, zero biases.
+ *
+ * @param shape - The shape: non-negative integers, `[]` for a scalar.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A new tensor of `shape`, all zeros.
+ * @throws ArgumentError - when `shape` has an entry that is not a non-negative
+ *   integer, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -385,7 +463,16 @@ export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
 }
 
 /**
- * A tensor of ones.
+ * A tensor of the given shape filled with ones, float32 unless a dtype is
+ * given: masks, layer-norm gains, probes.
+ *
+ * @param shape - The shape: non-negative integers, `[]` for a scalar.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A new tensor of `shape`, all ones.
+ * @throws ArgumentError - when `shape` has an entry that is not a non-negative
+ *   integer, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -401,6 +488,17 @@ export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
 /**
  * Evenly spaced values in `[start, stop)` with step `step`, like `numpy.arange`.
  * With one argument, counts from 0 to `start`.
+ *
+ * @param start - The first value; with no `stop`, the end (counting from 0).
+ * @param stop - The end, excluded.
+ * @param step - The spacing (default 1; may be negative, not 0).
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A 1-D tensor of `max(0, ceil((stop - start) / step))` values `start + i
+ *   * step`.
+ * @throws ArgumentError - when `start`, `stop` or `step` is not finite, `step` is
+ *   0, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -424,7 +522,18 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
 }
 
 /**
- * `num` evenly spaced values from `start` to `stop`, both included.
+ * A 1-D tensor of `num` evenly spaced values from `start` to `stop`, both ends
+ * included, like `numpy.linspace`.
+ *
+ * @param start - The first value.
+ * @param stop - The last value.
+ * @param num - How many values (a non-negative integer; 1 gives `[start]`).
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of shape `[num]`.
+ * @throws ArgumentError - when `num` is not a non-negative integer, a bound is not
+ *   finite, or `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -444,7 +553,17 @@ export function linspace(start: number, stop: number, num: number, dtype: DType 
 }
 
 /**
- * The identity matrix of size n x n (or n x m).
+ * The identity matrix: ones on the main diagonal and zeros elsewhere, `n x n`
+ * or `n x m`, float32 unless told otherwise.
+ *
+ * @param n - Rows.
+ * @param m - Columns (default `n`).
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of shape `[n, m]`.
+ * @throws ArgumentError - when `n` or `m` is not a non-negative integer, or
+ *   `dtype` is neither `float32` nor `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`, the most a tensor can hold), or more than the memory can give.
  *
  * @example
  * ```ts

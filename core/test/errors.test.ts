@@ -15,6 +15,7 @@ import {
   arange,
   checkDType,
   checkOptions,
+  formatProgram,
   formatValue,
   cpu,
   eye,
@@ -32,6 +33,8 @@ import {
   uniform,
   unsafeFromData,
   zeros,
+  type LoopKernel,
+  type SequenceProgram,
 } from '@mnemo/core';
 import { broadcastPairArb, dtypeArb, tensorOf } from './helpers/reference.js';
 
@@ -267,5 +270,124 @@ describe('malformed arguments the fuzz suite found (issue 15)', () => {
   it('options that are null or not records are refused, naming the function', () => {
     expectError(() => uniform(key(0), [2], null as never), ArgumentError, 'uniform', 'options');
     expectError(() => checkOptions('op', 'options', [1] as never), ArgumentError, 'op', 'options');
+  });
+});
+
+describe('sequence programs and loop kernels at the compiler boundary (found by the fuzz suite)', () => {
+  /** h(t+1) = tanh(x(t) + h(t)), one fused loop per step. */
+  const program = (): SequenceProgram => ({
+    dtype: 'float64',
+    batch: 2,
+    buffers: [
+      { kind: 'seq', width: 3, ld: 3, name: 'x' },
+      { kind: 'state', width: 3, ld: 3, name: 'h' },
+    ],
+    kernels: [
+      {
+        width: 3,
+        args: [{ ld: 3, perRow: true }, { ld: 3, perRow: true }, { ld: 3, perRow: true }],
+        exprs: [{ op: 'load', arg: 0 }, { op: 'load', arg: 1 }, { op: 'add', a: 0, b: 1 }, { op: 'tanh', x: 2 }],
+        stores: [{ arg: 2, expr: 3 }],
+        sums: [],
+      },
+    ],
+    phases: {
+      once: [],
+      pre: [],
+      fwd: [{ kind: 'loop', kernel: 0, args: [{ buffer: 0, slot: 0, col: 0 }, { buffer: 1, slot: 0, col: 0 }, { buffer: 1, slot: 1, col: 0 }] }],
+      bwd: [],
+      post: [],
+    },
+  });
+  /** A copy of the program with the value at `path` replaced. */
+  const broken = (path: (string | number)[], value: unknown): SequenceProgram => {
+    const p = JSON.parse(JSON.stringify(program())) as Record<string | number, unknown>;
+    let at = p;
+    for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+    at[path[path.length - 1]!] = value;
+    return p as unknown as SequenceProgram;
+  };
+
+  it('a well-formed program compiles and runs its steps', () => {
+    const compiled = cpu.compileSequence!(program());
+    if (compiled === null) return; // no WebAssembly SIMD here
+    const run = compiled.open(2);
+    const x = [0.1, 0.2, 0.3, 1, 2, 3, -0.5, 0, 0.5, 4, 5, 6]; // [batch 2, steps 2, 3]
+    run.writeSteps(0, new Float64Array(x), 2, [0, 1]);
+    run.writeRows(1, 0, new Float64Array([0.5, 0.5, 0.5, 0, 0, 0]));
+    run.run('fwd', 2);
+    const h = run.readRows(1, 2);
+    run.close();
+    const want = [0, 1, 2, 3, 4, 5].map((i) => {
+      const [b, j] = [Math.floor(i / 3), i % 3];
+      const h1 = Math.tanh(x[b * 6 + j]! + (b === 0 ? 0.5 : 0));
+      return Math.tanh(x[b * 6 + 3 + j]! + h1);
+    });
+    Array.from(h).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));
+    expect(formatProgram(program())).toContain('tanh(add(b0, b1))');
+  });
+
+  it('a value that is not a program is refused before a field is read', () => {
+    for (const v of [undefined, null, 1n, 'program', [], Object.create(null)]) {
+      expectError(() => cpu.compileSequence!(v as never), ArgumentError, 'compileSequence', Object.getPrototypeOf(v ?? 0) === null ? 'program.dtype' : 'program');
+      expectError(() => formatProgram(v as never), ArgumentError, 'formatProgram', Object.getPrototypeOf(v ?? 0) === null ? 'program.dtype' : 'program');
+    }
+  });
+
+  it('every field is checked, and the error names it', () => {
+    const cases: [(string | number)[], unknown, string, string][] = [
+      [['dtype'], 'float16', 'program.dtype', '"float16"'],
+      [['batch'], 0, 'program.batch', 'got 0'],
+      [['batch'], 2n, 'program.batch', 'got 2n'],
+      [['buffers'], {}, 'program.buffers', 'an array of buffers'],
+      [['buffers', 0, 'kind'], 'ring', 'program.buffers[0].kind', '"ring"'],
+      [['buffers', 0, 'ld'], 2, 'program.buffers[0].ld', 'from 3 to'],
+      [['buffers', 1, 'ld'], 2 ** 31, 'program.buffers[1].ld', '2147483648'],
+      [['buffers', 1, 'ld'], 2 ** 23, 'program.buffers[1]', '1 GiB'],
+      [['buffers', 1, 'float64'], 'yes', 'program.buffers[1].float64', '"yes"'],
+      [['kernels', 0, 'exprs', 2, 'a'], 3, 'program.kernels[0].exprs[2].a', 'the expressions before it'],
+      [['kernels', 0, 'exprs', 3, 'op'], 'erf', 'program.kernels[0].exprs[3].op', '"erf"'],
+      [['kernels', 0, 'exprs', 0, 'arg'], 3, 'program.kernels[0].exprs[0].arg', 'from 0 to 2'],
+      [['kernels', 0, 'exprs', 1], { op: 'const', value: 1n }, 'program.kernels[0].exprs[1].value', 'got 1n'],
+      [['kernels', 0, 'stores', 0, 'expr'], 4, 'program.kernels[0].stores[0].expr', 'from 0 to 3'],
+      [['kernels', 0, 'sums'], [{ arg: 0, expr: 0 }], 'program.kernels[0].sums[0].accumulate', 'got undefined'],
+      [['kernels', 0, 'width'], -1, 'program.kernels[0].width', 'got -1'],
+      [['phases', 'bwd'], undefined, 'program.phases.bwd', 'an array of instructions'],
+      [['phases', 'fwd', 0, 'kernel'], 1, 'program.phases.fwd[0].kernel', 'from 0 to 0'],
+      [['phases', 'fwd', 0, 'args'], [{ buffer: 0, slot: 0, col: 0 }], 'program.phases.fwd[0].args', '3 buffer references'],
+      [['phases', 'fwd', 0, 'args', 2, 'buffer'], 2, 'program.phases.fwd[0].args[2].buffer', 'from 0 to 1'],
+      [['phases', 'fwd', 0, 'args', 2, 'slot'], 2, 'program.phases.fwd[0].args[2].slot', '0 or 1'],
+      [['phases', 'fwd', 0, 'args', 2, 'col'], 4, 'program.phases.fwd[0].args[2].col', 'from 0 to 3'],
+      [['phases', 'fwd', 0, 'kind'], 'call', 'program.phases.fwd[0].kind', '"call"'],
+      [
+        ['phases', 'fwd', 1],
+        { kind: 'gemm', a: { buffer: 0, slot: 0, col: 0 }, b: { buffer: 1, slot: 0, col: 0 }, c: { buffer: 1, slot: 1, col: 0 }, m: 'rows', n: 3, k: 'rows', transA: false, transB: false, packed: false, accumulate: false },
+        'program.phases.fwd[1].k',
+        'got "rows"',
+      ],
+      [['phases', 'once', 0], { kind: 'pack', src: 0, dst: 5, n: 1, k: 1, transposed: false }, 'program.phases.once[0].dst', 'from 0 to 1'],
+    ];
+    for (const [path, value, arg, part] of cases) {
+      expectError(() => cpu.compileSequence!(broken(path, value)), ArgumentError, 'compileSequence', arg, part);
+      expectError(() => formatProgram(broken(path, value)), ArgumentError, 'formatProgram', arg, part);
+    }
+  });
+
+  it('compileLoop checks the kernel and the dtype (gpujs delegates to the same code)', () => {
+    const k: LoopKernel = { width: 0, args: [{ ld: 0, perRow: true }, { ld: 0, perRow: true }], exprs: [{ op: 'load', arg: 0 }, { op: 'square', x: 0 }], stores: [{ arg: 1, expr: 1 }], sums: [] };
+    for (const backend of [cpu, gpujs]) {
+      expectError(() => backend.compileLoop!(undefined as never, 'float64'), ArgumentError, 'compileLoop', 'kernel', 'got undefined');
+      expectError(() => backend.compileLoop!({ ...k, exprs: [{ op: 'square', x: 0 }] }, 'float64'), ArgumentError, 'compileLoop', 'kernel.exprs[0].x', 'which is empty');
+      expectError(() => backend.compileLoop!({ ...k, args: [{ ld: 0, perRow: 'yes' as never }, k.args[1]!] }, 'float64'), ArgumentError, 'compileLoop', 'kernel.args[0].perRow');
+      expectError(() => backend.compileLoop!(k, 'float16' as never), ArgumentError, 'compileLoop', 'dtype', 'float16');
+    }
+    const loop = cpu.compileLoop!(k, 'float64');
+    if (loop === null) return;
+    const out = new Float64Array(3);
+    loop.run(3, [new Float64Array([1, 2, 3]), out]);
+    expect(Array.from(out)).toEqual([1, 4, 9]);
+    expectError(() => loop.run(3, [new Float64Array([1, 2]), out]), ArgumentError, 'compileLoop', 'arrays[0]', 'at least 3 elements');
+    expectError(() => loop.run(3, [[1, 2, 3] as never, out]), ArgumentError, 'compileLoop', 'arrays[0]');
+    expectError(() => loop.run(-1, [out, out]), ArgumentError, 'compileLoop', 'length');
   });
 });

@@ -16,6 +16,10 @@
  * 5. Copies KaTeX's stylesheet and fonts into the site and links them from
  *    every page, so that math renders offline: the site loads nothing from the
  *    network.
+ * 6. Links the guides and the API pages both ways, and the error class of each
+ *    `@throws` tag to its page (guide-links.mjs).
+ * 7. Replaces typedoc's search with one that ranks names and guides for users
+ *    and shows summaries (search.mjs, search-ui.js).
  */
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,14 +39,30 @@ import {
   TypeParameterReflection,
 } from 'typedoc';
 import { katex as katexPlugin } from '@mdit/plugin-katex';
+import { linkGuides } from './guide-links.mjs';
+import { writeSearch } from './search.mjs';
 
 const require = createRequire(import.meta.url);
 const KATEX_DIST = join(dirname(require.resolve('katex/package.json')), 'dist');
 const KATEX_ASSETS = 'assets/katex';
+const HERE = dirname(new URL(import.meta.url).pathname);
 
 /**
- * Adds KaTeX to a markdown-it parser; typedoc calls this through the
- * `markdownItLoader` option. Any TeX that KaTeX cannot parse, or that breaks
+ * Configures the markdown-it parser typedoc renders with (through the
+ * `markdownItLoader` option): KaTeX (see {@link loadKatex}), and links only
+ * where a text says `https://...` or `www.`: without this, a file name such
+ * as `compare.md` in a comment became a link to `http://compare.md/` (`.md`
+ * is a country's domain).
+ *
+ * @param {any} parser the markdown-it instance typedoc renders with
+ */
+export function configureMarkdown(parser) {
+  parser.linkify.set({ fuzzyLink: false });
+  loadKatex(parser);
+}
+
+/**
+ * Adds KaTeX to a markdown-it parser. Any TeX that KaTeX cannot parse, or that breaks
  * KaTeX's strict mode, throws, which stops the build with the offending TeX.
  *
  * @param {any} parser the markdown-it instance typedoc renders with
@@ -146,13 +166,20 @@ export function load(app) {
     }
   });
 
+  app.converter.on(Converter.EVENT_RESOLVE_END, (context) => linkGuides(app, context.project));
+
   app.renderer.hooks.on('head.end', (context) => (
-    JSX.createElement('link', { rel: 'stylesheet', href: context.relativeURL(`${KATEX_ASSETS}/katex.min.css`) })
+    JSX.createElement(JSX.Fragment, null,
+      JSX.createElement('link', { rel: 'stylesheet', href: context.relativeURL(`${KATEX_ASSETS}/katex.min.css`) }),
+      JSX.createElement('link', { rel: 'stylesheet', href: context.relativeURL('assets/mnemo.css') }),
+      JSX.createElement('script', { defer: true, src: context.relativeURL('assets/mnemo-search.js') }))
   ));
 
   app.renderer.on(RendererEvent.END, (event) => {
     const out = join(event.outputDirectory, KATEX_ASSETS);
     cpSync(join(KATEX_DIST, 'katex.min.css'), join(out, 'katex.min.css'));
     cpSync(join(KATEX_DIST, 'fonts'), join(out, 'fonts'), { recursive: true });
+    cpSync(join(HERE, 'mnemo.css'), join(event.outputDirectory, 'assets', 'mnemo.css'));
+    writeSearch(app, event);
   });
 }

@@ -5,20 +5,29 @@
  *   ```ts block of docs/guides/*.md (unless its fence says `ts no-run`), runs
  *   here as its own module, and a failing `console.assert` fails it;
  * - all of them type-check against the sources, like the tests do;
- * - every public export has a description, an `@example` and a `@category`.
+ * - every public export has a description, an `@example` and a `@category`;
+ * - every public function of core, autodiff, nn and proofs (and the methods
+ *   of their classes) has an `@param` for each parameter, `@returns` when it
+ *   returns something, `@throws` naming each error class it throws (itself or
+ *   through the functions it calls), and a summary of eight words or more.
  *
  * Each block is written to docs/test/.examples/ (git-ignored) and imported, so
  * that vitest's `@mnemo/*` aliases and TypeScript transform apply as in tests.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  functionDocCoverage,
+  functionDocShortfalls,
   guideExamples,
   LAYERS,
   publicExportShortfalls,
+  publicFunctionDocs,
+  shortSummaries,
   ROOT,
   sourceExamples,
   testCompilerOptions,
@@ -124,4 +133,100 @@ describe('public exports are documented', () => {
       },
     );
   }
+});
+
+/** The layers whose every public function must document its parameters, return value and errors. */
+const FULLY_DOCUMENTED: readonly string[] = ['core', 'autodiff', 'nn', 'nn/node', 'proofs'];
+
+describe('public functions document their parameters, return values and errors', () => {
+  for (const { ws, path } of indexes) {
+    const enforced = FULLY_DOCUMENTED.includes(ws);
+    it.skipIf(!existsSync(path))(
+      `@mnemo/${ws}: ${enforced ? 'every' : 'counts how many'} public function${enforced ? ' has' : 's have'} @param, @returns, @throws and a summary of eight words`,
+      () => {
+        const docs = publicFunctionDocs(getProgram(), path);
+        const c = functionDocCoverage(docs);
+        console.info(
+          `@mnemo/${ws}: ${c.functions} functions; @param ${c.params[0]}/${c.params[1]}, @returns ${c.returns[0]}/${c.returns[1]}, ` +
+            `@throws ${c.throws[0]}/${c.throws[1]}, summaries under eight words: ${c.shortSummaries}`,
+        );
+        if (!enforced) return;
+        expect(docs.length, 'public functions found').toBeGreaterThan(0);
+        const report = docs.flatMap((d) => {
+          const lacks = functionDocShortfalls(d);
+          return lacks.length ? [`${d.name} (${d.where}) lacks ${lacks.join('; ')}`] : [];
+        });
+        expect(report, report.join('\n')).toEqual([]);
+      },
+    );
+  }
+
+  for (const { ws, path } of indexes.filter(({ ws }) => FULLY_DOCUMENTED.includes(ws))) {
+    it.skipIf(!existsSync(path))(`@mnemo/${ws}: every export (types and constants too) has a summary of eight words or more`, () => {
+      const short = shortSummaries(getProgram(), path).map((s) => `${s.name} (${s.where}): ${s.words} words`);
+      expect(short, short.join('\n')).toEqual([]);
+    });
+  }
+
+  it('the check finds a missing @param, @returns and @throws, also of an error thrown by a function called', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnemo-doc-check-'));
+    try {
+      const index = join(dir, 'index.ts');
+      writeFileSync(
+        index,
+        [
+          'export class FixtureError extends Error {}',
+          'function positive(a: number): number { if (a < 0) throw new FixtureError("negative"); return a; }',
+          '/**',
+          ' * Doubles a number after checking that it is not negative, in float64.',
+          ' * @param a - the number',
+          ' * @returns twice `a`',
+          ' * @throws FixtureError - when `a` is negative',
+          ' */',
+          'export function documented(a: number): number { return 2 * positive(a); }',
+          '/** Adds two numbers after checking the first, which must not be negative. */',
+          'export function undocumented(a: number, b: number): number { return positive(a) + b; }',
+          '/**',
+          ' * Too short a summary.',
+          ' * @param a - the number',
+          ' * @returns `a`',
+          ' * @throws RangeError - the wrong class',
+          ' */',
+          'export function wrongClass(a: number): number { if (a > 1) throw new FixtureError("big"); return a; }',
+          '/**',
+          ' * Logs a number, which cannot fail, and returns nothing at all to its caller.',
+          ' * @param a - the number',
+          ' */',
+          'export function quiet(a: number): void { void a; }',
+          '/**',
+          ' * Logs a number, which it says cannot fail, though it checks the number.',
+          ' * @param a - the number',
+          ' * @throws Never.',
+          ' */',
+          'export function notQuiet(a: number): void { positive(a); }',
+          '/**',
+          ' * Checks a number, naming the error class the way some comments do.',
+          ' * @param a - the number',
+          ' * @throws {@link FixtureError} when `a` is negative.',
+          ' * @throws `FixtureError` (the same, in backquotes).',
+          ' */',
+          'export function linked(a: number): void { positive(a); }',
+        ].join('\n'),
+      );
+      const program = ts.createProgram([index], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext });
+      const byName = new Map(publicFunctionDocs(program, index).map((d) => [d.name, functionDocShortfalls(d)]));
+      expect(byName.get('documented')).toEqual([]);
+      expect(byName.get('quiet')).toEqual([]);
+      expect(byName.get('undocumented')).toEqual(['@param a', '@param b', '@returns', '@throws (it throws FixtureError)', '@throws FixtureError (it throws one)']);
+      expect(byName.get('wrongClass')).toEqual(['@throws FixtureError (it throws one)', 'a summary of at least 8 words (it has 4)']);
+      expect(byName.get('notQuiet')).toEqual(['no "@throws Never" (it throws FixtureError)', '@throws FixtureError (it throws one)']);
+      expect(byName.get('linked')).toEqual([]);
+      const coverage = functionDocCoverage(publicFunctionDocs(program, index));
+      expect(coverage.params).toEqual([5, 7]);
+      expect(coverage.returns).toEqual([2, 3]);
+      expect(coverage.throws).toEqual([2, 5]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,8 +3,15 @@
  * `npm run docs`). It serves docs/site on 127.0.0.1 and drives Debian's
  * Chromium with playwright-core:
  *
- * - the home page renders with no console errors, failed requests or HTTP errors;
- * - the search finds each of {@link SEARCH_CHECKS};
+ * - the home page renders with no console errors, failed requests or HTTP errors,
+ *   and starts people: "Start here" links to the guides of the path, and the
+ *   Performance section to the Performance guide;
+ * - the search finds each of {@link SEARCH_CHECKS} where it should rank, with a
+ *   summary; it lists more than ten results, and internals after the rest;
+ * - the main entries link to the guide that teaches them, and code names in
+ *   guides to their API pages; every cell factory's page shows its equations
+ *   typeset, a shape table and its guide;
+ * - no file name is linked as a web site;
  * - every guide renders all its code blocks, highlighted, and all its math,
  *   typeset by KaTeX with KaTeX's own fonts (no raw TeX left on the page);
  * - every internal link, script, stylesheet and image on every page reachable
@@ -14,7 +21,8 @@
  * - a page of every kind (home, each module, each guide, the first page of each
  *   folder) renders in Chromium with no console errors, and the links its
  *   scripts build resolve too;
- * - screenshots of the home page and of one guide go to docs/screenshots/.
+ * - screenshots of the home page, of one guide and of lstmCell's page go to
+ *   docs/screenshots/.
  *
  * MNEMO_SITE_DIR and MNEMO_GUIDES_DIR point it at another build (for testing
  * this test on a scratch project).
@@ -35,14 +43,67 @@ const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * What the search must find: the query typed, and a result whose text matches
- * `text` (results read `@mnemo/nn.scan`) and whose link matches `href` (each
- * module's pages carry its package name, `_mnemo_nn.` for `@mnemo/nn`). Extend freely.
+ * `text` (an export reads `@mnemo/nn.scan`, a guide its title, a guide's
+ * section `Guide title › Heading`) and whose link matches `href` (each
+ * module's pages carry its package name, `_mnemo_nn.` for `@mnemo/nn`;
+ * guides are under `documents/`). `within`: it must be among the first
+ * `within` results. `beforeInternal`: it must come before every result marked
+ * internal. Extend freely.
  */
-export const SEARCH_CHECKS: readonly { query: string; text: RegExp; href: RegExp }[] = [
-  { query: 'tensor', text: /(^|\.)tensor$/, href: /_mnemo_core\./ },
-  { query: 'valueAndGrad', text: /(^|\.)valueAndGrad$/, href: /_mnemo_autodiff\./ },
-  { query: 'scan', text: /(^|\.)scan$/, href: /_mnemo_nn\./ },
+export const SEARCH_CHECKS: readonly { query: string; text: RegExp; href: RegExp; within?: number; beforeInternal?: boolean }[] = [
+  { query: 'tensor', text: /(^|\.)tensor$/, href: /_mnemo_core\./, within: 3 },
+  { query: 'valueAndGrad', text: /(^|\.)valueAndGrad$/, href: /_mnemo_autodiff\./, within: 1 },
+  { query: 'scan', text: /(^|\.)scan$/, href: /_mnemo_nn\./, within: 1 },
+  { query: 'lstm', text: /(^|\.)lstmCell$/, href: /_mnemo_nn\.lstmCell\.html$/, within: 1, beforeInternal: true },
   { query: 'LSTM', text: /lstm/i, href: /_mnemo_nn\./ },
+  { query: 'gradcheck', text: /(^|\.)gradcheck$/, href: /_mnemo_proofs\./, within: 1 },
+  { query: 'LSTM family', text: /^The LSTM family and GRU family$/, href: /documents\//, within: 3 },
+  { query: 'mnist', text: /^The flagship MNIST run$/, href: /documents\//, within: 10 },
+  { query: 'new cell', text: /^Writing a new cell$/, href: /documents\//, within: 3 },
+  { query: 'compiler', text: /^The cell compiler$/, href: /documents\//, within: 3 },
+  { query: 'performance', text: /^Performance$/, href: /documents\//, within: 3 },
+  { query: 'peepholes', text: /› Peepholes$/, href: /documents\/.*#peepholes$/, within: 5 },
+  { query: 'matmul', text: /(^|\.)matmul$/, href: /_mnemo_autodiff\./, within: 1, beforeInternal: true },
+];
+
+/**
+ * The pages of the cell factories: each shows its equations typeset by KaTeX,
+ * a table of shapes (inputs, states, outputs, parameters), and links to the
+ * guide that derives it.
+ */
+const CELL_PAGES = ['lstmCell', 'tutorialLstmCell', 'gruCell', 'mguCell', 'mutCell', 'rnnCell', 'defineCell'];
+
+/**
+ * The main entries, each of whose pages must link to the guide that teaches
+ * it ("See the guide: ..."), and the guide's page (its title) that it links to.
+ */
+const TAUGHT: readonly { name: string; module: string; guide: string }[] = [
+  { name: 'grad', module: 'autodiff', guide: 'How the tape works' },
+  { name: 'valueAndGrad', module: 'autodiff', guide: 'Getting started' },
+  { name: 'vjp', module: 'autodiff', guide: 'How the tape works' },
+  { name: 'gradcheck', module: 'proofs', guide: 'Gradient checking' },
+  { name: 'assertGradcheck', module: 'proofs', guide: 'Gradient checking' },
+  { name: 'bpttReport', module: 'proofs', guide: 'Gradient checking' },
+  { name: 'proveCell', module: 'proofs', guide: 'Gradient checking' },
+  { name: 'lstmCell', module: 'nn', guide: 'The LSTM family and GRU family' },
+  { name: 'gruCell', module: 'nn', guide: 'The LSTM family and GRU family' },
+  { name: 'defineCell', module: 'nn', guide: 'Writing a new cell' },
+  { name: 'scan', module: 'nn', guide: 'The cell compiler' },
+  { name: 'explainScan', module: 'nn', guide: 'The cell compiler' },
+  { name: 'tensor', module: 'core', guide: 'Getting started' },
+  { name: 'setBackend', module: 'core', guide: 'Backends and gpu.js' },
+];
+
+/**
+ * Code names in guides that must link to their API pages: the guide, the
+ * name as its code span reads, and the page it must link to.
+ */
+const GUIDE_LINKS: readonly { guide: string; code: string; page: RegExp }[] = [
+  { guide: 'How the tape works', code: 'vjp', page: /_mnemo_autodiff\.vjp\.html$/ },
+  { guide: 'Gradient checking', code: 'bpttReport', page: /_mnemo_proofs\.bpttReport\.html$/ },
+  { guide: 'Writing a new cell', code: 'defineCell', page: /_mnemo_nn\.defineCell\.html$/ },
+  { guide: 'The cell compiler', code: 'explainScan', page: /_mnemo_nn\.explainScan\.html$/ },
+  { guide: 'Tensors and ops', code: 'ShapeError', page: /_mnemo_core\.ShapeError\.html$/ },
 ];
 
 /** The guide whose screenshot is saved (if it is written), else the first written one. */
@@ -207,6 +268,25 @@ describe('the documentation site', () => {
     expect(info.h1).toBeGreaterThan(0);
     expect(info.text).toBeGreaterThan(100);
     expect(info.navLinks).toBeGreaterThan(0);
+    // It starts people: a "Start here" section whose steps link to the guides
+    // on the tape, writing a cell and the MNIST run, and a Performance section
+    // that is a summary pointing to the Performance guide.
+    const start = await inPage<{ steps: string[]; perf: string[] }>(
+      page,
+      `() => {
+        const section = (title) => {
+          const h = [...document.querySelectorAll('.col-content h2')].find((e) => e.textContent.trim().startsWith(title));
+          const out = [];
+          for (let e = h?.nextElementSibling; e && e.tagName !== 'H2'; e = e.nextElementSibling) out.push(e);
+          return out.flatMap((e) => [...e.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')));
+        };
+        return { steps: section('Start here'), perf: section('Performance') };
+      }`,
+    );
+    for (const guide of ['Getting_started', 'How_the_tape_works', 'Writing_a_new_cell', 'Gradient_checking', 'The_flagship_MNIST_run']) {
+      expect(start.steps.some((h) => h.includes(`documents/${guide}.html`)), `"Start here" links to ${guide}: ${start.steps.join(', ')}`).toBe(true);
+    }
+    expect(start.perf.some((h) => h.includes('documents/Performance.html')), 'the Performance section links to the Performance guide').toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'home.png') });
     await page.close();
     expect(problems.errors).toEqual([]);
@@ -218,18 +298,122 @@ describe('the documentation site', () => {
       await open(page, `${origin}/index.html`);
       await page.click('#tsd-search-trigger');
       await page.fill('#tsd-search-input', check.query);
-      // Results appear once search.js has loaded and its index is inflated.
-      let results: { text: string; href: string }[] = [];
-      const found = (): boolean => results.some((r) => check.text.test(r.text) && check.href.test(r.href));
-      for (let tries = 0; tries < 50 && !found(); tries++) {
+      // Results appear once the search's index (assets/mnemo-search-data.js) has loaded.
+      let results: { text: string; href: string; summary: string; internal: boolean }[] = [];
+      const at = (): number => results.findIndex((r) => check.text.test(r.text) && check.href.test(r.href));
+      for (let tries = 0; tries < 50 && at() < 0; tries++) {
         await page.waitForTimeout(100);
-        results = await inPage<{ text: string; href: string }[]>(
+        results = await inPage<{ text: string; href: string; summary: string; internal: boolean }[]>(
           page,
-          `() => [...document.querySelectorAll('#tsd-search-results li a')].map((a) => ({ text: a.textContent.trim(), href: a.href }))`,
+          `() => [...document.querySelectorAll('#tsd-search-results li a')].map((a) => ({
+            text: a.querySelector('.text').textContent.trim().replace(/\\s+/g, ' '), href: a.href,
+            summary: a.querySelector('.mnemo-search-summary')?.textContent ?? '',
+            internal: a.parentElement.classList.contains('mnemo-internal') }))`,
         );
       }
       await page.close();
-      expect(found(), `results for "${check.query}": ${JSON.stringify(results.slice(0, 10))}`).toBe(true);
+      const shown = JSON.stringify(results.slice(0, 10).map((r) => `${r.text}${r.internal ? ' (internal)' : ''}`));
+      const rank = at();
+      expect(rank, `results for "${check.query}": ${shown}`).toBeGreaterThanOrEqual(0);
+      if (check.within !== undefined) expect(rank, `rank of the result for "${check.query}": ${shown}`).toBeLessThan(check.within);
+      if (check.beforeInternal) {
+        const firstInternal = results.findIndex((r) => r.internal);
+        if (firstInternal >= 0) expect(rank, `"${check.query}": an internal result comes first: ${shown}`).toBeLessThan(firstInternal);
+      }
+      // Each result shows the summary of what it finds.
+      expect(results[rank]!.summary.length, `"${check.query}": the result has no summary`).toBeGreaterThan(10);
+      expect(problems.errors).toEqual([]);
+    });
+  }
+
+  it('the search lists more than ten results, and internals last, marked', async () => {
+    const { page, problems } = await newPage();
+    await open(page, `${origin}/index.html`);
+    await page.click('#tsd-search-trigger');
+    const resultsFor = async (query: string): Promise<{ text: string; internal: boolean }[]> => {
+      await page.fill('#tsd-search-input', query);
+      let results: { text: string; internal: boolean }[] = [];
+      for (let tries = 0; tries < 50 && results.length === 0; tries++) {
+        await page.waitForTimeout(100);
+        results = await inPage<{ text: string; internal: boolean }[]>(
+          page,
+          `() => [...document.querySelectorAll('#tsd-search-results li')].map((li) => ({
+            text: li.querySelector('.text').textContent.trim(), internal: li.classList.contains('mnemo-internal') }))`,
+        );
+      }
+      return results;
+    };
+    const cell = await resultsFor('cell');
+    expect(cell.length, 'results for "cell"').toBeGreaterThan(10);
+    // gemm is a kernel: its results are internal, and come after anything that is not.
+    const gemm = await resultsFor('gemm');
+    expect(gemm.some((r) => r.internal), `results for "gemm": ${JSON.stringify(gemm)}`).toBe(true);
+    const lastPublic = gemm.map((r) => r.internal).lastIndexOf(false);
+    const firstInternal = gemm.findIndex((r) => r.internal);
+    expect(lastPublic < firstInternal || lastPublic === -1, `results for "gemm": ${JSON.stringify(gemm)}`).toBe(true);
+    await page.close();
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('every main entry links to the guide that teaches it', () => {
+    const missing: string[] = [];
+    for (const t of TAUGHT) {
+      const file = apiPage(t.module, t.name);
+      if (!file) {
+        missing.push(`${t.name}: no page in @mnemo/${t.module}`);
+        continue;
+      }
+      const html = readFileSync(join(SITE, file), 'utf8');
+      const guideUrl = documentPages.get(t.guide);
+      const link = new RegExp(`See the guides?: [^]*?<a href="\\.\\./${escapeRegExp(guideUrl ?? '?')}(#[^"]*)?">`);
+      if (!guideUrl || !link.test(html)) missing.push(`${t.name} (${file}) does not link to the guide "${t.guide}"`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('code names in guides link to their API pages', () => {
+    const missing: string[] = [];
+    for (const l of GUIDE_LINKS) {
+      const url = documentPages.get(l.guide);
+      const html = url ? readFileSync(join(SITE, url), 'utf8') : '';
+      const links = [...html.matchAll(/<a href="([^"]*)"[^>]*><code>([^<]*)<\/code><\/a>/g)].filter((m) => m[2] === l.code);
+      if (!links.some((m) => l.page.test(m[1]!))) missing.push(`"${l.guide}": \`${l.code}\` does not link to ${l.page}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  for (const name of CELL_PAGES) {
+    it(`the page of ${name} shows its equations, a shape table and its guide`, async () => {
+      const file = apiPage('nn', name);
+      expect(file, `no page for ${name}`).toBeDefined();
+      const { page, problems } = await newPage();
+      await open(page, `${origin}/${file}`);
+      await page.evaluate('document.fonts.ready');
+      const seen = await inPage<{ katex: number; display: number; errors: number; zeroSize: number; shapeRows: string[]; guide: boolean }>(
+        page,
+        `() => {
+          const content = document.querySelector('.col-content');
+          const katex = [...content.querySelectorAll('.katex')];
+          const table = [...content.querySelectorAll('table')].find((t) => /shape/i.test(t.querySelector('tr')?.textContent ?? ''));
+          return {
+            katex: katex.length,
+            display: content.querySelectorAll('.katex-display').length,
+            errors: content.querySelectorAll('.katex-error').length,
+            zeroSize: katex.filter((k) => { const r = k.getBoundingClientRect(); return r.width === 0 || r.height === 0; }).length,
+            shapeRows: table ? [...table.querySelectorAll('tr')].slice(1).map((tr) => tr.cells[0]?.textContent.trim() ?? '') : [],
+            guide: [...content.querySelectorAll('a[href*="documents/"]')].some((a) => /See the guide/.test(a.parentElement?.textContent ?? '')),
+          };
+        }`,
+      );
+      if (name === 'lstmCell') await page.screenshot({ path: join(SCREENSHOTS, 'cell-lstmCell.png'), fullPage: true });
+      await page.close();
+      expect(seen.display, 'display equations').toBeGreaterThan(0);
+      expect(seen.errors, 'KaTeX errors').toBe(0);
+      expect(seen.zeroSize, 'formulas with no size').toBe(0);
+      for (const row of ['input', 'state', 'output', 'parameter']) {
+        expect(seen.shapeRows.some((r) => r.startsWith(row)), `a "${row}" row in the shape table: ${seen.shapeRows.join(', ')}`).toBe(true);
+      }
+      expect(seen.guide, 'a "See the guide" link').toBe(true);
       expect(problems.errors).toEqual([]);
     });
   }
@@ -326,6 +510,15 @@ describe('the documentation site', () => {
     // Every page of the site is reachable by links from the home page (typedoc
     // writes hierarchy.html even when no class page links to it).
     expect(unreached, 'pages no link leads to').toEqual([]);
+  });
+
+  it('links no file name as if it were a web site (compare.md is not http://compare.md/)', () => {
+    const bad: string[] = [];
+    for (const f of htmlFilesUnder(SITE)) {
+      const html = readFileSync(join(SITE, f), 'utf8');
+      for (const m of html.matchAll(/href="(https?:\/\/[^"/]+\.(?:md|json|svg|ts|js|mjs|txt|csv|jsonl)\/?)"/g)) bad.push(`${f}: ${m[1]}`);
+    }
+    expect(bad).toEqual([]);
   });
 
   it('renders pages of every kind in the browser, with working navigation and no console errors', { timeout: 600_000 }, async () => {
@@ -468,4 +661,17 @@ function decodeEntities(s: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")
     .replace(/&amp;/g, '&');
+}
+
+/** The site-relative path of the page of an export of a layer (`nn`, `lstmCell`), whatever its kind. */
+function apiPage(module: string, name: string): string | undefined {
+  for (const folder of ['functions', 'variables', 'classes', 'interfaces', 'types']) {
+    const file = `${folder}/_mnemo_${module}.${name}.html`;
+    if (existsSync(join(SITE, file))) return file;
+  }
+  return undefined;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

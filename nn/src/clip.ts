@@ -14,6 +14,10 @@ import { tree, type Tree } from '@mnemo/autodiff';
  * sum is rescaled by the largest magnitude when it would). NaN if any entry
  * is NaN; Infinity if any is infinite.
  *
+ * @param x - A pytree of tensors (gradients).
+ * @returns The norm, a number (NaN or Infinity when an entry is).
+ * @throws ArgumentError - when a leaf of `x` is not a tensor.
+ *
  * @example
  * ```ts
  * import { globalNorm } from '@mnemo/nn';
@@ -74,6 +78,15 @@ function mapLeaves<P extends Tree>(op: string, x: P, f: (v: number) => number): 
  * non-finite norm (NaN or infinite gradients) leaves the gradients unchanged:
  * check the returned norm and skip the update.
  *
+ * @param grads - A pytree of gradients.
+ * @param maxNorm - The largest global norm allowed, finite and non-negative.
+ * @returns `[clipped, norm]`: the gradients scaled by `min(1, maxNorm / norm)`,
+ *   and their norm before clipping.
+ * @throws ArgumentError - when `maxNorm` is negative or not finite, or a leaf is
+ *   not a tensor.
+ * @throws ShapeError - never in practice: it could only come from allocating a
+ *   result of a gradient's own size.
+ *
  * @example
  * ```ts
  * import { clipByGlobalNorm } from '@mnemo/nn';
@@ -96,6 +109,14 @@ export function clipByGlobalNorm<P extends Tree>(grads: P, maxNorm: number): [P,
 /**
  * Clip every gradient entry into `[-maxAbs, maxAbs]` (PyTorch's
  * `clip_grad_value_`). NaN entries stay NaN.
+ *
+ * @param grads - A pytree of gradients.
+ * @param maxAbs - The largest magnitude allowed, non-negative.
+ * @returns The gradients with every entry clamped into `[-maxAbs, maxAbs]`.
+ * @throws ArgumentError - when `maxAbs` is negative or NaN, or a leaf is not a
+ *   tensor.
+ * @throws ShapeError - never in practice: it could only come from allocating a
+ *   result of a gradient's own size.
  *
  * @example
  * ```ts

@@ -64,7 +64,8 @@ function compareWith(name: string, x: Tree, like: Tree): string[] {
 export type ParamFileSystem = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'readFileSync'>;
 
 /**
- * Options of {@link saveParams}.
+ * Options of {@link saveParams}: the file system to write through (default
+ * `node:fs`), for tests and other storage.
  *
  * @example
  * ```ts
@@ -87,6 +88,15 @@ export interface SaveOptions {
  * and renamed over `path`; then the directory is flushed. If anything fails,
  * the temporary file is removed, the previous file at `path` (if any) is
  * left as it was, and a {@link ParamFileError} is thrown.
+ *
+ * @param path - Where to write.
+ * @param file - What to write, as for {@link encodeParams}.
+ * @param options - `fs`, the file system to use (default `node:fs`).
+ * @throws ParamFileError - when `path` is not a non-empty string without NUL
+ *   characters, the file cannot be written (any previous file at `path` is left
+ *   unchanged), or `file` cannot be encoded.
+ * @throws ArgumentError - when `options` is not an object, or a parameter or slot
+ *   is not a pytree of tensors.
  *
  * @example
  * ```ts
@@ -147,7 +157,8 @@ export function saveParams(path: string, file: ParamFile, options?: SaveOptions)
 }
 
 /**
- * Options of {@link loadParams}.
+ * Options of {@link loadParams}: a template the contents must match, and the
+ * file system to read through.
  *
  * @example
  * ```ts
@@ -174,6 +185,15 @@ export interface LoadOptions<P extends Tree = Tree> {
  * report naming the file and, for each problem, the field (see
  * {@link decodeParams}). With `like`, the parameters and optimizer slots must
  * also match the template's structure, shapes and dtypes.
+ *
+ * @param path - The file to read.
+ * @param opts - `like`, a template the contents must match, and `fs`.
+ * @returns `Right` with the {@link ParamFile}, or `Left` with a report naming the
+ *   file and each problem.
+ * @throws ArgumentError - when `opts` is not an object or `like` is not a pytree
+ *   of tensors (problems with the file itself are reported as `Left`).
+ * @throws ParamFileError - when `path` is not a non-empty string without NUL
+ *   characters; not for bad files, which are reported as `Left`.
  *
  * @example
  * ```ts
@@ -212,6 +232,14 @@ export function loadParams<P extends Tree = Tree>(path: string, opts?: LoadOptio
 /**
  * {@link loadParams}, throwing a {@link ParamFileError} with the report
  * instead of returning `Left`.
+ *
+ * @param path - The file to read.
+ * @param options - `like`, a template the contents must match, and `fs`.
+ * @returns The {@link ParamFile}.
+ * @throws ParamFileError - with {@link loadParams}'s report when the file cannot
+ *   be read, is damaged, or does not match `like`; or when `path` is not a valid
+ *   path.
+ * @throws ArgumentError - when `like` is not a pytree of tensors.
  *
  * @example
  * ```ts

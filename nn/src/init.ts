@@ -58,6 +58,12 @@ function checkFiniteNumber(op: string, arg: string, v: unknown): number {
  * axes are a receptive field `r = prod(shape[0 .. rank-3])` and the fans are
  * `shape[-2] * r` and `shape[-1] * r`.
  *
+ * @param shape - The shape of a weight.
+ * @returns `[fanIn, fanOut]`.
+ * @throws ArgumentError - when `shape` has an entry that is not a non-negative
+ *   integer.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements.
+ *
  * @example
  * ```ts
  * import { init } from '@mnemo/nn';
@@ -78,6 +84,15 @@ export function fans(shape: Shape): [fanIn: number, fanOut: number] {
  * from `U(-a, a)` with `a = sqrt(6 / (fanIn + fanOut))` (see {@link fans}), so
  * that activations and gradients keep their variance through a layer.
  *
+ * @param key - The random key to draw from.
+ * @param shape - The shape of the tensor to make.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of `shape`, uniform in `[-a, a)` (zeros when both fans are 0).
+ * @throws ArgumentError - when `key` is not a key, `shape` has an entry that is
+ *   not a non-negative integer, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
+ *
  * @example
  * ```ts
  * import { init } from '@mnemo/nn';
@@ -86,6 +101,7 @@ export function fans(shape: Shape): [fanIn: number, fanOut: number] {
  * console.assert(w.every((v) => Math.abs(v) < Math.sqrt(6 / 10)));
  * ```
  * @category Initializers
+ * @function
  */
 export const glorotUniform: Initializer = (key, shape, dtype = 'float32') => {
   const [fanIn, fanOut] = fans(shape);
@@ -95,7 +111,16 @@ export const glorotUniform: Initializer = (key, shape, dtype = 'float32') => {
 };
 
 /**
- * Uniform initialization in `[low, high)`.
+ * An initializer drawing uniformly from `[low, high)`, as core's `uniform`
+ * does, for any key, shape and dtype.
+ *
+ * @param low - The lower bound, included.
+ * @param high - The upper bound, excluded (above `low`).
+ * @returns An {@link Initializer}.
+ * @throws ArgumentError - when a bound is not finite or `low >= high`; the
+ *   initializer throws one for an invalid key, shape or dtype.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
  *
  * @example
  * ```ts
@@ -116,6 +141,12 @@ export function uniform(low: number, high: number): Initializer {
 /**
  * PyTorch's default for every weight and bias of `nn.RNN`, `nn.LSTM` and
  * `nn.GRU`: `U(-k, k)` with `k = 1 / sqrt(hiddenSize)`.
+ *
+ * @param hiddenSize - H, a positive integer.
+ * @returns An {@link Initializer} drawing from `U(-1/sqrt(H), 1/sqrt(H))`.
+ * @throws ArgumentError - when `hiddenSize` is not a positive integer.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
  *
  * @example
  * ```ts
@@ -138,6 +169,14 @@ export function rnnUniform(hiddenSize: number): Initializer {
  * Normal (Gaussian) initialization with the given standard deviation and mean
  * (PyTorch's default for `nn.Embedding` is `normal(1)`).
  *
+ * @param std - The standard deviation (default 1, non-negative).
+ * @param mean - The mean (default 0).
+ * @returns An {@link Initializer}.
+ * @throws ArgumentError - when `std` or `mean` is not finite or `std` is negative;
+ *   the initializer throws one for an invalid key, shape or dtype.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
+ *
  * @example
  * ```ts
  * import { init } from '@mnemo/nn';
@@ -155,7 +194,15 @@ export function normal(std = 1, mean = 0): Initializer {
 }
 
 /**
- * Every entry equal to `value`; the key is ignored.
+ * An initializer that sets every entry to `value` and ignores its key: biases,
+ * gains, a forget-gate bias of 1.
+ *
+ * @param value - The value of every entry.
+ * @returns An {@link Initializer}.
+ * @throws ArgumentError - when `value` is not a number; the initializer throws one
+ *   for an invalid shape or dtype.
+ * @throws ShapeError - (from the initializer it returns) when the shape holds more
+ *   than 2^31 - 1 elements, or more than the memory can give.
  *
  * @example
  * ```ts
@@ -171,7 +218,17 @@ export function constant(value: number): Initializer {
 }
 
 /**
- * All zeros (biases); the key is ignored.
+ * An initializer of all zeros (for biases) that ignores its key; the same as
+ * `constant(0)`.
+ *
+ * @param key - The random key to draw from.
+ * @param shape - The shape of the tensor to make.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of `shape`, all zeros.
+ * @throws ArgumentError - when `shape` has an entry that is not a non-negative
+ *   integer, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -180,11 +237,22 @@ export function constant(value: number): Initializer {
  * console.assert(init.zeros(key(0), [3]).toArray().join() === '0,0,0');
  * ```
  * @category Initializers
+ * @function
  */
 export const zeros: Initializer = constant(0);
 
 /**
- * All ones (layer-norm gains); the key is ignored.
+ * An initializer of all ones (for layer-norm gains) that ignores its key; the
+ * same as `constant(1)`.
+ *
+ * @param key - The random key to draw from.
+ * @param shape - The shape of the tensor to make.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor of `shape`, all ones.
+ * @throws ArgumentError - when `shape` has an entry that is not a non-negative
+ *   integer, or `dtype` is not `float32` or `float64`.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts
@@ -193,6 +261,7 @@ export const zeros: Initializer = constant(0);
  * console.assert(init.ones(key(0), [2]).toArray().join() === '1,1');
  * ```
  * @category Initializers
+ * @function
  */
 export const ones: Initializer = constant(1);
 
@@ -265,6 +334,18 @@ function orthonormalColumns(a: Float64Array, m: number, n: number): Float64Array
  * For an LSTM's recurrent matrix `[H, 4H]` this gives orthonormal rows; to
  * make each gate's `[H, H]` block orthogonal, initialize the blocks
  * separately (with split keys) and concatenate them.
+ *
+ * @param key - The random key to draw from.
+ * @param shape - The shape, of rank 2 or more.
+ * @param dtype - `float32` (default) or `float64`.
+ * @param gain - A factor applied to the result (default 1).
+ * @returns A tensor of `shape` with orthonormal columns (tall) or rows (wide),
+ *   times `gain`.
+ * @throws ArgumentError - when `shape` has rank below 2 or an invalid entry,
+ *   `gain` is not finite, `dtype` is not `float32` or `float64`, or `key` is not a
+ *   key.
+ * @throws ShapeError - when the shape holds more than 2^31 - 1 elements
+ *   (`MAX_SIZE`), or more than the memory can give.
  *
  * @example
  * ```ts

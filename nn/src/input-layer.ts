@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { ArgumentError, split as splitKey, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, checkOptions, formatValue, split as splitKey, type Key, type Tensor } from '@mnemo/core';
 import type { Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from './cell.js';
+import { checkCellArg } from './cells/common.js';
 import { dense, type DenseParams, type DenseOptions } from './layers.js';
 
 /**
@@ -35,6 +36,15 @@ export type DenseInputParams<P extends Tree = Tree> = { readonly proj: DensePara
  * layers. The tutorial model (MNIST rows, 28 pixels to 128 units, then an
  * LSTM) runs its first layer this way.
  *
+ * @param cell - the cell the projected input feeds
+ * @param inputSize - features per step of the raw input
+ * @param options - the dense layer's options (initializers; the dtype is the cell's)
+ * @returns a cell with parameters `{ proj, cell }`
+ * @throws ArgumentError - when `inputSize` is not a positive integer; from the
+ *   cell's `step`, when the parameters are not `{ proj, cell }`.
+ * @throws ShapeError - from the cell's `step`, when the raw input is not `[batch,
+ *   inputSize]`.
+ *
  * @example
  * ```ts
  * import { withDenseInput, lstmCell, scan } from '@mnemo/nn';
@@ -43,15 +53,15 @@ export type DenseInputParams<P extends Tree = Tree> = { readonly proj: DensePara
  * const { outputs } = scan(cell, cell.init(key(0)), zeros([2, 5, 3]));
  * console.assert(cell.inputSize === 3 && outputs.shape.join() === '2,5,4');
  * ```
- * @param cell - the cell the projected input feeds
- * @param inputSize - features per step of the raw input
- * @param options - the dense layer's options (initializers; the dtype is the cell's)
- * @returns a cell with parameters `{ proj, cell }`
- * @throws {@link @mnemo/core!ArgumentError} when `inputSize` is not a positive integer
  * @category Cells
  */
 export function withDenseInput<P extends Tree, S extends Tree>(cell: Cell<P, S>, inputSize: number, options: Omit<DenseOptions, 'dtype'> = {}): Cell<DenseInputParams<P>, S> {
-  if (!Number.isInteger(inputSize) || inputSize <= 0) throw new ArgumentError('withDenseInput', 'inputSize', `must be a positive integer, got ${String(inputSize)}`);
+  const op = 'withDenseInput';
+  checkCellArg(op, 'cell', cell);
+  if (typeof inputSize !== 'number' || !Number.isInteger(inputSize) || inputSize <= 0 || inputSize > 2 ** 31 - 1) {
+    throw new ArgumentError(op, 'inputSize', `must be a positive integer (at most 2^31 - 1), got ${formatValue(inputSize)}`);
+  }
+  checkOptions(op, 'options', options);
   return Object.freeze({
     name: `dense+${cell.name}`,
     inputSize,
@@ -65,6 +75,9 @@ export function withDenseInput<P extends Tree, S extends Tree>(cell: Cell<P, S>,
     },
     initialState: (batch: number) => cell.initialState(batch),
     step(params: DenseInputParams<P>, state: S, x: Tensor, probes?: GateProbes): readonly [S, Tensor] {
+      if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+        throw new ArgumentError(`dense+${cell.name}`, 'params', `expected { proj, cell } (from init), got ${formatValue(params)}`);
+      }
       return cell.step(params.cell, state, dense.apply(params.proj, x), probes);
     },
   });

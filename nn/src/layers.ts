@@ -45,7 +45,8 @@ function checkTensorArg(op: string, arg: string, x: unknown): Tensor {
 export type DenseParams = { readonly w: Tensor; readonly b: Tensor } | { readonly w: Tensor };
 
 /**
- * Options of `dense.init`.
+ * Options of `dense.init`: the initializers of the weight and the bias, whether
+ * there is a bias, and the dtype.
  *
  * @example
  * ```ts
@@ -144,7 +145,8 @@ export const dense = {
 export type EmbeddingParams = { readonly table: Tensor };
 
 /**
- * Options of `embedding.init`.
+ * Options of `embedding.init`: the initializer of the table (normal with std 1
+ * by default, as PyTorch's) and the dtype.
  *
  * @example
  * ```ts

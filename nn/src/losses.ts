@@ -114,6 +114,15 @@ const crossEntropyFused = customVjp(
  * `(softmax(z) - onehot(y)) / N`, written in differentiable ops; the labels
  * get a zero gradient. The result has the logits' dtype.
  *
+ * @param logits - Unnormalized scores `[N, C]`.
+ * @param labels - Integer classes in `[0, C)`, `[N]`, in a float tensor of either
+ *   dtype.
+ * @returns The mean loss, a scalar of the logits' dtype.
+ * @throws ArgumentError - when an argument is not a tensor, or a label is not an
+ *   integer class in `[0, C)`.
+ * @throws ShapeError - when `logits` is not `[N, C]`, `labels` is not `[N]`, or
+ *   the batch is empty.
+ *
  * @example
  * ```ts
  * import { softmaxCrossEntropy } from '@mnemo/nn';
@@ -132,6 +141,14 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
  * The fraction (a plain number in `[0, 1]`) of rows whose largest logit is at
  * the label's class. At a tie, the first largest counts (as `argmax`). Not
  * differentiable.
+ *
+ * @param logits - Scores `[N, C]`.
+ * @param labels - Integer classes, `[N]`.
+ * @returns The fraction of rows classified right, a number in `[0, 1]`.
+ * @throws ArgumentError - when an argument is not a tensor, or a label is not an
+ *   integer class in `[0, C)`.
+ * @throws ShapeError - when `logits` is not `[N, C]`, `labels` is not `[N]`, or
+ *   the batch is empty.
  *
  * @example
  * ```ts
@@ -168,6 +185,14 @@ function checkPair(op: string, a: string, b: string, x: unknown, y: unknown): [T
 /**
  * Mean squared error over every element: `mean((pred - target)^2)`. The two
  * tensors must have the same shape and dtype.
+ *
+ * @param pred - Predictions, any shape.
+ * @param target - Targets, of `pred`'s shape and dtype.
+ * @returns The mean of the squared differences, a scalar.
+ * @throws ArgumentError - when an argument is not a tensor.
+ * @throws ShapeError - when the shapes differ (no broadcasting) or the tensors are
+ *   empty.
+ * @throws DTypeError - when the dtypes differ.
  *
  * @example
  * ```ts
@@ -217,6 +242,14 @@ const bceFused = customVjp((logits: Tensor, targets: Tensor): Tensor => bceValue
  * dtype of `logits`. The gradient is one fused rule: `(sigmoid(x) - t) / n`
  * for the logits (exact at `x = 0`, where the stable form has kinks) and
  * `-x / n` for the targets.
+ *
+ * @param logits - Scores, any shape.
+ * @param targets - Probabilities in `[0, 1]`, of the logits' shape and dtype.
+ * @returns The mean loss, a scalar.
+ * @throws ArgumentError - when an argument is not a tensor.
+ * @throws ShapeError - when the shapes differ (no broadcasting) or the tensors are
+ *   empty.
+ * @throws DTypeError - when the dtypes differ.
  *
  * @example
  * ```ts

@@ -183,7 +183,8 @@ function lerp(start: number, end: number, w: number): number {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link sgd}.
+ * Options of {@link sgd}: the learning rate, momentum, dampening, Nesterov
+ * momentum and weight decay, as `torch.optim.SGD` has them.
  *
  * @example
  * ```ts
@@ -220,6 +221,19 @@ export interface SgdOptions {
  * ```
  *
  * The momentum buffer `b` is the slot `momentum` (absent without momentum).
+ *
+ * @param opts - `lr` (default 0.01), `momentum`, `dampening`, `nesterov`,
+ *   `weightDecay` (see {@link SgdOptions}).
+ * @returns An {@link Optimizer}: `init(params)` and `update(grads, state,
+ *   params)`.
+ * @throws ArgumentError - when `opts` is not an object, an option is not a finite
+ *   number in its range, or `nesterov` is asked without momentum or with
+ *   dampening; from `update`, when the state is not this optimizer's (`step` and
+ *   slots), or a schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
  *
  * @example
  * ```ts
@@ -274,7 +288,8 @@ export function sgd(opts?: SgdOptions): Optimizer {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link adam} and {@link adamw}.
+ * Options of {@link adam} and {@link adamw}: the learning rate, the betas,
+ * epsilon and weight decay, as PyTorch's (without AMSGrad).
  *
  * @example
  * ```ts
@@ -385,6 +400,21 @@ const FUSE_FROM = 256;
  *
  * Slots `m` and `v` start at zero.
  *
+ * @param options - `lr` (default 0.001), `beta1`, `beta2`, `eps`, `weightDecay`
+ *   (L2, added to the gradient; see {@link AdamOptions}).
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when an option is not a finite number in its range; from
+ *   `update`, when the state is not this optimizer's (`step` and slots), or a
+ *   schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
+ * @throws MnemoError - from `update`'s fused loop, when one tensor object is
+ *   passed as two inputs.
+ * @throws CompileDeclined - never escapes: an update the compiler declines runs op
+ *   by op.
+ *
  * @example
  * ```ts
  * import { adam } from '@mnemo/nn';
@@ -407,6 +437,21 @@ export function adam(options?: AdamOptions): Optimizer {
  * `p = p * (1 - lr * weightDecay)` (default weightDecay 1e-2), then makes
  * {@link adam}'s update with no L2 term.
  *
+ * @param options - As for {@link adam}; `weightDecay` (default 0.01) is decoupled:
+ *   `p -= lr * weightDecay * p`.
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when an option is not a finite number in its range; from
+ *   `update`, when the state is not this optimizer's (`step` and slots), or a
+ *   schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
+ * @throws MnemoError - from `update`'s fused loop, when one tensor object is
+ *   passed as two inputs.
+ * @throws CompileDeclined - never escapes: an update the compiler declines runs op
+ *   by op.
+ *
  * @example
  * ```ts
  * import { adamw } from '@mnemo/nn';
@@ -427,7 +472,8 @@ export function adamw(options?: AdamOptions): Optimizer {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link rmsprop}.
+ * Options of {@link rmsprop}: the learning rate, alpha, epsilon, momentum,
+ * centering and weight decay, as `torch.optim.RMSprop`.
  *
  * @example
  * ```ts
@@ -453,7 +499,8 @@ export interface RmspropOptions {
 }
 
 /**
- * RMSProp (Tieleman and Hinton 2012), as `torch.optim.RMSprop`:
+ * RMSProp (Tieleman and Hinton 2012), as `torch.optim.RMSprop`: each step
+ * divides the gradient by a running root mean square of past gradients:
  *
  * ```text
  * g = g + weightDecay * p                       (if weightDecay != 0)
@@ -466,6 +513,17 @@ export interface RmspropOptions {
  *
  * Slots: `squareAvg`, plus `gradAvg` when centered and `momentumBuffer` with
  * momentum, all starting at zero. There is no bias correction.
+ *
+ * @param opts - `lr` (default 0.01), `alpha`, `eps`, `momentum`, `centered`,
+ *   `weightDecay` (see {@link RmspropOptions}).
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when `opts` is not an object or an option is not a
+ *   finite number in its range; from `update`, when the state is not this
+ *   optimizer's (`step` and slots), or a schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
  *
  * @example
  * ```ts
@@ -532,7 +590,8 @@ export function rmsprop(opts?: RmspropOptions): Optimizer {
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link adagrad}.
+ * Options of {@link adagrad}: the learning rate, its decay, epsilon, the
+ * initial accumulator and weight decay, as `torch.optim.Adagrad`.
  *
  * @example
  * ```ts
@@ -567,6 +626,17 @@ export interface AdagradOptions {
  * ```
  *
  * The slot `sum` starts at `initialAccumulatorValue`.
+ *
+ * @param opts - `lr` (default 0.01), `lrDecay`, `eps`, `initialAccumulatorValue`,
+ *   `weightDecay` (see {@link AdagradOptions}).
+ * @returns An {@link Optimizer}.
+ * @throws ArgumentError - when `opts` is not an object or an option is not a
+ *   finite number in its range; from `update`, when the state is not this
+ *   optimizer's (`step` and slots), or a schedule gives a rate that is not finite.
+ * @throws ShapeError - from `update`, when a gradient's shape differs from its
+ *   parameter's.
+ * @throws DTypeError - from `update`, when a gradient's dtype differs from its
+ *   parameter's.
  *
  * @example
  * ```ts

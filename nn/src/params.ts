@@ -41,7 +41,8 @@ import type { OptState } from './optim.js';
 import { fromBase64 as decodeBase64, sha256, toBase64 as encodeBase64 } from './bytes.js';
 
 /**
- * The `format` field of every parameter file.
+ * The `format` field of every parameter file, `mnemo-params`: a file without it
+ * is not one of ours.
  *
  * @example
  * ```ts
@@ -344,6 +345,15 @@ function canonicalJson(v: unknown, path: string): string {
  * {@link @mnemo/nn/node!saveParams} writes. Throws {@link ParamFileError} if `params` or a
  * slot is not a pytree of tensors or the metadata is not JSON.
  *
+ * @param file - `params` (a pytree of tensors), and optionally `optimizer` (state)
+ *   and `metadata` (JSON).
+ * @returns The file's text: JSON with the format, version, a SHA-256 of the
+ *   content, and the content.
+ * @throws ParamFileError - when `file` is not an object, the optimizer's step is
+ *   not a non-negative integer, or the metadata holds something JSON cannot (a
+ *   non-finite number, `undefined`, a function).
+ * @throws ArgumentError - when a parameter or slot is not a pytree of tensors.
+ *
  * @example
  * ```ts
  * import { encodeParams, decodeParams } from '@mnemo/nn';
@@ -393,6 +403,11 @@ export function encodeParams(file: ParamFile): string {
  * Rejected: text that is not JSON (a truncated file), another format, another
  * version, a checksum mismatch (an altered file), a missing or mistyped field,
  * and tensor data whose length does not match its shape and dtype.
+ *
+ * @param text - The file's text.
+ * @returns `Right` with the {@link ParamFile}, or `Left` with the report.
+ * @throws ParamFileError - not for bad input, which it reports as `Left`: only if
+ *   the decoded content held a value JSON cannot, which `JSON.parse` never gives.
  *
  * @example
  * ```ts

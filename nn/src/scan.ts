@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, tensor, type DType } from '@mnemo/core';
+import { ArgumentError, DTypeError, ShapeError, Tensor, checkCount, checkDType, checkFlag, checkOptions, checkSize, formatShape, formatValue, tensor, type DType } from '@mnemo/core';
 import { CompileDeclined, cast, checkpoint, compiledRecurrence, explainRecurrence, sliceAxis, stack, stopGradient, tree, where, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from './cell.js';
-import { isGatedCell, unstack } from './cells/common.js';
+import { checkCellArg, isGatedCell, unstack } from './cells/common.js';
 
 /**
- * Options of {@link scan}.
+ * Options of {@link scan}: the initial state, a mask or lengths for padded
+ * batches, the direction, probes, checkpointing and compilation.
  *
  * @example
  * ```ts
@@ -83,7 +84,18 @@ export interface ScanResult<S extends Tree> {
 }
 
 /**
- * The mask of a right-padded batch: `[batch, steps]`, 1 where `t < lengths[b]`.
+ * The mask of a right-padded batch, `[batch, steps]`: 1 where `t < lengths[b]`
+ * (a real step), 0 on the padding.
+ *
+ * @param lengths - Each sequence's length, as numbers or a vector tensor
+ *   `[batch]`.
+ * @param steps - The padded length.
+ * @param dtype - `float32` (default) or `float64`.
+ * @returns A tensor `[batch, steps]` of 0s and 1s.
+ * @throws ArgumentError - when `lengths` is neither an array nor a tensor, `steps`
+ *   is not a non-negative integer, or a length is not an integer from 0 to
+ *   `steps`.
+ * @throws ShapeError - when `lengths` is a tensor that is not a vector.
  *
  * @example
  * ```ts
@@ -94,18 +106,21 @@ export interface ScanResult<S extends Tree> {
  */
 export function sequenceMask(lengths: readonly number[] | Tensor, steps: number, dtype: DType = 'float32'): Tensor {
   const op = 'sequenceMask';
-  const ls = lengths instanceof Tensor ? Array.from(lengths.toArray()) : lengths;
-  if (!Array.isArray(ls)) throw new ArgumentError(op, 'lengths', `expected an array of lengths or a Tensor, got ${typeof lengths}`);
   if (lengths instanceof Tensor && lengths.rank !== 1) throw new ShapeError(op, 'lengths', `expected a vector [batch], got ${formatShape(lengths.shape)}`);
-  if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(op, 'steps', `must be a non-negative integer, got ${String(steps)}`);
+  const ls: readonly unknown[] = lengths instanceof Tensor ? Array.from(lengths.toArray()) : (lengths as unknown[]);
+  if (!Array.isArray(ls)) throw new ArgumentError(op, 'lengths', `expected an array of lengths or a Tensor, got ${formatValue(lengths)}`);
+  checkCount(op, 'steps', steps);
+  const dt = checkDType(op, 'dtype', dtype);
+  checkSize(op, 'steps', [ls.length, steps]);
   const data = new Array<number>(ls.length * steps).fill(0);
-  ls.forEach((l, b) => {
-    if (!Number.isInteger(l) || l < 0 || l > steps) {
-      throw new ArgumentError(op, `lengths[${b}]`, `must be an integer from 0 to ${steps} (the number of steps), got ${String(l)}`);
+  for (let b = 0; b < ls.length; b++) {
+    const l = ls[b];
+    if (typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l > steps) {
+      throw new ArgumentError(op, `lengths[${b}]`, `must be an integer from 0 to ${steps} (the number of steps), got ${formatValue(l)}`);
     }
     for (let t = 0; t < l; t++) data[b * steps + t] = 1;
-  });
-  return tensor(data, dtype, [ls.length, steps]);
+  }
+  return tensor(data, dt, [ls.length, steps]);
 }
 
 /** Per-step mask columns `[batch, 1]`, or undefined where a step is real for every sequence. */
@@ -114,11 +129,12 @@ function maskColumns(name: string, options: ScanOptions<never>, batch: number, s
   if (mask !== undefined && lengths !== undefined) throw new ArgumentError(name, 'mask', 'give a mask or lengths, not both');
   let m: Tensor;
   if (lengths !== undefined) {
-    const n = lengths instanceof Tensor ? lengths.size : Array.isArray(lengths) ? lengths.length : -1;
+    if (!(lengths instanceof Tensor) && !Array.isArray(lengths)) throw new ArgumentError(name, 'lengths', `expected an array of lengths or a Tensor [batch], got ${formatValue(lengths)}`);
+    const n = lengths instanceof Tensor ? lengths.size : lengths.length;
     if (n !== batch) throw new ShapeError(name, 'lengths', `has ${n} entries, but the batch has ${batch} sequences`);
     m = sequenceMask(lengths, steps, dtype);
   } else if (mask !== undefined) {
-    if (!(mask instanceof Tensor)) throw new ArgumentError(name, 'mask', `expected a Tensor [batch, steps], got ${typeof mask}`);
+    if (!(mask instanceof Tensor)) throw new ArgumentError(name, 'mask', `expected a Tensor [batch, steps], got ${formatValue(mask)}`);
     if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== steps) {
       throw new ShapeError(name, 'mask', `has shape ${formatShape(mask.shape)}, expected [${batch}, ${steps}] (batch and steps of xs)`);
     }
@@ -146,6 +162,24 @@ function maskColumns(name: string, options: ScanOptions<never>, batch: number, s
  * (BPTT) by the tape; padded steps (mask or lengths) keep the state, output
  * zero and get zero gradient.
  *
+ * @param cell - Any {@link Cell}.
+ * @param params - Its parameters (from `cell.init`).
+ * @param xs - The inputs, `[batch, steps, inputSize]`, batch first.
+ * @param options - `initialState`, `mask` or `lengths`, `reverse`, `probes`,
+ *   `checkpointEvery`, `compile` (see {@link ScanOptions}).
+ * @returns `outputs` `[batch, steps, outputSize]` and `finalState` (see {@link
+ *   ScanResult}).
+ * @throws ArgumentError - when `xs` is not a tensor, `mask` and `lengths` are both
+ *   given, the mask holds values other than 0 and 1, `probes` does not have one
+ *   entry per step, or `checkpointEvery` is not a non-negative integer.
+ * @throws ShapeError - when `xs` is not `[batch, steps, inputSize]` for the cell,
+ *   has no steps, or a mask, lengths or state do not fit its batch and steps.
+ * @throws DTypeError - when `xs` (or the state) is not of the cell's dtype.
+ * @throws MnemoError - from the compiled path, when one tensor object is passed as
+ *   two inputs.
+ * @throws CompileDeclined - never escapes: a cell the compiler declines runs on
+ *   the tape (see {@link explainScan}).
+ *
  * @example
  * ```ts
  * import { scan, lstmCell } from '@mnemo/nn';
@@ -161,8 +195,9 @@ function maskColumns(name: string, options: ScanOptions<never>, batch: number, s
  * @category Sequences
  */
 export function scan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P, xs: Tensor, options: ScanOptions<S> = {}): ScanResult<S> {
-  const name = cell?.name ?? 'scan';
-  if (!(xs instanceof Tensor)) throw new ArgumentError(name, 'xs', `expected a Tensor [batch, steps, ${cell.inputSize}], got ${typeof xs}`);
+  checkCellArg('scan', 'cell', cell);
+  const name = cell.name;
+  if (!(xs instanceof Tensor)) throw new ArgumentError(name, 'xs', `expected a Tensor [batch, steps, ${cell.inputSize}], got ${formatValue(xs)}`);
   if (xs.rank !== 3) {
     throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${cell.inputSize}] (batch first), got ${formatShape(xs.shape)}`);
   }
@@ -172,18 +207,20 @@ export function scan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P
   }
   if (xs.dtype !== cell.dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${cell.dtype}; cast the input first`);
   if (T === 0) throw new ShapeError(name, 'xs', `has no time steps (shape ${formatShape(xs.shape)})`);
-  const o = options ?? {};
+  const o = checkOptions(name, 'options', options ?? undefined);
+  const reverse = checkFlag(name, 'options.reverse', o.reverse, false);
+  const compile = checkFlag(name, 'options.compile', o.compile, true);
+  const projectInputs = checkFlag(name, 'options.projectInputs', o.projectInputs, true);
   const state0 = o.initialState ?? cell.initialState(B);
   const masks = maskColumns(name, o as ScanOptions<never>, B, T, cell.dtype);
   const probes = o.probes;
   if (probes !== undefined && (!Array.isArray(probes) || probes.length !== T)) {
-    throw new ArgumentError(name, 'probes', `expected one entry per time step (${T}), got ${Array.isArray(probes) ? probes.length : typeof probes}`);
+    throw new ArgumentError(name, 'probes', `expected one entry per time step (${T}), got ${Array.isArray(probes) ? `${probes.length} entries` : formatValue(probes)}`);
   }
   const every = o.checkpointEvery ?? 0;
-  if (!Number.isInteger(every) || every < 0) throw new ArgumentError(name, 'checkpointEvery', `must be a non-negative integer, got ${String(every)}`);
-  const reverse = o.reverse ?? false;
+  if (typeof every !== 'number' || !Number.isInteger(every) || every < 0) throw new ArgumentError(name, 'checkpointEvery', `must be a non-negative integer, got ${formatValue(every)}`);
 
-  if ((o.compile ?? true) && probes === undefined) {
+  if (compile && probes === undefined) {
     try {
       const mask = masks === undefined ? undefined : fullMask(o as ScanOptions<never>, T, cell.dtype);
       return compiledRecurrence((p: P, s: S, x: Tensor) => cell.step(p, s, x), params, state0, xs, {
@@ -191,13 +228,13 @@ export function scan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P
         ...(mask === undefined ? {} : { mask }),
         reverse,
         checkpointEvery: every,
-        reference: (p: P, s: S, x: Tensor) => tapeScan(cell, p, x, s, masks, undefined, every, reverse, o.projectInputs ?? true),
+        reference: (p: P, s: S, x: Tensor) => tapeScan(cell, p, x, s, masks, undefined, every, reverse, projectInputs),
       });
     } catch (e) {
       if (!(e instanceof CompileDeclined)) throw e;
     }
   }
-  return tapeScan(cell, params, xs, state0, masks, probes, every, reverse, o.projectInputs ?? true);
+  return tapeScan(cell, params, xs, state0, masks, probes, every, reverse, projectInputs);
 }
 
 /** The mask of a scan as one `[batch, steps]` tensor (given, or made from the lengths). */
@@ -270,6 +307,17 @@ function tapeScan<P extends Tree, S extends Tree>(
  * are collected in order. `info` gives the chunk's index and time range, for
  * slicing targets or masks the same way.
  *
+ * @param xs - The inputs, `[batch, steps, ...]`.
+ * @param chunk - Steps per chunk, a positive integer.
+ * @param initialState - The state before the first chunk.
+ * @param body - Called per chunk with its inputs, the carried state (gradient
+ *   stopped) and `info`; returns `[finalState, result]`.
+ * @returns `results`, one per chunk in order, and the `finalState` after the last
+ *   chunk.
+ * @throws ArgumentError - when `chunk` is not a positive integer or `body` is not
+ *   a function.
+ * @throws ShapeError - when `xs` is not a tensor of rank 2 or more.
+ *
  * @example
  * ```ts
  * import { truncatedBptt, scan, rnnCell } from '@mnemo/nn';
@@ -293,16 +341,18 @@ export function truncatedBptt<S extends Tree, R>(
 ): { readonly finalState: S; readonly results: R[] } {
   const op = 'truncatedBptt';
   if (!(xs instanceof Tensor) || xs.rank < 2) {
-    throw new ShapeError(op, 'xs', `expected a sequence [batch, steps, ...], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
+    throw new ShapeError(op, 'xs', `expected a sequence [batch, steps, ...], got ${formatValue(xs)}`);
   }
-  if (!Number.isInteger(chunk) || chunk <= 0) throw new ArgumentError(op, 'chunk', `must be a positive integer, got ${String(chunk)}`);
-  if (typeof body !== 'function') throw new ArgumentError(op, 'body', `expected a function, got ${typeof body}`);
+  if (typeof chunk !== 'number' || !Number.isInteger(chunk) || chunk <= 0) throw new ArgumentError(op, 'chunk', `must be a positive integer, got ${formatValue(chunk)}`);
+  if (typeof body !== 'function') throw new ArgumentError(op, 'body', `expected a function, got ${formatValue(body)}`);
   const T = xs.shape[1]!;
   let state = stopGradient(initialState);
   const results: R[] = [];
   for (let start = 0, index = 0; start < T; start += chunk, index++) {
     const end = Math.min(T, start + chunk);
-    const [s, r] = body(sliceAxis(xs, 1, start, end), state, { index, start, end });
+    const out: unknown = body(sliceAxis(xs, 1, start, end), state, { index, start, end });
+    if (!Array.isArray(out) || out.length !== 2) throw new ArgumentError(op, 'body', `must return [state, result], returned ${formatValue(out)} for chunk ${index}`);
+    const [s, r] = out as [S, R];
     state = stopGradient(s);
     results.push(r);
   }
@@ -335,6 +385,18 @@ export type ScanExplanation =
  * lists the program that also differentiates them). The options are those
  * of `scan` (a mask or lengths, probes, `compile`).
  *
+ * @param cell - the cell
+ * @param params - its parameters
+ * @param xs - a batch of sequences `[batch, steps, inputSize]`
+ * @param options - as for {@link scan}
+ * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
+ * @throws ShapeError - when `xs` is not `[batch, steps, inputSize]` for the cell
+ *   (its shape would not reach the compiler).
+ * @throws DTypeError - when `xs` is not of the cell's dtype.
+ * @throws ArgumentError - when the options are malformed, as for {@link scan}.
+ * @throws MnemoError - when one tensor object is passed as two inputs.
+ * @throws CompileDeclined - never: a declined cell is the answer, not an error.
+ *
  * @example
  * ```ts
  * import { explainScan, lstmCell } from '@mnemo/nn';
@@ -343,23 +405,20 @@ export type ScanExplanation =
  * const e = explainScan(cell, cell.init(key(0)), zeros([2, 5, 3]));
  * console.assert(e.compiled && e.program.includes('sigmoid'));
  * ```
- * @param cell - the cell
- * @param params - its parameters
- * @param xs - a batch of sequences `[batch, steps, inputSize]`
- * @param options - as for {@link scan}
- * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
- * @throws {@link @mnemo/core!ShapeError} or {@link @mnemo/core!DTypeError} when `xs` does not fit the cell
  * @category Sequences
  */
 export function explainScan<P extends Tree, S extends Tree>(cell: Cell<P, S>, params: P, xs: Tensor, options: ScanOptions<S> & { readonly inputGradient?: boolean } = {}): ScanExplanation {
-  const name = cell?.name ?? 'scan';
+  checkCellArg('explainScan', 'cell', cell);
+  const name = cell.name;
   if (!(xs instanceof Tensor) || xs.rank !== 3) {
-    throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${cell.inputSize}] (batch first), got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
+    throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${cell.inputSize}] (batch first), got ${formatValue(xs)}`);
   }
   if (xs.dtype !== cell.dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${cell.dtype}; cast the input first`);
-  if (options.compile === false) return { compiled: false, reason: 'the scan was asked not to compile (compile: false)', prim: undefined };
-  if (options.probes !== undefined) return { compiled: false, reason: 'gate probes are given (per-gate gradient reports run on the tape)', prim: undefined };
-  const state0 = options.initialState ?? cell.initialState(xs.shape[0]!);
-  const masked = options.mask !== undefined || options.lengths !== undefined;
-  return explainRecurrence((p: P, s: S, x: Tensor) => cell.step(p, s, x), cell, params, state0, xs, masked, options.inputGradient ?? false);
+  const o = checkOptions(name, 'options', options ?? undefined);
+  const inputGradient = checkFlag(name, 'options.inputGradient', o.inputGradient, false);
+  if (checkFlag(name, 'options.compile', o.compile, true) === false) return { compiled: false, reason: 'the scan was asked not to compile (compile: false)', prim: undefined };
+  if (o.probes !== undefined) return { compiled: false, reason: 'gate probes are given (per-gate gradient reports run on the tape)', prim: undefined };
+  const state0 = o.initialState ?? cell.initialState(xs.shape[0]!);
+  const masked = o.mask !== undefined || o.lengths !== undefined;
+  return explainRecurrence((p: P, s: S, x: Tensor) => cell.step(p, s, x), cell, params, state0, xs, masked, inputGradient);
 }

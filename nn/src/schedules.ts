@@ -58,10 +58,15 @@ function checkStep(op: string, step: unknown): number {
 export type LearningRate = number | Schedule;
 
 /**
- * The schedule a {@link LearningRate} stands for: a number becomes
- * {@link constant}; a function is wrapped so that a value that is not a
- * number (a schedule's bug) is reported as an `ArgumentError` naming the
- * step, rather than flowing into arithmetic.
+ * The schedule a {@link LearningRate} stands for: a number becomes a {@link
+ * constant} schedule, a schedule is returned as it is.
+ *
+ * @param lr - A number or a schedule.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `lr` is a number that is not finite; the schedule
+ *   it returns throws one when called with a step that is not a non-negative
+ *   integer. A schedule of yours is wrapped so that a step giving something other
+ *   than a number throws one too.
  *
  * @example
  * ```ts
@@ -80,7 +85,13 @@ export function of(lr: LearningRate): Schedule {
 }
 
 /**
- * The same learning rate at every step.
+ * A schedule that gives the same learning rate at every step, the schedule a
+ * plain number stands for.
+ *
+ * @param value - The rate.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `value` is not finite; the schedule it returns
+ *   throws one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -96,6 +107,13 @@ export function constant(value: number): Schedule {
 
 /**
  * Step decay (PyTorch's `StepLR`): `initial * gamma ^ floor(step / every)`.
+ *
+ * @param opts - `initial` rate, `every` (steps between decays, a positive integer)
+ *   and `gamma` (the factor).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `opts` is not an object, `initial` or `gamma` is
+ *   not finite or `every` is not a positive integer; the schedule it returns
+ *   throws one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -115,7 +133,14 @@ export function stepDecay(opts: { readonly initial: number; readonly every: numb
 }
 
 /**
- * Exponential decay (PyTorch's `ExponentialLR`): `initial * gamma ^ step`.
+ * Exponential decay (PyTorch's `ExponentialLR`): `initial * gamma ^ step`, a
+ * factor of `gamma` per step.
+ *
+ * @param opts - `initial` rate and `gamma` (the factor per step).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `opts` is not an object or `initial` or `gamma` is
+ *   not finite; the schedule it returns throws one when called with a step that is
+ *   not a non-negative integer.
  *
  * @example
  * ```ts
@@ -135,6 +160,13 @@ export function exponential(opts: { readonly initial: number; readonly gamma: nu
 /**
  * Linear interpolation from `from` at step 0 to `to` at step `steps`, then
  * constant at `to`: `from + (to - from) * min(step, steps) / steps`.
+ *
+ * @param opts - `from` (the rate at step 0), `to` (from step `steps` on) and
+ *   `steps` (a positive integer).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `opts` is not an object, `from` or `to` is not
+ *   finite or `steps` is not a positive integer; the schedule it returns throws
+ *   one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -158,6 +190,13 @@ export function linear(opts: { readonly from: number; readonly to: number; reado
  * form of PyTorch's `CosineAnnealingLR` with `T_max = steps`,
  * `eta_min = final`): `final + (initial - final) (1 + cos(pi min(step, steps) / steps)) / 2`,
  * then constant at `final`.
+ *
+ * @param opts - `initial` rate, `steps` (a positive integer) and `final` (default
+ *   0).
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `opts` is not an object, `initial` or `final` is
+ *   not finite or `steps` is not a positive integer; the schedule it returns
+ *   throws one when called with a step that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -186,6 +225,13 @@ export function cosine(opts: { readonly initial: number; readonly steps: number;
  * update `steps - 1` uses the full rate); from then on it is
  * `after(step - steps)`, so the following schedule starts from its own step 0.
  *
+ * @param steps - The length of the warm-up, a positive integer.
+ * @param after - The schedule (or rate) that follows.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `steps` is not a positive integer or `after` is a
+ *   number that is not finite; the schedule it returns throws one when called with
+ *   a step that is not a non-negative integer.
+ *
  * @example
  * ```ts
  * import { schedules } from '@mnemo/nn';
@@ -209,6 +255,15 @@ export function warmup(steps: number, after: LearningRate): Schedule {
  * for steps 0-99, `b` for 100-299 (as `b(step - 100)`), and `c` from 300 on
  * (as `c(step - 300)`). `boundaries` are increasing and one fewer than the
  * schedules.
+ *
+ * @param parts - The schedules (or rates), at least one.
+ * @param boundaries - The steps where each next one starts: positive, increasing,
+ *   one fewer than `parts`.
+ * @returns A {@link Schedule}.
+ * @throws ArgumentError - when `parts` is empty, `boundaries` has the wrong
+ *   length, or a boundary is not a positive integer above the one before; the
+ *   schedule it returns throws one when called with a step that is not a
+ *   non-negative integer.
  *
  * @example
  * ```ts

@@ -5,19 +5,20 @@
  *
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, bernoulli, foldIn, split as splitKey, tensor as tensorOf, type DType, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, DTypeError, ShapeError, bernoulli, checkFlag, checkOptions, formatValue, foldIn, split as splitKey, tensor as tensorOf, type DType, type Key, type Tensor } from '@mnemo/core';
 import { concat, mul, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from './cell.js';
+import { checkCellArg } from './cells/common.js';
 import { scan, type ScanOptions, type ScanResult } from './scan.js';
 
 function checkCells(op: string, cells: unknown): readonly Cell[] {
-  if (!Array.isArray(cells) || cells.length === 0) throw new ArgumentError(op, 'cells', 'needs a non-empty array of cells');
-  const list = cells as readonly Cell[];
-  list.forEach((c, l) => {
-    if (c === null || typeof c !== 'object' || typeof c.step !== 'function') throw new ArgumentError(op, `cells[${l}]`, 'is not a cell (it has no step function)');
-    if (c.dtype !== list[0]!.dtype) throw new DTypeError(op, `cells[${l}]`, `is ${c.dtype}, cells[0] is ${list[0]!.dtype}`);
-  });
-  return list;
+  if (!Array.isArray(cells) || cells.length === 0) throw new ArgumentError(op, 'cells', `needs a non-empty array of cells, got ${formatValue(cells)}`);
+  const list = cells as readonly unknown[];
+  for (let l = 0; l < list.length; l++) {
+    const c = checkCellArg(op, `cells[${l}]`, list[l]);
+    if (c.dtype !== (list[0] as Cell).dtype) throw new DTypeError(op, `cells[${l}]`, `is ${c.dtype}, cells[0] is ${(list[0] as Cell).dtype}`);
+  }
+  return list as readonly Cell[];
 }
 
 /**
@@ -27,6 +28,17 @@ function checkCells(op: string, cells: unknown): readonly Cell[] {
  * `<layer>.<gate>` (for example `1.f`). Use it to step a deep network one
  * input at a time (generation); for whole sequences {@link rnn} is faster,
  * since it projects each layer's inputs for all steps at once.
+ *
+ * @param cells - The layers, first to last; each one's `inputSize` must be the
+ *   previous one's `outputSize`.
+ * @returns A {@link Cell} named `stack(...)` whose parameters and states are
+ *   arrays, one entry per layer.
+ * @throws ArgumentError - when `cells` is empty or holds something that is not a
+ *   cell; from the stack's `step`, when the parameters or states are not arrays of
+ *   one entry per layer, or a probe is not named `<layer>.<gate>`.
+ * @throws DTypeError - when the cells' dtypes differ.
+ * @throws ShapeError - when a layer's `inputSize` is not the previous one's
+ *   `outputSize`.
  *
  * @example
  * ```ts
@@ -62,10 +74,13 @@ export function stackCells(cells: readonly Cell[]): Cell<readonly Tree[], readon
     initialState: (batch: number) => list.map((c) => c.initialState(batch)),
     step(params: readonly Tree[], state: readonly Tree[], x: Tensor, probes?: GateProbes): readonly [readonly Tree[], Tensor] {
       if (!Array.isArray(params) || params.length !== list.length) {
-        throw new ArgumentError(name, 'params', `expected an array of ${list.length} layers' parameters, got ${Array.isArray(params) ? params.length : typeof params}`);
+        throw new ArgumentError(name, 'params', `expected an array of ${list.length} layers' parameters, got ${Array.isArray(params) ? `${params.length}` : formatValue(params)}`);
       }
       if (!Array.isArray(state) || state.length !== list.length) {
-        throw new ArgumentError(name, 'state', `expected an array of ${list.length} layers' states, got ${Array.isArray(state) ? state.length : typeof state}`);
+        throw new ArgumentError(name, 'state', `expected an array of ${list.length} layers' states, got ${Array.isArray(state) ? `${state.length}` : formatValue(state)}`);
+      }
+      if (probes !== undefined && (probes === null || typeof probes !== 'object' || Array.isArray(probes))) {
+        throw new ArgumentError(name, 'probes', `expected a record of <layer>.<gate> to Tensor, or undefined, got ${formatValue(probes)}`);
       }
       const layerProbes: Record<string, Tensor>[] = list.map(() => ({}));
       for (const [k, t] of Object.entries(probes ?? {})) {
@@ -90,7 +105,8 @@ export function stackCells(cells: readonly Cell[]): Cell<readonly Tree[], readon
 }
 
 /**
- * Options of {@link rnn}.
+ * Options of {@link rnn}: one cell per layer, whether each layer is
+ * bidirectional, and dropout between layers.
  *
  * @example
  * ```ts
@@ -201,6 +217,20 @@ export interface Rnn {
  * by a fresh mask of keep probability 1 - p scaled by 1 / (1 - p), drawn from
  * `key` (layer l uses `foldIn(key, l)`).
  *
+ * @param options - `cells` (one per layer), `bidirectional` (default false) and
+ *   `dropout` (default 0).
+ * @returns An {@link Rnn}: `init`, `initialState` and `apply(params, xs,
+ *   options)`.
+ * @throws ArgumentError - when `options` is malformed, `dropout` is not in `[0,
+ *   1)`; from `apply`, when the parameters or states do not have one entry per
+ *   layer (and direction), or dropout while training has no key.
+ * @throws ShapeError - when a layer's input size does not match the previous
+ *   layer's output (twice it, bidirectional); from `apply`, as {@link scan}
+ *   throws.
+ * @throws DTypeError - from `apply`, when the inputs are not of the cells' dtype.
+ * @throws MnemoError - from `apply`'s compiled path, as {@link scan}.
+ * @throws CompileDeclined - never escapes, as for {@link scan}.
+ *
  * @example
  * ```ts
  * import { rnn, lstmCell } from '@mnemo/nn';
@@ -218,12 +248,12 @@ export interface Rnn {
  */
 export function rnn(options: RnnOptions): Rnn {
   const op = 'rnn';
-  if (options === null || typeof options !== 'object') throw new ArgumentError(op, 'options', 'expected { cells, bidirectional?, dropout? }');
+  if (options === null || typeof options !== 'object') throw new ArgumentError(op, 'options', `expected { cells, bidirectional?, dropout? }, got ${formatValue(options)}`);
   const cells = checkCells(op, options.cells);
   const bidirectional = options.bidirectional ?? false;
-  if (typeof bidirectional !== 'boolean') throw new ArgumentError(op, 'bidirectional', `expected a boolean, got ${typeof bidirectional}`);
+  if (typeof bidirectional !== 'boolean') throw new ArgumentError(op, 'bidirectional', `expected a boolean, got ${formatValue(bidirectional)}`);
   const dropout = options.dropout ?? 0;
-  if (!(dropout >= 0 && dropout < 1)) throw new ArgumentError(op, 'dropout', `must be in [0, 1), got ${String(dropout)}`);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ArgumentError(op, 'dropout', `must be in [0, 1), got ${formatValue(dropout)}`);
   const dirs = bidirectional ? 2 : 1;
   for (let l = 1; l < cells.length; l++) {
     const want = cells[l - 1]!.outputSize * dirs;
@@ -246,15 +276,22 @@ export function rnn(options: RnnOptions): Rnn {
   const initialState = (batch: number): RnnLayerState[] =>
     cells.map((c) => (bidirectional ? { fwd: c.initialState(batch), bwd: c.initialState(batch) } : { fwd: c.initialState(batch) }));
 
-  const apply = (params: readonly RnnLayerParams[], xs: Tensor, o: RnnApplyOptions = {}): ScanResult<RnnLayerState[]> => {
+  const apply = (params: readonly RnnLayerParams[], xs: Tensor, options?: RnnApplyOptions): ScanResult<RnnLayerState[]> => {
     if (!Array.isArray(params) || params.length !== L) {
-      throw new ArgumentError(op, 'params', `expected ${L} layers' parameters (from init), got ${Array.isArray(params) ? params.length : typeof params}`);
+      throw new ArgumentError(op, 'params', `expected ${L} layers' parameters (from init), got ${Array.isArray(params) ? `${params.length}` : formatValue(params)}`);
     }
+    params.forEach((p: unknown, l) => {
+      if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new ArgumentError(op, `params[${l}]`, `expected a layer's parameters { fwd${bidirectional ? ', bwd' : ''} } (from init), got ${formatValue(p)}`);
+    });
+    const o = checkOptions(op, 'options', options);
     const s0 = o.initialState;
     if (s0 !== undefined && (!Array.isArray(s0) || s0.length !== L)) {
-      throw new ArgumentError(op, 'initialState', `expected ${L} layers' states, got ${Array.isArray(s0) ? s0.length : typeof s0}`);
+      throw new ArgumentError(op, 'initialState', `expected ${L} layers' states, got ${Array.isArray(s0) ? `${s0.length}` : formatValue(s0)}`);
     }
-    const training = o.training ?? false;
+    s0?.forEach((s: unknown, l) => {
+      if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new ArgumentError(op, `initialState[${l}]`, `expected a layer's state { fwd${bidirectional ? ', bwd' : ''} } (from initialState), got ${formatValue(s)}`);
+    });
+    const training = checkFlag(op, 'options.training', o.training, false);
     if (training && dropout > 0 && o.key === undefined) {
       throw new ArgumentError(op, 'key', `dropout ${dropout} while training needs a random key (options.key)`);
     }

@@ -273,6 +273,20 @@ describe('defineCell: malformed definitions are rejected, naming the member', ()
   it('defineCell itself', () => {
     expect(() => defineCell('', () => ({}) as never)).toThrow(/defineCell: argument 'family'/);
     expect(() => defineCell('x', 3 as never)).toThrow(/defineCell: argument 'build'/);
+    // Found by the fuzz suite: messages built with JSON.stringify crashed on a BigInt.
+    expect(() => defineCell(1n as never, () => ({}) as never)).toThrow(/defineCell: argument 'family': expected the family's name, got 1n/);
+    expect(() => defineCell('x', 2n as never)).toThrow(/defineCell: argument 'build': x: expected a function .*, got 2n/);
+  });
+  it('blueprint members that are BigInts or objects without a prototype are named, not stringified', () => {
+    const make = (bp: object) => defineCell('odd', () => ({ gates: [], params: {}, state: { h: 2 }, step: (_p: never, s: never) => [s, s], ...bp }) as never)({ inputSize: 1, hiddenSize: 2 });
+    expect(() => make({ name: 1n })).toThrow(ArgumentError);
+    expect(() => make({ name: 1n })).toThrow(/odd: argument 'blueprint.name': expected a non-empty string, got 1n/);
+    expect(() => make({ gates: [1n] })).toThrow(/odd: argument 'blueprint.gates': expected an array of gate names, got \[1n\]/);
+    expect(() => make({ params: { w: { shape: [1n], init: init.zeros } } })).toThrow(/odd: argument 'blueprint.params.w.shape': expected an array of non-negative integers, got \[1n\]/);
+    expect(() => make({ params: { w: { shape: [1], init: init.zeros, key: 2n } } })).toThrow(/odd: argument 'blueprint.params.w.key': .* got 2n/);
+    expect(() => make({ params: { w: 5n } })).toThrow(/odd: argument 'blueprint.params.w': expected \{ shape, init, key\? \}, got 5n/);
+    expect(() => make({ params: { w: Object.create(null) } })).toThrow(/odd: argument 'blueprint.params.w.shape': expected an array of non-negative integers, got undefined/);
+    expect(() => make({ extra: 3n })).toThrow(/odd: argument 'blueprint.extra': expected a record of fields, got 3n/);
   });
   it('a parameter of the wrong shape is caught at the step, with both shapes', () => {
     const c = leaky({ inputSize: 2, hiddenSize: 3 });

@@ -3,21 +3,30 @@
  * error names the cell and, for shapes, both sizes.
  */
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, ShapeError, key, ones, zeros } from '@mnemo/core';
+import { ArgumentError, DTypeError, MnemoError, ShapeError, key, ones, zeros } from '@mnemo/core';
 import {
   cellFamilies,
   cellHelp,
+  exportTorchState,
   gruCell,
   importTorchGru,
   importTorchLstm,
+  importTorchModule,
+  importTorchRnn,
+  importTorchState,
+  isGatedCell,
   lstmCell,
+  lstmStructure,
   makeCell,
+  mguCell,
   mutCell,
   parseCellSpec,
   rnn,
   rnnCell,
   scan,
   stackCells,
+  torchLayerWeights,
+  withDenseInput,
   type Cell,
 } from '@mnemo/nn';
 
@@ -159,5 +168,106 @@ describe('bad input: clear errors naming the cell and both sizes', () => {
       /PyTorch's GRU is reset-after; make the cell with variant 'reset-after' \(got gru\)/,
     );
     expect(() => importTorchLstm(cell, { weight_ih: zeros([16, 3], F64), weight_hh: zeros([16, 4], F64), bias_ih: zeros([16], F64) })).toThrow(/give both biases, or neither/);
+  });
+});
+
+/** `f` throws an ArgumentError from `op` about `arg` (not a TypeError from inside); returns its message. */
+function refused(f: () => unknown, op: string, arg: string): string {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `${op} ${arg}`).toBeInstanceOf(ArgumentError);
+  expect((caught as MnemoError).op).toBe(op);
+  expect((caught as MnemoError).arg).toBe(arg);
+  return (caught as Error).message;
+}
+
+/** Values the fuzz suite found crashing the message builders (String, JSON.stringify) or read unchecked. */
+const bare = (): object => Object.create(null) as object;
+
+describe('malformed arguments: typed errors, never a crash inside (found by the fuzz suite)', () => {
+  const cell = lstmCell({ inputSize: 2, hiddenSize: 3, dtype: F64 });
+  const p = cell.init(key(0));
+
+  it('cell factories: sizes and options that are BigInts, prototype-less objects or too large', () => {
+    expect(refused(() => lstmCell({ inputSize: bare() as never, hiddenSize: 3 }), 'lstm', 'inputSize')).toMatch(/must be a positive integer, got \{\}/);
+    expect(refused(() => gruCell({ inputSize: 2, hiddenSize: 1n as never }), 'gru', 'hiddenSize')).toMatch(/got 1n/);
+    expect(refused(() => mguCell({ inputSize: 2 ** 31, hiddenSize: 3 }), 'mgu', 'inputSize')).toMatch(/at most 2\^31 - 1/);
+    expect(refused(() => rnnCell({ inputSize: 2, hiddenSize: 3, activation: bare() as never }), 'rnn', 'activation')).toMatch(/unknown activation \{\}/);
+    expect(refused(() => lstmCell({ inputSize: 2, hiddenSize: 3, projSize: bare() as never }), 'lstm', 'projSize')).toMatch(/got \{\}/);
+    expect(refused(() => lstmCell({ inputSize: 2, hiddenSize: 3, projSize: 2n as never }), 'lstm', 'projSize')).toMatch(/got 2n/);
+    expect(refused(() => lstmCell({ inputSize: 2, hiddenSize: 3, layerNorm: true, layerNormEps: bare() as never }), 'lstm', 'layerNormEps')).toMatch(/must be positive/);
+    expect(refused(() => lstmCell({ inputSize: 2, hiddenSize: 3, forgetBias: 1n as never }), 'lstm', 'forgetBias')).toMatch(/got 1n/);
+    expect(refused(() => makeCell('gru', { inputSize: bare() as never, hiddenSize: 3 }), 'gru', 'inputSize')).toMatch(/got \{\}/);
+    expect(refused(() => makeCell('gru', [] as never), 'gru', 'options')).toMatch(/got \[\]/);
+    expect(refused(() => makeCell({ family: 'gru', variants: [Symbol('v')] } as never, { inputSize: 1, hiddenSize: 2 }), 'gru', 'variant')).toMatch(/got Symbol\(v\)/);
+    expect(refused(() => mutCell(null as never), 'mut', 'options')).toMatch(/got null/);
+  });
+
+  it('lstmStructure takes an array of names only', () => {
+    expect(refused(() => lstmStructure('cifg' as never), 'lstm', 'variant')).toMatch(/expected an array of variant names, got "cifg"/);
+    expect(refused(() => lstmStructure([1n] as never), 'lstm', 'variant')).toMatch(/unknown LSTM variant 1n/);
+    expect(refused(() => lstmStructure([bare()] as never), 'lstm', 'variant')).toMatch(/unknown LSTM variant \{\}/);
+    expect(refused(() => lstmStructure([], 'yes' as never), 'lstm', 'peepholes')).toMatch(/expected a boolean, got "yes"/);
+  });
+
+  it('isGatedCell is false for anything that is not a cell', () => {
+    for (const v of [null, undefined, 0, 'lstm', 1n, bare()]) expect(isGatedCell(v as never)).toBe(false);
+    expect(isGatedCell(cell)).toBe(true);
+  });
+
+  it('a cell\'s step refuses null probes, and initialState a batch that is not a size', () => {
+    for (const c of [cell, gruCell({ inputSize: 2, hiddenSize: 3, dtype: F64 }), rnnCell({ inputSize: 2, hiddenSize: 3, dtype: F64 }), mguCell({ inputSize: 2, hiddenSize: 3, dtype: F64 })]) {
+      const q = c.init(key(1));
+      expect(refused(() => c.step(q as never, c.initialState(2) as never, zeros([2, 2], F64), null as never), c.name, 'probes')).toMatch(/expected a record of gate name to Tensor \[2, 3\].*got null/);
+      expect(refused(() => c.step(q as never, c.initialState(2) as never, zeros([2, 2], F64), 5 as never), c.name, 'probes')).toMatch(/got 5/);
+      expect(refused(() => c.initialState(bare() as never), c.name, 'batch')).toMatch(/got \{\}/);
+      expect(refused(() => c.initialState(2 ** 31), c.name, 'batch')).toMatch(/at most 2\^31 - 1/);
+    }
+    // undefined and an empty record still mean no probes
+    expect(cell.step(p, cell.initialState(1), zeros([1, 2], F64), undefined)[1].shape).toEqual([1, 3]);
+    expect(cell.step(p, cell.initialState(1), zeros([1, 2], F64), {})[1].shape).toEqual([1, 3]);
+  });
+
+  it('the PyTorch importers and exporters check the cell, the model, the layer and the states', () => {
+    const w = { weight_ih: zeros([12, 2], F64), weight_hh: zeros([12, 3], F64) };
+    expect(refused(() => importTorchLstm(null as never, w), 'importTorchLstm', 'cell')).toMatch(/got null/);
+    expect(refused(() => importTorchLstm({ ...cell, structure: 1 } as never, w), 'importTorchLstm', 'cell')).toMatch(/an LSTM cell made by lstmCell or makeCell/);
+    // A copy of a cell whose parameter layout is garbage: named, not read as shapes.
+    expect(refused(() => importTorchLstm({ ...cell, paramSpec: { wx: null } } as never, w), 'paramShapes', 'cell.paramSpec.wx')).toMatch(/got null/);
+    expect(refused(() => importTorchLstm({ ...cell, paramSpec: {} } as never, w), 'importTorchLstm', 'cell')).toMatch(/has no matrix parameter 'wx'/);
+    expect(refused(() => importTorchLstm(cell, { ...w, weight_hr: null } as never), 'importTorchLstm', 'weight_hr')).toMatch(/projection null/);
+    expect(refused(() => importTorchLstm(cell, 1n as never), 'importTorchLstm', 'weights')).toMatch(/got 1n/);
+    expect(refused(() => importTorchRnn({ activation: 'tanh' } as never, w), 'importTorchRnn', 'cell.name')).toMatch(/is the cell a cell/);
+    expect(refused(() => importTorchGru(Symbol('g') as never, w), 'importTorchGru', 'cell')).toMatch(/got Symbol\(g\)/);
+    const sd = { weight_ih_l0: zeros([3, 2], F64), weight_hh_l0: zeros([3, 3], F64) };
+    expect(refused(() => torchLayerWeights(sd, 1n as never), 'torchLayerWeights', 'layer')).toMatch(/got 1n/);
+    expect(refused(() => torchLayerWeights(sd, bare() as never), 'torchLayerWeights', 'layer')).toMatch(/got \{\}/);
+    expect(refused(() => torchLayerWeights(sd, 0, 'yes' as never), 'torchLayerWeights', 'reverse')).toMatch(/got "yes"/);
+    const net = rnn({ cells: [rnnCell({ inputSize: 2, hiddenSize: 3, dtype: F64 })] });
+    expect(importTorchModule(net, sd)).toHaveLength(1);
+    expect(refused(() => importTorchModule({} as never, sd), 'importTorchModule', 'model.cells')).toMatch(/got undefined/);
+    expect(refused(() => importTorchModule({ ...net, cells: [null] } as never, sd), 'importTorchModule', 'model.cells[0]')).toMatch(/got null/);
+    expect(refused(() => importTorchModule({ ...net, numLayers: 2 } as never, sd), 'importTorchModule', 'model.numLayers')).toMatch(/expected 1/);
+    expect(refused(() => importTorchState(net, null as never), 'importTorchState', 'states')).toMatch(/got null/);
+    expect(refused(() => importTorchState(net, { h0: bare() } as never), 'importTorchState', 'h0')).toMatch(/is \{\}; expected \[1, batch, H\]/);
+    expect(refused(() => importTorchState(1n as never, { h0: zeros([1, 2, 3]) }), 'importTorchState', 'model')).toMatch(/got 1n/);
+    expect(refused(() => exportTorchState(net, [null] as never), 'exportTorchState', 'state[0]')).toMatch(/got null/);
+    expect(refused(() => exportTorchState(net, [{ fwd: 3 }] as never), 'exportTorchState', 'state[0]')).toMatch(/got \{fwd: 3\}/);
+    expect(refused(() => exportTorchState(net, bare() as never), 'exportTorchState', 'state')).toMatch(/got \{\}/);
+    expect(exportTorchState(net, net.initialState(2)).hn.shape).toEqual([1, 2, 3]);
+  });
+
+  it('withDenseInput checks the cell, the size and the options before it reads them', () => {
+    expect(refused(() => withDenseInput(null as never, 2), 'withDenseInput', 'cell')).toMatch(/got null/);
+    expect(refused(() => withDenseInput({ ...cell, inputSize: 'two' } as never, 2), 'withDenseInput', 'cell.inputSize')).toMatch(/got "two"/);
+    expect(refused(() => withDenseInput(cell, bare() as never), 'withDenseInput', 'inputSize')).toMatch(/got \{\}/);
+    expect(refused(() => withDenseInput(cell, 2n as never), 'withDenseInput', 'inputSize')).toMatch(/got 2n/);
+    expect(refused(() => withDenseInput(cell, 2, null as never), 'withDenseInput', 'options')).toMatch(/got null/);
+    const d = withDenseInput(cell, 4);
+    expect(refused(() => d.step(null as never, d.initialState(1), zeros([1, 4], F64)), 'dense+lstm', 'params')).toMatch(/expected \{ proj, cell \}/);
   });
 });

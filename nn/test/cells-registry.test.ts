@@ -106,6 +106,25 @@ describe('registerCell: one call makes a family known everywhere', () => {
     expect(() => parseCellSpec('rnn+relu+tanh')).toThrow(/rnn takes one variant at most, got relu and tanh/);
   });
 
+  it('malformed arguments are typed errors naming the argument (found by the fuzz suite)', () => {
+    expect(() => cellCases('lstm' as never)).toThrow(ArgumentError);
+    expect(() => cellCases('lstm' as never)).toThrow(/cellCases: argument 'families': expected an array of family names .*, got "lstm"/);
+    expect(() => cellCases([1n] as never)).toThrow(/got \[1n\]/);
+    expect(cellCases(['gru']).map((c) => c.family)).toEqual(['gru', 'gru', 'gru']);
+    expect(() => registerCell({ ...JANET, family: 1n as never })).toThrow(/registerCell: argument 'family': .*, got 1n/);
+    expect(() => registerCell({ ...JANET, help: Object.create(null) as never })).toThrow(/registerCell: argument 'help': janet: expected the text --help prints for it, got \{\}/);
+    expect(() => registerCell({ ...JANET, variants: [2n] as never })).toThrow(/registerCell: argument 'variants': .*, got \[2n\]/);
+    // Examples are checked when registered, not when cellCases reads them.
+    expect(() => registerCell({ ...JANET, examples: [null] as never })).toThrow(/registerCell: argument 'examples\[0\]': janet: expected \{ variants\?, options\?, label\? \}, got null/);
+    expect(() => registerCell({ ...JANET, examples: [{ variants: 'a' }] as never })).toThrow(/argument 'examples\[0\]': janet: expected its variants to be an array/);
+    expect(() => registerCell({ ...JANET, examples: [{ options: 1 }] as never })).toThrow(/argument 'examples\[0\]': janet: expected its options to be a record/);
+    expect(() => registerCell({ ...JANET, examples: [{ label: 1n }] as never })).toThrow(/argument 'examples\[0\]': janet: expected its label to be a string, got \{label: 1n\}/);
+    expect(cellFamily('janet')).toBeUndefined();
+    // An example's option values print in its label whatever they are.
+    registerCell({ ...JANET, examples: [{ options: { beta: Object.create(null) as never } }] });
+    expect(cellCases(['janet']).map((c) => c.label)).toEqual(['janet', 'janet (beta={})']);
+  });
+
   it('rejects bad definitions and taken names; the same definition twice is one registration', () => {
     expect(() => registerCell({ ...JANET, family: 'Janet' })).toThrow(/registerCell: argument 'family': expected a lower-case name/);
     expect(() => registerCell({ ...JANET, family: 'lstm' })).toThrow(/a cell family 'lstm' is already registered \(built in\)/);
@@ -251,6 +270,22 @@ describe('cellFromModule: the cell a module exports', () => {
     // A factory whose cells' outputs have the wrong width.
     const wide = (o: CellOptions) => ({ ...janet(o), outputSize: o.hiddenSize + 1 });
     expect(failure({ default: wide })).toBe("invalid: ./cell.ts: argument 'janet.step': returned an output of shape [2, 4], expected [2, 5] (batch 2, outputSize 5)");
+  });
+
+  it('options are checked before they are read (found by the fuzz suite)', () => {
+    for (const f of [cellFromModule, registerCellModule]) {
+      expect(() => f({ janet }, null as never)).toThrow(ArgumentError);
+      expect(() => f({ janet }, null as never)).toThrow(/cellFromModule: argument 'options': expected an options record .*, got null/);
+      expect(() => f({ janet }, { source: 1n } as never)).toThrow(/cellFromModule: argument 'options.source': expected a string, got 1n/);
+      expect(() => f({ janet }, { family: Symbol('f') } as never)).toThrow(/argument 'options.family': expected a string, got Symbol\(f\)/);
+    }
+    // A bare factory that makes nothing, and a family definition with malformed variants: typed, named.
+    expect(() => cellFromModule({ default: () => null }, { source: './null.ts' })).toThrow(CellCheckError);
+    expect(() => cellFromModule({ def: { family: 'odd', make: janet, help: 'odd  a cell', variants: 'a' } }, { source: './odd.ts' })).toThrow(
+      /\.\/odd\.ts: argument 'odd\.variants': expected an array of variant names, got "a"/,
+    );
+    // What a factory throws is reported whatever it is.
+    expect(() => cellFromModule({ default: () => { throw Object.create(null); } }, { source: './throws.ts' })).toThrow(/threw an error when asked for a cell with .*: \{\}/);
   });
 
   it('registerCellModule registers once, and then the family is a cell name', () => {

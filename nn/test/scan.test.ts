@@ -3,7 +3,7 @@
  * stackCells, rnn (stacked, bidirectional, dropout) and truncatedBptt.
  */
 import { describe, expect, it } from 'vitest';
-import { bernoulli, foldIn, key, normal, tensor, type Key, type Tensor } from '@mnemo/core';
+import { ArgumentError, MnemoError, ShapeError, bernoulli, foldIn, key, normal, tensor, zeros, type Key, type Tensor } from '@mnemo/core';
 import { add, concat, gather, grad, hessianVectorProduct, index, mul, stack, sum, tree, type Tree } from '@mnemo/autodiff';
 import {
   explainScan,
@@ -350,5 +350,79 @@ describe('stackCells and rnn', () => {
     // without truncation the gradient differs (the cut is real)
     const gFull = grad((q: typeof p) => sum(mul(scan(cell, q, xs).outputs, R)))(p);
     expect(maxDiff(gFull, manual!)).toBeGreaterThan(1e-6);
+  });
+});
+
+/** `f` throws a MnemoError of class `cls` from `op` about `arg` (not a TypeError or RangeError from inside); returns its message. */
+function refused(f: () => unknown, cls: typeof ArgumentError | typeof ShapeError, op: string, arg: string): string {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `${op} ${arg}`).toBeInstanceOf(cls);
+  expect((caught as MnemoError).op).toBe(op);
+  expect((caught as MnemoError).arg).toBe(arg);
+  return (caught as Error).message;
+}
+
+describe('malformed arguments: typed errors, never a crash inside (found by the fuzz suite)', () => {
+  const cell = lstmCell({ inputSize: D, hiddenSize: H, dtype: F64 });
+  const p = cell.init(key(0));
+  const xs = zeros([2, 3, D], F64);
+  const bare = (): object => Object.create(null) as object;
+
+  it('scan and explainScan check the cell before they read its members', () => {
+    for (const [f, op] of [[scan, 'scan'], [explainScan, 'explainScan']] as const) {
+      expect(refused(() => f(null as never, p, xs), ArgumentError, op, 'cell')).toMatch(/expected a cell .*, got null/);
+      expect(refused(() => f(undefined as never, p, xs), ArgumentError, op, 'cell')).toMatch(/got undefined/);
+      expect(refused(() => f({ ...cell, inputSize: 1n } as never, p, xs), ArgumentError, op, 'cell.inputSize')).toMatch(/expected a positive integer .*, got 1n/);
+      expect(refused(() => f({ ...cell, initialState: 3 } as never, p, xs), ArgumentError, op, 'cell.initialState')).toMatch(/expected a function/);
+      expect(refused(() => f(cell, p, xs, 5 as never), ArgumentError, 'lstm', 'options')).toMatch(/got 5/);
+      expect(f(cell, p, xs, null as never)).toBeDefined(); // null is no options, as it always was for scan
+      expect(refused(() => f(cell, p, bare() as never), f === scan ? ArgumentError : ShapeError, 'lstm', 'xs')).toMatch(/got \{\}/);
+    }
+    expect(refused(() => scan(cell, p, xs, { reverse: 'yes' as never }), ArgumentError, 'lstm', 'options.reverse')).toMatch(/got "yes"/);
+    expect(refused(() => scan(cell, p, xs, { compile: 1 as never }), ArgumentError, 'lstm', 'options.compile')).toMatch(/got 1/);
+    expect(refused(() => scan(cell, p, xs, { checkpointEvery: 1n as never }), ArgumentError, 'lstm', 'checkpointEvery')).toMatch(/got 1n/);
+    expect(refused(() => scan(cell, p, xs, { lengths: bare() as never }), ArgumentError, 'lstm', 'lengths')).toMatch(/got \{\}/);
+    expect(refused(() => scan(cell, p, xs, { mask: bare() as never }), ArgumentError, 'lstm', 'mask')).toMatch(/got \{\}/);
+    expect(refused(() => explainScan(cell, p, xs, { inputGradient: 'no' as never }), ArgumentError, 'lstm', 'options.inputGradient')).toMatch(/got "no"/);
+    expect(scan(cell, p, xs, undefined).outputs.shape).toEqual([2, 3, H]);
+  });
+
+  it('sequenceMask checks the size before it allocates, and every length', () => {
+    expect(refused(() => sequenceMask([1], 2 ** 31), ArgumentError, 'sequenceMask', 'steps')).toMatch(/got 2147483648/);
+    expect(refused(() => sequenceMask([1, 1, 1], 2 ** 30), ShapeError, 'sequenceMask', 'steps')).toMatch(/more than 2147483647/);
+    expect(refused(() => sequenceMask([1], bare() as never), ArgumentError, 'sequenceMask', 'steps')).toMatch(/got \{\}/);
+    expect(refused(() => sequenceMask([1], 1n as never), ArgumentError, 'sequenceMask', 'steps')).toMatch(/got 1n/);
+    expect(refused(() => sequenceMask([1n] as never, 2), ArgumentError, 'sequenceMask', 'lengths[0]')).toMatch(/got 1n/);
+    expect(refused(() => sequenceMask([, 1] as never, 2), ArgumentError, 'sequenceMask', 'lengths[0]')).toMatch(/got undefined/);
+    expect(refused(() => sequenceMask(bare() as never, 2), ArgumentError, 'sequenceMask', 'lengths')).toMatch(/got \{\}/);
+    expect(refused(() => sequenceMask([1], 2, 'float16' as never), ArgumentError, 'sequenceMask', 'dtype')).toMatch(/float16/);
+    expect(arr(sequenceMask(tensor([2, 0]), 2))).toEqual([1, 1, 0, 0]);
+  });
+
+  it('truncatedBptt names a chunk that is not a size, and a body that does not return [state, result]', () => {
+    expect(refused(() => truncatedBptt(xs, bare() as never, cell.initialState(2), () => [cell.initialState(2), 0] as const), ArgumentError, 'truncatedBptt', 'chunk')).toMatch(/got \{\}/);
+    expect(refused(() => truncatedBptt(xs, 2n as never, cell.initialState(2), () => [cell.initialState(2), 0] as const), ArgumentError, 'truncatedBptt', 'chunk')).toMatch(/got 2n/);
+    expect(refused(() => truncatedBptt(xs, 2, cell.initialState(2), () => 5 as never), ArgumentError, 'truncatedBptt', 'body')).toMatch(/must return \[state, result\], returned 5 for chunk 0/);
+  });
+
+  it('stackCells and rnn check every cell, and apply its options and states', () => {
+    expect(refused(() => stackCells([cell, { ...cell, gates: 'i' } as never]), ArgumentError, 'stackCells', 'cells[1].gates')).toMatch(/got "i"/);
+    expect(refused(() => stackCells([cell, null as never]), ArgumentError, 'stackCells', 'cells[1]')).toMatch(/got null/);
+    const deep = stackCells([cell]);
+    expect(refused(() => deep.step([p], [cell.initialState(1)], zeros([1, D], F64), null as never), ArgumentError, 'stack(lstm)', 'probes')).toMatch(/got null/);
+    expect(refused(() => rnn({ cells: [cell], dropout: 1n as never }), ArgumentError, 'rnn', 'dropout')).toMatch(/got 1n/);
+    const net = rnn({ cells: [cell] });
+    const q = net.init(key(1));
+    expect(refused(() => net.apply(q, xs, null as never), ArgumentError, 'rnn', 'options')).toMatch(/got null/);
+    expect(refused(() => net.apply(q, xs, { initialState: null as never }), ArgumentError, 'rnn', 'initialState')).toMatch(/got null/);
+    expect(refused(() => net.apply(q, xs, { initialState: [null as never] }), ArgumentError, 'rnn', 'initialState[0]')).toMatch(/got null/);
+    expect(refused(() => net.apply([null as never], xs), ArgumentError, 'rnn', 'params[0]')).toMatch(/got null/);
+    expect(refused(() => net.apply(q, xs, { training: 'yes' as never }), ArgumentError, 'rnn', 'options.training')).toMatch(/got "yes"/);
+    expect(net.apply(q, xs, { initialState: net.initialState(2) }).outputs.shape).toEqual([2, 3, H]);
   });
 });

@@ -70,7 +70,14 @@ function fit(shape: number[], minDim: number, maxSize: number): number[] {
 }
 
 /**
- * Tensor shapes: arrays of axis sizes within the given bounds.
+ * A fast-check arbitrary of tensor shapes: arrays of axis sizes within the
+ * given bounds on rank, size per axis and total size.
+ *
+ * @param options - `minRank`, `maxRank`, `minDim`, `maxDim`, `maxSize` (see {@link
+ *   ShapeOptions}).
+ * @returns An arbitrary of shapes (`number[]`).
+ * @throws ArgumentError - when a bound is not a non-negative integer, a minimum
+ *   exceeds its maximum, or no shape fits `maxSize`.
  *
  * @example
  * ```ts
@@ -90,6 +97,11 @@ export function arbShape(options?: ShapeOptions): fc.Arbitrary<number[]> {
  * Pairs of shapes that broadcast together (NumPy rules): the second is the
  * first with leading axes dropped and some axes set to 1, and the two are
  * swapped half of the time. Ranks 0 to 4 by default.
+ *
+ * @param options - Bounds on the shapes, as for {@link arbShape}.
+ * @returns An arbitrary of pairs of shapes that broadcast together.
+ * @throws ArgumentError - when a bound is not a non-negative integer, a minimum
+ *   exceeds its maximum, or no shape fits `maxSize`.
  *
  * @example
  * ```ts
@@ -154,6 +166,12 @@ const GRID = 2 ** 30;
  * `n` doubles spread uniformly over `[min, max]` (default -2 to 2), without
  * bias towards edge values; they shrink towards the middle of the range.
  *
+ * @param n - How many values.
+ * @param options - `min` and `max` (default -2 and 2).
+ * @returns An arbitrary of arrays of `n` numbers in `[min, max]`.
+ * @throws ArgumentError - when `min` and `max` are not finite with `min < max`, or
+ *   `n` is not a non-negative integer.
+ *
  * @example
  * ```ts
  * import fc from 'fast-check';
@@ -204,6 +222,13 @@ function spread(values: number[], margin: number): number[] {
  * Tensors of the given shape (or drawn shape) with values in bounds, kept
  * away from the given kinks and ties.
  *
+ * @param options - `shape` (or bounds to draw one), `dtype`, `min`, `max`,
+ *   `distinct` and `margin` (see {@link TensorOptions}).
+ * @returns An arbitrary of tensors.
+ * @throws ArgumentError - when `margin` is negative, the bounds are not finite
+ *   with `min < max`, or the shape bounds are invalid.
+ * @throws ShapeError - when a given `shape` holds more than 2^31 - 1 elements.
+ *
  * @example
  * ```ts
  * import fc from 'fast-check';
@@ -252,6 +277,13 @@ export function arbTensor(options: TensorOptions): fc.Arbitrary<Tensor> {
  * Two tensors of broadcast-compatible shapes (see {@link arbBroadcastShapes}).
  * With `apart`, every pair of entries that meet under broadcasting differs by
  * at least that much: no ties for `maximum` and `minimum`.
+ *
+ * @param opts - Bounds on the shapes and values, and `apart`: the smallest gap
+ *   between entries that meet under broadcasting.
+ * @returns An arbitrary of pairs of tensors of broadcast-compatible shapes.
+ * @throws ArgumentError - when the bounds are invalid, as for {@link arbShape} and
+ *   {@link arbTensor}.
+ * @throws ShapeError - never for valid bounds: the pairs drawn always broadcast.
  *
  * @example
  * ```ts
@@ -359,7 +391,14 @@ export interface CellConfigOptions {
 }
 
 /**
- * Small cell configurations for BPTT proofs.
+ * A fast-check arbitrary of small cell configurations for BPTT proofs: sizes,
+ * batch, steps, lengths, bias on or off and a seed.
+ *
+ * @param opts - `maxInput`, `maxHidden`, `maxBatch`, `minSteps`, `maxSteps`,
+ *   `masks`, `bias` (see {@link CellConfigOptions}).
+ * @returns An arbitrary of {@link CellConfig}.
+ * @throws ArgumentError - when the step bounds are not integers with `1 <=
+ *   minSteps <= maxSteps`, or another bound is not a positive integer.
  *
  * @example
  * ```ts

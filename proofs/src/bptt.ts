@@ -203,6 +203,11 @@ export interface BpttReport {
  * Whether a parameter path names a bias: a leaf called `b` or starting with
  * `b` followed by lower-case letters (`bhn`), or ending in `Bias` (`lnxBias`).
  *
+ * @param path - A parameter path as a BPTT report writes it (`b`, `lnxBias`,
+ *   `layers[0].bf`).
+ * @returns `true` when it names a bias.
+ * @throws ArgumentError - when `path` is not a string.
+ *
  * @example
  * ```ts
  * import { isBiasPath } from '@mnemo/proofs';
@@ -360,6 +365,8 @@ function positiveNumber(op: string, name: string, v: unknown, fallback: number):
 function positiveInt(op: string, name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError(op, `options.${name}`, `must be a positive integer, got ${formatValue(v)}`);
+  // A count past what an array or a tensor can hold is refused here, not by Array.from's RangeError.
+  if (v > 2 ** 31 - 1) throw new ArgumentError(op, `options.${name}`, `must be at most 2^31 - 1, got ${formatValue(v)}`);
   return v;
 }
 
@@ -369,6 +376,21 @@ function positiveInt(op: string, name: string, v: unknown, fallback: number): nu
  * after each step), per gate (into each gate's pre-activation at each step) and
  * per parameter block. The cell must be float64 (make it with `dtype:
  * 'float64'`). Print the result with {@link formatBpttReport}.
+ *
+ * @param cell - A float64 cell.
+ * @param options - `steps`, `batch`, `lengths`, `seed` or `key`, `mode`, `params`,
+ *   tolerances (see {@link BpttOptions}).
+ * @returns A {@link BpttReport}: `ok`, and the comparisons per time step, per gate
+ *   and per parameter block.
+ * @throws ArgumentError - when `cell` is not a cell, `options` is not an object,
+ *   `steps` or `batch` is not a positive integer, `lengths` are not integers from
+ *   1 to `steps`, `mode` is unknown, `key` is not a key, or a tolerance is not a
+ *   positive finite number.
+ * @throws DTypeError - when the cell or a given parameter is not float64 (central
+ *   differences need its digits).
+ * @throws ShapeError - when the cell's step returns shapes that do not fit its
+ *   sizes.
+ * @throws MnemoError - when tapes are closed out of order inside the cell's step.
  *
  * @example
  * ```ts
@@ -695,6 +717,11 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
  * and each gate), one row per parameter block, then the verdict (`PASS` or
  * `FAIL` with the failing blocks and the worst entries). This is what
  * `mnemo gradcheck <cell>` prints.
+ *
+ * @param report - A report from {@link bpttReport}.
+ * @returns The tables as text, ending with `PASS` or `FAIL`.
+ * @throws ArgumentError - when `report` is not a report that {@link bpttReport}
+ *   returns.
  *
  * @example
  * ```ts

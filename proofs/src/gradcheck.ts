@@ -20,7 +20,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { ArgumentError, DTypeError, Key, Tensor, formatShape, foldIn, key as makeKey, normal, split, zeros, type DType } from '@mnemo/core';
+import { ArgumentError, DTypeError, Key, MnemoError, formatValue, Tensor, formatShape, foldIn, key as makeKey, normal, split, zeros, type DType } from '@mnemo/core';
 import { grad, tree, vjp, type Tree, type TreeDef } from '@mnemo/autodiff';
 import { ErrorStats, sig, dataOf, elementName, fromValues, leafPaths, num, relError, sci, unravel, violation, withElement } from './internal.js';
 
@@ -967,6 +967,25 @@ export function check(op: string, subject: Subject, s: GradcheckSettings, baseKe
  * `Left(failure)` with the reason: a `mismatch` lists the worst entries with
  * their input path, index, analytic and numeric values.
  *
+ * @param f - The function: tensors or pytrees of tensors in (float64), any pytree
+ *   of tensors out.
+ * @param args - Its arguments, at which the gradients are checked.
+ * @param options - `mode` (`auto`, `elementwise`, `dot` or `both`), `step`, `atol`, `rtol`, `wrt`,
+ *   `argNames`, `seed` or `key`, `precision` (see {@link GradcheckOptions}).
+ * @returns `Right` with the {@link GradcheckReport} when every comparison passes,
+ *   `Left` with the {@link GradcheckFailure} otherwise. {@link assertGradcheck}
+ *   throws instead.
+ * @throws ArgumentError - when `f` is not a function, `args` is not an array of
+ *   pytrees of tensors (or holds none to check), `wrt` names an argument that was
+ *   not passed or one twice, `key` is not a key, or an option is out of range.
+ * @throws DTypeError - when a checked input is float32 and `precision` is not
+ *   `float32` (the message says why checks run in float64).
+ * @throws ShapeError - not for a failed check, which is a `Left`: only from the
+ *   ops that build the random directions, should the inputs' shapes be
+ *   inconsistent.
+ * @throws MnemoError - when tapes are closed out of order inside `f` (a failure of
+ *   `f` itself is reported as a `Left` of kind `threw`).
+ *
  * @example
  * ```ts
  * import * as E from 'fp-ts/lib/Either.js';
@@ -986,6 +1005,74 @@ export function gradcheck<A extends readonly Tree[]>(f: (...args: A) => unknown,
   return check('gradcheck', subject, s, baseKeyOf('gradcheck', options));
 }
 
+/**
+ * The error {@link assertGradcheck} throws when a gradient check fails. Its
+ * message is the failure's (for a mismatch, the worst entries with their
+ * input paths, analytic and numeric values), and `failure` holds the whole
+ * {@link GradcheckFailure}, report included.
+ *
+ * @example
+ * ```ts
+ * import { assertGradcheck, GradcheckError } from '@mnemo/proofs';
+ * import { customVjp, mul } from '@mnemo/autodiff';
+ * import { tensor, type Tensor } from '@mnemo/core';
+ * const wrong = customVjp((x: Tensor) => mul(x, x), { fwd: (x) => [mul(x, x), x], bwd: (x, g) => [mul(g, x)] }); // forgot the 2
+ * let e: unknown;
+ * try { assertGradcheck(wrong, [tensor([1.5], 'float64')]); } catch (err) { e = err; }
+ * console.assert(e instanceof GradcheckError && e.failure.kind === 'mismatch');
+ * ```
+ * @category Gradient checking
+ */
+export class GradcheckError extends MnemoError {
+  /** Why the check failed, as {@link gradcheck} returns it in `Left`. */
+  readonly failure: GradcheckFailure;
+  /**
+   * Make the error for a failed check, with the failure as its detail.
+   *
+   * @param op - The check that failed (`assertGradcheck`).
+   * @param failure - The failure, as {@link gradcheck} returns it.
+   */
+  constructor(op: string, failure: GradcheckFailure) {
+    const message: unknown = failure !== null && typeof failure === 'object' ? (failure as { message?: unknown }).message : undefined;
+    super(op, 'f', typeof message === 'string' ? message : `the check failed: ${formatValue(failure)}`);
+    this.failure = failure;
+  }
+}
+
+/**
+ * Check the gradients of `f` at `args` as {@link gradcheck} does, but throw
+ * when the check fails instead of returning an `Either`: for tests and
+ * examples, where a failed check should stop everything. Returns the report
+ * of a check that passes.
+ *
+ * @param f - The function: tensors or pytrees of tensors in (float64), any pytree of tensors out.
+ * @param args - Its arguments, at which the gradients are checked.
+ * @param options - As for {@link gradcheck}: `mode`, tolerances, `wrt`, `argNames`, `seed` or `key`, ...
+ * @returns The {@link GradcheckReport}: the largest absolute and relative error per input, and how many elements were checked.
+ * @throws GradcheckError - when the check fails: a mismatch (the message lists the worst entries), a point where `f` is not differentiable, a non-finite value, or `f` throwing or returning something that is not a pytree of tensors.
+ * @throws ArgumentError - when `f` is not a function, `args` is not an array of pytrees of tensors, or an option is out of range.
+ * @throws DTypeError - when a checked input is float32 without `precision: 'float32'`.
+ * @throws ShapeError - (from the ops inside `f`, while the tape is recorded) as {@link gradcheck}.
+ * @throws MnemoError - when tapes are closed out of order inside `f`.
+ *
+ * @example
+ * ```ts
+ * import { assertGradcheck } from '@mnemo/proofs';
+ * import { matmul, tanh } from '@mnemo/autodiff';
+ * import { tensor } from '@mnemo/core';
+ * const x = tensor([[0.1, -0.4, 0.3]], 'float64');
+ * const w = tensor([[0.2, 0.5], [-0.3, 0.1], [0.7, -0.6]], 'float64');
+ * const report = assertGradcheck((x, w) => tanh(matmul(x, w)), [x, w], { argNames: ['x', 'w'] });
+ * console.assert(report.elements === 9 && report.inputs[1]!.path === 'w');
+ * ```
+ * @category Gradient checking
+ */
+export function assertGradcheck<A extends readonly Tree[]>(f: (...args: A) => unknown, args: A, options: GradcheckOptions = {}): GradcheckReport {
+  const r = gradcheck(f, args, options);
+  if (E.isLeft(r)) throw new GradcheckError('assertGradcheck', r.left);
+  return r.right;
+}
+
 function baseKeyOf(op: string, o: GradcheckOptions): Key {
   if (o.key !== undefined) {
     if (!(o.key instanceof Key)) throw new ArgumentError(op, 'options.key', 'expected a Key (from key(seed))');
@@ -1001,6 +1088,22 @@ function baseKeyOf(op: string, o: GradcheckOptions): Key {
  * leaf, drawn from the key) becomes an extra checked argument named
  * `cotangent`, and the function checked is `(args, v) -> J(args)^T v`, as in
  * PyTorch's `gradgradcheck`. Options and result are those of {@link gradcheck}.
+ *
+ * @param f - The function whose second derivatives to check.
+ * @param args - Its arguments (float64).
+ * @param options - As for {@link gradcheck}.
+ * @returns `Right` with the report of the check of the gradient, or `Left` with
+ *   the failure.
+ * @throws ArgumentError - when `f` is not a function, `args` is not an array of
+ *   pytrees of tensors (or holds none to check), `wrt` names an argument that was
+ *   not passed or one twice, `key` is not a key, or an option is out of range.
+ * @throws DTypeError - when a checked input is float32 and `precision` is not
+ *   `float32` (the message says why checks run in float64).
+ * @throws ShapeError - not for a failed check, which is a `Left`: only from the
+ *   ops that build the random directions, should the inputs' shapes be
+ *   inconsistent.
+ * @throws MnemoError - when tapes are closed out of order inside `f` (a failure of
+ *   `f` itself is reported as a `Left` of kind `threw`).
  *
  * @example
  * ```ts

@@ -8,6 +8,8 @@
 export {
   gradcheck,
   gradgradcheck,
+  assertGradcheck,
+  GradcheckError,
   GRADCHECK_DEFAULTS,
   GRADCHECK_FLOAT32_DEFAULTS,
   type GradcheckMode,

@@ -104,6 +104,20 @@ function cellOf(subject: Cell | CellFactory, c: CellConfig): Cell {
  * rather than a factory is given) and throws the printed BPTT report when a
  * check fails.
  *
+ * @param subject - A float64 cell, or a factory that makes one from `{ inputSize,
+ *   hiddenSize, dtype }`.
+ * @param opts - Bounds on the configurations and the BPTT report's options (see
+ *   {@link ProveCellOptions}).
+ * @returns A fast-check property over {@link CellConfig}.
+ * @throws ArgumentError - when `subject` is neither a cell nor a function, or
+ *   `opts` is not an object; when run, as {@link bpttReport} throws.
+ * @throws ProofError - when run, for a configuration whose BPTT gradients disagree
+ *   (the message holds the printed report).
+ * @throws DTypeError - when run, if the cell is not float64.
+ * @throws ShapeError - when run, if the cell's step returns shapes that do not
+ *   fit.
+ * @throws MnemoError - when run, if tapes are closed out of order.
+ *
  * @example
  * ```ts
  * import fc from 'fast-check';
@@ -135,6 +149,21 @@ export function cellProperty(subject: Cell | CellFactory, opts?: ProveCellOption
  * check every draw with {@link bpttReport}. Throws a {@link ProofError} with fast-check's report, with
  * the failing configuration and the printed BPTT table, when a check fails.
  * Give a factory to vary the sizes, or a float64 cell to keep them.
+ *
+ * @param subject - A float64 cell (its sizes are kept), or a factory that makes
+ *   one from `{ inputSize, hiddenSize, dtype }` (sizes are drawn).
+ * @param opts - `numRuns` (default 25), `seed`, bounds on the configurations and
+ *   the report's options (see {@link ProveCellOptions}).
+ * @throws ProofError - when a configuration fails: fast-check's report, with the
+ *   seed to replay, the shrunk configuration and the printed BPTT table (its
+ *   `cause` is the failing run's error).
+ * @throws ArgumentError - when `subject` is neither a cell nor a function, `opts`
+ *   is not an object, `numRuns` is not a positive integer, `seed` is not an
+ *   integer, or another option is out of range.
+ * @throws DTypeError - when the cell is not float64.
+ * @throws ShapeError - when the cell's step returns shapes that do not fit its
+ *   sizes.
+ * @throws MnemoError - when tapes are closed out of order inside the cell's step.
  *
  * @example
  * ```ts

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { DTypeError, key, normal, zeros, type Tensor } from '@mnemo/core';
+import { ArgumentError, DTypeError, key, normal, zeros, type Tensor } from '@mnemo/core';
 import { add, customVjp, matmul, mul, sigmoid, sliceAxis, sum, tanh, sub, tree, type Tree } from '@mnemo/autodiff';
 import { cellCases, makeCell, scan, type Cell, type CellCase } from '@mnemo/nn';
 import { arbCellConfig, bpttReport, formatBpttReport, gradcheck, proveCell, type CellFactory } from '@mnemo/proofs';
@@ -175,6 +175,10 @@ describe('bpttReport and proveCell on a cell written against the Cell interface'
     expect(() => bpttReport(c32, { steps: 2 })).toThrowError(DTypeError);
     const c64 = makeCell('gru', { inputSize: 1, hiddenSize: 1, dtype: 'float64' });
     expect(() => bpttReport(c64, { steps: 0 })).toThrowError(/options.steps/);
+    // Found by the fuzz suite (FUZZ_RUNS=2000): a count past 2^32 reached Array.from as a RangeError.
+    expect(() => bpttReport(c64, { steps: 2 ** 32 })).toThrowError(ArgumentError);
+    expect(() => bpttReport(c64, { steps: 2 ** 32 })).toThrowError(/bpttReport: argument 'options.steps': must be at most 2\^31 - 1, got 4294967296/);
+    expect(() => bpttReport(c64, { steps: 1, batch: 2 ** 31 })).toThrowError(/argument 'options.batch': must be at most 2\^31 - 1/);
     expect(() => bpttReport(c64, { steps: 3, batch: 2, lengths: [3] })).toThrowError(/options.lengths/);
   });
 

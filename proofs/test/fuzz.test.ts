@@ -41,53 +41,7 @@ import { TEMPLATES, exportedTargets, returnedTargets, type Target } from './fuzz
  * longer crashes is reported, to be taken off the list. Empty it, do not
  * grow it.
  */
-const KNOWN_PENDING: Readonly<Record<string, string>> = {
-  // nn/src/cells/** and input-layer.ts (the cells engineer): messages built with String(v) crash on
-  // values without a prototype (checkDims in common.ts, lstmCell's projSize);
-  // missing checks of the arguments' types before use.
-  'nn.lstmCell': 'cells/lstm.ts: String(projSize) in a message',
-  'nn.gruCell': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.mguCell': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.rnnCell': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.makeCell': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.lstmStructure': 'cells/lstm.ts: variants not checked to be an array of strings',
-  'nn.isGatedCell': 'cells/common.ts: reads cell.projectInputs of null or undefined',
-  'nn.importTorchLstm': 'cells/torch.ts: the cell argument is not checked (its sizes are used in arithmetic)',
-  'nn.torchLayerWeights': 'cells/torch.ts: layer index used in a template literal unchecked',
-  'nn.importTorchModule': 'cells/torch.ts: model not checked to be an Rnn',
-  'nn.importTorchState': 'cells/torch.ts: model and states not checked',
-  'nn.exportTorchState': 'cells/torch.ts: model and state not checked',
-  'nn.lstmCell().initialState': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.gruCell().initialState': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.rnnCell().initialState': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.mguCell().initialState': 'cells/common.ts checkDims: String(v) in a message',
-  'nn.lstmCell().step': 'cells/common.ts checkProbes: Object.entries(null) when probes is null',
-  'nn.gruCell().step': 'cells/common.ts checkProbes: Object.entries(null) when probes is null',
-  'nn.rnnCell().step': 'cells/common.ts checkProbes: Object.entries(null) when probes is null',
-  'nn.mguCell().step': 'cells/common.ts checkProbes: Object.entries(null) when probes is null',
-  // nn/src/scan.ts, stack.ts (the lead)
-  'nn.scan': 'scan.ts: cell not checked before cell.inputSize and cell.initialState are used',
-  'nn.sequenceMask': 'scan.ts: String(steps) in a message',
-  'nn.truncatedBptt': 'scan.ts: String(chunk) in a message',
-  'nn.rnn().apply': 'stack.ts apply: options.initialState null is read',
-  'nn.explainScan': 'scan.ts: cell not checked before cell.inputSize and cell.initialState are used',
-  'nn.stackCells': 'stack.ts: each cell\'s gates not checked to be an array',
-  'nn.withDenseInput': 'input-layer.ts: String(v) in a message',
-  // the cell compiler (the lead): the program and step arguments are read unchecked
-  'core.cpu.compileSequence': 'kernels/sequence-wasm.ts compileSequenceWasm: the program is not checked (reads .dtype of undefined)',
-  'core.cpu.compileLoop': 'kernels/sequence-wasm.ts loopFunction: the loop description is not checked',
-  'core.gpujs.compileLoop': 'kernels/sequence-wasm.ts loopFunction (gpujs delegates to it)',
-  'core.formatProgram': 'program.ts formatProgram: the program is not checked',
-  'autodiff.compiledRecurrence': 'jit/recurrence.ts: its arguments are read unchecked',
-  'autodiff.explainRecurrence': 'jit/recurrence.ts traceFresh: step is called without checking it is a function',
-  'autodiff.fuseElementwise': 'jit/fuse.ts: f is called without checking it is a function, and its result is spread unchecked',
-  // the cells' registry and definitions (the cells engineer)
-  'nn.cellCases': 'cells/registry.ts cellCases: families not checked to be an array',
-  'nn.defineCell': 'cells/define.ts: JSON.stringify in a message (a BigInt crashes it)',
-  'nn.cellFromModule': 'cells/check.ts cellFromModule: options null is read',
-  'nn.registerCellModule': 'cells/check.ts cellFromModule: options null is read',
-  'nn.importTorchRnn': 'cells/torch.ts want(): String(v) in a message',
-};
+const KNOWN_PENDING: Readonly<Record<string, string>> = {};
 
 function runsPerFunction(): number {
   const env = process.env['FUZZ_RUNS'];

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { MnemoError, Tensor, currentBackend, scalar, tensor, unsafeDataOf, unsafeFromData, type CompiledLoop, type DType, type LoopExpr, type LoopKernel } from '@mnemo/core';
+import { ArgumentError, MnemoError, Tensor, currentBackend, formatValue, scalar, tensor, unsafeDataOf, unsafeFromData, type CompiledLoop, type DType, type LoopExpr, type LoopKernel } from '@mnemo/core';
 import { isolated, recording } from '../tape.js';
 import { isElementwise } from './analyze.js';
 import type { Graph, OpNode } from './graph.js';
@@ -70,6 +70,17 @@ function kernelOf(g: Graph, scalars: readonly boolean[], outputs: number): LoopK
  * is recording (the result is being differentiated), `f` simply runs op by
  * op. Optimizers use this for their updates.
  *
+ * @param f - an elementwise function of tensors, returning an array of tensors
+ * @returns `f` fused: called with tensors of one shape and scalars, it returns `f`'s outputs
+ * @throws ArgumentError - (from `f`'s ops, when called) when an argument is
+ *   neither a tensor nor a number.
+ * @throws ShapeError - when called with tensors whose shapes differ and do not
+ *   broadcast.
+ * @throws MnemoError - when the same tensor object is passed as two arguments
+ *   while tracing.
+ * @throws CompileDeclined - never escapes: a function the compiler declines runs
+ *   op by op.
+ *
  * @example
  * ```ts
  * import { fuseElementwise, add, mul, sqrt } from '@mnemo/autodiff';
@@ -78,18 +89,24 @@ function kernelOf(g: Graph, scalars: readonly boolean[], outputs: number): LoopK
  * const [z] = axpy(2, tensor([1, 2], 'float64'), tensor([9, 16], 'float64'));
  * console.assert(z!.toArray().join() === '5,8');
  * ```
- * @param f - an elementwise function of tensors, returning an array of tensors
- * @returns `f` fused: called with tensors of one shape and scalars, it returns `f`'s outputs
- * @throws {@link @mnemo/core!ArgumentError} (from `f`'s ops) when the tensors' shapes differ
  * @category Compiler
  */
 export function fuseElementwise(f: (...args: Tensor[]) => readonly Tensor[]): (...args: readonly (Tensor | number)[]) => Tensor[] {
+  const op = 'fuseElementwise';
+  if (typeof f !== 'function') throw new ArgumentError(op, 'f', `expected an elementwise function of tensors returning an array of tensors, got ${formatValue(f)}`);
+  const results = (out: unknown): Tensor[] => {
+    if (!Array.isArray(out) || !out.every((t) => t instanceof Tensor)) throw new ArgumentError(op, 'f', `must return an array of tensors, returned ${formatValue(out)}`);
+    return out as Tensor[];
+  };
   const compiled = new Map<string, CompiledLoop | null>();
   return (...args: readonly (Tensor | number)[]): Tensor[] => {
+    args.forEach((a: unknown, i) => {
+      if (!(a instanceof Tensor) && typeof a !== 'number') throw new ArgumentError(op, `args[${i}]`, `expected a Tensor or a number, got ${formatValue(a)}`);
+    });
     const full = args.find((a): a is Tensor => a instanceof Tensor && a.size !== 1) ?? args.find((a): a is Tensor => a instanceof Tensor);
     const dtype: DType = full?.dtype ?? 'float32';
     const asTensor = (a: Tensor | number): Tensor => (a instanceof Tensor ? a : scalar(a, dtype));
-    const direct = (): Tensor[] => [...f(...args.map(asTensor))];
+    const direct = (): Tensor[] => [...results(f(...args.map(asTensor)))];
     if (full === undefined || recording() || debugNansOn) return direct();
     const shape = full.shape;
     const scalars = args.map((a) => !(a instanceof Tensor) || (a.size === 1 && full.size !== 1));
@@ -105,7 +122,7 @@ export function fuseElementwise(f: (...args: Tensor[]) => readonly Tensor[]): (.
           let outputs = 0;
           const g = isolated(() =>
             traceGraph((xs) => {
-              const out = f(...xs);
+              const out = results(f(...xs));
               outputs = out.length;
               return out;
             }, inputs),

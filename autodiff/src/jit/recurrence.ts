@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { ArgumentError, MnemoError, Tensor, currentBackend, formatProgram, tensor, unsafeDataOf, unsafeFromData, type CompiledSequence, type DType, type SequenceRun } from '@mnemo/core';
+import { ArgumentError, MnemoError, Tensor, checkCount, checkFlag, checkOptions, currentBackend, formatProgram, formatValue, tensor, unsafeDataOf, unsafeFromData, type CompiledSequence, type DType, type SequenceRun } from '@mnemo/core';
 import { where } from '../ops.js';
 import { bind, isolated, nestedRecording, recording, tracedAnywhere, untraced } from '../tape.js';
 import { recordComposite, vjp } from '../api.js';
@@ -42,7 +42,7 @@ import { DEBUG_NANS_DECLINE, debugNansOn } from '../debug-nans.js';
  * };
  * console.assert(typeof step === 'function');
  * ```
- * @category Compiler
+ * @category Internals
  */
 export type StepFunction<P extends Tree, S extends Tree> = (params: P, state: S, x: Tensor) => readonly [S, Tensor];
 
@@ -57,7 +57,7 @@ export type StepFunction<P extends Tree, S extends Tree> = (params: P, state: S,
  * const r: RecurrenceResult<Tensor> = { outputs: zeros([1, 2, 3]), finalState: zeros([1, 3]) };
  * console.assert(r.outputs.shape[1] === 2);
  * ```
- * @category Compiler
+ * @category Internals
  */
 export interface RecurrenceResult<S> {
   readonly outputs: Tensor;
@@ -65,7 +65,8 @@ export interface RecurrenceResult<S> {
 }
 
 /**
- * Options of {@link compiledRecurrence}.
+ * Options of {@link compiledRecurrence}: the cache key, the reference on the
+ * tape, and the mask, direction and checkpointing of the scan.
  *
  * @example
  * ```ts
@@ -75,7 +76,7 @@ export interface RecurrenceResult<S> {
  * const o: RecurrenceOptions<Tensor, Tensor> = { key, reverse: true, reference: () => { throw new Error('unused'); } };
  * console.assert(o.reverse === true);
  * ```
- * @category Compiler
+ * @category Internals
  */
 export interface RecurrenceOptions<P extends Tree, S extends Tree> {
   /** The identity the compiled program is cached under (a cell); the step must be a pure function of its arguments. */
@@ -188,10 +189,11 @@ function traceFresh<P extends Tree, S extends Tree>(
   const nP = pl.length;
   const nS = sl.length;
   // Trace twice is not needed: the output width comes from a forward run first.
-  const probe = step(unflatten(pdef, pl) as P, unflatten(sdef, sl) as S, inputs[nP + nS]!);
-  const y0 = probe[1];
+  const probe: unknown = step(unflatten(pdef, pl) as P, unflatten(sdef, sl) as S, inputs[nP + nS]!);
+  if (!Array.isArray(probe) || probe.length !== 2) throw new CompileDeclined(`the step must return [state, output], got ${formatValue(probe)}`);
+  const y0: unknown = probe[1];
   if (!(y0 instanceof Tensor) || y0.rank !== 2 || y0.shape[0] !== B) {
-    throw new CompileDeclined(`the step's output must be a tensor [batch ${B}, width], got ${y0 instanceof Tensor ? `[${y0.shape.join(', ')}]` : typeof y0}`);
+    throw new CompileDeclined(`the step's output must be a tensor [batch ${B}, width], got ${y0 instanceof Tensor ? `[${y0.shape.join(', ')}]` : formatValue(y0)}`);
   }
   yWidth = y0.shape[1]!;
   inputs.push(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(B * yWidth), y0.dtype, [B, yWidth]));
@@ -323,6 +325,20 @@ function dataOf(t: Tensor, dtype: DType): Float32Array | Float64Array {
  * higher derivatives are exact. Forward passes under nested tapes decline
  * for the same reason.
  *
+ * @param step - the step, a pure function of its arguments (it is traced once and cached under `options.key`)
+ * @param params - the parameters (a pytree of tensors)
+ * @param state0 - the state before the first step (a pytree of `[batch, width]` tensors)
+ * @param xs - the inputs `[batch, steps, features]`, batch first
+ * @param options - the cache key, the reference on the tape, and `mask`, `reverse`, `checkpointEvery`
+ * @returns every step's output `[batch, steps, width]` and the final state
+ * @throws CompileDeclined - when the step cannot be compiled (the reason names the
+ *   primitive), or under nested differentiation.
+ * @throws ArgumentError - when `xs` is not a `[batch, steps, features]` tensor, or
+ *   the state or parameters are not pytrees of tensors.
+ * @throws ShapeError - when the step's ops get shapes that do not fit.
+ * @throws DTypeError - when they mix dtypes.
+ * @throws MnemoError - when the same tensor object is passed as two inputs.
+ *
  * @example
  * ```ts
  * import { compiledRecurrence, add, grad, index, matmul, stack, sum, tanh, type StepFunction } from '@mnemo/autodiff';
@@ -351,14 +367,7 @@ function dataOf(t: Tensor, dtype: DType): Float32Array | Float64Array {
  * const r = grad((q: P) => sum(reference(q, h0, xs).outputs))(p);
  * console.assert(Math.abs(g.u.toArray()[0]! - r.u.toArray()[0]!) < 1e-12);
  * ```
- * @param step - the step, a pure function of its arguments (it is traced once and cached under `options.key`)
- * @param params - the parameters (a pytree of tensors)
- * @param state0 - the state before the first step (a pytree of `[batch, width]` tensors)
- * @param xs - the inputs `[batch, steps, features]`, batch first
- * @param options - the cache key, the reference on the tape, and `mask`, `reverse`, `checkpointEvery`
- * @returns every step's output `[batch, steps, width]` and the final state
- * @throws {@link CompileDeclined} when the step cannot be compiled (the reason names the primitive), or under nested differentiation
- * @category Compiler
+ * @category Internals
  */
 export function compiledRecurrence<P extends Tree, S extends Tree>(
   step: StepFunction<P, S>,
@@ -367,6 +376,16 @@ export function compiledRecurrence<P extends Tree, S extends Tree>(
   xs: Tensor,
   options: RecurrenceOptions<P, S>,
 ): RecurrenceResult<S> {
+  checkStep('compiledRecurrence', step);
+  checkSequence('compiledRecurrence', xs);
+  const o = checkOptions('compiledRecurrence', 'options', options);
+  checkCacheKey('compiledRecurrence', 'options.key', o.key);
+  if (typeof o.reference !== 'function') throw new ArgumentError('compiledRecurrence', 'options.reference', `expected the same recurrence on the tape, a function (params, state, xs) => { outputs, finalState }, got ${formatValue(o.reference)}`);
+  checkFlag('compiledRecurrence', 'options.reverse', o.reverse, false);
+  if (o.checkpointEvery !== undefined) checkCount('compiledRecurrence', 'options.checkpointEvery', o.checkpointEvery);
+  if (o.mask !== undefined && (!(o.mask instanceof Tensor) || o.mask.rank !== 2 || o.mask.shape[0] !== xs.shape[0] || o.mask.shape[1] !== xs.shape[1])) {
+    throw new ArgumentError('compiledRecurrence', 'options.mask', `expected a Tensor [batch ${xs.shape[0]}, steps ${xs.shape[1]}] of 0 and 1, got ${formatValue(o.mask)}`);
+  }
   if (nestedRecording()) throw new CompileDeclined('a gradient of a gradient is being taken: the tape path differentiates it exactly');
   if (debugNansOn) throw new CompileDeclined(DEBUG_NANS_DECLINE);
   const [B, T, D] = xs.shape as [number, number, number];
@@ -531,17 +550,10 @@ function reductionValue(graph: Graph, r: { node: number; colsum: boolean }, data
 }
 
 /**
- * Why `step` cannot be compiled for these arguments, or undefined when it
- * can; with `program`, also the compiled training program's listing (see
- * `formatProgram` in core). Traces the step once if it was not yet.
+ * Why `step` cannot be compiled for these arguments, or, when it can, the
+ * compiled training program's listing (see `formatProgram` in core). Traces the
+ * step once if it was not yet.
  *
- * @example
- * ```ts
- * import { explainRecurrence, add, gather, matmul, tanh, type StepFunction } from '@mnemo/autodiff';
- * import { zeros, type Tensor } from '@mnemo/core';
- * const ok: StepFunction<Tensor, Tensor> = (w, h, x) => { const y = tanh(add(matmul(x, w), h)); return [y, y]; };
- * console.assert(explainRecurrence(ok, ok, zeros([2, 2], 'float64'), zeros([1, 2], 'float64'), zeros([1, 3, 2], 'float64')).compiled);
- * ```
  * @param step - the step
  * @param key - the identity the step's program is cached under
  * @param params - parameters
@@ -550,7 +562,21 @@ function reductionValue(graph: Graph, r: { node: number; colsum: boolean }, data
  * @param masked - whether a mask will be given
  * @param inputGradient - list the program that also computes the inputs' gradient (default false: the inputs are data)
  * @returns `{ compiled: true, program }` or `{ compiled: false, reason, prim }`
- * @category Compiler
+ * @throws ArgumentError - when `xs` is not a `[batch, steps, features]` tensor.
+ * @throws ShapeError - when the step's ops get shapes that do not fit (a bug in
+ *   the step, not a reason to decline).
+ * @throws DTypeError - when the step's ops mix dtypes.
+ * @throws MnemoError - when the same tensor object is passed as two inputs.
+ * @throws CompileDeclined - never: a declined step is the answer, not an error.
+ *
+ * @example
+ * ```ts
+ * import { explainRecurrence, add, gather, matmul, tanh, type StepFunction } from '@mnemo/autodiff';
+ * import { zeros, type Tensor } from '@mnemo/core';
+ * const ok: StepFunction<Tensor, Tensor> = (w, h, x) => { const y = tanh(add(matmul(x, w), h)); return [y, y]; };
+ * console.assert(explainRecurrence(ok, ok, zeros([2, 2], 'float64'), zeros([1, 2], 'float64'), zeros([1, 3, 2], 'float64')).compiled);
+ * ```
+ * @category Internals
  */
 export function explainRecurrence<P extends Tree, S extends Tree>(
   step: StepFunction<P, S>,
@@ -561,11 +587,33 @@ export function explainRecurrence<P extends Tree, S extends Tree>(
   masked = false,
   inputGradient = false,
 ): { readonly compiled: true; readonly program: string } | { readonly compiled: false; readonly reason: string; readonly prim: string | undefined } {
+  checkStep('explainRecurrence', step);
+  checkCacheKey('explainRecurrence', 'key', key);
+  checkSequence('explainRecurrence', xs);
+  checkFlag('explainRecurrence', 'masked', masked, false);
+  checkFlag('explainRecurrence', 'inputGradient', inputGradient, false);
   const e = recurrenceDeclined(step, key, params, state0, xs, masked);
   if (e) return { compiled: false, reason: e.reason, prim: e.prim };
   const t = traceStep(step, key, params, state0, xs.shape[0]!, xs.shape[2]!, xs.dtype, masked);
   const { lowered } = programFor(t, true, { params: Array<boolean>(t.nP).fill(true), state: true, x: inputGradient });
   return { compiled: true, program: formatProgram(lowered.program) };
+}
+
+/** A step function, before it is traced. */
+function checkStep(op: string, step: unknown): void {
+  if (typeof step !== 'function') throw new ArgumentError(op, 'step', `expected a step function (params, state, x) => [state, output], got ${formatValue(step)}`);
+}
+
+/** The identity a compiled program is cached under: an object or a function (a WeakMap key). */
+function checkCacheKey(op: string, arg: string, key: unknown): void {
+  if (key === null || (typeof key !== 'object' && typeof key !== 'function')) {
+    throw new ArgumentError(op, arg, `expected an object or a function to cache the compiled program under (a cell, or the step itself), got ${formatValue(key)}`);
+  }
+}
+
+/** A batch of sequences `[batch, steps, features]` of a float dtype. */
+function checkSequence(op: string, xs: unknown): void {
+  if (!(xs instanceof Tensor) || xs.rank !== 3) throw new ArgumentError(op, 'xs', `expected a sequence [batch, steps, features] (batch first), got ${formatValue(xs)}`);
 }
 
 function recurrenceDeclined<P extends Tree, S extends Tree>(step: StepFunction<P, S>, key: object, params: P, state0: S, xs: Tensor, masked: boolean): CompileDeclined | undefined {

@@ -40,6 +40,9 @@ import type { ConstNode, Graph, GraphNode, OpNode } from './graph.js';
  */
 export class CompileDeclined extends MnemoError {
   /**
+   * Make the error the compiler throws when it declines a step, with the reason
+   * in words and the primitive at fault.
+   *
    * @param reason - why, in words
    * @param prim - the primitive at fault, if one is
    */

@@ -14,10 +14,19 @@ function checkTensor(op: string, arg: string, x: unknown): asserts x is Tensor {
 }
 
 /**
- * Join tensors of one shape along a new axis: the result has shape
- * `shape[:axis] + [xs.length] + shape[axis:]`. `axis` may be negative (counted
- * from the end of the result's axes). Built from the backend's `reshape` and
- * `concat`; `backend` defaults to {@link currentBackend}.
+ * Join tensors of one shape and dtype along a new axis, at the kernel level (no
+ * gradient): the result has shape `shape[:axis] + [xs.length] + shape[axis:]`.
+ * Built from the backend's `reshape` and `concat`; `backend` defaults to {@link
+ * currentBackend}. Differentiable code uses autodiff's `stack`.
+ *
+ * @param xs - One or more tensors of one shape and dtype.
+ * @param axis - Where the new axis goes, from `-(rank + 1)` to `rank` (default 0).
+ * @param backend - The backend whose kernels to use (default the current one).
+ * @returns A tensor of rank one more than the inputs'.
+ * @throws ArgumentError - when `xs` is empty or not an array, holds something
+ *   other than tensors, or `axis` is out of range.
+ * @throws DTypeError - when the tensors' dtypes differ.
+ * @throws ShapeError - when their shapes differ.
  *
  * @example
  * ```ts
@@ -25,7 +34,7 @@ function checkTensor(op: string, arg: string, x: unknown): asserts x is Tensor {
  * const s = stack([tensor([1, 2]), tensor([3, 4])], 1);
  * console.assert(s.shape.join() === '2,2' && s.toArray().join() === '1,3,2,4');
  * ```
- * @category Kernels
+ * @category Internals
  */
 export function stack(xs: readonly Tensor[], axis = 0, backend: Backend = currentBackend()): Tensor {
   const op = 'stack';
@@ -54,12 +63,21 @@ export function stack(xs: readonly Tensor[], axis = 0, backend: Backend = curren
 }
 
 /**
- * Cut a tensor along `axis` (default 0) into pieces: with a number `n`, into
- * `n` equal pieces (the axis's size must divide by `n`); with an array of
- * sizes, into pieces of those sizes (they must sum to the axis's size). Each
- * piece is a copy made by the backend's `slice`; `backend` defaults to
- * {@link currentBackend}. Named `splitTensor` so it does not clash with the
- * random keys' `split`.
+ * Cut a tensor along an axis into equal pieces or pieces of given sizes, at the
+ * kernel level (no gradient); each piece is a copy made by the backend's
+ * `slice`. Not to be confused with random keys' `split`; differentiable code
+ * uses autodiff's `split`.
+ *
+ * @param x - The tensor to cut.
+ * @param sizesOrCount - A count `n` (the axis must divide by it) or the sizes of
+ *   the pieces (they must sum to the axis's size).
+ * @param axis - The axis to cut along (default 0; negative counts from the end).
+ * @param backend - The backend whose kernels to use (default the current one).
+ * @returns The pieces, in order, each of `x`'s rank.
+ * @throws ArgumentError - when `x` is not a tensor, `axis` is out of range, the
+ *   count is not a positive integer, or a size is not a non-negative integer.
+ * @throws ShapeError - when the axis does not divide into the count, or the sizes
+ *   do not sum to its size.
  *
  * @example
  * ```ts
@@ -69,7 +87,7 @@ export function stack(xs: readonly Tensor[], axis = 0, backend: Backend = curren
  * const halves = splitTensor(tensor([[1, 2], [3, 4]]), 2, 1);
  * console.assert(halves.length === 2 && halves[1]!.toArray().join() === '2,4');
  * ```
- * @category Kernels
+ * @category Internals
  */
 export function splitTensor(
   x: Tensor,

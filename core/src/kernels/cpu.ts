@@ -27,6 +27,7 @@ import { checkGemmArgs } from './raw-args.js';
 import { rowsWasm } from './wasm-rows.js';
 import { compileLoopWasm, compileSequenceWasm, sequenceTiles } from './sequence-wasm.js';
 import { fusedGemmRequested } from './features.js';
+import { checkLoopKernel, checkSequenceProgram } from '../program-check.js';
 
 /**
  * A zeroed output buffer for `shape` (computed by a kernel from valid shapes,
@@ -753,7 +754,15 @@ export const cpu: Backend = Object.freeze({
   oneHot,
   cast,
   // Generated loops multiply then add, like the gemm, unless MNEMO_WASM_FEATURES=fma asks for fused float32 products.
-  compileSequence: (program: SequenceProgram) => compileSequenceWasm(program, { fma: program.dtype === 'float32' && fusedGemmRequested() }),
-  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => compileLoopWasm(kernel, dtype, { fma: dtype === 'float32' && fusedGemmRequested() }),
+  // The program or kernel is checked to have the documented shape before the code generator reads it.
+  compileSequence: (program: SequenceProgram) => {
+    const p = checkSequenceProgram('compileSequence', program);
+    return compileSequenceWasm(p, { fma: p.dtype === 'float32' && fusedGemmRequested() });
+  },
+  compileLoop: (kernel: LoopKernel, dtype: 'float32' | 'float64') => {
+    const k = checkLoopKernel('compileLoop', kernel);
+    const dt = checkDType('compileLoop', 'dtype', dtype);
+    return compileLoopWasm(k, dt, { fma: dt === 'float32' && fusedGemmRequested() });
+  },
   sequenceTiles,
 });

@@ -23,12 +23,16 @@ const POWERS = new Float64Array(2046).map((_, i) => Math.pow(2, i - 1022));
  * in a loop. Falls back to `Math.exp` outside [-708, 709] (subnormal results
  * and overflow) and for NaN.
  *
+ * @param x - Any number.
+ * @returns `e^x` (Infinity above 709.78, 0 far below, NaN for NaN).
+ * @throws ArgumentError - when `x` is not a number.
+ *
  * @example
  * ```ts
  * import { expFast } from '@mnemo/core';
  * console.assert(Math.abs(expFast(1) - Math.E) < 1e-15);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function expFast(x: number): number {
   if (typeof x !== 'number') notNumber('expFast', x);
@@ -41,16 +45,20 @@ export function expFast(x: number): number {
 }
 
 /**
- * The logistic function 1 / (1 + e^-x), with {@link expFast}. No overflow:
- * below x = -709.78, e^-x is Infinity and the result is 0 (the true value is
- * under 5.6e-309, a subnormal).
+ * The logistic function `1 / (1 + e^-x)` on one number, with {@link expFast},
+ * for fused kernels' hot loops. No overflow: below `x = -709.78`, `e^-x` is
+ * Infinity and the result is 0 (the true value is under 5.6e-309, a subnormal).
+ *
+ * @param x - Any number.
+ * @returns A value in `[0, 1]`.
+ * @throws ArgumentError - when `x` is not a number.
  *
  * @example
  * ```ts
  * import { sigmoidFast } from '@mnemo/core';
  * console.assert(sigmoidFast(0) === 0.5 && sigmoidFast(-1000) === 0 && sigmoidFast(1000) === 1);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function sigmoidFast(x: number): number {
   if (typeof x !== 'number') notNumber('sigmoidFast', x);
@@ -58,15 +66,20 @@ export function sigmoidFast(x: number): number {
 }
 
 /**
- * tanh(x) with {@link expFast}: (1 - e)/(1 + e) with e = e^(-2|x|), and an
- * odd Taylor polynomial (to x^9) for |x| < 0.05 where that difference would cancel.
+ * The hyperbolic tangent of one number with {@link expFast}, for fused kernels'
+ * hot loops: `(1 - e) / (1 + e)` with `e = e^(-2|x|)`, and an odd Taylor
+ * polynomial (to x^9) for `|x| < 0.05`, where that difference would cancel.
+ *
+ * @param x - Any number.
+ * @returns A value in `[-1, 1]`.
+ * @throws ArgumentError - when `x` is not a number.
  *
  * @example
  * ```ts
  * import { tanhFast } from '@mnemo/core';
  * console.assert(Math.abs(tanhFast(0.5) - Math.tanh(0.5)) < 1e-15 && tanhFast(1e-20) === 1e-20);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function tanhFast(x: number): number {
   if (typeof x !== 'number') notNumber('tanhFast', x);

@@ -23,7 +23,7 @@ import { checkGemmArgs } from './raw-args.js';
  * gemm(args);
  * console.assert(args.out[0] === 11);
  * ```
- * @category Backends
+ * @category Internals
  */
 export interface GemmArgs {
   readonly a: TypedArray;
@@ -40,8 +40,16 @@ export interface GemmArgs {
 }
 
 /**
- * The plain reference gemm: an i-k-j loop over the four layouts. Every faster
- * kernel is tested and benchmarked against it.
+ * The plain reference gemm on raw buffers, an i-k-j loop over the four layouts:
+ * every faster kernel is tested and benchmarked against it.
+ *
+ * @param args - The matrices, their sizes, layouts and offsets ({@link GemmArgs});
+ *   `out` is overwritten.
+ * @throws ArgumentError - when `m`, `k`, `n` or an offset is not a non-negative
+ *   integer.
+ * @throws DTypeError - when `a`, `b` and `out` are not all `Float32Array` or all
+ *   `Float64Array`.
+ * @throws ShapeError - when an array is too short for its matrix at its offset.
  *
  * @example
  * ```ts
@@ -51,7 +59,7 @@ export interface GemmArgs {
  * gemmReference({ a: new Float64Array([1, 2, 3, 4]), b: new Float64Array([1, 0, 0, 1]), out, m: 2, k: 2, n: 2, transA: false, transB: false });
  * console.assert(out.join() === '1,2,3,4');
  * ```
- * @category Backends
+ * @category Internals
  */
 export function gemmReference(args: GemmArgs): void {
   checkGemmArgs('gemm', args);
@@ -82,8 +90,17 @@ export function gemmReference(args: GemmArgs): void {
 let impl: (args: GemmArgs) => void = gemmReference;
 
 /**
- * Multiply two matrices held in raw buffers (see {@link GemmArgs}), with the
- * fastest implementation installed.
+ * Multiply two matrices held in raw buffers (see {@link GemmArgs}) with the
+ * fastest implementation installed, writing into `out`: what the cpu backend's
+ * `matmul` calls.
+ *
+ * @param args - The matrices, their sizes, layouts and offsets; `out` is
+ *   overwritten.
+ * @throws ArgumentError - when `m`, `k`, `n` or an offset is not a non-negative
+ *   integer.
+ * @throws DTypeError - when `a`, `b` and `out` are not all `Float32Array` or all
+ *   `Float64Array`.
+ * @throws ShapeError - when an array is too short for its matrix at its offset.
  *
  * @example
  * ```ts
@@ -92,7 +109,7 @@ let impl: (args: GemmArgs) => void = gemmReference;
  * gemm({ a: new Float32Array([1, 2]), b: new Float32Array([3, 4]), out, m: 1, k: 2, n: 1, transA: false, transB: false });
  * console.assert(out[0] === 11);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function gemm(args: GemmArgs): void {
   checkGemmArgs('gemm', args);
@@ -100,8 +117,13 @@ export function gemm(args: GemmArgs): void {
 }
 
 /**
- * Install a gemm implementation (for example a WebAssembly SIMD kernel); returns
- * the one it replaces.
+ * Install the gemm implementation that {@link gemm}, and so the cpu backend's
+ * `matmul`, calls (a WebAssembly SIMD kernel, the reference loop); returns the
+ * one it replaces.
+ *
+ * @param f - The implementation: writes `op(A) · op(B)` into `args.out`.
+ * @returns The implementation installed before, to restore later.
+ * @throws ArgumentError - when `f` is not a function.
  *
  * @example
  * ```ts
@@ -109,7 +131,7 @@ export function gemm(args: GemmArgs): void {
  * const previous = setGemmImpl(gemmReference);
  * console.assert(setGemmImpl(previous) === gemmReference);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function setGemmImpl(f: (args: GemmArgs) => void): (args: GemmArgs) => void {
   if (typeof f !== 'function') throw new ArgumentError('setGemmImpl', 'f', `expected a function, got ${formatValue(f)}`);

@@ -341,6 +341,13 @@ const shared = createGpujs();
  * tries it. `MNEMO_DAWN_OPTIONS` (space-separated, e.g. `backend=vulkan
  * adapter=NVIDIA`) is passed to Dawn's `create`.
  *
+ * @returns A {@link GpujsInfo}: the mode, whether it runs in a worker thread (and
+ *   on which adapter), and notes on how it was chosen.
+ * @throws ArgumentError - when `MNEMO_GPUJS_MODE` is set to something other than
+ *   `auto`, `webgpu`, `inprocess` or `worker-webasm`.
+ * @throws Error - when `MNEMO_GPUJS_MODE` is `webgpu` (or `worker-webasm`) and
+ *   that engine cannot start, or the backend was closed.
+ *
  * @example
  * ```ts
  * import { gpujsInfo } from '@mnemo/core';
@@ -358,6 +365,10 @@ export function gpujsInfo(): GpujsInfo {
  * The mode gpu.js runs in for the `gpujs` backend (`webgpu`, `headlessgl`,
  * `webgl`, `webasm` or `cpu`); the same as `gpujsInfo().mode`. Chooses on
  * first call (see {@link gpujsInfo}).
+ *
+ * @returns The mode's name.
+ * @throws ArgumentError - when `MNEMO_GPUJS_MODE` is set to an unknown value.
+ * @throws Error - when the engine that `MNEMO_GPUJS_MODE` asks for cannot start.
  *
  * @example
  * ```ts

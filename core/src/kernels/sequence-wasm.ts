@@ -24,9 +24,9 @@
  *
  * @module
  */
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, MnemoError, formatValue } from '../errors.js';
 import type { CompiledLoop, CompiledSequence, LoopKernel, ProgramBuffer, ProgramInstr, ProgramPhase, SequenceProgram, SequenceRun, BufferRef } from '../program.js';
-import { F32, F64, Fn, I32, Op, Op2, Simd, encodeModule, wasmApi, type ValType, type WasmModule } from './wasm-emit.js';
+import { F32, F64, Fn, I32, Op, Op2, Simd, encodeModule, wasmApi, type ValType, type WasmApi, type WasmModule } from './wasm-emit.js';
 import { appendGemm } from './wasm-gemm-module.js';
 import { gemmRuntime, type BlockHandle } from './wasm-gemm.js';
 import { VecMath, mathImportObject, mathImportSpecs } from './wasm-math.js';
@@ -384,7 +384,7 @@ class WasmSequence implements CompiledSequence {
   }
 
   open(chunk: number, options?: { readonly keep?: boolean }): SequenceRun {
-    if (!Number.isInteger(chunk) || chunk < 1) throw new ArgumentError('compileSequence', 'chunk', `expected a positive integer, got ${chunk}`);
+    if (!Number.isInteger(chunk) || chunk < 1) throw new ArgumentError('compileSequence', 'chunk', `expected a positive integer, got ${formatValue(chunk)}`);
     return new WasmRun(this.program, this.compiled, this.L, chunk, options?.keep ?? false);
   }
 }
@@ -512,7 +512,7 @@ class WasmRun implements SequenceRun {
   }
 
   run(phase: ProgramPhase, steps: number): void {
-    if (!Number.isInteger(steps) || steps < 1 || steps > this.steps) throw new ArgumentError('compileSequence', 'steps', `expected 1 to ${this.steps}, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < 1 || steps > this.steps) throw new ArgumentError('compileSequence', 'steps', `expected 1 to ${this.steps}, got ${formatValue(steps)}`);
     this.need();
     if (phase === 'fwd' || phase === 'bwd') this.sweep(phase, steps);
     else for (const ins of this.program.phases[phase]) this.wholeChunk(ins, steps);
@@ -619,6 +619,21 @@ function registerSweeps(c: Compiled): { fwd: number; bwd: number } | null {
 }
 
 /**
+ * Compile and instantiate a module. A module the engine refuses (one past
+ * its limits on a function's size or locals, say) is a typed error of `op`,
+ * which the cell compiler takes as a reason to run the step on the tape.
+ */
+function instantiate(wasm: WasmApi, bytes: Uint8Array, memory: unknown, op: string, arg: string): { module: WasmModule; instance: { readonly exports: Record<string, unknown> } } {
+  try {
+    const module = new wasm.Module(bytes);
+    return { module, instance: new wasm.Instance(module, { env: { memory }, math: mathImportObject() }) };
+  } catch (e) {
+    if (e instanceof Error && (e.name === 'CompileError' || e.name === 'LinkError')) throw new MnemoError(op, arg, `could not be compiled to WebAssembly: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
  * Compile a sequence program for the cpu backend (WebAssembly SIMD on the
  * gemm's memory), or null where WebAssembly SIMD is unavailable.
  * @internal
@@ -633,8 +648,7 @@ export function compileSequenceWasm(program: SequenceProgram, options: { readonl
   const L: Layout = { es, mr: tile.mr, nr: (tile.nrv * 16) / es, bp: roundUp(program.batch, tile.mr) };
   const memory = { initial: 16, maximum: 16384, shared: K.shared };
   const built = buildModule(program, L, memory, options.fma ?? false);
-  const module = new wasm.Module(built.bytes);
-  const instance = new wasm.Instance(module, { env: { memory: K.memory }, math: mathImportObject() });
+  const { module, instance } = instantiate(wasm, built.bytes, K.memory, 'compileSequence', 'program');
   return new WasmSequence(program, { exports: instance.exports as Exports, module }, L);
 }
 
@@ -672,12 +686,21 @@ export function compileLoopWasm(kernel: LoopKernel, dtype: 'float32' | 'float64'
     imports,
     functions: [{ fn: loopFunction(flat, f64, options.fma ?? false, calls), exportAs: 'flat' }],
   });
-  const fn = (new wasm.Instance(new wasm.Module(bytes), { env: { memory: K.memory }, math: mathImportObject() }).exports as Exports)['flat']!;
+  const fn = (instantiate(wasm, bytes, K.memory, 'compileLoop', 'kernel').instance.exports as Exports)['flat']!;
   const stored = new Set(kernel.stores.map((s) => s.arg));
   return {
     kernel,
     run(length: number, arrays: readonly (Float32Array | Float64Array)[]): void {
-      if (arrays.length !== kernel.args.length) throw new ArgumentError('compileLoop', 'arrays', `expected ${kernel.args.length} arrays, got ${arrays.length}`);
+      if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > 2 ** 31 - 1) {
+        throw new ArgumentError('compileLoop', 'length', `expected a non-negative integer, got ${formatValue(length)}`);
+      }
+      if (!Array.isArray(arrays) || arrays.length !== kernel.args.length) throw new ArgumentError('compileLoop', 'arrays', `expected ${kernel.args.length} arrays, got ${formatValue(arrays)}`);
+      arrays.forEach((a: unknown, i) => {
+        const need = kernel.args[i]!.perRow ? length : 1;
+        if (!(a instanceof Float64Array || a instanceof Float32Array) || a.length < need) {
+          throw new ArgumentError('compileLoop', `arrays[${i}]`, `expected a Float64Array or Float32Array of at least ${need} elements, got ${formatValue(a)}`);
+        }
+      });
       const at: number[] = [];
       let end = align(gemmRuntime.scratchBase());
       for (const a of arrays) {

@@ -91,7 +91,7 @@ const PAGE = 65536;
  * wasmGemm({ a: new Float32Array([2]), b: new Float32Array([3]), out, m: 1, k: 1, n: 1, transA: false, transB: false }, options);
  * console.assert(out[0] === 6);
  * ```
- * @category Backends
+ * @category Internals
  */
 export interface WasmGemmOptions {
   /** At most this many threads, the calling one included (default: all that are ready). */
@@ -103,7 +103,8 @@ export interface WasmGemmOptions {
 }
 
 /**
- * What {@link wasmGemm} is running on: see {@link gemmInfo}.
+ * What the fast gemm ({@link wasmGemm}) runs on, as {@link gemmInfo} reports
+ * it: the kernel, its threads, thresholds, tiles and call counts.
  *
  * @example
  * ```ts
@@ -274,6 +275,9 @@ function helpers(k: Kernel): GemmPool | null {
  * threads share large products, the size thresholds and register tiles.
  * Compiles the kernel if that has not happened yet.
  *
+ * @returns A {@link GemmInfo}: the kernel (`wasm-simd` or `javascript`), threads
+ *   running and allowed, thresholds, register tiles, notes and call counts.
+ *
  * @example
  * ```ts
  * import { gemmInfo } from '@mnemo/core';
@@ -319,6 +323,9 @@ export function gemmInfo(): GemmInfo {
  * product) and resolve once they are ready, with {@link gemmInfo}'s report.
  * Products never wait for threads: until they are ready, work runs on the
  * calling thread alone. Benchmarks and tests call this first.
+ *
+ * @returns A promise of {@link gemmInfo}'s report once the helper threads have
+ *   started (at once where there are none).
  *
  * @example
  * ```ts
@@ -383,6 +390,16 @@ const align = (bytes: number): number => roundUp(bytes, 64);
  * {@link DTypeError} or {@link ArgumentError} naming `gemm` and the argument
  * when the arguments do not describe a product.
  *
+ * @param args - The matrices, their sizes, layouts and offsets ({@link GemmArgs});
+ *   `out` is overwritten.
+ * @param options - `jsBelow`: products of fewer multiply-adds than this run in
+ *   JavaScript.
+ * @throws ArgumentError - when `m`, `k`, `n` or an offset is not a non-negative
+ *   integer.
+ * @throws DTypeError - when `a`, `b` and `out` are not all `Float32Array` or all
+ *   `Float64Array`.
+ * @throws ShapeError - when an array is too short for its matrix at its offset.
+ *
  * @example
  * ```ts
  * import { wasmGemm, gemmReference } from '@mnemo/core';
@@ -394,7 +411,7 @@ const align = (bytes: number): number => roundUp(bytes, 64);
  * gemmReference({ a, b, out: slow, m, k, n, transA: false, transB: true });
  * console.assert(fast.every((v, i) => Math.abs(v - slow[i]!) < 1e-12));
  * ```
- * @category Backends
+ * @category Internals
  */
 export function wasmGemm(args: GemmArgs, options?: WasmGemmOptions): void {
   checkArgs(args);
@@ -585,6 +602,12 @@ function runChunks(which: PoolKernel | number, kernelArgs: number[], count: numb
  * {@link wasmGemm}. Returns the implementation it replaces, so the change can
  * be undone with {@link setGemmImpl}.
  *
+ * @returns The gemm implementation installed before.
+ * @throws ArgumentError - not itself: the gemm it installs throws, as {@link
+ *   wasmGemm} does, when a call's sizes or offsets are not non-negative integers.
+ * @throws DTypeError - likewise, when a call's three arrays are not of one type.
+ * @throws ShapeError - likewise, when an array is too short for its matrix.
+ *
  * @example
  * ```ts
  * import { installFastGemm, setGemmImpl, gemm } from '@mnemo/core';
@@ -594,7 +617,7 @@ function runChunks(which: PoolKernel | number, kernelArgs: number[], count: numb
  * console.assert(out[0] === 8);
  * setGemmImpl(previous);
  * ```
- * @category Backends
+ * @category Internals
  */
 export function installFastGemm(): (args: GemmArgs) => void {
   return setGemmImpl((args) => wasmGemm(args));
@@ -627,6 +650,11 @@ let residentCap = 256 * 1024 * 1024;
  * forward passes' residuals are released; their backward passes (if they
  * ever run) recompute the forward pass first. With `0`, only the latest
  * forward pass keeps its residuals. Returns the previous cap.
+ *
+ * @param bytes - The cap, in bytes (a non-negative number; 0 keeps only the latest
+ *   forward pass).
+ * @returns The previous cap, in bytes.
+ * @throws ArgumentError - when `bytes` is negative, NaN or infinite.
  *
  * @example
  * ```ts
@@ -688,6 +716,8 @@ function residentBlock(bytes: number, handle: BlockHandle, owner: object | null)
 /**
  * Bytes of the gemm's memory held by live resident blocks (compiled sequences'
  * residuals awaiting a backward pass or garbage collection), and their number.
+ *
+ * @returns `bytes`: the bytes held; `blocks`: how many forward passes hold them.
  *
  * @example
  * ```ts

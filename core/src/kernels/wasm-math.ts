@@ -22,7 +22,7 @@
  * @module
  */
 import type { BinaryOp, CompareOp, UnaryOp } from '../backend.js';
-import { MnemoError } from '../errors.js';
+import { MnemoError, formatValue } from '../errors.js';
 import { F64, Fn, Op2, Simd2, V128 } from './wasm-emit.js';
 
 /** Host functions the generated module imports (module `math`), lane by lane. */
@@ -161,7 +161,7 @@ export class VecMath {
         return this.maskToOne(() => f.get(a).get(b).simd(this.op(Simd2.f32x4Ge, Simd2.f64x2Ge)));
       default:
         // A primitive added to the list without a loop emitter: the compiler declines the step (the tape runs it).
-        throw new MnemoError('compileSequence', String(op), 'has no emitter in the compiled loops yet; the step runs on the tape');
+        throw new MnemoError('compileSequence', typeof op === 'string' ? op : formatValue(op), 'has no emitter in the compiled loops yet; the step runs on the tape');
     }
   }
 
@@ -230,7 +230,7 @@ export class VecMath {
         return this.laneCall(this.calls[op]!, x);
       default:
         // A primitive added to the list without a loop emitter: the compiler declines the step (the tape runs it).
-        throw new MnemoError('compileSequence', String(op), 'has no emitter in the compiled loops yet; the step runs on the tape');
+        throw new MnemoError('compileSequence', typeof op === 'string' ? op : formatValue(op), 'has no emitter in the compiled loops yet; the step runs on the tape');
     }
   }
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ArgumentError, Tensor, formatShape, key, normal, zeros, type DType } from '@mnemo/core';
+import { ArgumentError, Tensor, checkCount, checkOptions, formatShape, formatValue, key, normal, zeros, type DType } from '@mnemo/core';
 import { reshape, tree, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from '../cell.js';
 import { isGatedCell } from './common.js';
@@ -37,6 +37,15 @@ export class CellCheckError extends ArgumentError {
   readonly kind: 'no-cell' | 'ambiguous' | 'invalid';
   /** The message after `op: argument 'arg': `. */
   readonly detail: string;
+  /**
+   * Make the error that the checks of a cell from outside nn throw, of one of
+   * three kinds, with a message naming the op, the argument and what is wrong.
+   *
+   * @param kind - `no-cell`, `ambiguous` or `invalid`.
+   * @param op - The cell, or the check, at fault.
+   * @param arg - The member or argument at fault.
+   * @param detail - What is wrong.
+   */
   constructor(kind: 'no-cell' | 'ambiguous' | 'invalid', op: string, arg: string, detail: string) {
     super(op, arg, detail);
     this.kind = kind;
@@ -45,6 +54,15 @@ export class CellCheckError extends ArgumentError {
 }
 
 const isObject = (u: unknown): u is Record<string, unknown> => u !== null && typeof u === 'object';
+/** A value for a message: a string as it is, anything else as formatValue writes it. */
+const asText = (v: unknown): string => (typeof v === 'string' ? v : formatValue(v));
+/** The name and message of what a callback threw, for a message (whatever it threw). */
+function thrown(e: unknown): { readonly name: string; readonly message: string } {
+  const o = isObject(e) ? e : undefined;
+  const name = typeof o?.['name'] === 'string' ? o['name'] : 'an error';
+  const message = typeof o?.['message'] === 'string' ? o['message'] : typeof e === 'string' ? e : formatValue(e);
+  return { name, message };
+}
 const describe = (u: unknown): string =>
   u instanceof Tensor ? `a ${u.dtype} Tensor ${formatShape(u.shape)}` : u === null ? 'null' : Array.isArray(u) ? `an array of ${u.length}` : typeof u;
 
@@ -81,7 +99,13 @@ export interface CheckCellOptions {
  * @param cell - The value to check.
  * @param expected - The sizes and dtype it should have, and the trial batch.
  * @returns The cell, typed as a Cell.
- * @throws CellCheckError - (kind `invalid`) naming the cell, the member at fault and, for shapes, both shapes.
+ * @throws CellCheckError - (kind `invalid`) naming the cell, the member at fault
+ *   and, for shapes, both shapes.
+ * @throws ArgumentError - (of which CellCheckError is a subclass) when the cell's
+ *   own `init`, `step` or sequence members throw one; it is rethrown as it is.
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -103,6 +127,8 @@ export interface CheckCellOptions {
  */
 export function checkCell(cell: unknown, expected: CheckCellOptions = {}): Cell {
   const bad = (name: string, arg: string, detail: string) => new CellCheckError('invalid', name, arg, detail);
+  checkOptions('checkCell', 'expected', expected);
+  if (expected.batch !== undefined) checkCount('checkCell', 'expected.batch', expected.batch, 1);
   if (!isObject(cell)) throw bad('checkCell', 'cell', `expected a cell { name, inputSize, hiddenSize, outputSize, dtype, gates, init, initialState, step }, got ${describe(cell)}`);
   const name = typeof cell['name'] === 'string' && cell['name'] !== '' ? cell['name'] : 'checkCell';
   if (name === 'checkCell') throw bad(name, 'name', `expected the cell's name, a non-empty string, got ${describe(cell['name'])}`);
@@ -110,13 +136,13 @@ export function checkCell(cell: unknown, expected: CheckCellOptions = {}): Cell 
     const v = cell[m];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw bad(name, m, `expected a positive integer, got ${typeof v === 'number' ? v : describe(v)}`);
   }
-  if (cell['dtype'] !== 'float32' && cell['dtype'] !== 'float64') throw bad(name, 'dtype', `expected 'float32' or 'float64', got ${JSON.stringify(cell['dtype'])}`);
+  if (cell['dtype'] !== 'float32' && cell['dtype'] !== 'float64') throw bad(name, 'dtype', `expected 'float32' or 'float64', got ${formatValue(cell['dtype'])}`);
   const gates = cell['gates'];
   if (!Array.isArray(gates) || gates.some((g) => typeof g !== 'string')) throw bad(name, 'gates', `expected an array of gate names (empty if none can be probed), got ${describe(gates)}`);
   for (const m of ['init', 'initialState', 'step']) if (typeof cell[m] !== 'function') throw bad(name, m, `expected a function, got ${describe(cell[m])}`);
   const c = cell as unknown as Cell<Tree, Tree>;
   for (const m of ['inputSize', 'hiddenSize', 'dtype'] as const) {
-    if (expected[m] !== undefined && c[m] !== expected[m]) throw bad(name, m, `is ${String(c[m])}, but the cell was asked for ${String(expected[m])}`);
+    if (expected[m] !== undefined && c[m] !== expected[m]) throw bad(name, m, `is ${asText(c[m])}, but the cell was asked for ${asText(expected[m])}`);
   }
   const { inputSize: D, outputSize: O, dtype } = c;
   const batch = expected.batch ?? 2;
@@ -125,7 +151,7 @@ export function checkCell(cell: unknown, expected: CheckCellOptions = {}): Cell 
     try {
       return f();
     } catch (e) {
-      throw bad(name, member, `threw ${(e as Error)?.name ?? 'an error'}: ${(e as Error)?.message ?? String(e)}`);
+      throw bad(name, member, `threw ${thrown(e).name}: ${thrown(e).message}`);
     }
   };
   const leavesOf = (member: string, what: string, t: unknown): Tensor[] => {
@@ -294,9 +320,15 @@ function isCellMaker(u: unknown): u is ((o: FamilyMakeOptions) => Cell) & { read
  * @param moduleNamespace - The module's namespace object.
  * @param options - `source` for messages, `family` to choose among several, `name` for a bare factory.
  * @returns The family definition, checked.
- * @throws CellCheckError - `no-cell` when it exports nothing that makes a cell; `ambiguous` when it exports
- *   several families or makers and `options.family` chooses none; `invalid` when the factory throws, or makes
- *   cells that {@link checkCell} rejects, or a bare factory's cells have no lower-case name.
+ * @throws CellCheckError - `no-cell` when it exports nothing that makes a cell;
+ *   `ambiguous` when it exports several and `family` does not choose; `invalid`
+ *   when a cell it makes fails {@link checkCell}, or a bare factory's cells have
+ *   no lower-case name.
+ * @throws ArgumentError - when `options` is malformed, or a made cell's own
+ *   members throw one.
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts
@@ -320,7 +352,11 @@ function isCellMaker(u: unknown): u is ((o: FamilyMakeOptions) => Cell) & { read
  * @category Cells
  */
 export function cellFromModule(moduleNamespace: unknown, options: CellModuleOptions = {}): CellFamilyDefinition {
-  const source = options.source ?? 'the module';
+  const o = checkOptions('cellFromModule', 'options', options);
+  for (const k of ['source', 'family', 'name'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw new ArgumentError('cellFromModule', `options.${k}`, `expected a string, got ${formatValue(o[k])}`);
+  }
+  const source = o.source ?? 'the module';
   const op = source;
   if (!isObject(moduleNamespace)) throw new CellCheckError('no-cell', op, 'module', `is ${describe(moduleNamespace)}, not a module namespace`);
   const ns = moduleNamespace;
@@ -337,7 +373,7 @@ export function cellFromModule(moduleNamespace: unknown, options: CellModuleOpti
     if (isFamilyDefinition(v)) families.set(v.family, isObject((v as Partial<CellFamilyInfo>).definition) ? (v as CellFamilyInfo).definition : v);
   }
   let def: CellFamilyDefinition | undefined;
-  if (families.size > 0) def = choose(op, 'family definitions', families, options.family);
+  if (families.size > 0) def = choose(op, 'family definitions', families, o.family);
   else {
     // 2. The default export, 3. defineCell makers.
     const dflt = ns['default'];
@@ -351,11 +387,11 @@ export function cellFromModule(moduleNamespace: unknown, options: CellModuleOpti
         if (isCellMaker(v)) makers.set(v.family, v);
       }
       if (makers.size === 0) throw new CellCheckError('no-cell', op, 'module', `exports no cell: ${expectation}; ${exportList}`);
-      const fam = chooseKey(op, 'cell makers', makers, options.family);
+      const fam = chooseKey(op, 'cell makers', makers, o.family);
       factory = makers.get(fam)!;
       exportName = names.find((n) => ns[n] === factory) ?? fam;
     }
-    def = definitionOf(op, exportName, factory, options.name);
+    def = definitionOf(op, exportName, factory, o.name);
   }
   checkFamily(op, def);
   return def;
@@ -379,10 +415,10 @@ function definitionOf(op: string, exportName: string, factory: (o: FamilyMakeOpt
   let family = name ?? (isCellMaker(factory) ? factory.family : undefined);
   if (family === undefined) {
     const cell = tryMake(op, exportName, factory, { inputSize: 3, hiddenSize: 4, dtype: 'float64', variants: [] });
-    family = typeof cell.name === 'string' ? cell.name : undefined;
+    family = isObject(cell) && typeof cell.name === 'string' ? cell.name : undefined;
   }
   if (family === undefined || !FAMILY_NAME.test(family)) {
-    throw new CellCheckError('invalid', op, exportName, `makes cells named ${JSON.stringify(family)}, which is not a family name (lower case: letters, digits, '-' and '_'); give the cells such a name, or export a family definition`);
+    throw new CellCheckError('invalid', op, exportName, `makes cells named ${formatValue(family)}, which is not a family name (lower case: letters, digits, '-' and '_'); give the cells such a name, or export a family definition`);
   }
   let byName = FROM_FACTORY.get(factory);
   if (byName === undefined) FROM_FACTORY.set(factory, (byName = new Map()));
@@ -400,12 +436,16 @@ function tryMake(op: string, member: string, make: (o: FamilyMakeOptions) => Cel
     return make(o);
   } catch (e) {
     const asked = `{ inputSize: ${o.inputSize}, hiddenSize: ${o.hiddenSize}, dtype: '${o.dtype ?? 'float32'}'${o.variants.length > 0 ? `, variants: [${o.variants.join(', ')}]` : ''} }`;
-    throw new CellCheckError('invalid', op, member, `threw ${(e as Error)?.name ?? 'an error'} when asked for a cell with ${asked}: ${(e as Error)?.message ?? String(e)}`);
+    throw new CellCheckError('invalid', op, member, `threw ${thrown(e).name} when asked for a cell with ${asked}: ${thrown(e).message}`);
   }
 }
 
 /** Make and check the family's cells: two sizes in float64 and float32, and each variant. */
 function checkFamily(op: string, def: CellFamilyDefinition): void {
+  const variants: unknown = def.variants;
+  if (variants !== undefined && (!Array.isArray(variants) || variants.some((v) => typeof v !== 'string'))) {
+    throw new CellCheckError('invalid', op, `${def.family}.variants`, `expected an array of variant names, got ${formatValue(variants)}`);
+  }
   const trials: FamilyMakeOptions[] = [
     { inputSize: 3, hiddenSize: 4, dtype: 'float64', variants: [] },
     { inputSize: 2, hiddenSize: 5, variants: [] },
@@ -434,6 +474,9 @@ function checkFamily(op: string, def: CellFamilyDefinition): void {
  * @returns The registration.
  * @throws CellCheckError - as {@link cellFromModule} does.
  * @throws ArgumentError - when another definition already holds the family's name (a built-in cell's, say).
+ * @throws ShapeError - when a member of the cell returns a tensor of a shape its
+ *   sizes do not allow (from the cell's own checks), or a declared shape holds
+ *   more than 2^31 - 1 elements.
  *
  * @example
  * ```ts

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, type DType } from '@mnemo/core';
+import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, formatValue, type DType } from '@mnemo/core';
 import { concat, customVjp, reshape, sliceAxis, stack, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from '../cell.js';
 
@@ -81,6 +81,10 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
  * Whether a cell has the sequence fast path of {@link GatedCell}
  * (`projectInputs` and `stepProjected`); `scan` uses it when present.
  *
+ * @param cell - Any cell.
+ * @returns `true` when it has `projectInputs` and `stepProjected`; it narrows the
+ *   type to {@link GatedCell}.
+ *
  * @example
  * ```ts
  * import { isGatedCell, rnnCell } from '@mnemo/nn';
@@ -89,6 +93,7 @@ export interface GatedCell<P extends Tree = Tree, S extends Tree = Tree> extends
  * @category Cells
  */
 export function isGatedCell<P extends Tree, S extends Tree>(cell: Cell<P, S>): cell is GatedCell<P, S> {
+  if (cell === null || (typeof cell !== 'object' && typeof cell !== 'function')) return false;
   const c = cell as Partial<GatedCell<P, S>>;
   return typeof c.projectInputs === 'function' && typeof c.stepProjected === 'function';
 }
@@ -97,15 +102,43 @@ export function isGatedCell<P extends Tree, S extends Tree>(cell: Cell<P, S>): c
 // Argument checks that name the cell (internal)
 // ---------------------------------------------------------------------------
 
+/**
+ * `cell` when it is an object with every member of a {@link Cell} of the
+ * right type (sizes positive integers, a known dtype, gate names, and
+ * `init`, `initialState` and `step` functions); else an ArgumentError naming
+ * the op, the argument and the member. Nothing is run: `checkCell` is the
+ * thorough check. For functions that take a cell (scan, stackCells, ...),
+ * before they read its members. @internal
+ */
+export function checkCellArg(op: string, arg: string, cell: unknown): Cell {
+  if (cell === null || typeof cell !== 'object' || Array.isArray(cell) || cell instanceof Tensor) {
+    throw new ArgumentError(op, arg, `expected a cell (from lstmCell, gruCell, makeCell, ...), got ${formatValue(cell)}`);
+  }
+  const c = cell as Record<string, unknown>;
+  const fault = (member: string, expected: string): ArgumentError =>
+    new ArgumentError(op, `${arg}.${member}`, `expected ${expected} (is the ${arg} a cell?), got ${formatValue(c[member])}`);
+  if (typeof c['name'] !== 'string') throw fault('name', 'a string');
+  for (const m of ['inputSize', 'hiddenSize', 'outputSize']) {
+    const v = c[m];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw fault(m, 'a positive integer');
+  }
+  if (c['dtype'] !== 'float32' && c['dtype'] !== 'float64') throw fault('dtype', "'float32' or 'float64'");
+  const gates = c['gates'];
+  if (!Array.isArray(gates) || !gates.every((g) => typeof g === 'string')) throw fault('gates', 'an array of gate names');
+  for (const m of ['init', 'initialState', 'step']) if (typeof c[m] !== 'function') throw fault(m, 'a function');
+  return cell as unknown as Cell;
+}
+
 /** `v` when it is a positive integer; else an ArgumentError naming the cell and the argument. @internal */
 export function checkPositiveInt(cell: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(cell, arg, `must be a positive integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? typeof v}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(cell, arg, `must be a positive integer, got ${formatValue(v)}`);
+  if (v > 2 ** 31 - 1) throw new ArgumentError(cell, arg, `must be at most 2^31 - 1 (the most a tensor can hold), got ${formatValue(v)}`);
   return v;
 }
 
 /** Check one step's input `[batch, inputSize]`; returns the batch size. @internal */
 export function checkStepInput(cell: string, arg: string, x: unknown, width: number, widthName: string, dtype: DType): number {
-  if (!(x instanceof Tensor)) throw new ArgumentError(cell, arg, `expected a Tensor [batch, ${width}], got ${x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(cell, arg, `expected a Tensor [batch, ${width}], got ${formatValue(x)}`);
   if (x.rank !== 2) {
     throw new ShapeError(cell, arg, `expected one time step of shape [batch, ${width}], got ${formatShape(x.shape)} (for a sequence [batch, steps, features] use scan)`);
   }
@@ -121,7 +154,7 @@ export function checkState(cell: string, state: unknown, sizes: Readonly<Record<
   const names = Object.keys(sizes);
   const want = `{ ${names.map((n) => `${n}: [${batch}, ${sizes[n]}]`).join(', ')} }`;
   if (state === null || typeof state !== 'object' || state instanceof Tensor || Array.isArray(state)) {
-    throw new ArgumentError(cell, 'state', `expected a record ${want}, got ${state instanceof Tensor ? `a Tensor ${formatShape(state.shape)}` : typeof state}`);
+    throw new ArgumentError(cell, 'state', `expected a record ${want}, got ${formatValue(state)}`);
   }
   const rec = state as Record<string, unknown>;
   for (const n of names) {
@@ -141,7 +174,7 @@ export function checkState(cell: string, state: unknown, sizes: Readonly<Record<
 /** Check a parameter record against the declared shapes. @internal */
 export function checkParams(cell: string, params: unknown, shapes: Readonly<Record<string, readonly number[]>>, dtype: DType): void {
   if (params === null || typeof params !== 'object' || params instanceof Tensor || Array.isArray(params)) {
-    throw new ArgumentError(cell, 'params', `expected the record that cell.init returns (keys ${Object.keys(shapes).join(', ')}), got ${typeof params}`);
+    throw new ArgumentError(cell, 'params', `expected the record that cell.init returns (keys ${Object.keys(shapes).join(', ')}), got ${formatValue(params)}`);
   }
   const rec = params as Record<string, unknown>;
   for (const [n, shape] of Object.entries(shapes)) {
@@ -164,12 +197,15 @@ export function checkParams(cell: string, params: unknown, shapes: Readonly<Reco
 /** Check probes against the cell's gates and their width. @internal */
 export function checkProbes(cell: string, probes: GateProbes | undefined, gates: readonly string[], batch: number, size: number, dtype: DType): void {
   if (probes === undefined) return;
+  if (probes === null || typeof probes !== 'object' || Array.isArray(probes) || probes instanceof Tensor) {
+    throw new ArgumentError(cell, 'probes', `expected a record of gate name to Tensor [${batch}, ${size}] (gates ${gates.length === 0 ? '(none)' : gates.join(', ')}), or undefined, got ${formatValue(probes)}`);
+  }
   for (const [g, t] of Object.entries(probes)) {
     if (!gates.includes(g)) {
       throw new ArgumentError(cell, `probes.${g}`, `'${g}' is not a gate of this cell; its gates are ${gates.length === 0 ? '(none)' : gates.join(', ')}`);
     }
     if (!(t instanceof Tensor) || t.rank !== 2 || t.shape[0] !== batch || t.shape[1] !== size) {
-      throw new ShapeError(cell, `probes.${g}`, `has shape ${t instanceof Tensor ? formatShape(t.shape) : typeof t}, expected [${batch}, ${size}]`);
+      throw new ShapeError(cell, `probes.${g}`, `has shape ${t instanceof Tensor ? formatShape(t.shape) : formatValue(t)}, expected [${batch}, ${size}]`);
     }
     if (t.dtype !== dtype) throw new DTypeError(cell, `probes.${g}`, `is ${t.dtype}, the cell is ${dtype}`);
   }

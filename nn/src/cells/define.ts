@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, checkDType, formatShape, key, split as splitKey, zeros, type DType, type Key } from '@mnemo/core';
+import { ArgumentError, DTypeError, ShapeError, Tensor, checkDType, formatShape, formatValue, key, split as splitKey, zeros, type DType, type Key } from '@mnemo/core';
 import { add, reshape, type Tree } from '@mnemo/autodiff';
 import type { Cell, GateProbes } from '../cell.js';
 import type { Initializer } from '../init.js';
@@ -306,33 +306,71 @@ const CELL_MEMBERS = new Set([
 const isRecord = (u: unknown): u is Record<string, unknown> => u !== null && typeof u === 'object' && !Array.isArray(u) && !(u instanceof Tensor);
 
 /**
- * Define a family of recurrent cells. `build` receives the options (sizes
+ * Define a family of recurrent cells from its equations: the one way to define
+ * a cell, for nn's own cells and for yours. `build` receives the options (sizes
  * checked, dtype resolved) and returns a {@link CellBlueprint}: the
  * parameters with their shapes and initializers, the state's widths, the
  * gates, and the step written in differentiable ops. The result is a
- * {@link CellMaker}: call it with options to get a {@link DefinedCell},
- * whose `init`, `initialState`, checks, `inspect` and sequence fast path all
- * derive from the definition. nn's own cells are defined this way.
+ * {@link CellMaker}: call it with options to get a {@link DefinedCell}, whose
+ * `init`, `initialState`, argument checks, `inspect` and sequence fast path
+ * (the cell compiler, through {@link scan}) all derive from the definition.
+ *
+ * ## Equations
+ *
+ * The example below defines JANET (van der Westhuizen & Lasenby 2018), an
+ * LSTM with a forget gate only, whose state is the cell state $c$ and whose
+ * output is $c_t$; its step is these two lines, written in ops:
+ *
+ * $$
+ * \begin{aligned}
+ * s_t &= x_t W_f + c_{t-1} U_f + b_f \\
+ * c_t &= \sigma(s_t) \odot c_{t-1} + \big(1 - \sigma(s_t - \beta)\big) \odot \tanh(x_t W_g + c_{t-1} U_g + b_g)
+ * \end{aligned}
+ * $$
+ *
+ * ## Shapes
+ *
+ * What a definition declares, and what its cells then check on every call
+ * (with errors that name the cell and both shapes). $B$ batch, $T$ steps,
+ * $D$ `inputSize`, $H$ `hiddenSize`; the JANET column is the example's.
+ *
+ * | | declared as | shape | in the JANET example |
+ * | --- | --- | --- | --- |
+ * | input | (the options' `inputSize`) | $[B, D]$; {@link scan} takes $[B, T, D]$ | $x_t$ |
+ * | state | `state: { name: width }` | $[B, \text{width}]$ each, zeros at the start | `c`: $[B, H]$ |
+ * | output | `outputSize` (default $H$) | $[B, \text{outputSize}]$ | $c_t$, $[B, H]$ |
+ * | parameter | `params: { name: { shape, init } }` | as declared | `wf`, `wg`: $[D, H]$; `uf`, `ug`: $[H, H]$; `bf`, `bg`: $[H]$ |
+ * | probe | `gates: [names]` | $[B, \text{gateSize}]$ (default $H$) | `f` (added to $s_t$), `g` |
+ *
+ * ## Variants
+ *
+ * A definition's options may carry its own variants: `build` receives the
+ * whole options record (JANET's `beta` below), returns a blueprint for that
+ * configuration, and may give the cell a `name` that says which (`gru+reset-after`).
+ * Register a family with {@link registerCell} to make it by name
+ * (`makeCell('janet', ...)`, `mnemo train --cell janet`).
  *
  * Parameters are drawn from the key `init` receives as {@link ParamSpec}
  * says (by default the parameter at position j draws from
- * `split(key, n)[j]`). Every call of `step` checks the input, parameters,
- * state and probes against the definition, with errors that name the cell
- * and both shapes.
- *
- * Give `build`'s parameter a type (`(o: CellOptions) => ...`, or your own
- * options interface that extends {@link CellOptions}): TypeScript then
- * infers the parameter, state and gate names from the blueprint and types
- * `step`'s arguments by them. Left untyped, the names are not inferred and
- * every parameter reads as `Tensor | undefined`.
+ * `split(key, n)[j]`). Give `build`'s parameter a type
+ * (`(o: CellOptions) => ...`, or your own options interface that extends
+ * {@link CellOptions}): TypeScript then infers the parameter, state and gate
+ * names from the blueprint and types `step`'s arguments by them. Left untyped,
+ * the names are not inferred and every parameter reads as `Tensor | undefined`.
  *
  * @param family - The family's name (lower case), also the cell's default name.
  * @param build - The definition: options in, {@link CellBlueprint} out.
  * @returns A function from options to cells, with `family` set.
- * @throws ArgumentError - when `family` is not a non-empty string or `build` not a function;
- *   when made, if the options are not an object, a size is not a positive
- *   integer or `dtype` is neither `float32` nor `float64` (naming the family
- *   and the option), or the blueprint is malformed (naming the member).
+ * @throws ArgumentError - when `family` is not a non-empty string or `build` not a
+ *   function; when a cell is made, if the options are not an object, a size is not
+ *   a positive integer or `dtype` is neither `float32` nor `float64` (naming the
+ *   family and the option), or the blueprint is malformed (naming the member at
+ *   fault).
+ * @throws ShapeError - from a made cell's `step` and sequence path, when the
+ *   input, a state entry, a parameter or a probe has the wrong shape.
+ * @throws DTypeError - likewise, when one of them is not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts
@@ -375,10 +413,10 @@ export function defineCell<O extends CellOptions, PS extends ParamSpecs, SS exte
   family: string,
   build: (options: O & { readonly dtype: DType }) => CellBlueprint<PS, SS, G, X>,
 ): CellMaker<O, DefinedCell<ParamsOf<PS>, StateOf<SS>, G> & Readonly<X>> {
-  if (typeof family !== 'string' || family.trim() === '') throw new ArgumentError('defineCell', 'family', `expected the family's name, got ${JSON.stringify(family)}`);
-  if (typeof build !== 'function') throw new ArgumentError('defineCell', 'build', `${family}: expected a function from options to a cell blueprint, got ${typeof build}`);
+  if (typeof family !== 'string' || family.trim() === '') throw new ArgumentError('defineCell', 'family', `expected the family's name, got ${formatValue(family)}`);
+  if (typeof build !== 'function') throw new ArgumentError('defineCell', 'build', `${family}: expected a function from options to a cell blueprint, got ${formatValue(build)}`);
   const make = (options: O): DefinedCell<ParamsOf<PS>, StateOf<SS>, G> & Readonly<X> => {
-    if (!isRecord(options)) throw new ArgumentError(family, 'options', `expected { inputSize, hiddenSize, dtype?, ... }, got ${options === null ? 'null' : typeof options}`);
+    if (!isRecord(options)) throw new ArgumentError(family, 'options', `expected { inputSize, hiddenSize, dtype?, ... }, got ${formatValue(options)}`);
     checkPositiveInt(family, 'inputSize', options.inputSize);
     checkPositiveInt(family, 'hiddenSize', options.hiddenSize);
     const dtype = checkDType(family, 'dtype', options.dtype ?? 'float32');
@@ -397,33 +435,33 @@ function cellOf<P extends Tree, S extends Tree, G extends string, X extends obje
   bp: CellBlueprint<ParamSpecs, StateSpec, G, X>,
 ): DefinedCell<P, S, G> & Readonly<X> {
   const op = family;
-  if (!isRecord(bp)) throw new ArgumentError(op, 'blueprint', `the definition must return { gates, params, state, step, ... }, got ${bp === null ? 'null' : typeof bp}`);
+  if (!isRecord(bp)) throw new ArgumentError(op, 'blueprint', `the definition must return { gates, params, state, step, ... }, got ${formatValue(bp)}`);
   const name = bp.name ?? family;
-  if (typeof name !== 'string' || name === '') throw new ArgumentError(op, 'blueprint.name', `expected a non-empty string, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name === '') throw new ArgumentError(op, 'blueprint.name', `expected a non-empty string, got ${formatValue(name)}`);
   const outputSize = checkPositiveInt(name, 'blueprint.outputSize', bp.outputSize ?? hiddenSize);
   const gateSize = checkPositiveInt(name, 'blueprint.gateSize', bp.gateSize ?? hiddenSize);
   if (!Array.isArray(bp.gates) || bp.gates.some((g) => typeof g !== 'string' || g === '')) {
-    throw new ArgumentError(name, 'blueprint.gates', `expected an array of gate names, got ${JSON.stringify(bp.gates)}`);
+    throw new ArgumentError(name, 'blueprint.gates', `expected an array of gate names, got ${formatValue(bp.gates)}`);
   }
   const gates = Object.freeze(bp.gates.slice()) as readonly G[];
   if (new Set(gates).size !== gates.length) throw new ArgumentError(name, 'blueprint.gates', `names a gate twice: ${gates.join(', ')}`);
-  if (typeof bp.step !== 'function') throw new ArgumentError(name, 'blueprint.step', `expected the step function (params, state, x, gate) => [state, output], got ${typeof bp.step}`);
+  if (typeof bp.step !== 'function') throw new ArgumentError(name, 'blueprint.step', `expected the step function (params, state, x, gate) => [state, output], got ${formatValue(bp.step)}`);
 
   // Parameters: shapes, initializers and key paths.
-  if (!isRecord(bp.params)) throw new ArgumentError(name, 'blueprint.params', `expected a record of { shape, init } by name, got ${typeof bp.params}`);
+  if (!isRecord(bp.params)) throw new ArgumentError(name, 'blueprint.params', `expected a record of { shape, init } by name, got ${formatValue(bp.params)}`);
   const paramSpec: Record<string, ResolvedParamSpec> = {};
   Object.keys(bp.params).forEach((n, position) => {
     const s = bp.params[n];
     if (s === undefined) return;
     const arg = `blueprint.params.${n}`;
-    if (!isRecord(s)) throw new ArgumentError(name, arg, `expected { shape, init, key? }, got ${typeof s}`);
+    if (!isRecord(s)) throw new ArgumentError(name, arg, `expected { shape, init, key? }, got ${formatValue(s)}`);
     if (!Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new ArgumentError(name, `${arg}.shape`, `expected an array of non-negative integers, got ${JSON.stringify(s.shape)}`);
+      throw new ArgumentError(name, `${arg}.shape`, `expected an array of non-negative integers, got ${formatValue(s.shape)}`);
     }
-    if (typeof s.init !== 'function') throw new ArgumentError(name, `${arg}.init`, `expected an initializer (key, shape, dtype) => Tensor, got ${typeof s.init}`);
+    if (typeof s.init !== 'function') throw new ArgumentError(name, `${arg}.init`, `expected an initializer (key, shape, dtype) => Tensor, got ${formatValue(s.init)}`);
     const path = s.key === undefined ? [position] : typeof s.key === 'number' ? [s.key] : s.key;
     if (!Array.isArray(path) || path.length === 0 || path.some((i) => !Number.isInteger(i) || i < 0)) {
-      throw new ArgumentError(name, `${arg}.key`, `expected a non-negative integer or a non-empty path of them, got ${JSON.stringify(s.key)}`);
+      throw new ArgumentError(name, `${arg}.key`, `expected a non-negative integer or a non-empty path of them, got ${formatValue(s.key)}`);
     }
     paramSpec[n] = Object.freeze({ shape: Object.freeze(s.shape.slice()), init: s.init, key: Object.freeze(path.slice()) });
   });
@@ -431,20 +469,20 @@ function cellOf<P extends Tree, S extends Tree, G extends string, X extends obje
   for (const [n, s] of Object.entries(paramSpec)) paramShapes[n] = s.shape;
 
   // State widths.
-  if (!isRecord(bp.state)) throw new ArgumentError(name, 'blueprint.state', `expected a record of widths by name, got ${typeof bp.state}`);
+  if (!isRecord(bp.state)) throw new ArgumentError(name, 'blueprint.state', `expected a record of widths by name, got ${formatValue(bp.state)}`);
   const stateSizes: Record<string, number> = {};
   for (const [n, w] of Object.entries(bp.state)) if (w !== undefined) stateSizes[n] = checkPositiveInt(name, `blueprint.state.${n}`, w);
   if (Object.keys(stateSizes).length === 0) throw new ArgumentError(name, 'blueprint.state', 'has no entries; a recurrent cell carries at least one');
 
   // The input-only part.
   const hasPart = bp.inputPart !== undefined;
-  if (hasPart && typeof bp.inputPart !== 'function') throw new ArgumentError(name, 'blueprint.inputPart', `expected a function (params, x) => Tensor, got ${typeof bp.inputPart}`);
+  if (hasPart && typeof bp.inputPart !== 'function') throw new ArgumentError(name, 'blueprint.inputPart', `expected a function (params, x) => Tensor, got ${formatValue(bp.inputPart)}`);
   if (!hasPart && bp.inputPartSize !== undefined) throw new ArgumentError(name, 'blueprint.inputPartSize', 'is given without inputPart');
   const inputPartSize = hasPart ? checkPositiveInt(name, 'blueprint.inputPartSize', bp.inputPartSize) : inputSize;
   const inputPart = hasPart ? (p: P, x: Tensor): Tensor => bp.inputPart!(p as never, x) : (_: P, x: Tensor): Tensor => x;
 
   const extra = bp.extra ?? ({} as X);
-  if (!isRecord(extra)) throw new ArgumentError(name, 'blueprint.extra', `expected a record of fields, got ${typeof extra}`);
+  if (!isRecord(extra)) throw new ArgumentError(name, 'blueprint.extra', `expected a record of fields, got ${formatValue(extra)}`);
   for (const k of Object.keys(extra)) if (CELL_MEMBERS.has(k)) throw new ArgumentError(name, `blueprint.extra.${k}`, `'${k}' is a member every cell has; choose another name`);
 
   const init = (k: Key): P => {
@@ -453,7 +491,7 @@ function cellOf<P extends Tree, S extends Tree, G extends string, X extends obje
     for (const [n, s] of Object.entries(paramSpec)) {
       const t = s.init(keys(s.key), s.shape, dtype);
       if (!(t instanceof Tensor) || t.rank !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]) || t.dtype !== dtype) {
-        throw new ArgumentError(name, `params.${n}`, `its initializer returned ${t instanceof Tensor ? `${t.dtype} ${formatShape(t.shape)}` : typeof t}, expected ${dtype} ${formatShape(s.shape)}`);
+        throw new ArgumentError(name, `params.${n}`, `its initializer returned ${t instanceof Tensor ? `${t.dtype} ${formatShape(t.shape)}` : formatValue(t)}, expected ${dtype} ${formatShape(s.shape)}`);
       }
       p[n] = t;
     }
@@ -510,7 +548,7 @@ function cellOf<P extends Tree, S extends Tree, G extends string, X extends obje
     },
     projectInputs(params, xs) {
       if (!(xs instanceof Tensor) || xs.rank !== 3) {
-        throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${inputSize}], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
+        throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${inputSize}], got ${xs instanceof Tensor ? formatShape(xs.shape) : formatValue(xs)}`);
       }
       const [b, t, d] = xs.shape as [number, number, number];
       if (d !== inputSize) throw new ShapeError(name, 'xs', `has ${d} features per step (shape ${formatShape(xs.shape)}), but the cell's inputSize is ${inputSize}`);
@@ -576,6 +614,10 @@ function gateContext<G extends string>(probes: GateProbes | undefined, report: R
  * Whether a cell was made by a {@link defineCell} definition (and so
  * carries its parameter layout).
  *
+ * @param cell - Any value.
+ * @returns `true` when `cell` carries `family`, `paramSpec` and `stateSizes`; it
+ *   narrows the type to {@link DefinedCell}.
+ *
  * @example
  * ```ts
  * import { isDefinedCell, rnnCell } from '@mnemo/nn';
@@ -607,7 +649,13 @@ export function isDefinedCell(cell: unknown): cell is DefinedCell {
 export function paramShapes(cell: Cell): Readonly<Record<string, readonly number[]>> {
   if (isDefinedCell(cell)) {
     const out: Record<string, readonly number[]> = {};
-    for (const [n, s] of Object.entries(cell.paramSpec)) out[n] = s.shape;
+    for (const [n, s] of Object.entries(cell.paramSpec) as [string, unknown][]) {
+      const shape = isRecord(s) ? s['shape'] : undefined;
+      if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+        throw new ArgumentError('paramShapes', `cell.paramSpec.${n}`, `expected { shape, init, key } with shape an array of sizes, got ${formatValue(s)}`);
+      }
+      out[n] = shape as readonly number[];
+    }
     return out;
   }
   const p = drawFlat('paramShapes', cell);
@@ -625,6 +673,8 @@ export function paramShapes(cell: Cell): Readonly<Record<string, readonly number
  * @param cell - Any {@link Cell}.
  * @returns A record of zero tensors by parameter name.
  * @throws ArgumentError - when `cell` has no definition and its parameters are not a flat record of tensors.
+ * @throws ShapeError - when a parameter's declared shape holds more than 2^31 - 1
+ *   elements.
  *
  * @example
  * ```ts
@@ -641,10 +691,10 @@ export function paramTemplate(cell: Cell): Record<string, Tensor> {
 }
 
 function drawFlat(op: string, cell: Cell): Record<string, Tensor> {
-  if (cell === null || typeof cell !== 'object' || typeof cell.init !== 'function') throw new ArgumentError(op, 'cell', 'expected a Cell');
+  if (cell === null || typeof cell !== 'object' || typeof cell.init !== 'function') throw new ArgumentError(op, 'cell', `expected a Cell, got ${formatValue(cell)}`);
   const p = cell.init(key(0)) as unknown;
   if (!isRecord(p) || Object.values(p).some((t) => !(t instanceof Tensor))) {
-    throw new ArgumentError(op, 'cell', `${cell.name}'s parameters are not a flat record of tensors, so they have no shapes by name`);
+    throw new ArgumentError(op, 'cell', `${typeof cell.name === 'string' ? cell.name : formatValue(cell.name)}'s parameters are not a flat record of tensors, so they have no shapes by name`);
   }
   return p as Record<string, Tensor>;
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DTypeError, ShapeError, Tensor, formatShape } from '@mnemo/core';
+import { DTypeError, ShapeError, Tensor, formatShape, formatValue } from '@mnemo/core';
 import type { Tree } from '@mnemo/autodiff';
 import type { Cell } from '../cell.js';
 import type { GatedCell } from './common.js';
@@ -36,7 +36,7 @@ export function gatedCell<P extends Tree, S extends Tree>(cell: Cell<P, S>): Gat
     },
     projectInputs(_p, xs) {
       if (!(xs instanceof Tensor) || xs.rank !== 3) {
-        throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${inputSize}], got ${xs instanceof Tensor ? formatShape(xs.shape) : typeof xs}`);
+        throw new ShapeError(name, 'xs', `expected a sequence [batch, steps, ${inputSize}], got ${xs instanceof Tensor ? formatShape(xs.shape) : formatValue(xs)}`);
       }
       if (xs.shape[2] !== inputSize) throw new ShapeError(name, 'xs', `has ${xs.shape[2]} features per step (shape ${formatShape(xs.shape)}), but the cell's inputSize is ${inputSize}`);
       if (xs.dtype !== dtype) throw new DTypeError(name, 'xs', `is ${xs.dtype}, the cell is ${dtype}; cast the input first`);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, formatValue, type DType, type Tensor } from '@mnemo/core';
 import { add, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { splitColumns } from './common.js';
@@ -39,7 +39,8 @@ export type GruVariant = 'reset-before' | 'reset-after';
 export const GRU_VARIANTS: readonly GruVariant[] = Object.freeze(['reset-before', 'reset-after']);
 
 /**
- * Options of {@link gruCell}.
+ * Options of {@link gruCell}: the sizes and dtype, and the variant
+ * (`reset-before`, the default, or `reset-after`).
  *
  * @example
  * ```ts
@@ -105,19 +106,72 @@ export interface GruCell extends DefinedCell<GruParams, HiddenState, 'r' | 'z' |
 }
 
 /**
- * A gated recurrent unit (Cho et al. 2014). With x = x(t), h = h(t-1):
+ * Make a gated recurrent unit (Cho et al. 2014) in either of its forms, reset
+ * gate before or after the recurrent product: one step maps an input `[B, D]`
+ * and a state `{ h }` to the next state and an output `[B, H]`, float32 or
+ * float64.
  *
- * ```text
- * r  = sigmoid(x W_r + h U_r + b_r)           reset gate
- * z  = sigmoid(x W_z + h U_z + b_z)           update gate
- * n  = tanh(x W_n + (r * h) U_n + b_n)        candidate (reset-before, the paper)
- * n  = tanh(x W_n + b_n + r * (h U_n + b_hn)) candidate (reset-after, cuDNN / PyTorch)
- * h' = (1 - z) * n + z * h
- * ```
+ * ## Equations
  *
- * z = 1 keeps the old state, as in the paper and in PyTorch. Weights are
- * initialised uniform in `[-1/sqrt(H), 1/sqrt(H)]`, biases 0. Probes go to
- * the pre-activations of `r`, `z` and `n`.
+ * $$
+ * \begin{aligned}
+ * r_t &= \sigma(x_t W_r + h_{t-1} U_r + b_r) && \text{reset gate} \\
+ * z_t &= \sigma(x_t W_z + h_{t-1} U_z + b_z) && \text{update gate} \\
+ * n_t &= \tanh\big(x_t W_n + (r_t \odot h_{t-1}) \, U_n + b_n\big) && \text{candidate} \\
+ * h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} && \text{output}
+ * \end{aligned}
+ * $$
+ *
+ * $z_t = 1$ keeps the old state, as in the paper and in PyTorch. With
+ * `reset-after` the reset gate scales the result of the recurrent product,
+ * which has its own bias:
+ *
+ * $$
+ * n_t = \tanh\big(x_t W_n + b_n + r_t \odot (h_{t-1} U_n + b_{hn})\big)
+ * $$
+ *
+ * ## Shapes
+ *
+ * $B$ batch, $T$ steps (in {@link scan}), $D$ `inputSize`, $H$ `hiddenSize`.
+ *
+ * | | name | shape | what |
+ * | --- | --- | --- | --- |
+ * | input | `x` | $[B, D]$ | one step; {@link scan} takes $[B, T, D]$ |
+ * | state | `h` | $[B, H]$ | the previous output $h_{t-1}$ |
+ * | output | | $[B, H]$ | $h_t$ (the same tensor as the new state's `h`) |
+ * | parameter | `wx` | $[D, 3H]$ | $[W_r \; W_z \; W_n]$ |
+ * | parameter | `wh` | $[H, 2H]$ | $[U_r \; U_z]$; with `reset-after` $[H, 3H]$, $[U_r \; U_z \; U_n]$ |
+ * | parameter | `whn` | $[H, H]$ | $U_n$, `reset-before` only |
+ * | parameter | `b` | $[3H]$ | $[b_r \; b_z \; b_n]$ |
+ * | parameter | `bhn` | $[H]$ | $b_{hn}$, `reset-after` only |
+ *
+ * ## Variants
+ *
+ * | variant | name | what changes |
+ * | --- | --- | --- |
+ * | `reset-before` (default) | `gru` | the paper: the reset gate scales $h_{t-1}$ before $U_n$ |
+ * | `reset-after` | `gru+reset-after` | cuDNN, PyTorch's `nn.GRU` and Keras's default: $r_t \odot (h_{t-1} U_n + b_{hn})$, so all three recurrent products are one |
+ *
+ * The two forms are different functions: weights trained in one do not
+ * carry over to the other. Initialization, as PyTorch's: weights uniform in
+ * $[-1/\sqrt{H}, 1/\sqrt{H}]$, biases 0. Probes go to the pre-activations
+ * of `r`, `z` and `n`.
+ *
+ * @param options - `inputSize` (D), `hiddenSize` (H), `dtype` (default `float32`)
+ *   and `variant` (default `reset-before`).
+ * @returns A {@link GruCell} named `gru` or `gru+reset-after`.
+ * @throws ArgumentError - when the options are not an object, a size is not a
+ *   positive integer or `dtype` is neither `float32` nor `float64` , or `variant`
+ *   is unknown (naming the cell and the option); from the cell's `step`, when the
+ *   state or parameters lack an entry or hold one the cell does not have, or a
+ *   probe names no gate.
+ * @throws ShapeError - from the cell's `step` (and `scan`), when the input is not
+ *   `[B, D]` (`[B, T, D]`), or a state entry, parameter or probe has the wrong
+ *   shape; the message names the cell and both shapes.
+ * @throws DTypeError - from the cell's `step`, when the input, state, parameters
+ *   or probes are not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts
@@ -128,12 +182,13 @@ export interface GruCell extends DefinedCell<GruParams, HiddenState, 'r' | 'z' |
  * console.assert(h === s.h && h.shape.join() === '1,3');
  * ```
  * @category Cells
+ * @function
  */
 export const gruCell: CellMaker<GruOptions, GruCell> = defineCell('gru', (o: GruOptions & { readonly dtype: DType }) => {
   const { inputSize: D, hiddenSize: H } = o;
   const variant = o.variant ?? 'reset-before';
   if (!GRU_VARIANTS.includes(variant)) {
-    throw new ArgumentError('gru', 'variant', `unknown GRU variant '${String(variant)}'; the GRU accepts ${GRU_VARIANTS.join(', ')}`);
+    throw new ArgumentError('gru', 'variant', `unknown GRU variant ${formatValue(variant)}; the GRU accepts ${GRU_VARIANTS.join(', ')}`);
   }
   const after = variant === 'reset-after';
   const u = init.rnnUniform(H);

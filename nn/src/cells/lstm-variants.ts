@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ArgumentError, ones, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, formatValue, ones, type DType, type Tensor } from '@mnemo/core';
 import { add, concat, layerNorm, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { splitColumns } from './common.js';
@@ -104,6 +104,15 @@ export interface LstmStructure {
  * `np`, `fgr` with no gate left, a name given twice) with an error that names
  * the cell.
  *
+ * @param variants - Variant names ({@link LstmVariant}), in any order.
+ * @param peepholes - An explicit peephole choice, which must agree with `peephole`
+ *   or `np` when given.
+ * @returns The {@link LstmStructure} they denote, with the variants in canonical
+ *   order.
+ * @throws ArgumentError - when a name is unknown or given twice, or names
+ *   contradict each other (`cifg` with `nig` or `nfg`, `peephole` with `np`, `fgr`
+ *   with no gate left, `peepholes` against `peephole` or `np`).
+ *
  * @example
  * ```ts
  * import { lstmStructure } from '@mnemo/nn';
@@ -118,10 +127,11 @@ export interface LstmStructure {
  */
 export function lstmStructure(variants: readonly string[], peepholes?: boolean): LstmStructure {
   const op = 'lstm';
+  if (!Array.isArray(variants)) throw new ArgumentError(op, 'variant', `expected an array of variant names, got ${formatValue(variants)}`);
   const seen = new Set<LstmVariant>();
-  for (const v of variants) {
-    if (!(LSTM_VARIANTS as readonly string[]).includes(v)) {
-      throw new ArgumentError(op, 'variant', `unknown LSTM variant '${v}'; the LSTM accepts ${LSTM_VARIANTS.join(', ')} (see lstmStructure's documentation)`);
+  for (const v of variants as readonly unknown[]) {
+    if (typeof v !== 'string' || !(LSTM_VARIANTS as readonly string[]).includes(v)) {
+      throw new ArgumentError(op, 'variant', `unknown LSTM variant ${formatValue(v)}; the LSTM accepts ${LSTM_VARIANTS.join(', ')} (see lstmStructure's documentation)`);
     }
     if (seen.has(v as LstmVariant)) throw new ArgumentError(op, 'variant', `variant '${v}' is given twice`);
     seen.add(v as LstmVariant);
@@ -137,7 +147,7 @@ export function lstmStructure(variants: readonly string[], peepholes?: boolean):
   const ablated = ABLATIONS.some(has);
   let pp = has('peephole') || (ablated && !has('np'));
   if (peepholes !== undefined) {
-    if (typeof peepholes !== 'boolean') throw new ArgumentError(op, 'peepholes', `expected a boolean, got ${typeof peepholes}`);
+    if (typeof peepholes !== 'boolean') throw new ArgumentError(op, 'peepholes', `expected a boolean, got ${formatValue(peepholes)}`);
     if (peepholes && has('np')) throw new ArgumentError(op, 'peepholes', "peepholes: true contradicts variant 'np' (no peepholes)");
     if (!peepholes && has('peephole')) throw new ArgumentError(op, 'peepholes', "peepholes: false contradicts variant 'peephole'");
     pp = peepholes;
@@ -168,7 +178,7 @@ function sortVariants(vs: readonly LstmVariant[]): LstmVariant[] {
 /** `forgetBias` when it is finite (default 1). @internal */
 export function checkForgetBias(cell: string, forgetBias: unknown): number {
   const b = forgetBias ?? 1;
-  if (typeof b !== 'number' || !Number.isFinite(b)) throw new ArgumentError(cell, 'forgetBias', `must be a finite number, got ${String(b)}`);
+  if (typeof b !== 'number' || !Number.isFinite(b)) throw new ArgumentError(cell, 'forgetBias', `must be a finite number, got ${formatValue(b)}`);
   return b;
 }
 
@@ -200,15 +210,15 @@ const identity = (t: Tensor): Tensor => t;
 export const variantLstmCell: CellMaker<LstmOptions, LstmCell> = defineCell('lstm', (o: LstmOptions & { readonly dtype: DType }) => {
   const { inputSize: D, hiddenSize: H, dtype } = o;
   const v: unknown = o.variant === undefined ? [] : typeof o.variant === 'string' ? [o.variant] : o.variant;
-  if (!Array.isArray(v)) throw new ArgumentError('lstm', 'variant', `expected a variant name or an array of them, got ${typeof o.variant}`);
+  if (!Array.isArray(v)) throw new ArgumentError('lstm', 'variant', `expected a variant name or an array of them, got ${formatValue(o.variant)}`);
   const st = lstmStructure(v as readonly string[], o.peepholes);
   const name = ['lstm', ...st.variants].join('+');
   const P = o.projSize ?? 0;
-  if (!Number.isInteger(P) || P < 0) throw new ArgumentError(name, 'projSize', `must be a non-negative integer (0: no projection), got ${String(P)}`);
+  if (typeof P !== 'number' || !Number.isInteger(P) || P < 0 || P > 2 ** 31 - 1) throw new ArgumentError(name, 'projSize', `must be a non-negative integer (0: no projection), got ${formatValue(P)}`);
   const ln = o.layerNorm ?? false;
-  if (typeof ln !== 'boolean') throw new ArgumentError(name, 'layerNorm', `expected a boolean, got ${typeof ln}`);
+  if (typeof ln !== 'boolean') throw new ArgumentError(name, 'layerNorm', `expected a boolean, got ${formatValue(ln)}`);
   const eps = o.layerNormEps ?? 1e-5;
-  if (!(eps > 0)) throw new ArgumentError(name, 'layerNormEps', `must be positive, got ${String(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0)) throw new ArgumentError(name, 'layerNormEps', `must be positive, got ${formatValue(eps)}`);
   const forgetBias = checkForgetBias(name, o.forgetBias);
 
   // The gate blocks, in order i, f, g, o, that this variant has; the sigmoid ones among them.

@@ -21,7 +21,8 @@ export { LSTM_VARIANTS, lstmStructure, type LstmStructure, type LstmVariant } fr
 // ---------------------------------------------------------------------------
 
 /**
- * Options of {@link lstmCell}.
+ * Options of {@link lstmCell}: the sizes and dtype, the variants, peepholes,
+ * projection, layer normalization and the forget-gate bias.
  *
  * @example
  * ```ts
@@ -160,27 +161,63 @@ export interface TutorialLstmOptions extends CellOptions {
 /**
  * The LSTM of the tutorial and of PyTorch's `nn.LSTM`, written as the paper
  * writes it (Hochreiter & Schmidhuber 1997, with the forget gate of Gers,
- * Schmidhuber & Cummins 2000). With x = x(t), h = h(t-1), c = c(t-1):
+ * Schmidhuber & Cummins 2000), without peepholes: one step maps an input
+ * `[B, D]` and a state `{ h, c }` to the next state and an output `[B, H]`,
+ * float32 or float64. {@link lstmCell} with no variant, projection or layer
+ * norm returns this cell; it has the variants.
  *
- * ```text
- * i  = sigmoid(x W_i + h R_i + b_i)     input gate
- * f  = sigmoid(x W_f + h R_f + b_f)     forget gate
- * g  = tanh(x W_g + h R_g + b_g)        block input
- * c' = f * c + i * g                    cell state
- * o  = sigmoid(x W_o + h R_o + b_o)     output gate
- * h' = o * tanh(c')                     output
- * ```
+ * ## Equations
  *
- * The four gates share one matrix each for x and h (`wx` `[D, 4H]`, `wh`
- * `[H, 4H]`, blocks in the order i, f, g, o) and one bias `b` `[4H]`.
- * Initialization, as in PyTorch: weights uniform in `[-1/sqrt(H),
- * 1/sqrt(H)]`, biases 0 except the forget gate's (`forgetBias`, default 1).
- * `lstmCell` with no variant, projection or layer norm is this cell.
+ * $$
+ * \begin{aligned}
+ * i_t &= \sigma(x_t W_i + h_{t-1} R_i + b_i) && \text{input gate} \\
+ * f_t &= \sigma(x_t W_f + h_{t-1} R_f + b_f) && \text{forget gate} \\
+ * g_t &= \tanh(x_t W_g + h_{t-1} R_g + b_g) && \text{block input} \\
+ * c_t &= f_t \odot c_{t-1} + i_t \odot g_t && \text{cell state} \\
+ * o_t &= \sigma(x_t W_o + h_{t-1} R_o + b_o) && \text{output gate} \\
+ * h_t &= o_t \odot \tanh(c_t) && \text{output}
+ * \end{aligned}
+ * $$
  *
- * @param options - Sizes, dtype, and `forgetBias`.
+ * ## Shapes
+ *
+ * $B$ batch, $T$ steps (in {@link scan}), $D$ `inputSize`, $H$ `hiddenSize`.
+ *
+ * | | name | shape | what |
+ * | --- | --- | --- | --- |
+ * | input | `x` | $[B, D]$ | one step; {@link scan} takes $[B, T, D]$ |
+ * | state | `h` | $[B, H]$ | the previous output $h_{t-1}$ |
+ * | state | `c` | $[B, H]$ | the cell state $c_{t-1}$ |
+ * | output | | $[B, H]$ | $h_t$ (the same tensor as the new state's `h`) |
+ * | parameter | `wx` | $[D, 4H]$ | $[W_i \; W_f \; W_g \; W_o]$ |
+ * | parameter | `wh` | $[H, 4H]$ | $[R_i \; R_f \; R_g \; R_o]$ |
+ * | parameter | `b` | $[4H]$ | $[b_i \; b_f \; b_g \; b_o]$ (PyTorch's `bias_ih + bias_hh`) |
+ *
+ * ## Variants
+ *
+ * None: this is the one architecture. Greff et al.'s variants, peepholes,
+ * a projection and layer normalization are options of {@link lstmCell}.
+ *
+ * Initialization, as in PyTorch: weights uniform in
+ * $[-1/\sqrt{H}, 1/\sqrt{H}]$, biases 0 except the forget gate's
+ * (`forgetBias`, default 1, as Jozefowicz et al. 2015 recommend). Probes
+ * (see {@link GateProbes}) go to the pre-activations of `i`, `f`, `g`, `o`.
+ *
+ * @param options - `inputSize` (D), `hiddenSize` (H), `dtype` (default `float32`)
+ *   and `forgetBias` (default 1).
  * @returns An {@link LstmCell} named `lstm`.
- * @throws ArgumentError - when a size is not a positive integer, `dtype` is
- *   neither `float32` nor `float64`, or `forgetBias` is not finite.
+ * @throws ArgumentError - when the options are not an object, a size is not a
+ *   positive integer or `dtype` is neither `float32` nor `float64` , or
+ *   `forgetBias` is not finite (naming the cell and the option); from the cell's
+ *   `step`, when the state or parameters lack an entry or hold one the cell does
+ *   not have, or a probe names no gate.
+ * @throws ShapeError - from the cell's `step` (and `scan`), when the input is not
+ *   `[B, D]` (`[B, T, D]`), or a state entry, parameter or probe has the wrong
+ *   shape; the message names the cell and both shapes.
+ * @throws DTypeError - from the cell's `step`, when the input, state, parameters
+ *   or probes are not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts
@@ -193,6 +230,7 @@ export interface TutorialLstmOptions extends CellOptions {
  * console.assert(h === state.h && h.toArray().join() === h2.toArray().join());
  * ```
  * @category Cells
+ * @function
  */
 export const tutorialLstmCell: CellMaker<TutorialLstmOptions, LstmCell> = defineCell('lstm', (o: TutorialLstmOptions & { readonly dtype: DType }) => {
   const { inputSize: D, hiddenSize: H } = o;
@@ -229,39 +267,107 @@ export const tutorialLstmCell: CellMaker<TutorialLstmOptions, LstmCell> = define
 // ---------------------------------------------------------------------------
 
 /**
- * A long short-term memory cell (Hochreiter & Schmidhuber 1997) with the
- * forget gate of Gers, Schmidhuber & Cummins (2000), written gate by gate.
- * With x = x(t), h = h(t-1), c = c(t-1) and `*` elementwise:
+ * Make a long short-term memory cell (Hochreiter & Schmidhuber 1997, with
+ * the forget gate of Gers, Schmidhuber & Cummins 2000), any of Greff et al.'s
+ * variants, with peepholes, a projection or layer normalization: one step maps
+ * an input `[B, D]` and a state `{ h, c }` to the next state and an output
+ * `[B, H]` (`[B, P]` with a projection), float32 or float64.
  *
- * ```text
- * i    = sigmoid(x W_i + h R_i + p_i * c + b_i)        input gate
- * f    = sigmoid(x W_f + h R_f + p_f * c + b_f)        forget gate
- * g    = tanh(x W_g + h R_g + b_g)                     block input (Greff's z)
- * c'   = f * c + i * g                                 cell state
- * o    = sigmoid(x W_o + h R_o + p_o * c' + b_o)       output gate (peeks at the new c)
- * h'   = o * tanh(c')                                  output
- * ```
+ * ## Equations
  *
- * The peephole terms `p_*` exist only with peepholes (variant `peephole`,
- * or any of Greff's ablations without `np`). The variants of
- * {@link LstmVariant} each change one line: `nig` sets i = 1, `nfg` f = 1,
- * `cifg` f = 1 - i, `nog` o = 1, `niaf` drops the tanh of g, `noaf` the tanh
- * of c', and `fgr` adds `a(t-1) R_a` (all gates' previous activations) to the
- * pre-activations of i, f and o. `projSize` maps h' through `W_p`
- * (h' = (o * tanh(c')) W_p, and the recurrence uses the projected h). With
- * `layerNorm` (Ba et al. 2016) the input and recurrent contributions to all
- * gates are normalized separately, `LN(x W) + LN(h R) + b`, and
- * h' = o * tanh(LN(c')).
+ * Rows are batch entries, so weights multiply from the right; $\sigma$ is the
+ * logistic sigmoid and $\odot$ the elementwise product. With no variant (the
+ * default, PyTorch's `nn.LSTM`):
  *
- * Initialization: weights and peepholes uniform in `[-1/sqrt(H), 1/sqrt(H)]`
- * (as PyTorch), biases 0 except the forget gate's (`forgetBias`, default 1),
- * layer-norm gains 1 and biases 0. Probes (see {@link GateProbes}) are added to
- * the pre-activations of `i`, `f`, `g`, `o`, those the variant has.
+ * $$
+ * \begin{aligned}
+ * i_t &= \sigma(x_t W_i + h_{t-1} R_i + b_i) && \text{input gate} \\
+ * f_t &= \sigma(x_t W_f + h_{t-1} R_f + b_f) && \text{forget gate} \\
+ * g_t &= \tanh(x_t W_g + h_{t-1} R_g + b_g) && \text{block input} \\
+ * c_t &= f_t \odot c_{t-1} + i_t \odot g_t && \text{cell state} \\
+ * o_t &= \sigma(x_t W_o + h_{t-1} R_o + b_o) && \text{output gate} \\
+ * h_t &= o_t \odot \tanh(c_t) && \text{output}
+ * \end{aligned}
+ * $$
  *
- * With no variant (or only `np`), no projection and no layer norm, the cell
- * is {@link tutorialLstmCell}; anything else is the variant-bearing
- * definition, which computes the same bits when given no variant (a test
- * checks values and gradients).
+ * With peepholes (variant `peephole`, Greff's "vanilla" LSTM, and every
+ * ablation below unless `np` is added) the gates also see the cell state:
+ * $p_i \odot c_{t-1}$ and $p_f \odot c_{t-1}$ join the pre-activations of $i_t$
+ * and $f_t$, and $p_o \odot c_t$ (the new state) that of $o_t$.
+ *
+ * ## Shapes
+ *
+ * $B$ batch, $T$ steps (in {@link scan}), $D$ `inputSize`, $H$ `hiddenSize`,
+ * $P$ `projSize`; $R = P$ with a projection, else $H$; $G$ the number of gate
+ * blocks (4, or 3 when the variant drops one); $S$ the number of sigmoid
+ * gates (for `fgr`).
+ *
+ * | | name | shape | what |
+ * | --- | --- | --- | --- |
+ * | input | `x` | $[B, D]$ | one step; {@link scan} takes $[B, T, D]$ |
+ * | state | `h` | $[B, R]$ | the previous output $h_{t-1}$ |
+ * | state | `c` | $[B, H]$ | the cell state $c_{t-1}$ |
+ * | state | `a` | $[B, S H]$ | `fgr` only: the previous sigmoid gate activations |
+ * | output | | $[B, R]$ | $h_t$ (the same tensor as the new state's `h`) |
+ * | parameter | `wx` | $[D, G H]$ | $[W_i \; W_f \; W_g \; W_o]$, blocks in that order, absent gates dropped |
+ * | parameter | `wh` | $[R, G H]$ | $[R_i \; R_f \; R_g \; R_o]$ |
+ * | parameter | `b` | $[G H]$ | $[b_i \; b_f \; b_g \; b_o]$ (PyTorch's `bias_ih + bias_hh`) |
+ * | parameter | `pi`, `pf`, `po` | $[H]$ | peepholes, for the gates that exist |
+ * | parameter | `wp` | $[H, P]$ | `projSize`: $h_t = (o_t \odot \tanh(c_t)) W_p$ |
+ * | parameter | `lnxGain`, `lnxBias`, `lnhGain`, `lnhBias` | $[G H]$ | `layerNorm`: gains and biases of the input and recurrent parts |
+ * | parameter | `lncGain`, `lncBias` | $[H]$ | `layerNorm`: of the cell state |
+ * | parameter | `wg` | $[S H, S H]$ | `fgr`: previous gate activations to pre-activations |
+ *
+ * ## Variants
+ *
+ * Each of Greff et al.'s (2015) variants ({@link LstmVariant}) changes one
+ * thing in the vanilla LSTM; they combine where that makes sense
+ * (`['cifg', 'np']`, `['nog', 'noaf']`).
+ *
+ * | variant | what changes |
+ * | --- | --- |
+ * | none | the equations above, no peepholes (the tutorial LSTM, {@link tutorialLstmCell}) |
+ * | `peephole` | peepholes: Greff's vanilla LSTM |
+ * | `nig` | no input gate: $i_t = 1$ |
+ * | `nfg` | no forget gate: $f_t = 1$ |
+ * | `nog` | no output gate: $o_t = 1$ |
+ * | `niaf` | no input activation: $g_t = x_t W_g + h_{t-1} R_g + b_g$ |
+ * | `noaf` | no output activation: $h_t = o_t \odot c_t$ |
+ * | `np` | no peepholes (with no other variant: the tutorial LSTM) |
+ * | `cifg` | coupled input and forget gate: $f_t = 1 - i_t$, no forget-gate parameters |
+ * | `fgr` | full gate recurrence: $a_{t-1} R^a$ joins the pre-activations of $i$, $f$, $o$ |
+ * | `projSize` | LSTMP (Sak et al. 2014): $h_t = (o_t \odot \tanh(c_t)) W_p$, and the recurrence uses the projected $h$ |
+ * | `layerNorm` | Ba et al. (2016): $\mathrm{LN}(x_t W) + \mathrm{LN}(h_{t-1} R) + b$, and $h_t = o_t \odot \tanh(\mathrm{LN}(c_t))$ |
+ *
+ * Initialization: weights and peepholes uniform in
+ * $[-1/\sqrt{H}, 1/\sqrt{H}]$ (as PyTorch), biases 0 except the forget
+ * gate's (`forgetBias`, default 1), layer-norm gains 1 and biases 0. Probes
+ * (see {@link GateProbes}) are added to the pre-activations of `i`, `f`,
+ * `g`, `o`, those the variant has. With no variant (or only `np`), no
+ * projection and no layer norm, the cell is {@link tutorialLstmCell};
+ * anything else is the variant-bearing definition, which computes the same
+ * bits when given no variant (a test checks values and gradients).
+ *
+ * @param options - Sizes (`inputSize` D, `hiddenSize` H), `dtype` (default
+ *   `float32`), `variant`, `peepholes`, `projSize`, `layerNorm`,
+ *   `layerNormEps` and `forgetBias`.
+ * @returns An {@link LstmCell} named after its variants (`lstm`,
+ *   `lstm+cifg+np`), whose `structure` tells the architecture they resolve to.
+ * @throws ArgumentError - when the options are not an object, a size is not a
+ *   positive integer or `dtype` is neither `float32` nor `float64` , a variant is
+ *   unknown or variants contradict each other (`cifg` with `nig` or `nfg`,
+ *   `peephole` with `np`, `peepholes` against `peephole` or `np`), `projSize` is
+ *   not a non-negative integer, `layerNorm` is not a boolean, `layerNormEps` is
+ *   not positive or `forgetBias` is not finite (naming the cell and the option);
+ *   from the cell's `step`, when the state or parameters lack an entry or hold one
+ *   the cell does not have, or a probe names no gate.
+ * @throws ShapeError - from the cell's `step` (and `scan`), when the input is not
+ *   `[B, D]` (`[B, T, D]`), or a state entry, parameter or probe has the wrong
+ *   shape; the message names the cell and both shapes.
+ * @throws DTypeError - from the cell's `step`, when the input, state, parameters
+ *   or probes are not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts

@@ -11,7 +11,8 @@ import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from '
 import type { HiddenState } from './gru.js';
 
 /**
- * Options of {@link mguCell}.
+ * Options of {@link mguCell}: the input and hidden sizes and the dtype, as
+ * every cell takes them.
  *
  * @example
  * ```ts
@@ -40,7 +41,8 @@ export type MguOptions = CellOptions;
 export type MguParams = { readonly wx: Tensor; readonly wh: Tensor; readonly whn: Tensor; readonly b: Tensor };
 
 /**
- * An MGU cell.
+ * A minimal gated unit made by {@link mguCell}: a defined cell with the gates
+ * `f` and `n`.
  *
  * @example
  * ```ts
@@ -53,16 +55,58 @@ export type MguParams = { readonly wx: Tensor; readonly wh: Tensor; readonly whn
 export type MguCell = DefinedCell<MguParams, HiddenState, 'f' | 'n'>;
 
 /**
- * A minimal gated unit (Zhou et al. 2016): a GRU whose reset and update gates
- * are one forget gate. With x = x(t), h = h(t-1):
+ * Make a minimal gated unit (Zhou, Wu, Zhang & Zhou 2016): a GRU whose reset
+ * and update gates are one forget gate, so a step costs two gates' products.
+ * One step maps an input `[B, D]` and a state `{ h }` to the next state and an
+ * output `[B, H]`, float32 or float64.
  *
- * ```text
- * f  = sigmoid(x W_f + h U_f + b_f)         forget gate
- * n  = tanh(x W_n + (f * h) U_n + b_n)      candidate
- * h' = (1 - f) * h + f * n
- * ```
+ * ## Equations
  *
- * Weights uniform in `[-1/sqrt(H), 1/sqrt(H)]`, biases 0. Probes: `f`, `n`.
+ * $$
+ * \begin{aligned}
+ * f_t &= \sigma(x_t W_f + h_{t-1} U_f + b_f) && \text{forget gate} \\
+ * n_t &= \tanh\big(x_t W_n + (f_t \odot h_{t-1}) \, U_n + b_n\big) && \text{candidate} \\
+ * h_t &= (1 - f_t) \odot h_{t-1} + f_t \odot n_t && \text{output}
+ * \end{aligned}
+ * $$
+ *
+ * ## Shapes
+ *
+ * $B$ batch, $T$ steps (in {@link scan}), $D$ `inputSize`, $H$ `hiddenSize`.
+ *
+ * | | name | shape | what |
+ * | --- | --- | --- | --- |
+ * | input | `x` | $[B, D]$ | one step; {@link scan} takes $[B, T, D]$ |
+ * | state | `h` | $[B, H]$ | the previous output $h_{t-1}$ |
+ * | output | | $[B, H]$ | $h_t$ (the same tensor as the new state's `h`) |
+ * | parameter | `wx` | $[D, 2H]$ | $[W_f \; W_n]$ |
+ * | parameter | `wh` | $[H, H]$ | $U_f$ |
+ * | parameter | `whn` | $[H, H]$ | $U_n$, applied to $f_t \odot h_{t-1}$ |
+ * | parameter | `b` | $[2H]$ | $[b_f \; b_n]$ |
+ *
+ * ## Variants
+ *
+ * None. Compared with {@link gruCell}: one gate $f_t$ plays both the reset
+ * gate (it scales $h_{t-1}$ in the candidate) and the update gate (with the
+ * roles of $z_t$ and $1 - z_t$ exchanged).
+ *
+ * Initialization, as PyTorch's for the GRU: weights uniform in
+ * $[-1/\sqrt{H}, 1/\sqrt{H}]$, biases 0. Probes: `f`, `n`.
+ *
+ * @param options - `inputSize` (D), `hiddenSize` (H) and `dtype` (default
+ *   `float32`).
+ * @returns An {@link MguCell} named `mgu`.
+ * @throws ArgumentError - when the options are not an object, a size is not a
+ *   positive integer or `dtype` is neither `float32` nor `float64` (naming the
+ *   cell and the option); from the cell's `step`, when the state or parameters
+ *   lack an entry or hold one the cell does not have, or a probe names no gate.
+ * @throws ShapeError - from the cell's `step` (and `scan`), when the input is not
+ *   `[B, D]` (`[B, T, D]`), or a state entry, parameter or probe has the wrong
+ *   shape; the message names the cell and both shapes.
+ * @throws DTypeError - from the cell's `step`, when the input, state, parameters
+ *   or probes are not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts
@@ -73,6 +117,7 @@ export type MguCell = DefinedCell<MguParams, HiddenState, 'f' | 'n'>;
  * console.assert(h.shape.join() === '2,3');
  * ```
  * @category Cells
+ * @function
  */
 export const mguCell: CellMaker<MguOptions, MguCell> = defineCell('mgu', (o: MguOptions & { readonly dtype: DType }) => {
   const { inputSize: D, hiddenSize: H } = o;

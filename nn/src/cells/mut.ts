@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, formatValue, type DType, type Tensor } from '@mnemo/core';
 import { add, concat, matmul, mul, sigmoid, sub, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { splitColumns } from './common.js';
@@ -13,7 +13,8 @@ import { defineCell, type CellMaker, type CellOptions, type DefinedCell, type Ga
 import type { HiddenState } from './gru.js';
 
 /**
- * Which MUT.
+ * Which of the three MUT architectures of Jozefowicz et al. (2015) to make:
+ * `mut1`, `mut2` or `mut3`.
  *
  * @example
  * ```ts
@@ -92,29 +93,80 @@ export interface MutCell extends DefinedCell<MutParams, HiddenState, 'z' | 'r' |
 }
 
 /**
- * The MUT architectures of Jozefowicz et al. (2015). With x = x(t),
- * h = h(t), `*` elementwise and `^x` the input as it enters an H-sized sum
- * (x itself when inputSize = hiddenSize, else the learned projection `x W_p`):
+ * Make one of MUT1, MUT2 and MUT3, the three architectures that the
+ * evolutionary search of Jozefowicz, Zaremba & Sutskever (2015) found to match
+ * or beat the LSTM on some tasks: one step maps an input `[B, D]` and a state
+ * `{ h }` to the next state and an output `[B, H]`, float32 or float64.
  *
- * ```text
- * MUT1: z  = sigmoid(x W_xz + b_z)
- *       r  = sigmoid(x W_xr + h W_hr + b_r)
- *       h' = tanh((r * h) W_hh + tanh(^x) + b_h) * z + h * (1 - z)
+ * ## Equations
  *
- * MUT2: z  = sigmoid(x W_xz + h W_hz + b_z)
- *       r  = sigmoid(^x + h W_hr + b_r)
- *       h' = tanh((r * h) W_hh + x W_xh + b_h) * z + h * (1 - z)
+ * $\hat{x}_t$ is the input as it enters an $H$-sized sum: $x_t$ itself when
+ * $D = H$, else a learned projection $x_t W_p$ (no bias). Every other term
+ * reads $x_t$ through its own matrix, as in the paper.
  *
- * MUT3: z  = sigmoid(x W_xz + tanh(h) W_hz + b_z)
- *       r  = sigmoid(x W_xr + h W_hr + b_r)
- *       h' = tanh((r * h) W_hh + x W_xh + b_h) * z + h * (1 - z)
- * ```
+ * $$
+ * \begin{aligned}
+ * \text{MUT1:}\quad z_t &= \sigma(x_t W_{xz} + b_z) \\
+ * r_t &= \sigma(x_t W_{xr} + h_{t-1} W_{hr} + b_r) \\
+ * h_t &= \tanh\big((r_t \odot h_{t-1}) W_{hh} + \tanh(\hat{x}_t) + b_h\big) \odot z_t + h_{t-1} \odot (1 - z_t) \\[6pt]
+ * \text{MUT2:}\quad z_t &= \sigma(x_t W_{xz} + h_{t-1} W_{hz} + b_z) \\
+ * r_t &= \sigma(\hat{x}_t + h_{t-1} W_{hr} + b_r) \\
+ * h_t &= \tanh\big((r_t \odot h_{t-1}) W_{hh} + x_t W_{xh} + b_h\big) \odot z_t + h_{t-1} \odot (1 - z_t) \\[6pt]
+ * \text{MUT3:}\quad z_t &= \sigma(x_t W_{xz} + \tanh(h_{t-1}) W_{hz} + b_z) \\
+ * r_t &= \sigma(x_t W_{xr} + h_{t-1} W_{hr} + b_r) \\
+ * h_t &= \tanh\big((r_t \odot h_{t-1}) W_{hh} + x_t W_{xh} + b_h\big) \odot z_t + h_{t-1} \odot (1 - z_t)
+ * \end{aligned}
+ * $$
  *
- * Only the terms written `^x` use the projection; every other term reads x
- * through its own matrix, as in the paper. Note that with a projection
- * MUT2's reset gate becomes an ordinary gate (`x W_p + h W_hr + b_r`).
- * Weights uniform in `[-1/sqrt(H), 1/sqrt(H)]`, biases 0. Probes go to the
- * pre-activations of `z`, `r` and `n` (the tanh's argument).
+ * ## Shapes
+ *
+ * $B$ batch, $T$ steps (in {@link scan}), $D$ `inputSize`, $H$ `hiddenSize`.
+ *
+ * | | name | shape | what |
+ * | --- | --- | --- | --- |
+ * | input | `x` | $[B, D]$ | one step; {@link scan} takes $[B, T, D]$ |
+ * | state | `h` | $[B, H]$ | the previous output $h_{t-1}$ |
+ * | output | | $[B, H]$ | $h_t$ (the same tensor as the new state's `h`) |
+ * | parameter | `wx` | $[D, 2H]$ or $[D, 3H]$ | MUT1 $[W_{xz} \; W_{xr}]$; MUT2 $[W_{xz} \; W_{xh}]$, with a projection $[W_{xz} \; W_p \; W_{xh}]$; MUT3 $[W_{xz} \; W_{xr} \; W_{xh}]$ |
+ * | parameter | `whz` | $[H, H]$ | $W_{hz}$ (MUT2, MUT3) |
+ * | parameter | `whr` | $[H, H]$ | $W_{hr}$ |
+ * | parameter | `whh` | $[H, H]$ | $W_{hh}$ |
+ * | parameter | `wp` | $[D, H]$ | $W_p$, MUT1 with a projection |
+ * | parameter | `b` | $[3H]$ | $[b_z \; b_r \; b_h]$ |
+ *
+ * ## Variants
+ *
+ * | kind | name | what differs |
+ * | --- | --- | --- |
+ * | `mut1` | `mut1` | $z_t$ from the input alone; the raw input $\tanh(\hat{x}_t)$ enters the candidate |
+ * | `mut2` | `mut2` | $z_t$ also from $h_{t-1}$; the raw input $\hat{x}_t$ enters the reset gate |
+ * | `mut3` | `mut3` | $z_t$ from $\tanh(h_{t-1})$; no raw input, so no projection |
+ *
+ * `inputProjection`: `auto` (default) learns $W_p$ only when $D \ne H$,
+ * `true` always, `false` never (then MUT1 and MUT2 need $D = H$). With a
+ * projection, MUT2's reset gate becomes an ordinary gate
+ * ($x_t W_p + h_{t-1} W_{hr} + b_r$). Initialization: weights uniform in
+ * $[-1/\sqrt{H}, 1/\sqrt{H}]$, biases 0. Probes go to the pre-activations of
+ * `z`, `r` and `n` (the argument of the last tanh).
+ *
+ * @param options - `kind` (`mut1`, `mut2` or `mut3`), `inputSize` (D),
+ *   `hiddenSize` (H), `dtype` (default `float32`) and `inputProjection` (default
+ *   `auto`).
+ * @returns A {@link MutCell} named after its kind.
+ * @throws ArgumentError - when the options are not an object, a size is not a
+ *   positive integer or `dtype` is neither `float32` nor `float64` , `kind` is not
+ *   `mut1`, `mut2` or `mut3`, `inputProjection` is not `true`, `false` or `auto`,
+ *   MUT3 is asked for a projection, or MUT1 or MUT2 has none while $D \ne H$
+ *   (naming the cell and the option); from the cell's `step`, when the state or
+ *   parameters lack an entry or hold one the cell does not have, or a probe names
+ *   no gate.
+ * @throws ShapeError - from the cell's `step` (and `scan`), when the input is not
+ *   `[B, D]` (`[B, T, D]`), or a state entry, parameter or probe has the wrong
+ *   shape; the message names the cell and both shapes.
+ * @throws DTypeError - from the cell's `step`, when the input, state, parameters
+ *   or probes are not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts
@@ -127,10 +179,10 @@ export interface MutCell extends DefinedCell<MutParams, HiddenState, 'z' | 'r' |
  * @category Cells
  */
 export function mutCell(options: MutOptions): MutCell {
-  if (options === null || typeof options !== 'object') throw new ArgumentError('mut', 'options', 'expected { kind, inputSize, hiddenSize, ... }');
+  if (options === null || typeof options !== 'object') throw new ArgumentError('mut', 'options', `expected { kind, inputSize, hiddenSize, ... }, got ${formatValue(options)}`);
   const kind = options.kind;
   if (kind !== 'mut1' && kind !== 'mut2' && kind !== 'mut3') {
-    throw new ArgumentError('mut', 'kind', `unknown MUT '${String(kind)}'; expected mut1, mut2 or mut3`);
+    throw new ArgumentError('mut', 'kind', `unknown MUT ${formatValue(kind)}; expected mut1, mut2 or mut3`);
   }
   return MUTS[kind](options);
 }
@@ -145,7 +197,7 @@ const MUTS: Readonly<Record<MutKind, CellMaker<MutOptions, MutCell>>> = {
 function mutBlueprint(kind: MutKind, o: MutOptions & { readonly dtype: DType }) {
   const { inputSize: D, hiddenSize: H } = o;
   const ip = o.inputProjection ?? 'auto';
-  if (ip !== 'auto' && typeof ip !== 'boolean') throw new ArgumentError(kind, 'inputProjection', `expected true, false or 'auto', got ${String(ip)}`);
+  if (ip !== 'auto' && typeof ip !== 'boolean') throw new ArgumentError(kind, 'inputProjection', `expected true, false or 'auto', got ${formatValue(ip)}`);
   let proj = false;
   if (kind === 'mut3') {
     if (ip === true) throw new ArgumentError(kind, 'inputProjection', 'MUT3 adds no raw input to a hidden-sized vector, so it has no input projection');

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ArgumentError, type DType } from '@mnemo/core';
+import { ArgumentError, formatValue, type DType } from '@mnemo/core';
 import type { Tree } from '@mnemo/autodiff';
 import type { Cell } from '../cell.js';
 import { checkPositiveInt, isGatedCell, type GatedCell } from './common.js';
@@ -66,7 +66,8 @@ export interface FamilyMakeOptions extends MakeCellOptions {
 }
 
 /**
- * A cell family, as given to {@link registerCell}.
+ * A cell family as given to {@link registerCell}: its name, how to make a cell
+ * from options and variants, its help text, variants, options and examples.
  *
  * - `family`: its name, lower case (`[a-z][a-z0-9_-]*`), as written on the
  *   command line;
@@ -178,30 +179,44 @@ function oneAtMost(family: string): (variants: readonly string[]) => void {
 
 function register(def: CellFamilyDefinition, builtin: boolean): CellFamilyInfo {
   const op = 'registerCell';
-  if (def === null || typeof def !== 'object') throw new ArgumentError(op, 'definition', `expected { family, make, help, variants?, options? }, got ${def === null ? 'null' : typeof def}`);
+  if (def === null || typeof def !== 'object') throw new ArgumentError(op, 'definition', `expected { family, make, help, variants?, options? }, got ${formatValue(def)}`);
   const { family } = def;
   if (typeof family !== 'string' || !NAME.test(family)) {
-    throw new ArgumentError(op, 'family', `expected a lower-case name such as 'janet' (letters, digits, '-' and '_', starting with a letter), got ${JSON.stringify(family)}`);
+    throw new ArgumentError(op, 'family', `expected a lower-case name such as 'janet' (letters, digits, '-' and '_', starting with a letter), got ${formatValue(family)}`);
   }
   const existing = FAMILIES.get(family);
   if (existing !== undefined) {
     if (existing.definition === def) return existing;
     throw new ArgumentError(op, 'family', `a cell family '${family}' is already registered${existing.builtin ? ' (built in)' : ''}; choose another name${existing.builtin ? '' : ' or unregisterCell it first'}`);
   }
-  if (typeof def.make !== 'function') throw new ArgumentError(op, 'make', `${family}: expected a function from options to a cell, got ${typeof def.make}`);
-  if (typeof def.help !== 'string' || def.help.trim() === '') throw new ArgumentError(op, 'help', `${family}: expected the text --help prints for it, got ${JSON.stringify(def.help)}`);
+  if (typeof def.make !== 'function') throw new ArgumentError(op, 'make', `${family}: expected a function from options to a cell, got ${formatValue(def.make)}`);
+  if (typeof def.help !== 'string' || def.help.trim() === '') throw new ArgumentError(op, 'help', `${family}: expected the text --help prints for it, got ${formatValue(def.help)}`);
   const variants = def.variants ?? [];
   if (!Array.isArray(variants) || variants.some((v) => typeof v !== 'string' || !VARIANT.test(v))) {
-    throw new ArgumentError(op, 'variants', `${family}: expected lower-case variant names (no '+', ',' or spaces), got ${JSON.stringify(def.variants)}`);
+    throw new ArgumentError(op, 'variants', `${family}: expected lower-case variant names (no '+', ',' or spaces), got ${formatValue(def.variants)}`);
   }
   if (new Set(variants).size !== variants.length) throw new ArgumentError(op, 'variants', `${family}: names a variant twice: ${variants.join(', ')}`);
   const options = def.options ?? [];
   if (!Array.isArray(options) || options.some((n) => typeof n !== 'string' || n === '' || BASE_OPTIONS.includes(n))) {
-    throw new ArgumentError(op, 'options', `${family}: expected the names of options beyond ${BASE_OPTIONS.join(', ')}, got ${JSON.stringify(def.options)}`);
+    throw new ArgumentError(op, 'options', `${family}: expected the names of options beyond ${BASE_OPTIONS.join(', ')}, got ${formatValue(def.options)}`);
   }
-  if (def.checkVariants !== undefined && typeof def.checkVariants !== 'function') throw new ArgumentError(op, 'checkVariants', `${family}: expected a function, got ${typeof def.checkVariants}`);
+  if (def.checkVariants !== undefined && typeof def.checkVariants !== 'function') throw new ArgumentError(op, 'checkVariants', `${family}: expected a function, got ${formatValue(def.checkVariants)}`);
   const examples = def.examples ?? [];
-  if (!Array.isArray(examples)) throw new ArgumentError(op, 'examples', `${family}: expected an array of { variants?, options?, label? }`);
+  if (!Array.isArray(examples)) throw new ArgumentError(op, 'examples', `${family}: expected an array of { variants?, options?, label? }, got ${formatValue(examples)}`);
+  (examples as readonly unknown[]).forEach((e, i) => {
+    const x = e as Partial<Record<'variants' | 'options' | 'label', unknown>> | null;
+    const fault =
+      x === null || typeof x !== 'object' || Array.isArray(x)
+        ? 'expected { variants?, options?, label? }'
+        : x.variants !== undefined && (!Array.isArray(x.variants) || x.variants.some((v) => typeof v !== 'string'))
+          ? 'expected its variants to be an array of variant names'
+          : x.options !== undefined && (x.options === null || typeof x.options !== 'object' || Array.isArray(x.options))
+            ? 'expected its options to be a record of option values'
+            : x.label !== undefined && typeof x.label !== 'string'
+              ? 'expected its label to be a string'
+              : undefined;
+    if (fault !== undefined) throw new ArgumentError(op, `examples[${i}]`, `${family}: ${fault}, got ${formatValue(e)}`);
+  });
   const check = def.checkVariants === undefined ? oneAtMost(family) : (vs: readonly string[]) => def.checkVariants!(vs);
   const info: CellFamilyInfo = Object.freeze({
     family,
@@ -336,8 +351,9 @@ function accepted(f: CellFamilyInfo): string {
 }
 
 function checkVariants(f: CellFamilyInfo, variants: readonly string[], text?: string): void {
-  for (const v of variants) {
+  for (const v of variants as readonly unknown[]) {
     if (v === '') throw new ArgumentError(f.family, 'variant', `empty variant name${text === undefined ? '' : ` in '${text}'`}`);
+    if (typeof v !== 'string') throw new ArgumentError(f.family, 'variant', `expected a variant name (a string), got ${formatValue(v)}; ${f.family} accepts ${accepted(f)}`);
     if (!f.variants.includes(v)) throw new ArgumentError(f.family, 'variant', `unknown variant '${v}' of ${f.family}; ${f.family} accepts ${accepted(f)}`);
   }
   f.checkVariants(variants);
@@ -353,6 +369,14 @@ function checkVariants(f: CellFamilyInfo, variants: readonly string[], text?: st
  * variants, and combinations that contradict each other, are rejected with
  * an error that names the cell and lists what it accepts.
  *
+ * @param text - The name as written: `lstm+cifg`, `gru --variant reset-after`,
+ *   `rnn+relu` (case is ignored).
+ * @returns A frozen {@link CellSpec}: the family and the variants, as given.
+ * @throws ArgumentError - when `text` is empty or not a string, the family is not
+ *   registered, a variant is unknown or empty, `--variant` has no value, something
+ *   else follows the name, or the variants contradict each other (naming the cell
+ *   and what it accepts).
+ *
  * @example
  * ```ts
  * import { parseCellSpec } from '@mnemo/nn';
@@ -365,7 +389,7 @@ function checkVariants(f: CellFamilyInfo, variants: readonly string[], text?: st
  */
 export function parseCellSpec(text: string): CellSpec {
   const op = 'parseCellSpec';
-  if (typeof text !== 'string') throw new ArgumentError(op, 'spec', `expected a string such as 'lstm+cifg', got ${typeof text}`);
+  if (typeof text !== 'string') throw new ArgumentError(op, 'spec', `expected a string such as 'lstm+cifg', got ${formatValue(text)}`);
   const tokens = text.trim().toLowerCase().split(/\s+/).filter((t) => t !== '');
   if (tokens.length === 0) throw new ArgumentError(op, 'spec', `is empty; expected one of ${knownFamilies()}`);
   const [head, ...rest] = tokens as [string, ...string[]];
@@ -396,9 +420,13 @@ export function parseCellSpec(text: string): CellSpec {
  * @param spec - A cell name such as `lstm+cifg`, or `{ family, variants }`.
  * @param options - Sizes, dtype, and the family's options.
  * @returns The cell.
- * @throws ArgumentError - when the family or a variant is unknown or the variants contradict each other,
- *   when an option is not one of the family's, when a size is not a positive integer, or when the
- *   family's `make` returns a cell of other sizes or dtype than asked.
+ * @throws ArgumentError - when the family or a variant is unknown or the variants
+ *   contradict each other, when an option is not one of the family's, when a size
+ *   is not a positive integer, or when the family's `make` returns a cell of other
+ *   sizes or dtype than asked.
+ * @throws ShapeError - from the cell's `step` and sequence path, when an input,
+ *   state, parameter or probe has the wrong shape.
+ * @throws DTypeError - likewise, when one of them is not of the cell's dtype.
  *
  * @example
  * ```ts
@@ -414,13 +442,13 @@ export function makeCell(spec: string | CellSpec, options: MakeCellOptions): Gat
   if (typeof spec === 'string') s = parseCellSpec(spec);
   else {
     if (spec === null || typeof spec !== 'object' || typeof spec.family !== 'string' || !FAMILIES.has(spec.family) || !Array.isArray(spec.variants)) {
-      throw new ArgumentError('makeCell', 'spec', `expected a cell name or { family, variants } with family one of ${knownFamilies()}`);
+      throw new ArgumentError('makeCell', 'spec', `expected a cell name or { family, variants } with family one of ${knownFamilies()}, got ${formatValue(spec)}`);
     }
     s = spec;
   }
   const f = FAMILIES.get(s.family)!;
   const fam = f.family;
-  if (options === null || typeof options !== 'object') throw new ArgumentError(fam, 'options', 'expected { inputSize, hiddenSize, ... }');
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentError(fam, 'options', `expected { inputSize, hiddenSize, ... }, got ${formatValue(options)}`);
   if (typeof spec !== 'string') checkVariants(f, s.variants);
   const given: Record<string, unknown> = {};
   for (const [n, v] of Object.entries(options)) {
@@ -435,8 +463,9 @@ export function makeCell(spec: string | CellSpec, options: MakeCellOptions): Gat
   const made = f.make({ inputSize, hiddenSize, ...(options.dtype === undefined ? {} : { dtype: options.dtype }), ...given, variants: s.variants });
   const dtype = options.dtype ?? 'float32';
   if (made === null || typeof made !== 'object' || made.inputSize !== inputSize || made.hiddenSize !== hiddenSize || made.dtype !== dtype) {
-    const got = made === null || typeof made !== 'object' ? typeof made : `inputSize ${String(made.inputSize)}, hiddenSize ${String(made.hiddenSize)}, ${String(made.dtype)}`;
-    throw new ArgumentError(fam, 'make', `was asked for inputSize ${inputSize}, hiddenSize ${hiddenSize}, ${dtype} and made a cell with ${got}`);
+    const asText = (v: unknown): string => (typeof v === 'string' ? v : formatValue(v));
+    const got = made === null || typeof made !== 'object' ? formatValue(made) : `inputSize ${asText(made.inputSize)}, hiddenSize ${asText(made.hiddenSize)}, ${asText(made.dtype)}`;
+    throw new ArgumentError(fam, 'make', `was asked for inputSize ${inputSize}, hiddenSize ${hiddenSize}, ${asText(dtype)} and made a cell with ${got}`);
   }
   return isGatedCell(made) ? (made as GatedCell<Tree, Tree>) : gatedCell(made as Cell<Tree, Tree>);
 }
@@ -502,6 +531,9 @@ export interface CellCase {
  * @category Cells
  */
 export function cellCases(families?: readonly string[]): readonly CellCase[] {
+  if (families !== undefined && (!Array.isArray(families) || families.some((f) => typeof f !== 'string'))) {
+    throw new ArgumentError('cellCases', 'families', `expected an array of family names (${knownFamilies()}), or undefined for all, got ${formatValue(families)}`);
+  }
   const out: CellCase[] = [];
   for (const f of FAMILIES.values()) {
     if (families !== undefined && !families.includes(f.family)) continue;
@@ -511,7 +543,7 @@ export function cellCases(families?: readonly string[]): readonly CellCase[] {
     for (const e of f.examples) {
       const spec = name(e.variants ?? []);
       const opts = e.options ?? {};
-      const described = Object.entries(opts).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+      const described = Object.entries(opts).map(([k, v]) => `${k}=${typeof v === 'string' ? v : formatValue(v)}`).join(' ');
       const label = e.label !== undefined ? `${spec} (${e.label})` : described === '' ? spec : `${spec} (${described})`;
       out.push({ label, spec, family: f.family, options: opts });
     }

@@ -3,14 +3,15 @@
  *
  * @module
  */
-import { ArgumentError, type DType, type Tensor } from '@mnemo/core';
+import { ArgumentError, formatValue, type DType, type Tensor } from '@mnemo/core';
 import { add, matmul, relu, tanh } from '@mnemo/autodiff';
 import * as init from '../init.js';
 import { defineCell, type CellMaker, type CellOptions, type DefinedCell } from './define.js';
 import type { HiddenState } from './gru.js';
 
 /**
- * The simple RNN's nonlinearity.
+ * The simple RNN's nonlinearity: `tanh` (the default, PyTorch's `nn.RNN`) or
+ * `relu`.
  *
  * @example
  * ```ts
@@ -35,7 +36,8 @@ export type RnnActivation = 'tanh' | 'relu';
 export const RNN_VARIANTS: readonly RnnActivation[] = Object.freeze(['tanh', 'relu']);
 
 /**
- * Options of {@link rnnCell}.
+ * Options of {@link rnnCell}: the sizes and dtype, and the nonlinearity (`tanh`
+ * by default, or `relu`).
  *
  * @example
  * ```ts
@@ -81,9 +83,55 @@ export interface SimpleRnnCell extends DefinedCell<SimpleRnnParams, HiddenState,
 }
 
 /**
- * The simple recurrent cell (Elman 1990): `h' = act(x W_x + h W_h + b)` with
- * act `tanh` or `relu`. Weights uniform in `[-1/sqrt(H), 1/sqrt(H)]`, bias 0.
- * Its one probe, `h`, goes to the pre-activation.
+ * Make the simple recurrent cell of Elman (1990), with a tanh (the default) or
+ * ReLU nonlinearity: the baseline that gated cells are measured against on
+ * long time lags. One step maps an input `[B, D]` and a state `{ h }` to the
+ * next state and an output `[B, H]`, float32 or float64.
+ *
+ * ## Equations
+ *
+ * $$
+ * h_t = \tanh(x_t W_x + h_{t-1} W_h + b) \quad\text{or}\quad h_t = \max(0, \, x_t W_x + h_{t-1} W_h + b)
+ * $$
+ *
+ * ## Shapes
+ *
+ * $B$ batch, $T$ steps (in {@link scan}), $D$ `inputSize`, $H$ `hiddenSize`.
+ *
+ * | | name | shape | what |
+ * | --- | --- | --- | --- |
+ * | input | `x` | $[B, D]$ | one step; {@link scan} takes $[B, T, D]$ |
+ * | state | `h` | $[B, H]$ | the previous output $h_{t-1}$ |
+ * | output | | $[B, H]$ | $h_t$ (the same tensor as the new state's `h`) |
+ * | parameter | `wx` | $[D, H]$ | $W_x$ |
+ * | parameter | `wh` | $[H, H]$ | $W_h$ |
+ * | parameter | `b` | $[H]$ | $b$ (PyTorch's `bias_ih + bias_hh`) |
+ *
+ * ## Variants
+ *
+ * | activation | name | what changes |
+ * | --- | --- | --- |
+ * | `tanh` (default) | `rnn` | $h_t = \tanh(\cdot)$, PyTorch's `nn.RNN` |
+ * | `relu` | `rnn+relu` | $h_t = \max(0, \cdot)$, PyTorch's `nonlinearity='relu'` |
+ *
+ * Initialization, as PyTorch's: weights uniform in $[-1/\sqrt{H}, 1/\sqrt{H}]$,
+ * bias 0. Its one probe, `h`, goes to the pre-activation.
+ *
+ * @param options - `inputSize` (D), `hiddenSize` (H), `dtype` (default `float32`)
+ *   and `activation` (default `tanh`).
+ * @returns A {@link SimpleRnnCell} named `rnn` or `rnn+relu`.
+ * @throws ArgumentError - when the options are not an object, a size is not a
+ *   positive integer or `dtype` is neither `float32` nor `float64` , or
+ *   `activation` is unknown (naming the cell and the option); from the cell's
+ *   `step`, when the state or parameters lack an entry or hold one the cell does
+ *   not have, or a probe names no gate.
+ * @throws ShapeError - from the cell's `step` (and `scan`), when the input is not
+ *   `[B, D]` (`[B, T, D]`), or a state entry, parameter or probe has the wrong
+ *   shape; the message names the cell and both shapes.
+ * @throws DTypeError - from the cell's `step`, when the input, state, parameters
+ *   or probes are not of the cell's dtype.
+ * @throws MnemoError - from the compiled sequence path, when one tensor object is
+ *   passed as two of its inputs.
  *
  * @example
  * ```ts
@@ -94,12 +142,13 @@ export interface SimpleRnnCell extends DefinedCell<SimpleRnnParams, HiddenState,
  * console.assert(h.toArray().every((v) => v >= 0));
  * ```
  * @category Cells
+ * @function
  */
 export const rnnCell: CellMaker<RnnCellOptions, SimpleRnnCell> = defineCell('rnn', (o: RnnCellOptions & { readonly dtype: DType }) => {
   const { inputSize: D, hiddenSize: H } = o;
   const activation = o.activation ?? 'tanh';
   if (!RNN_VARIANTS.includes(activation)) {
-    throw new ArgumentError('rnn', 'activation', `unknown activation '${String(activation)}'; the simple RNN accepts ${RNN_VARIANTS.join(', ')}`);
+    throw new ArgumentError('rnn', 'activation', `unknown activation ${formatValue(activation)}; the simple RNN accepts ${RNN_VARIANTS.join(', ')}`);
   }
   const act = activation === 'tanh' ? tanh : relu;
   const u = init.rnnUniform(H);

@@ -30,6 +30,26 @@ const PACKAGES = { core, autodiff, nn: { ...nn, ...nnNode }, proofs } as const;
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+/** Elements a valid call may ask for: above this (and within what a typed array holds) the call is skipped, not made. */
+const LARGE = 2 ** 24;
+
+/**
+ * Calls that would be valid requests for gigabytes: a range whose stop is huge and whose step is
+ * large enough to keep the count under 2^31 (arange(4, 2^31) is 2^31 - 4 elements, a valid 8 GiB
+ * request). They are skipped: the suite checks typed errors, and such a call only tests the machine.
+ */
+const TOO_LARGE: Readonly<Record<string, (args: readonly unknown[]) => boolean>> = {
+  'core.arange': (args) => {
+    const [a, b, step] = args;
+    if (typeof a !== 'number') return false;
+    const [lo, hi] = typeof b === 'number' ? [a, b] : [0, a];
+    const s = typeof step === 'number' ? step : 1;
+    const n = Math.ceil((hi - lo) / s);
+    return Number.isFinite(n) && n > LARGE && n <= core.MAX_SIZE;
+  },
+  'core.linspace': (args) => typeof args[2] === 'number' && args[2] > LARGE && args[2] <= core.MAX_SIZE,
+};
+
 const isClass = (f: AnyFn): boolean => /^class[\s{]/.test(Function.prototype.toString.call(f));
 
 /** Every exported function, exported class and method of an exported object, by walking the packages. */
@@ -42,7 +62,10 @@ export function exportedTargets(): Target[] {
         if (isClass(f)) {
           const C = value as new (...args: unknown[]) => unknown;
           out.push({ name: `${pkg}.${name}`, pkg, invoke: (args) => new C(...args) });
-        } else out.push({ name: `${pkg}.${name}`, pkg, invoke: (args) => f(...args) });
+        } else {
+          const tooLarge = TOO_LARGE[`${pkg}.${name}`];
+          out.push({ name: `${pkg}.${name}`, pkg, invoke: (args) => (tooLarge?.(args) ? undefined : f(...args)) });
+        }
       } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
         for (const [m, v] of Object.entries(value)) {
           if (typeof v === 'function') out.push({ name: `${pkg}.${name}.${m}`, pkg, invoke: (args) => (v as AnyFn).apply(value, args as unknown[]) });
@@ -131,6 +154,63 @@ export function returnedTargets(): { target: Target; templates: () => unknown[][
 const x23 = (): Tensor => f64([[1, 2, 3], [4, 5, 6]]);
 const lstm = (): nn.LstmCell => cells.lstmCell();
 
+/** A small sequence program (h(t+1) = tanh(x(t) W + h(t)), a product and a fused loop per step), for the compiler's boundary. */
+const sequenceProgram = (): core.SequenceProgram => ({
+  dtype: 'float64',
+  batch: 2,
+  buffers: [
+    { kind: 'seq', width: 2, ld: 2, name: 'x' },
+    { kind: 'state', width: 3, ld: 3, name: 'h' },
+    { kind: 'flat', width: 3, ld: 3, rows: 2, name: 'w' },
+    { kind: 'flat', width: 3, ld: 3, rows: 2, packed: { n: 3, k: 2 }, name: 'w packed' },
+    { kind: 'temp', width: 3, ld: 3, name: 'xw' },
+  ],
+  kernels: [
+    {
+      width: 3,
+      args: [{ ld: 3, perRow: true }, { ld: 3, perRow: true }, { ld: 3, perRow: true }],
+      exprs: [{ op: 'load', arg: 0 }, { op: 'load', arg: 1 }, { op: 'add', a: 0, b: 1 }, { op: 'tanh', x: 2 }, { op: 'const', value: 0.5 }, { op: 'select', c: 4, a: 3, b: 2 }],
+      stores: [{ arg: 2, expr: 5 }],
+      sums: [],
+    },
+  ],
+  phases: {
+    once: [{ kind: 'pack', src: 2, dst: 3, n: 3, k: 2, transposed: false }],
+    pre: [],
+    fwd: [
+      { kind: 'gemm', a: { buffer: 0, slot: 0, col: 0 }, b: { buffer: 3, slot: 0, col: 0 }, c: { buffer: 4, slot: 0, col: 0 }, m: 'rows', n: 3, k: 2, transA: false, transB: false, packed: true, accumulate: false },
+      { kind: 'loop', kernel: 0, args: [{ buffer: 4, slot: 0, col: 0 }, { buffer: 1, slot: 0, col: 0 }, { buffer: 1, slot: 1, col: 0 }] },
+    ],
+    bwd: [],
+    post: [],
+  },
+});
+
+/** A loop over flat arrays: out = a * b + 1 (b a scalar). */
+const flatKernel = (): core.LoopKernel => ({
+  width: 0,
+  args: [{ ld: 0, perRow: true }, { ld: 0, perRow: false }, { ld: 0, perRow: true }],
+  exprs: [{ op: 'load', arg: 0 }, { op: 'splat', arg: 1 }, { op: 'mul', a: 0, b: 1 }, { op: 'const', value: 1 }, { op: 'add', a: 2, b: 3 }],
+  stores: [{ arg: 2, expr: 4 }],
+  sums: [],
+});
+
+type ElmanParams = { w: Tensor; u: Tensor };
+const elman = (p: ElmanParams, h: Tensor, x: Tensor): [Tensor, Tensor] => {
+  const h2 = autodiff.tanh(autodiff.add(autodiff.matmul(x, p.w), autodiff.matmul(h, p.u)));
+  return [h2, h2];
+};
+const elmanLoop = (p: ElmanParams, h0: Tensor, xs: Tensor): { outputs: Tensor; finalState: Tensor } => {
+  let h = h0;
+  const ys: Tensor[] = [];
+  for (let t = 0; t < xs.shape[1]!; t++) {
+    [h] = elman(p, h, autodiff.index(xs, 1, t));
+    ys.push(h);
+  }
+  return { outputs: autodiff.stack(ys, 1), finalState: h };
+};
+const elmanArgs = (): [ElmanParams, Tensor, Tensor] => [{ w: f64([[1, 0, 1], [0, 1, 0]]), u: f64([[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]]) }, zeros([2, 3], 'float64'), ones([2, 3, 2], 'float64')];
+
 /**
  * Well-formed calls of the functions that need structure to get past their
  * first check (the fuzz mutates them); the others get only generic garbage.
@@ -184,6 +264,11 @@ export const TEMPLATES: Readonly<Record<string, () => unknown[][]>> = {
   'core.setResidentLimit': () => [[0], [1e9]],
   ...backendTemplates('cpu'),
   ...backendTemplates('gpujs'),
+  // the cell compiler's boundary: programs and kernels of the documented shape, then broken field by field
+  'core.cpu.compileSequence': () => [[sequenceProgram()]],
+  'core.formatProgram': () => [[sequenceProgram()]],
+  'core.cpu.compileLoop': () => [[flatKernel(), 'float64'], [flatKernel(), 'float32']],
+  'core.gpujs.compileLoop': () => [[flatKernel(), 'float64']],
 
   // autodiff
   'autodiff.bind': () => [['add', [f64([1]), f64([2])], {}], ['sum', [x23()], { axes: [0], keepDims: false }], ['matmul', [x23(), f64([[1], [2], [3]])], { transA: false, transB: false }]],
@@ -239,6 +324,12 @@ export const TEMPLATES: Readonly<Record<string, () => unknown[][]>> = {
   'autodiff.tree.zip': () => [[{ a: x23() }, { a: x23() }]],
   'autodiff.tree.leaves': () => [[[x23(), { b: x23() }]]],
   'autodiff.tree.reduce': () => [[[x23()], cb((n: number, t: Tensor) => n + t.size), 0]],
+  'autodiff.compiledRecurrence': () => {
+    const key = {};
+    return [[cb(elman), ...elmanArgs(), { key, reference: cb(elmanLoop) }], [cb(elman), ...elmanArgs(), { key, reference: cb(elmanLoop), reverse: true, mask: ones([2, 3], 'float64') }]];
+  },
+  'autodiff.explainRecurrence': () => [[cb(elman), {}, ...elmanArgs()], [cb(elman), {}, ...elmanArgs(), true, true]],
+  'autodiff.fuseElementwise': () => [[cb((a: Tensor, b: Tensor) => [autodiff.add(autodiff.mul(a, b), 1)])]],
 
   // nn
   'nn.dense.init': () => [[key(0), 3, 2], [key(0), 2, 2, { bias: false, dtype: 'float64' }]],
@@ -292,6 +383,9 @@ export const TEMPLATES: Readonly<Record<string, () => unknown[][]>> = {
   'nn.scan': () => [[lstm(), lstm().init(key(0)), zeros([2, 3, 2], 'float64')], [lstm(), lstm().init(key(0)), zeros([1, 2, 2], 'float64'), { lengths: [1], reverse: true }]],
   'nn.sequenceMask': () => [[[1, 2], 3], [f64([2]), 2, 'float64']],
   'nn.truncatedBptt': () => [[zeros([1, 4, 2], 'float64'), 2, zeros([1, 2], 'float64'), cb((xs: Tensor, s: Tensor) => [s, autodiff.sum(xs)])]],
+  'nn.explainScan': () => [[lstm(), lstm().init(key(0)), zeros([2, 3, 2], 'float64')], [lstm(), lstm().init(key(0)), zeros([1, 2, 2], 'float64'), { lengths: [1], inputGradient: true }]],
+  'nn.withDenseInput': () => [[lstm(), 3], [cells.rnnCell(), 2, {}]],
+  'nn.cellCases': () => [[], [['gru', 'rnn']]],
   'nn.stackCells': () => [[[lstm(), nn.gruCell({ inputSize: 3, hiddenSize: 2, dtype: 'float64' })]]],
   'nn.rnn': () => [[{ cells: [lstm()] }], [{ cells: [lstm()], bidirectional: true }]],
   'nn.importTorchLstm': () => [[lstm(), { weight_ih: ones([12, 2], 'float64'), weight_hh: ones([12, 3], 'float64') }]],

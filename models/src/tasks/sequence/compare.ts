@@ -92,7 +92,7 @@ export interface CompareResult {
   readonly criterion: string;
   /** One row per cell, in the order given. */
   readonly rows: readonly CompareRow[];
-  /** Where compare.json, compare.md and compare.svg were written, if anywhere. */
+  /** Where `compare.json`, `compare.md` and `compare.svg` were written, if anywhere. */
   readonly outDir: string | null;
   /** For each family loaded from a module file (a user's cell): the module's absolute path. */
   readonly cellModules?: Readonly<Record<string, string>>;

@@ -4,10 +4,16 @@
  * step's output. The tutorial's MNIST model ({@link rowLstm}) is one of them.
  *
  * ```text
- * x [B, T, F] --dense F->P (all steps in one matmul)--> [B, T, P]
- *             --recurrent layers (scan; the tutorial LSTM runs fused)--> [B, T, H]
+ * x [B, T, F] --dense F->P--> [B, T, P]
+ *             --recurrent layers (scan, compiled)--> [B, T, H]
  *             --last step--> [B, H] --dense H->K--> [B, K]
  * ```
+ *
+ * The projection is part of the first layer's cell (`withDenseInput`), so
+ * the compiled scan runs the two together: all steps' projections in one
+ * product before the loop, and, since the inputs are data, the
+ * projection's weight gradient as `(xᵀ dG) W_xᵀ`, without forming the
+ * gradient between the layers.
  *
  * @module
  */
@@ -53,8 +59,9 @@ export interface SequenceModelConfig {
   /** LSTM only: initial forget-gate bias (default: nn's, 1). */
   readonly forgetBias?: number;
   /**
-   * Run a cell's fused whole-sequence kernel where it has one (the tutorial
-   * LSTM: `lstmSequence`), default true; false runs the same equations step by step.
+   * Compile the recurrent layers (`scan`'s default, true): the cell's step and
+   * its backward pass run as one program per sequence. False runs the same
+   * equations step by step on the tape (`--no-fused` on the command line).
    */
   readonly fused?: boolean;
 }
@@ -194,9 +201,9 @@ export function sequenceModel(config: SequenceModelConfig): SequenceModel {
 
 /**
  * The tutorial's MNIST model: rows of 28 pixels, a dense projection 28 -> 128,
- * an LSTM with 128 hidden units (no peepholes, forget-gate bias 1, run by the
- * fused whole-sequence kernel), and a dense layer 128 -> 10 on the last hidden
- * state. `overrides` changes any part (another cell, hidden size, dtype...).
+ * an LSTM with 128 hidden units (no peepholes, forget-gate bias 1; the
+ * projection and the LSTM compiled together), and a dense layer 128 -> 10 on
+ * the last hidden state. `overrides` changes any part (another cell, hidden size, dtype...).
  *
  * @example
  * ```ts
