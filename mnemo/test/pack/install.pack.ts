@@ -7,12 +7,13 @@
  * there a strict TypeScript program for Node and one for a browser page (DOM
  * types, no Node types) compile against the packages' types, the Node one
  * runs `grad`, a cell under `scan`, `gradcheck` and parameter files, and the
- * `mnemo` command answers `--help` and runs a gradient check.
+ * `mnemo` command answers `--help`, runs a gradient check, and trains and
+ * checks a user's cell from a module file in a folder of its own.
  *
  * It builds first (`tsc -b`): the tarballs hold what `dist` holds.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +107,20 @@ console.log(JSON.stringify({
 }));
 `;
 
+/** A user's cell in JavaScript, importing the umbrella package. */
+const ELMAN_MODULE = `
+import { add, matmul, tanh, defineCell, init } from 'mnemo';
+export default defineCell('elman', ({ inputSize: D, hiddenSize: H }) => ({
+  gates: ['h'],
+  params: { w: { shape: [D, H], init: init.rnnUniform(H) }, u: { shape: [H, H], init: init.rnnUniform(H) } },
+  state: { h: H },
+  step(p, s, x, gate) {
+    const h = gate('h', tanh, add(matmul(x, p.w), matmul(s.h, p.u)));
+    return [{ h }, h];
+  },
+}));
+`;
+
 /** The browser consumer: DOM types and no Node types, strict, no skipLibCheck. */
 const BROWSER_CONSUMER = `
 import { tensor, grad, sum, tanh, mul, key, normal, lstmCell, scan, gradcheck, gemmInfo, type Tensor } from 'mnemo/browser';
@@ -188,7 +203,9 @@ describe('the packages install', () => {
       return { dir, name: m.name, version: m.version, dependencies: m.dependencies ?? {}, ...(m.bin ? { bin: m.bin } : {}) };
     });
     const tarballs = new Map(workspaces.map((w) => [w.name, `packs/${packed.get(w.name)!.filename}`]));
-    const lock = scratchLock(ROOT, workspaces, tarballs, ['@types/node']) as { packages: Record<string, { dependencies?: object; devDependencies?: object }> };
+    // esbuild's binary for this machine (an optional package of esbuild, which @mnemo/models needs for TypeScript
+    // cell modules): npm installs it by default; the install below leaves optional packages out, so it is named.
+    const lock = scratchLock(ROOT, workspaces, tarballs, ['@types/node', `@esbuild/${process.platform}-${process.arch}`]) as { packages: Record<string, { dependencies?: object; devDependencies?: object }> };
     const top = lock.packages['']!;
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'mnemo-scratch', version: '1.0.0', private: true, type: 'module', dependencies: top.dependencies, devDependencies: top.devDependencies }, null, 2));
     writeFileSync(join(scratch, 'package-lock.json'), JSON.stringify(lock, null, 2));
@@ -217,5 +234,26 @@ describe('the packages install', () => {
     expect(help).toMatch(/Exit codes/);
     const report = run(NPM, ['exec', '--offline', '--', 'mnemo', 'gradcheck', 'gru', '--steps', '3', '--hidden', '2', '--json'], scratch);
     expect(JSON.parse(report)).toMatchObject({ ok: true });
+  });
+
+  it("trains and checks a user's cell from a module file outside the project: TypeScript importing @mnemo/*, JavaScript importing mnemo", () => {
+    // A folder with no node_modules and no package.json above it but the system's: the module finds mnemo through the command.
+    const cells = mkdtempSync(join(tmpdir(), 'mnemo-cells-'));
+    copyFileSync(join(ROOT, 'docs', 'guides', 'examples', 'janet.ts'), join(cells, 'janet.ts'));
+    writeFileSync(join(cells, 'elman.mjs'), ELMAN_MODULE);
+    try {
+      const trained = run(
+        NPM,
+        ['exec', '--offline', '--', 'mnemo', 'train', 'adding', '--cell', join(cells, 'janet.ts'), '--steps-per-sequence', '5', '--hidden', '4', '--steps', '3', '--batch', '4', '--test-size', '8', '--out', join(cells, 'runs'), '--json'],
+        scratch,
+      );
+      expect(JSON.parse(trained)).toMatchObject({ status: 'finished', cell: 'janet', cellModule: join(cells, 'janet.ts'), stepsDone: 3 });
+      const scored = run(NPM, ['exec', '--offline', '--', 'mnemo', 'eval', join(cells, 'runs', 'adding-janet'), '--json'], scratch);
+      expect(JSON.parse(scored)).toMatchObject({ cell: 'janet', step: 3, examples: 8 });
+      const checked = run(NPM, ['exec', '--offline', '--', 'mnemo', 'gradcheck', join(cells, 'elman.mjs'), '--steps', '3', '--hidden', '2', '--json'], scratch);
+      expect(JSON.parse(checked)).toMatchObject({ ok: true, cellModule: join(cells, 'elman.mjs') });
+    } finally {
+      rmSync(cells, { recursive: true, force: true });
+    }
   });
 });

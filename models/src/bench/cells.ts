@@ -2,8 +2,9 @@
  * What each cell costs: the seed model (MNIST rows, batch 128, a dense
  * projection 28 -> 128, one recurrent layer of 128 units, a dense layer to 10
  * classes, softmax cross-entropy, Adam) trained with every built-in cell and
- * a researcher's own (JANET, written in ops like the "Writing a new cell"
- * guide), all compiled, timed in one run beside the compiled LSTM. A cell's
+ * a researcher's own (the "Writing a new cell" guide's JANET, loaded from its
+ * module file as `--cell` loads it), all compiled, timed in one run beside
+ * the compiled LSTM. A cell's
  * step is expected to cost the LSTM's scaled by its gate blocks (the width of
  * its products: GRU 3/4, MGU 2/4, RNN 1/4 of the LSTM's), plus its own
  * elementwise work.
@@ -11,8 +12,8 @@
  * @module
  */
 import { key, randint, split, uniform, type Key, type Tensor } from '@mnemo/core';
-import { add, index, matmul, mul, sigmoid, sliceAxis, sub, tanh, valueAndGrad, type Tree } from '@mnemo/autodiff';
-import { adam, dense, explainScan, init, makeCell, scan, softmaxCrossEntropy, withDenseInput, type Cell, type DenseParams } from '@mnemo/nn';
+import { index, valueAndGrad, type Tree } from '@mnemo/autodiff';
+import { adam, dense, explainScan, isGatedCell, makeCell, scan, softmaxCrossEntropy, withDenseInput, type Cell, type DenseParams } from '@mnemo/nn';
 import { timeRuns } from './timing.js';
 
 /**
@@ -41,32 +42,6 @@ export interface CellsBenchRow {
   readonly vsScaledLstm: number;
 }
 
-/** JANET (van der Westhuizen and Lasenby 2018): an LSTM with only a forget gate, written in ops as a researcher would. */
-function janetCell(inputSize: number, hiddenSize: number, beta = 1): Cell<{ wx: Tensor; wh: Tensor; b: Tensor }, { c: Tensor }> {
-  const H = hiddenSize;
-  return {
-    name: 'janet',
-    inputSize,
-    hiddenSize: H,
-    outputSize: H,
-    dtype: 'float32',
-    gates: [],
-    init: (k: Key) => {
-      const [kx, kh] = split(k, 2) as [Key, Key];
-      const u = init.uniform(-1 / Math.sqrt(H), 1 / Math.sqrt(H));
-      return { wx: u(kx, [inputSize, 2 * H], 'float32'), wh: u(kh, [H, 2 * H], 'float32'), b: init.zeros(kx, [2 * H], 'float32') };
-    },
-    initialState: (batch: number) => ({ c: init.zeros(key(0), [batch, H], 'float32') }),
-    step: (p, s, x) => {
-      const pre = add(add(matmul(x, p.wx), matmul(s.c, p.wh)), p.b);
-      const f = sliceAxis(pre, 1, 0, H); // s_t
-      const candidate = tanh(sliceAxis(pre, 1, H, 2 * H));
-      const c = add(mul(sigmoid(f), s.c), mul(sub(1, sigmoid(sub(f, beta))), candidate));
-      return [{ c }, c] as const;
-    },
-  };
-}
-
 /** The cells the bench trains: spec, gate blocks, and how to make it. */
 const CELLS: readonly { readonly name: string; readonly blocks: number; readonly make: () => Cell<Tree, Tree> }[] = [
   ...(
@@ -85,13 +60,22 @@ const CELLS: readonly { readonly name: string; readonly blocks: number; readonly
     ] as const
   ).map(([spec, blocks]) => ({ name: spec, blocks, make: () => makeCell(spec, { inputSize: 128, hiddenSize: 128 }) as Cell<Tree, Tree> })),
   { name: 'lstm, layer norm', blocks: 4, make: () => makeCell('lstm', { inputSize: 128, hiddenSize: 128, layerNorm: true }) as Cell<Tree, Tree> },
-  { name: 'janet (a user cell)', blocks: 2, make: () => janetCell(128, 128) as unknown as Cell<Tree, Tree> },
 ];
+
+/** A registered family from a module (a user's cell) as a row: its gate blocks are the width of its input products over the hidden size. */
+function userCell(family: string): { readonly name: string; readonly blocks: number; readonly make: () => Cell<Tree, Tree> } {
+  const make = (): Cell<Tree, Tree> => makeCell(family, { inputSize: 128, hiddenSize: 128 }) as Cell<Tree, Tree>;
+  const c = make();
+  const blocks = isGatedCell(c) ? c.inputPartSize / c.hiddenSize : 4;
+  return { name: family, blocks, make };
+}
 
 /**
  * Train the seed model with each cell (batch `batch`, `steps` timed steps
  * after three warm-up steps) and report its median step beside the
- * compiled LSTM's. `cells` picks cells by name (default: all).
+ * compiled LSTM's. `cells` picks cells by name (default: all); `families`
+ * adds registered families, a user's cells loaded from their modules (the
+ * bench loads the guide's JANET with `loadCellModule`).
  *
  * @example
  * ```ts
@@ -99,14 +83,17 @@ const CELLS: readonly { readonly name: string; readonly blocks: number; readonly
  * const rows = runCellsBench({ batch: 4, steps: 1, cells: ['lstm', 'rnn'] });
  * console.assert(rows.length === 2 && rows.every((r) => r.compiled));
  * ```
- * @param options - batch, timed steps, and which cells
+ * @param options - batch, timed steps, which cells, and families of users' cells to add
  * @returns one row per cell, the LSTM first
  * @category Benchmarks
  */
-export function runCellsBench(options: { batch?: number; steps?: number; cells?: readonly string[]; onRow?: (r: CellsBenchRow) => void } = {}): CellsBenchRow[] {
+export function runCellsBench(
+  options: { batch?: number; steps?: number; cells?: readonly string[]; families?: readonly string[]; onRow?: (r: CellsBenchRow) => void } = {},
+): CellsBenchRow[] {
   const batch = options.batch ?? 128;
   const steps = options.steps ?? 8;
-  const chosen = CELLS.filter((c) => options.cells === undefined || c.name === 'lstm' || options.cells.includes(c.name));
+  const all = [...CELLS, ...(options.families ?? []).map(userCell)];
+  const chosen = all.filter((c) => options.cells === undefined || c.name === 'lstm' || options.cells.includes(c.name));
   const [kx, ky] = split(key(1), 2) as [Key, Key];
   const x = uniform(kx, [batch, 28, 28]);
   const y = randint(ky, [batch], 0, 10);

@@ -23,12 +23,14 @@
  * @module
  * @internal
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { cpu, gemmInfo, gpujs, gpujsInfo, tensor, uniform, key, withBackend, type DType } from '@mnemo/core';
 import { formatTable, runMatmulBench, type MatmulBenchRow } from './matmul.js';
 import { formatMemoryTable, runMemoryBench } from './memory.js';
 import { formatSeedTable, runSeedBench } from './seed.js';
+import { loadCellModule } from '../tasks/common/cell-modules.js';
 import { formatCellsTable, runCellsBench } from './cells.js';
 import { formatSweepTable, runLstmSweep } from './sweep.js';
 import { maxAbsDifference, timeRuns } from './timing.js';
@@ -161,9 +163,13 @@ async function main(): Promise<void> {
   if (run('cells')) {
     log('## (a2) every cell, compiled: the seed model (batch 128, 28 steps, 128 units, Adam), median ms per step');
     const cellsText = option(args, 'cells');
+    // The guide's JANET, loaded from its module file as `mnemo train --cell` loads it (in the repository only).
+    const guide = fileURLToPath(new URL('../../../docs/guides/examples/janet.ts', import.meta.url));
+    const families = existsSync(guide) ? [(await loadCellModule(guide)).family] : [];
     const rows = runCellsBench({
       ...(steps === undefined ? {} : { steps }),
       ...(cellsText === undefined ? {} : { cells: cellsText.split(',') }),
+      families,
       onRow: (r) => process.stderr.write(`  ${r.cell}: ${r.msPerStep.toFixed(1)} ms\n`),
     });
     log(formatCellsTable(rows));

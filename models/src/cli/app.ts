@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { jsonText } from '../report/json.js';
+import { cellsHelp } from './cells.js';
 import { runCompare, compareSpec, type CompareArgs } from './compare.js';
 import { runEval, evalSpec, type EvalArgs } from './eval.js';
 import { runGradcheck, gradcheckSpec, type GradcheckArgs } from './gradcheck.js';
@@ -39,9 +40,11 @@ export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0    done (also for --help)',
   '  1    the check failed (gradcheck)',
-  '  2    bad command line: unknown command or option, a missing, empty or bad value, options that do not go together, a run too big for this machine',
+  '  2    bad command line: unknown command or option, a missing, empty or bad value, options that do not go together, a run too big for this machine,',
+  '       a cell module that does not exist or exports several families (choose one: ./cells.ts#janet)',
   '  3    unusable input: MNIST or the sonnets missing or corrupt; a run directory, config.json or checkpoint missing, damaged, or holding values',
-  '       a run cannot continue from (not finite, out of range)',
+  '       a run cannot continue from (not finite, out of range); a cell module that exports no cell, fails the checks, has a syntax error,',
+  '       throws while loading, or that a run recorded and is gone',
   '  4    training diverged: a step\'s loss, gradients or parameters were not finite (the step is not applied; the last finite checkpoint is kept),',
   '       or a model scored a non-finite loss',
   '  70   internal error (a bug; the message has the stack)',
@@ -93,7 +96,10 @@ export const COMMANDS: readonly Command[] = [
     name: 'train',
     summary: 'train a task (mnist, adding, temporal-order, charlm, seq2seq), or resume a run',
     usage: 'mnemo train [task] [options] | mnemo train --resume <run dir> [--steps n]',
-    description: TRAIN_HELP,
+    // Read when the help is printed: the registered cells are listed.
+    get description() {
+      return `${TRAIN_HELP}\n\n${cellsHelp()}`;
+    },
     spec: trainSpec,
     run: (io, a, given) => runTrain(io, a as TrainArgs, given),
   },
@@ -119,9 +125,13 @@ export const COMMANDS: readonly Command[] = [
     name: 'gradcheck',
     summary: 'BPTT gradient report of a cell against central differences',
     usage: 'mnemo gradcheck <cell> [options]',
-    description:
-      'Check the BPTT gradients of a cell against central differences in float64: per time step, per gate and per parameter block.\n' +
-      'Exit code 0 when every block passes, 1 when one fails.',
+    get description() {
+      return (
+        'Check the BPTT gradients of a cell against central differences in float64: per time step, per gate and per parameter block.\n' +
+        'Exit code 0 when every block passes, 1 when one fails. The cell is a built-in one (gru, lstm+cifg) or your own module: mnemo gradcheck ./janet.ts --steps 20\n\n' +
+        cellsHelp()
+      );
+    },
     spec: gradcheckSpec,
     run: (io, a) => runGradcheck(io, a as unknown as GradcheckArgs),
   },
@@ -129,10 +139,15 @@ export const COMMANDS: readonly Command[] = [
     name: 'compare',
     summary: 'train several cells on one task with the same budget and compare them',
     usage: 'mnemo compare [options] | mnemo compare --resume <dir>',
-    description:
-      'Train several cells on one task with the same data, budget and seed; print a table and write compare.svg, compare.md, compare.json\n' +
-      "and one run directory per cell. A cell counts as having solved the task when its test loss is below 10% of the constant predictor's.\n" +
-      'Ctrl-C saves the current cell; `mnemo compare --resume <dir>` continues. Example: mnemo compare --task adding --steps-per-sequence 100 --cells rnn,lstm,gru',
+    get description() {
+      return (
+        'Train several cells on one task with the same data, budget and seed; print a table and write compare.svg, compare.md, compare.json\n' +
+        "and one run directory per cell. A cell counts as having solved the task when its test loss is below 10% of the constant predictor's.\n" +
+        'Ctrl-C saves the current cell; `mnemo compare --resume <dir>` continues. Example: mnemo compare --task adding --steps-per-sequence 100 --cells rnn,lstm,gru\n' +
+        'Your cell against the LSTM and the GRU: mnemo compare --task adding --cells lstm,gru,./janet.ts\n\n' +
+        cellsHelp()
+      );
+    },
     spec: compareSpec,
     run: (io, a, given) => runCompare(io, a as CompareArgs, given),
   },
@@ -166,6 +181,7 @@ export function overviewHelp(): string {
     '  mnemo eval runs/x                  score a run on the test set',
     '  mnemo gradcheck lstm --variant cifg   BPTT gradient report of a cell',
     '  mnemo compare --task adding --steps-per-sequence 100 --cells rnn,lstm,gru',
+    '  mnemo train adding --cell ./janet.ts   your own cell, from its module file (also compare --cells, gradcheck)',
     "  mnemo train charlm                 a character language model on Shakespeare's sonnets",
     '  mnemo sample runs/charlm-lstm --prime "Shall I compare" --temperature 0.8 --seed 1',
     '  mnemo train seq2seq --problem add  an encoder-decoder adding digit strings (or --problem reverse)',

@@ -13,6 +13,7 @@ import { createProgress } from '../report/progress.js';
 import { OutputError, createRunDir } from '../report/rundir.js';
 import { compareCells, compareTable, resumeComparison, type CompareResult } from '../tasks/sequence/compare.js';
 import type { TaskName } from '../tasks/common/types.js';
+import { resolveCliCells } from './cells.js';
 import { EXIT, UsageError, progressOutput, type CliIo } from './io.js';
 import { checkMemory } from './limits.js';
 import type { ArgsSpec } from './parse.js';
@@ -55,7 +56,7 @@ export const compareSpec: ArgsSpec = {
   positionals: [],
   options: [
     { flag: '--task', key: 'task', type: OptionTypes.task, help: 'adding (default), temporal-order or mnist' },
-    { flag: '--cells', key: 'cells', type: OptionTypes.cellList, help: 'cells to compare, comma-separated (rnn,lstm,gru)' },
+    { flag: '--cells', key: 'cells', type: OptionTypes.cellList, help: "cells to compare, comma-separated (rnn,lstm,gru); your own by its module file (lstm,gru,./janet.ts)" },
     ...TRAIN_OPTIONS.filter((o) => !NOT_IN_COMPARE.includes(o.flag)),
     { flag: '--out', key: 'out', type: OptionTypes.path, help: 'folder for the comparison directory (runs)' },
     { flag: '--resume', key: 'resume', type: OptionTypes.path, help: 'continue the comparison in this folder (each cell from its checkpoint)' },
@@ -107,12 +108,14 @@ async function compare(
   if (a.resume !== undefined) {
     const fixed = given.filter((f) => !['--resume', '--json', '--debug-nans'].includes(f));
     if (fixed.length > 0) throw new UsageError(`${fixed.join(', ')} cannot be given with --resume: the comparison's compare-config.json fixes ${fixed.length === 1 ? 'it' : 'them'}`, fixed[0]);
-    r = await resumeComparison(resolve(a.resume), run);
+    r = await resumeComparison(resolve(a.resume), { ...run, ...(io.importModule === undefined ? {} : { importModule: io.importModule }) });
   } else {
-    const cells = a.cells ?? ['rnn', 'lstm', 'gru'];
+    // Cell modules are loaded (and their families registered) first: from then on each is a cell name.
+    const { cells, modules } = await resolveCliCells(io, a.cells ?? ['rnn', 'lstm', 'gru'], '--cells');
     const task = a.task ?? 'adding';
     // Resolve with an LSTM of the list, if any, so that LSTM-only options (--forget-bias...) are checked against it.
-    const config = configFromArgs(task, { ...a, task, cell: cells.find((c) => c.split('+')[0] === 'lstm') ?? cells[0] });
+    const first = cells.find((c) => c.split('+')[0] === 'lstm') ?? cells[0]!;
+    const config = configFromArgs(task, { ...a, task, cell: first }, modules[first.split('+')[0]!]);
     for (const cell of cells) checkMemory({ ...config, cell }, flagOfField, given);
     let outDir: string;
     try {
@@ -121,7 +124,7 @@ async function compare(
       if (e instanceof OutputError) throw new OutputError('compare', '--out', e.path, e.detail, e.code);
       throw e;
     }
-    r = await compareCells({ config, cells, outDir, ...run });
+    r = await compareCells({ config, cells, cellModules: modules, outDir, ...run });
   }
   if (json) io.stdout(`${jsonText(r, 2)}\n`);
   else io.stdout(`\n${compareTable(r)}${r.outDir === null ? '' : `plot: ${resolve(r.outDir, 'compare.svg')}\n`}`);

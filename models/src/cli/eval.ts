@@ -13,6 +13,7 @@ import { jobOf, openRun, type AnyRunConfig } from '../tasks/registry.js';
 import { decodeConfig } from '../tasks/sequence/config.js';
 import { DivergedError } from '../training/errors.js';
 import type { JobResult } from '../training/job.js';
+import { loadRecordedCell } from './cells.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { checkMemory } from './limits.js';
 import type { ArgsSpec } from './parse.js';
@@ -62,8 +63,10 @@ export const evalSpec: ArgsSpec = {
 
 /**
  * Score a run directory's checkpoint and print the result; returns the exit
- * code. A missing or damaged run directory or checkpoint throws a
- * `RunDirError` (exit 3); a model whose score is not finite a
+ * code. A run of a user's cell loads its module from the path its
+ * config.json records. A missing or damaged run directory or checkpoint
+ * throws a `RunDirError` (exit 3), a missing or unusable cell module a
+ * `CellModuleError` (exit 3); a model whose score is not finite a
  * `DivergedError` (exit 4).
  *
  * @example
@@ -82,6 +85,7 @@ export const evalSpec: ArgsSpec = {
  */
 export async function runEval(io: CliIo, a: EvalArgs): Promise<number> {
   const dir = resolve(a.runDir);
+  await loadRecordedCell(io, dir);
   const r = openRun(dir);
   if (E.isLeft(r)) throw r.left;
   let config: AnyRunConfig = r.right.config;
@@ -110,12 +114,13 @@ export async function runEval(io: CliIo, a: EvalArgs): Promise<number> {
   const step = r.right.state.step;
   if (!Number.isFinite(result.loss)) throw new DivergedError(step, result.loss, 'test loss');
   const cell = (config as { cell?: string }).cell ?? null;
+  const cellModule = config.cellModule ?? null;
   if (a.json === true) {
-    io.stdout(`${jsonText({ runDir: dir, task: config.task, cell, step, ...result, seconds }, 2)}\n`);
+    io.stdout(`${jsonText({ runDir: dir, task: config.task, cell, cellModule, step, ...result, seconds }, 2)}\n`);
   } else {
     const n = (result as { examples?: number }).examples;
     io.stdout(
-      `${config.task}, ${cell}, checkpoint at step ${step} of ${config.steps}\n` +
+      `${config.task}, ${cell}${cellModule === null ? '' : ` (from ${cellModule})`}, checkpoint at step ${step} of ${config.steps}\n` +
         `test accuracy: ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}${n === undefined ? '' : `, ${n} examples`}, ${seconds.toFixed(1)} s)\n` +
         (job.describe === undefined ? '' : `\n${job.describe(result)}\n`),
     );

@@ -9,6 +9,7 @@ import { bpttReport, formatBpttReport } from '@mnemo/proofs';
 import * as E from 'fp-ts/lib/Either.js';
 import { jsonText } from '../report/json.js';
 import { Codecs, describeErrors } from '../training/codecs.js';
+import { resolveCliModuleCell } from './cells.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { memoryLimit } from './limits.js';
 import type { ArgsSpec } from './parse.js';
@@ -64,7 +65,7 @@ export interface GradcheckArgs {
  * @category Command line
  */
 export const gradcheckSpec: ArgsSpec = {
-  positionals: [{ key: 'cell', name: 'cell', type: OptionTypes.cell, help: 'lstm, gru, rnn, mgu, mut1, mut2, mut3, with variants (lstm+cifg)', required: true }],
+  positionals: [{ key: 'cell', name: 'cell', type: OptionTypes.cell, help: "lstm, gru, rnn, mgu, mut1, mut2, mut3, with variants (lstm+cifg), or your own cell's module file (./janet.ts)", required: true }],
   options: [
     { flag: '--variant', key: 'variant', type: OptionTypes.variant, help: 'variants, comma-separated (same as cell+variant)' },
     { flag: '--steps', key: 'steps', type: OptionTypes.positiveInt, help: 'time steps to unroll (20)' },
@@ -82,7 +83,8 @@ export const gradcheckSpec: ArgsSpec = {
 
 /**
  * Run the BPTT gradient check of a cell (float64) and print the report;
- * returns 0 when every block passes, 1 otherwise. A check too large for this
+ * returns 0 when every block passes, 1 otherwise. The cell is a registered
+ * name or a cell module file (loaded first, as `--cell` loads it). A check too large for this
  * machine's memory is refused with a `UsageError` naming the option.
  *
  * @example
@@ -96,7 +98,9 @@ export const gradcheckSpec: ArgsSpec = {
  * @category Command line
  */
 export async function runGradcheck(io: CliIo, a: GradcheckArgs): Promise<number> {
-  const spec = a.variant === undefined ? a.cell : `${a.cell} --variant ${a.variant}`;
+  // A cell module is loaded, and its family registered, first.
+  const own = await resolveCliModuleCell(io, a.cell, 'cell', a.variant);
+  const spec = own !== undefined ? own.cell : a.variant === undefined ? a.cell : `${a.cell} --variant ${a.variant}`;
   const decoded = Codecs.cell.decode(spec);
   if (E.isLeft(decoded)) {
     const why = describeErrors(decoded.left).join('; ');
@@ -134,7 +138,7 @@ export async function runGradcheck(io: CliIo, a: GradcheckArgs): Promise<number>
     ...(a.mode === undefined ? {} : { mode: a.mode }),
     ...(a.eps === undefined ? {} : { step: a.eps }),
   });
-  if (a.json === true) io.stdout(`${jsonText(report, 2)}\n`);
-  else io.stdout(`${formatBpttReport(report).trimEnd()}\n`);
+  if (a.json === true) io.stdout(`${jsonText(own === undefined ? report : { ...report, cellModule: own.cellModule }, 2)}\n`);
+  else io.stdout(`${own === undefined ? '' : `cell ${own.cell}, from ${own.cellModule}\n`}${formatBpttReport(report).trimEnd()}\n`);
   return report.ok ? EXIT.ok : EXIT.failed;
 }

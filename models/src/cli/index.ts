@@ -15,3 +15,4 @@ export { evalSpec, runEval, type EvalArgs } from './eval.js';
 export { runSample, sampleSpec, type SampleArgs } from './sample.js';
 export { gradcheckSpec, runGradcheck, type GradcheckArgs } from './gradcheck.js';
 export { compareSpec, runCompare, type CompareArgs } from './compare.js';
+export { cellsHelp } from './cells.js';

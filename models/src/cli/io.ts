@@ -7,6 +7,7 @@
 import { ArgumentError, MnemoError, NonFiniteError } from '@mnemo/core';
 import { ParamFileError } from '@mnemo/nn';
 import { OutputError } from '../report/rundir.js';
+import { CellModuleError, type ImportModule } from '../tasks/common/cell-modules.js';
 import { IdxError } from '../tasks/mnist/idx.js';
 import { DivergedError, RunDirError } from '../training/errors.js';
 
@@ -17,8 +18,8 @@ import { DivergedError, RunDirError } from '../training/errors.js';
  * | --- | --- | --- |
  * | 0 | `ok` | done (for `--help` too) |
  * | 1 | `failed` | the command ran and its check failed (`gradcheck` found a gradient that disagrees) |
- * | 2 | `usage` | a bad command line: unknown command or option, a bad value, options that do not go together |
- * | 3 | `data` | an input could not be used: MNIST files missing or corrupt, a run directory or checkpoint that is missing or damaged |
+ * | 2 | `usage` | a bad command line: unknown command or option, a bad value, options that do not go together, a cell module that does not exist or exports several families |
+ * | 3 | `data` | an input could not be used: MNIST files missing or corrupt, a run directory or checkpoint that is missing or damaged, a cell module that exports no cell, fails nn's checks or throws while loading |
  * | 4 | `diverged` | training stopped because a step's loss, gradients or parameters became NaN or infinite (the last finite state is kept), or a model scored a non-finite loss |
  * | 70 | `internal` | a bug in mnemo (the message has the stack) |
  * | 73 | `output` | the output could not be written: `--out` is not a folder mnemo can write into, or a write failed (a full disk); the last good checkpoint is kept |
@@ -71,6 +72,12 @@ export interface CliIo {
   readonly columns?: number;
   /** Aborted, with reason `SIGINT` or `SIGTERM`, when the user asks to stop. */
   readonly signal?: AbortSignal;
+  /**
+   * How a user's cell module (`--cell ./janet.ts`) is imported (default `importCellModule`, Node's loader
+   * with mnemo's hooks). A program that runs the command line in-process under a bundler or a test runner
+   * passes that runner's own `import`, so that the module shares its instances of mnemo.
+   */
+  readonly importModule?: ImportModule;
 }
 
 /**
@@ -190,7 +197,9 @@ export class UsageError extends Error {
 /**
  * The exit code for an error a command threw: bad options and arguments are
  * usage errors (2), unreadable data and damaged run directories or
- * checkpoints are data errors (3), a diverged run is 4 (and so is the first
+ * checkpoints are data errors (3), a cell module's error has its own code (2
+ * when the command line names no usable file or no single family, 3 when
+ * the module is unusable), a diverged run is 4 (and so is the first
  * NaN the debugging mode for non-finite values finds), output that cannot
  * be written is 73, anything else is a bug (70).
  *
@@ -205,6 +214,7 @@ export class UsageError extends Error {
  */
 export function exitCodeOf(e: unknown): number {
   if (e instanceof DivergedError || e instanceof NonFiniteError) return EXIT.diverged;
+  if (e instanceof CellModuleError) return e.exitCode;
   if (e instanceof OutputError) return EXIT.output;
   if (e instanceof IdxError || e instanceof RunDirError || e instanceof ParamFileError) return EXIT.data;
   if (e instanceof ArgumentError || e instanceof UsageError) return EXIT.usage;
@@ -228,7 +238,7 @@ export function errorReport(e: unknown): { readonly code: number; readonly messa
   const code = exitCodeOf(e);
   const message = e instanceof Error ? e.message : String(e);
   let field: string | undefined;
-  if (e instanceof UsageError || e instanceof RunDirError || e instanceof DivergedError) field = e.field;
+  if (e instanceof UsageError || e instanceof RunDirError || e instanceof DivergedError || e instanceof CellModuleError) field = e.field;
   if (field === undefined && e instanceof DivergedError) field = e.part;
   if (e instanceof NonFiniteError) field = e.op;
   if (field === undefined && e instanceof OutputError) field = e.arg.startsWith('--') ? e.arg : e.path;

@@ -8,7 +8,6 @@
  * @module
  */
 import { resolve } from 'node:path';
-import { cellHelp } from '@mnemo/nn';
 import { setDebugNans, type Tree } from '@mnemo/autodiff';
 import { ArgumentError, currentBackend, type DType } from '@mnemo/core';
 import * as E from 'fp-ts/lib/Either.js';
@@ -25,6 +24,7 @@ import type { JobResult, TrainingJob } from '../training/job.js';
 import { runTraining, type RunResult } from '../training/loop.js';
 import { summarize } from '../training/summary.js';
 import type { TrainState } from '../training/state.js';
+import { loadRecordedCell, resolveCliModuleCell } from './cells.js';
 import { EXIT, UsageError, progressOutput, type CliIo } from './io.js';
 import { checkMemory } from './limits.js';
 import type { ArgsSpec, OptionSpec } from './parse.js';
@@ -65,7 +65,7 @@ export interface TrainOption extends OptionSpec {
  * @category Command line
  */
 export const TRAIN_OPTIONS: readonly TrainOption[] = [
-  { flag: '--cell', key: 'cell', type: OptionTypes.cell, tasks: ALL, help: 'the cell: lstm (default), gru, rnn, mgu, mut1, mut2, mut3, variants joined with + (lstm+cifg); the list is above' },
+  { flag: '--cell', key: 'cell', type: OptionTypes.cell, tasks: ALL, help: "the cell: lstm (default), gru, rnn, mgu, mut1, mut2, mut3, variants joined with + (lstm+cifg), or your own cell's module file (./janet.ts); see above" },
   { flag: '--variant', key: 'variant', type: OptionTypes.variant, tasks: ALL, help: 'variants of the cell, comma-separated (same as cell+variant)', field: 'cell' },
   { flag: '--hidden', key: 'hidden', type: OptionTypes.positiveInt, tasks: ALL, help: 'hidden units per layer (mnist 128, adding and temporal-order 32, charlm 128, seq2seq 128)' },
   { flag: '--layers', key: 'layers', type: OptionTypes.positiveInt, tasks: ALL, help: 'stacked recurrent layers (1)' },
@@ -257,8 +257,16 @@ const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.
 /**
  * The configuration the `mnemo train` options ask for (the task's defaults
  * filled in). A bad value or options that do not go together throw a
- * `UsageError` naming the option.
+ * `UsageError` naming the option. The cell is a registered name: a cell
+ * module named on the command line is loaded first (its family is then the
+ * name), and `cellModule` is its absolute path, which the configuration
+ * records.
  *
+ * @param task - the task.
+ * @param a - the decoded options.
+ * @param cellModule - the module the cell was loaded from, if it was.
+ * @returns the configuration.
+ * @throws UsageError - naming the option at fault.
  * @example
  * ```ts
  * import { configFromArgs } from '@mnemo/models';
@@ -269,8 +277,8 @@ const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.
  * ```
  * @category Command line
  */
-export function configFromArgs<T extends RunTaskName>(task: T, a: TrainArgs): T extends TaskName ? TrainConfig : AnyRunConfig;
-export function configFromArgs(task: RunTaskName, a: TrainArgs): AnyRunConfig {
+export function configFromArgs<T extends RunTaskName>(task: T, a: TrainArgs, cellModule?: string): T extends TaskName ? TrainConfig : AnyRunConfig;
+export function configFromArgs(task: RunTaskName, a: TrainArgs, cellModule?: string): AnyRunConfig {
   for (const o of TRAIN_OPTIONS) {
     const v = (a as Record<string, unknown>)[o.key];
     if (v !== undefined && v !== false && !o.tasks.includes(task)) {
@@ -280,6 +288,7 @@ export function configFromArgs(task: RunTaskName, a: TrainArgs): AnyRunConfig {
   const cell = cellOf(a.cell, a.variant);
   const shared = defined({
     cell,
+    cellModule,
     hidden: a.hidden,
     layers: a.layers,
     steps: a.steps,
@@ -414,6 +423,7 @@ export async function runTrain(io: CliIo, a: TrainArgs, given: readonly string[]
       );
     }
     runDir = resolve(a.resume);
+    await loadRecordedCell(io, runDir);
     const r = openRun(runDir, a.steps === undefined ? {} : { steps: a.steps });
     if (E.isLeft(r)) {
       if (r.left.field === 'steps') throw new UsageError(r.left.message, '--steps');
@@ -426,7 +436,9 @@ export async function runTrain(io: CliIo, a: TrainArgs, given: readonly string[]
     resume = r.right.state;
   } else {
     const task = a.task ?? 'mnist';
-    config = configFromArgs(task, a);
+    // A cell module is loaded (and its family registered) before the options are turned into a configuration.
+    const own = await resolveCliModuleCell(io, a.cell, '--cell', a.variant);
+    config = own === undefined ? configFromArgs(task, a) : configFromArgs(task, { ...a, cell: own.cell, variant: undefined }, own.cellModule);
     checkMemory(config, flagOfField, given);
     job = asUsage(() => jobOf(config));
     const cell = (config as { cell: string }).cell.replace(/\+/g, '-');
@@ -442,6 +454,7 @@ export async function runTrain(io: CliIo, a: TrainArgs, given: readonly string[]
   if (!json) {
     io.stdout(
       `mnemo train ${config.task}: ${job.description}\nmodel: ${modelLine(config)}\n` +
+        (config.cellModule === undefined ? '' : `cell: ${config.cell}, from ${config.cellModule}\n`) +
         `${resume === undefined ? 'run directory' : `resuming at step ${resume.step} of ${config.steps} in`}: ${runDir}\n`,
     );
   }
@@ -477,12 +490,13 @@ export const trainSpec: ArgsSpec = {
 };
 
 /**
- * The description `mnemo train --help` prints above the options.
+ * The description `mnemo train --help` prints above the options (and above
+ * `cellsHelp()`: how to name your own cell, and the registered cells).
  *
  * @example
  * ```ts
  * import { TRAIN_HELP } from '@mnemo/models';
- * console.assert(TRAIN_HELP.includes('--resume') && TRAIN_HELP.includes('lstm+cifg'));
+ * console.assert(TRAIN_HELP.includes('--resume') && TRAIN_HELP.includes('--cell ./janet.ts'));
  * ```
  * @category Command line
  */
@@ -493,5 +507,5 @@ export const TRAIN_HELP =
   '  seq2seq (an encoder-decoder adding or reversing digit strings).\n' +
   'Ctrl-C saves a checkpoint and exits with 130; `mnemo train --resume <run dir>` continues any task exactly (--steps N trains on to N steps).\n' +
   'A step whose loss, gradients or parameters are not finite is not applied: the run stops with exit 4 and keeps the last finite checkpoint.\n' +
-  'A run that cannot fit in memory is refused before it starts (exit 2, with the estimate).\n\n' +
-  cellHelp();
+  'A run that cannot fit in memory is refused before it starts (exit 2, with the estimate).\n' +
+  'Any cell trains on any task: a built-in one by name (--cell gru, --cell lstm+cifg), your own by its module file (--cell ./janet.ts).';

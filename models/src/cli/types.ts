@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { Codecs, describeErrors, oneOf } from '../training/codecs.js';
+import { parseCellModuleRef } from '../tasks/common/cell-modules.js';
 import { RUN_TASKS, type RunTaskName } from '../tasks/registry.js';
 import { TASK_NAMES, type TaskName } from '../tasks/common/types.js';
 import type { ValueType } from './parse.js';
@@ -60,13 +61,31 @@ function text(name: string, ok: (s: string) => boolean): t.Type<string, string, 
 }
 
 /**
+ * A cell argument: a registered cell name, canonical (`LSTM+cifg` reads
+ * `lstm+cifg`), or a module file as typed (`./janet.ts`: loaded when the
+ * command runs).
+ */
+const cellArgument = new t.Type<string, string, unknown>(
+  'a cell name or a cell module file (see --help)',
+  (u): u is string => typeof u === 'string',
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c);
+    if (parseCellModuleRef(u) !== undefined) return t.success(u.trim());
+    const r = Codecs.cell.decode(u);
+    return E.isRight(r) ? r : t.failure(u, c, `${describeErrors(r.left).join('; ')}; or name your own cell's module file (./my-cell.ts)`);
+  },
+  t.identity,
+);
+
+/**
  * The option types of the `mnemo` commands.
  *
  * @example
  * ```ts
  * import { OptionTypes } from '@mnemo/models';
  * console.assert(OptionTypes.lr.decode('1e-3') === 0.001);
- * console.assert(OptionTypes.cell.decode('LSTM+cifg') === 'lstm+cifg');
+ * console.assert(OptionTypes.cell.decode('LSTM+cifg') === 'lstm+cifg' && OptionTypes.cell.decode('./janet.ts') === './janet.ts');
+ * console.assert(OptionTypes.cellList.decode('lstm,GRU,./janet.ts').join() === 'lstm,gru,./janet.ts');
  * let msg = '';
  * try { OptionTypes.backend.decode('gpu'); } catch (e) { msg = (e as Error).message; }
  * console.assert(msg.includes('cpu, gpujs'));
@@ -76,7 +95,7 @@ function text(name: string, ok: (s: string) => boolean): t.Type<string, string, 
 export const OptionTypes = {
   task: codecType(oneOf<TaskName>(TASK_NAMES), { placeholder: 'task' }),
   runTask: codecType(oneOf<RunTaskName>(RUN_TASKS), { placeholder: 'task' }),
-  cell: codecType(Codecs.cell, { placeholder: 'cell' }),
+  cell: codecType(cellArgument, { placeholder: 'cell' }),
   variant: codecType(text('comma-separated variant names', (s) => /^[A-Za-z0-9_,+-]+$/.test(s.trim())), { placeholder: 'names' }),
   positiveInt: codecType(Codecs.positiveInt, { numeric: true, placeholder: 'n' }),
   nonNegativeInt: codecType(Codecs.nonNegativeInt, { numeric: true, placeholder: 'n' }),
@@ -101,15 +120,15 @@ export const OptionTypes = {
   text: codecType(t.string, { placeholder: 'text' }),
   cellList: codecType(
     new t.Type<string[], unknown, unknown>(
-      'a comma-separated list of cell names',
+      'a comma-separated list of cell names and cell module files',
       (u): u is string[] => Array.isArray(u),
       (u, c) => {
         if (typeof u !== 'string') return t.failure(u, c);
         const names = u.split(',').map((s) => s.trim());
-        if (names.some((n) => n === '')) return t.failure(u, c, `expected a comma-separated list of cell names, got '${u}' (an empty name)`);
+        if (names.some((n) => n === '')) return t.failure(u, c, `expected a comma-separated list of cell names and cell module files, got '${u}' (an empty name)`);
         const out: string[] = [];
         for (const n of names) {
-          const r = Codecs.cell.decode(n);
+          const r = cellArgument.decode(n);
           if (E.isLeft(r)) return t.failure(u, c, describeErrors(r.left).join('; '));
           out.push(r.right);
         }

@@ -10,6 +10,20 @@
 export { TASK_NAMES, type Batch, type Task, type TaskBaseline, type TaskName } from './common/types.js';
 export { vocabulary, type Vocabulary } from './common/vocab.js';
 export { formatBytes, type MemoryEstimate, type MemoryPart } from './common/memory.js';
+export {
+  CELL_MODULE_EXTENSIONS,
+  CellModuleError,
+  importCellModule,
+  loadCellModule,
+  parseCellModuleRef,
+  resolveCellNames,
+  type CellModuleErrorKind,
+  type CellModuleRef,
+  type ImportModule,
+  type LoadCellModuleOptions,
+  type LoadedCellModule,
+  type ResolvedCells,
+} from './common/cell-modules.js';
 export { IdxError, parseIdx, readIdx, idxBytes, type IdxProblem, type IdxArray, type IdxExpectation } from './mnist/idx.js';
 export { loadMnist, mnistDataDir, MNIST, type MnistSplit, type MnistSplitName, type MnistOptions } from './mnist/data.js';
 export { mnistTask, mnistTaskFrom, type MnistTaskOptions } from './mnist/task.js';
@@ -53,6 +67,7 @@ export {
   decodeRunConfig,
   estimateMemory,
   jobOf,
+  loadRunCellModule,
   openRun,
   resumeRun,
   type AnyRunConfig,

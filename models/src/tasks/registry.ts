@@ -8,6 +8,7 @@
  */
 import { ArgumentError } from '@mnemo/core';
 import type { Tree } from '@mnemo/autodiff';
+import { isAbsolute } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadCheckpoint, readRunConfig } from '../training/checkpoint.js';
 import { RunDirError } from '../training/errors.js';
@@ -16,6 +17,7 @@ import { runTraining, type RunOptions, type RunResult } from '../training/loop.j
 import type { TrainState } from '../training/state.js';
 import { charLmJob, decodeCharLmConfig, type CharLmTrainOptions } from './charlm/job.js';
 import { TAPE_VALUES_PER_GATE_UNIT as TAPE, estimate, gatesOf, recurrentParameters, type MemoryEstimate } from './common/memory.js';
+import { loadCellModule, type ImportModule, type LoadedCellModule } from './common/cell-modules.js';
 import { TASK_NAMES } from './common/types.js';
 import { decodeSeq2seqConfig, seq2seqJob, type Seq2seqTrainOptions } from './seq2seq/job.js';
 import { decodeConfig, type TrainConfig } from './sequence/config.js';
@@ -269,17 +271,52 @@ export function openRun(dir: string, options: { readonly steps?: number } = {}):
 }
 
 /**
+ * Load the cell module a run directory's `config.json` records (a run of a
+ * user's cell: `cellModule`, the module's absolute path), so that its
+ * family is registered before the run is opened ({@link openRun} decodes
+ * the cell by name). A run of a built-in cell records none: nothing happens.
+ *
+ * @param dir - the run directory.
+ * @param options - `importModule`: how to import the module (see `loadCellModule`).
+ * @returns the loaded module, or `undefined` when the run records none.
+ * @throws `RunDirError` when the run directory or its config.json cannot be read or `cellModule` is not an
+ *   absolute path; `CellModuleError` (exit 3) when the module is missing (moved or deleted) or unusable.
+ * @example
+ * ```ts
+ * import { loadRunCellModule, resolveConfig, train, createRunDir } from '@mnemo/models';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * const dir = createRunDir(mkdtempSync(`${tmpdir()}/runs-`), 'a');
+ * await train({ config: resolveConfig('adding', { sequenceLength: 5, hidden: 3, steps: 1, batch: 4, testSize: 10 }), runDir: dir, evaluate: false });
+ * console.assert((await loadRunCellModule(dir)) === undefined); // an LSTM: nothing to load
+ * ```
+ * @category Tasks
+ */
+export async function loadRunCellModule(dir: string, options: { readonly importModule?: ImportModule } = {}): Promise<LoadedCellModule | undefined> {
+  const raw = readRunConfig(dir);
+  if (E.isLeft(raw)) throw raw.left;
+  const { cell, cellModule } = raw.right.json;
+  if (cellModule === undefined) return undefined;
+  if (typeof cellModule !== 'string' || !isAbsolute(cellModule)) {
+    throw new RunDirError(dir, `config.json: cellModule: expected the absolute path of the cell's module, got ${JSON.stringify(cellModule)}`, 'loadRun', 'cellModule');
+  }
+  const family = typeof cell === 'string' ? cell.trim().split(/[+\s]/)[0]!.toLowerCase() : undefined;
+  return loadCellModule(cellModule, { field: 'cellModule', recordedIn: dir, ...(family === undefined ? {} : { family }), ...options });
+}
+
+/**
  * Continue any run directory from its checkpoint through the one training
  * loop, exactly as the uninterrupted run would have gone on; with `steps`,
  * to that many steps in all (the run's `config.json` is updated to say so).
  * For the character LM and seq2seq, whose learning rate decays over the
  * run's steps, a run extended this way is not the run that had the longer
- * budget from the start.
+ * budget from the start. A run of a user's cell loads its module first
+ * (see {@link loadRunCellModule}).
  *
  * @param dir - the run directory.
- * @param options - the new total of `steps`, and how to run (signal, progress...).
+ * @param options - the new total of `steps`, how to run (signal, progress...), and how to import a cell module.
  * @returns the loop's result.
- * @throws `RunDirError` when the run directory cannot be used; what `runTraining` throws.
+ * @throws `RunDirError` when the run directory cannot be used; `CellModuleError` when its cell's module cannot; what `runTraining` throws.
  * @example
  * ```ts
  * import { resolveConfig, createRunDir, train, resumeRun } from '@mnemo/models';
@@ -292,8 +329,12 @@ export function openRun(dir: string, options: { readonly steps?: number } = {}):
  * ```
  * @category Tasks
  */
-export async function resumeRun(dir: string, options: Omit<RunOptions, 'runDir' | 'resume'> & { readonly steps?: number } = {}): Promise<RunResult<Tree, Tree, JobResult>> {
-  const { steps, ...run } = options;
+export async function resumeRun(
+  dir: string,
+  options: Omit<RunOptions, 'runDir' | 'resume'> & { readonly steps?: number; readonly importModule?: ImportModule } = {},
+): Promise<RunResult<Tree, Tree, JobResult>> {
+  const { steps, importModule, ...run } = options;
+  await loadRunCellModule(dir, importModule === undefined ? {} : { importModule });
   const r = openRun(dir, steps === undefined ? {} : { steps });
   if (E.isLeft(r)) throw r.left;
   return runTraining(r.right.job, { ...run, runDir: dir, resume: r.right.state });

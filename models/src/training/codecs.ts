@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isAbsolute } from 'node:path';
 import { ArgumentError, type DType } from '@mnemo/core';
 import { parseCellSpec } from '@mnemo/nn';
 import * as E from 'fp-ts/lib/Either.js';
@@ -92,6 +93,7 @@ function cellSpecOf(text: string): E.Either<string, string> {
  * console.assert(E.isRight(Codecs.positiveInt.decode(3)) && E.isLeft(Codecs.positiveInt.decode(0)) && E.isLeft(Codecs.positiveInt.decode(1e300)));
  * console.assert(Codecs.optimizer.name.includes('adam') && E.isLeft(Codecs.optimizer.decode('adma')));
  * console.assert(E.isLeft(Codecs.cell.decode('lstm+nope')));
+ * console.assert(E.isRight(Codecs.cellModule.decode('/home/me/janet.ts')) && E.isLeft(Codecs.cellModule.decode('./janet.ts')));
  * ```
  * @category Training
  */
@@ -114,6 +116,13 @@ export const Codecs = {
       const r = cellSpecOf(u);
       return E.isRight(r) ? t.success(r.right) : t.failure(u, c, r.left);
     },
+    t.identity,
+  ),
+  /** Where a user's cell module is, as a run's `config.json` records it: an absolute path to a `.ts`, `.mts`, `.js` or `.mjs` file. */
+  cellModule: new t.Type<string, string, unknown>(
+    'the absolute path of a .ts, .mts, .js or .mjs file',
+    (u): u is string => typeof u === 'string' && isAbsolute(u) && /\.m?[jt]s$/i.test(u),
+    (u, c) => (typeof u === 'string' && isAbsolute(u) && /\.m?[jt]s$/i.test(u) ? t.success(u) : t.failure(u, c)),
     t.identity,
   ),
 } as const;
@@ -223,12 +232,12 @@ export function errorField(e: t.ValidationError): string {
  * ```
  * @category Training
  */
-export function decodeExact<A>(codec: t.Decoder<unknown, A> & { readonly type: { readonly props: object } }, u: unknown, op: string): A {
+export function decodeExact<A>(codec: t.Decoder<unknown, A> & { readonly type: object }, u: unknown, op: string): A {
   const r = codec.decode(u);
   const problems = E.isLeft(r) ? describeErrors(r.left) : [];
   let field = E.isLeft(r) && r.left.length > 0 ? errorField(r.left[0]!) : '';
   if (u !== null && typeof u === 'object') {
-    const known = Object.keys(codec.type.props);
+    const known = fieldsOf(codec.type);
     for (const k of Object.keys(u)) {
       if (known.includes(k)) continue;
       problems.push(`${k}: unknown field (known: ${known.join(', ')})`);
@@ -237,4 +246,16 @@ export function decodeExact<A>(codec: t.Decoder<unknown, A> & { readonly type: {
   }
   if (E.isRight(r) && problems.length === 0) return r.right;
   throw new ArgumentError(op, field || 'config', `invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * The fields an object codec knows: its props, or its parts' (an
+ * intersection of required and optional fields), through exact and readonly
+ * wrappers. @internal
+ */
+export function fieldsOf(codec: object): string[] {
+  const c = codec as { props?: object; types?: readonly object[]; type?: object };
+  if (c.props !== undefined) return Object.keys(c.props);
+  if (c.types !== undefined) return c.types.flatMap(fieldsOf);
+  return c.type !== undefined ? fieldsOf(c.type) : [];
 }

@@ -35,6 +35,8 @@ export interface RunSummary<R extends JobResult = JobResult> {
   readonly description: string;
   /** The cell's canonical name, when the configuration names one. */
   readonly cell: string | null;
+  /** For a user's cell: the absolute path of the module it was loaded from. */
+  readonly cellModule?: string;
   /** Steps done. */
   readonly stepsDone: number;
   /** Steps the configuration asks for. */
@@ -99,7 +101,8 @@ const fmt = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 0.01 ? 
  */
 export function summaryMarkdown<R extends JobResult>(s: RunSummary<R>, describe?: (r: R) => string): string {
   const status = s.status === 'finished' ? 'finished' : `${s.status} at step ${s.stepsDone}`;
-  const lines = [`# ${s.task}${s.cell === null ? '' : `: ${s.cell}`}, ${status}`, '', s.description, '', '| | loss | accuracy |', '| --- | --- | --- |'];
+  const from = s.cellModule === undefined ? '' : ` (from ${s.cellModule})`;
+  const lines = [`# ${s.task}${s.cell === null ? '' : `: ${s.cell}${from}`}, ${status}`, '', s.description, '', '| | loss | accuracy |', '| --- | --- | --- |'];
   if (s.train !== null) lines.push(`| training, last 50 steps | ${fmt(s.train.loss)} | ${pct(s.train.accuracy)} |`);
   if (s.test !== null) {
     const n = (s.test as { examples?: unknown }).examples;
@@ -153,12 +156,13 @@ export function summarize<R extends JobResult>(
   },
   metrics: readonly StepMetrics[],
 ): RunSummary<R> {
-  const cell = (run.config as { cell?: unknown }).cell;
+  const { cell, cellModule } = run.config as { cell?: unknown; cellModule?: unknown };
   return {
     status: run.status,
     task: run.config.task,
     description: run.description,
     cell: typeof cell === 'string' ? cell : null,
+    ...(typeof cellModule === 'string' ? { cellModule } : {}),
     stepsDone: run.stepsDone,
     steps: run.config.steps,
     parameterCount: run.parameterCount,

@@ -48,20 +48,24 @@ import { loadSonnets, splitSonnets, VALIDATION_SONNETS } from './sonnets.js';
  * @category Language models
  */
 export const CharLmConfigCodec = t.exact(
-  t.type({
-    ...RunConfigProps,
-    task: t.literal('charlm'),
-    cell: Codecs.cell,
-    hidden: Codecs.positiveInt,
-    layers: Codecs.positiveInt,
-    embedding: Codecs.positiveInt,
-    dtype: Codecs.dtype,
-    batch: Codecs.positiveInt,
-    chunk: Codecs.positiveInt,
-    lr: Codecs.positive,
-    clip: Codecs.nonNegative,
-    evalEvery: Codecs.positiveInt,
-  }),
+  t.intersection([
+    t.type({
+      ...RunConfigProps,
+      task: t.literal('charlm'),
+      cell: Codecs.cell,
+      hidden: Codecs.positiveInt,
+      layers: Codecs.positiveInt,
+      embedding: Codecs.positiveInt,
+      dtype: Codecs.dtype,
+      batch: Codecs.positiveInt,
+      chunk: Codecs.positiveInt,
+      lr: Codecs.positive,
+      clip: Codecs.nonNegative,
+      evalEvery: Codecs.positiveInt,
+    }),
+    // A user's cell, loaded from a module file (`--cell ./janet.ts`): the module's absolute path.
+    t.partial({ cellModule: Codecs.cellModule }),
+  ]),
 );
 
 /**

@@ -40,23 +40,27 @@ const size = new t.Type<number, number, unknown>(
  * @category Sequence to sequence
  */
 export const Seq2seqConfigCodec = t.exact(
-  t.type({
-    ...RunConfigProps,
-    task: t.literal('seq2seq'),
-    problem: oneOf<Seq2seqProblemName>(['add', 'reverse']),
-    cell: Codecs.cell,
-    hidden: Codecs.positiveInt,
-    layers: Codecs.positiveInt,
-    embedding: Codecs.positiveInt,
-    dtype: Codecs.dtype,
-    batch: Codecs.positiveInt,
-    lr: Codecs.positive,
-    clip: Codecs.nonNegative,
-    minSize: size,
-    maxSize: size,
-    maxTestSize: size,
-    testCount: Codecs.positiveInt,
-  }),
+  t.intersection([
+    t.type({
+      ...RunConfigProps,
+      task: t.literal('seq2seq'),
+      problem: oneOf<Seq2seqProblemName>(['add', 'reverse']),
+      cell: Codecs.cell,
+      hidden: Codecs.positiveInt,
+      layers: Codecs.positiveInt,
+      embedding: Codecs.positiveInt,
+      dtype: Codecs.dtype,
+      batch: Codecs.positiveInt,
+      lr: Codecs.positive,
+      clip: Codecs.nonNegative,
+      minSize: size,
+      maxSize: size,
+      maxTestSize: size,
+      testCount: Codecs.positiveInt,
+    }),
+    // A user's cell, loaded from a module file (`--cell ./janet.ts`): the module's absolute path.
+    t.partial({ cellModule: Codecs.cellModule }),
+  ]),
 );
 
 /**

@@ -14,8 +14,10 @@ import { lineChartSvg, type LineSeries } from '../../report/plot.js';
 import type { Progress } from '../../report/progress.js';
 import { createRunDir, ensureDir, writeJsonAtomic, writeTextAtomic } from '../../report/rundir.js';
 import { RUN_FILES, loadCheckpoint } from '../../training/checkpoint.js';
+import { Codecs } from '../../training/codecs.js';
 import { RunDirError } from '../../training/errors.js';
 import { tailMean, type StepMetrics } from '../../training/metrics.js';
+import { loadCellModule, type ImportModule } from '../common/cell-modules.js';
 import type { Task } from '../common/types.js';
 import { decodeConfig, type TrainConfig } from './config.js';
 import { sequenceJob, taskOf, train, type TrainResult } from './job.js';
@@ -92,6 +94,8 @@ export interface CompareResult {
   readonly rows: readonly CompareRow[];
   /** Where `compare.json`, `compare.md` and `compare.svg` were written, if anywhere. */
   readonly outDir: string | null;
+  /** For each family loaded from a module file (a user's cell): the module's absolute path. */
+  readonly cellModules?: Readonly<Record<string, string>>;
   /** Was the comparison stopped before every cell had trained? */
   readonly stopped: boolean;
 }
@@ -112,6 +116,8 @@ export interface CompareOptions {
   readonly config: TrainConfig;
   /** Cell names (canonical, as `Codecs.cell` decodes them). */
   readonly cells: readonly string[];
+  /** For each family of `cells` loaded from a module file: the module's absolute path (see `loadCellModule`), recorded in each such cell's run. */
+  readonly cellModules?: Readonly<Record<string, string>>;
   /** Write the comparison and one run directory per cell into this folder (new, unless resuming). */
   readonly outDir?: string;
   /** Continue the comparison in `outDir`: each cell resumes from its run directory's checkpoint (see {@link resumeComparison}). */
@@ -169,12 +175,14 @@ async function trainCell(options: CompareOptions, config: TrainConfig, cell: str
  */
 export async function compareCells(options: CompareOptions): Promise<CompareResult> {
   const { config, cells } = options;
+  const cellModules = options.cellModules ?? {};
   const task = taskOf(config);
   const outDir = options.outDir ?? null;
   if (outDir !== null && options.resume !== true) {
     ensureDir(outDir, 'outDir');
-    writeJsonAtomic(join(outDir, COMPARE_SETUP), { config, cells });
+    writeJsonAtomic(join(outDir, COMPARE_SETUP), { config, cells, ...(Object.keys(cellModules).length === 0 ? {} : { cellModules }) });
   }
+  const { cellModule: _shared, ...shared } = config;
   const rows: CompareRow[] = [];
   const curves: { cell: string; metrics: readonly StepMetrics[] }[] = [];
   let stopped = false;
@@ -185,8 +193,11 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
     }
     options.onStart?.(cell, i);
     // The LSTM-only options apply to the LSTM cells of the comparison only.
-    const lstmOnly = cell.split('+')[0] === 'lstm' ? {} : { projSize: 0, layerNorm: false, forgetBias: null };
-    const c = decodeConfig({ ...config, cell, ...lstmOnly }, 'compareCells');
+    const family = cell.split('+')[0]!;
+    const lstmOnly = family === 'lstm' ? {} : { projSize: 0, layerNorm: false, forgetBias: null };
+    // A user's cell records its module in its run, so that the run resumes and scores on its own.
+    const own = cellModules[family] === undefined ? {} : { cellModule: cellModules[family] };
+    const c = decodeConfig({ ...shared, cell, ...lstmOnly, ...own }, 'compareCells');
     const r = await trainCell(options, c, cell, task);
     if (r.stopped || r.test === null) {
       stopped = true;
@@ -209,24 +220,36 @@ export async function compareCells(options: CompareOptions): Promise<CompareResu
   const criterion =
     `solved when the test loss is below ${SOLVED_FRACTION * 100}% of the constant predictor's ` +
     `${task.baseline.loss.toFixed(4)} (${task.baseline.what}), i.e. below ${(SOLVED_FRACTION * task.baseline.loss).toFixed(4)}`;
-  const result: CompareResult = { task: task.name, description: task.description, config, baseline: task.baseline, criterion, rows, outDir, stopped };
+  const result: CompareResult = {
+    task: task.name,
+    description: task.description,
+    config,
+    baseline: task.baseline,
+    criterion,
+    rows,
+    outDir,
+    stopped,
+    ...(Object.keys(cellModules).length === 0 ? {} : { cellModules }),
+  };
   if (outDir !== null) await writeComparison(outDir, result, curves);
   return result;
 }
 
-const CompareSetup = t.type({ config: t.unknown, cells: t.array(t.string) });
+const CompareSetup = t.intersection([t.type({ config: t.unknown, cells: t.array(t.string) }), t.partial({ cellModules: t.record(t.string, Codecs.cellModule) })]);
 
 /**
  * Continue a comparison that was stopped (Ctrl-C, a kill): read what it
- * compares from `outDir`'s `compare-config.json`, then train each cell on,
+ * compares from `outDir`'s `compare-config.json` (and load the users' cell
+ * modules it records), then train each cell on,
  * from its run directory's checkpoint (a cell that had finished is only
  * scored again). The rows equal those of an uninterrupted comparison, except
  * for the seconds. A folder that is not a comparison is a `RunDirError`.
  *
  * @param outDir - the comparison's folder.
- * @param options - as {@link compareCells}, without what the folder fixes.
+ * @param options - as {@link compareCells}, without what the folder fixes; `importModule`: how to import a cell module.
  * @returns the comparison.
- * @throws `RunDirError` when `outDir` is not a comparison's folder or a checkpoint is damaged.
+ * @throws `RunDirError` when `outDir` is not a comparison's folder or a checkpoint is damaged; `CellModuleError`
+ *   when a recorded cell module is missing or unusable.
  * @example
  * ```ts
  * import { compareCells, resumeComparison, resolveConfig } from '@mnemo/models';
@@ -241,7 +264,11 @@ const CompareSetup = t.type({ config: t.unknown, cells: t.array(t.string) });
  * ```
  * @category Training
  */
-export async function resumeComparison(outDir: string, options: Omit<CompareOptions, 'config' | 'cells' | 'outDir' | 'resume'> = {}): Promise<CompareResult> {
+export async function resumeComparison(
+  outDir: string,
+  options: Omit<CompareOptions, 'config' | 'cells' | 'cellModules' | 'outDir' | 'resume'> & { readonly importModule?: ImportModule } = {},
+): Promise<CompareResult> {
+  const { importModule, ...run } = options;
   const path = join(outDir, COMPARE_SETUP);
   let json: unknown;
   try {
@@ -251,13 +278,18 @@ export async function resumeComparison(outDir: string, options: Omit<CompareOpti
   }
   const setup = CompareSetup.decode(json);
   if (E.isLeft(setup)) throw new RunDirError(outDir, `${COMPARE_SETUP} is not a comparison's setup`, 'resumeComparison', COMPARE_SETUP);
+  // The users' cells first: the configuration names them.
+  const cellModules = setup.right.cellModules ?? {};
+  for (const [family, path] of Object.entries(cellModules)) {
+    await loadCellModule(path, { field: 'cellModules', family, recordedIn: outDir, ...(importModule === undefined ? {} : { importModule }) });
+  }
   let config: TrainConfig;
   try {
     config = decodeConfig(setup.right.config, 'resumeComparison');
   } catch (e) {
     throw new RunDirError(outDir, `${COMPARE_SETUP}: ${(e as Error).message}`, 'resumeComparison', COMPARE_SETUP);
   }
-  return compareCells({ ...options, config, cells: setup.right.cells, outDir, resume: true });
+  return compareCells({ ...run, config, cells: setup.right.cells, cellModules, outDir, resume: true });
 }
 
 /** A running mean of the loss, as points. */
@@ -333,6 +365,7 @@ export function compareTable(r: CompareResult): string {
     ...rows.map(line),
     `constant predictor: loss ${r.baseline.loss.toFixed(4)}, accuracy ${(100 * r.baseline.accuracy).toFixed(1)}% (${r.baseline.what})`,
     `criterion: ${r.criterion}`,
+    ...Object.entries(r.cellModules ?? {}).map(([family, path]) => `${family}: ${path}`),
     ...(r.stopped ? ['stopped before every cell had trained'] : []),
     '',
   ].join('\n');

@@ -7,10 +7,10 @@
  * @module
  */
 import { ArgumentError } from '@mnemo/core';
-import { adagrad, adam, adamw, rmsprop, sgd, type Optimizer } from '@mnemo/nn';
+import { adagrad, adam, adamw, cellFamily, rmsprop, sgd, type Optimizer } from '@mnemo/nn';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Codecs, RunConfigProps, describeErrors, errorField, oneOf } from '../../training/codecs.js';
+import { Codecs, RunConfigProps, describeErrors, errorField, fieldsOf, oneOf } from '../../training/codecs.js';
 import { TASK_NAMES, type TaskName } from '../common/types.js';
 import type { SequenceModelConfig } from './model.js';
 
@@ -36,28 +36,32 @@ const nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
  * @category Training
  */
 export const TrainConfigCodec = t.exact(
-  t.type({
-    ...RunConfigProps,
-    task: oneOf<TaskName>(TASK_NAMES),
-    sequenceLength: Codecs.positiveInt,
-    trainSize: nullable(Codecs.positiveInt),
-    testSize: nullable(Codecs.positiveInt),
-    cell: Codecs.cell,
-    hidden: Codecs.positiveInt,
-    layers: Codecs.positiveInt,
-    projection: Codecs.nonNegativeInt,
-    projSize: Codecs.nonNegativeInt,
-    layerNorm: t.boolean,
-    forgetBias: nullable(Codecs.finite),
-    fused: t.boolean,
-    batch: Codecs.positiveInt,
-    lr: Codecs.positive,
-    optimizer: Codecs.optimizer,
-    clip: nullable(Codecs.positive),
-    clipValue: nullable(Codecs.positive),
-    dtype: Codecs.dtype,
-    evalBatch: Codecs.positiveInt,
-  }),
+  t.intersection([
+    t.type({
+      ...RunConfigProps,
+      task: oneOf<TaskName>(TASK_NAMES),
+      sequenceLength: Codecs.positiveInt,
+      trainSize: nullable(Codecs.positiveInt),
+      testSize: nullable(Codecs.positiveInt),
+      cell: Codecs.cell,
+      hidden: Codecs.positiveInt,
+      layers: Codecs.positiveInt,
+      projection: Codecs.nonNegativeInt,
+      projSize: Codecs.nonNegativeInt,
+      layerNorm: t.boolean,
+      forgetBias: nullable(Codecs.finite),
+      fused: t.boolean,
+      batch: Codecs.positiveInt,
+      lr: Codecs.positive,
+      optimizer: Codecs.optimizer,
+      clip: nullable(Codecs.positive),
+      clipValue: nullable(Codecs.positive),
+      dtype: Codecs.dtype,
+      evalBatch: Codecs.positiveInt,
+    }),
+    // A user's cell, loaded from a module file (`--cell ./janet.ts`): the module's absolute path.
+    t.partial({ cellModule: Codecs.cellModule }),
+  ]),
 );
 
 /**
@@ -68,7 +72,9 @@ export const TrainConfigCodec = t.exact(
  * - the model: `cell` (canonical name, e.g. `lstm+cifg`), `hidden`, `layers`,
  *   `projection` (dense input projection width, 0 for none), the LSTM options
  *   `projSize`, `layerNorm`, `forgetBias` (null: nn's default, 1), and
- *   `fused` (compile the recurrent layers' scan, the default; false runs them on the tape);
+ *   `fused` (compile the recurrent layers' scan, the default; false runs them on the tape),
+ *   and for a user's cell `cellModule`, the absolute path of the module it
+ *   was loaded from (`--cell ./janet.ts`);
  * - training: `steps`, `batch`, `lr`, `optimizer`, `clip` (global-norm bound
  *   or null), `clipValue` (elementwise bound or null), `seed`, `dtype`, `backend`;
  * - bookkeeping: `logEvery` (metrics line every this many steps),
@@ -236,7 +242,7 @@ export function decodeConfig(u: unknown, op = 'decodeConfig'): TrainConfig {
   let field = E.isLeft(r) && r.left.length > 0 ? errorField(r.left[0]!) : '';
   // t.exact drops unknown fields silently; report them.
   if (u !== null && typeof u === 'object') {
-    const known = Object.keys(TrainConfigCodec.type.props);
+    const known = fieldsOf(TrainConfigCodec.type);
     for (const k of Object.keys(u)) {
       if (known.includes(k)) continue;
       problems.push(`${k}: unknown field (known: ${known.join(', ')})`);
@@ -247,7 +253,8 @@ export function decodeConfig(u: unknown, op = 'decodeConfig'): TrainConfig {
     const c = r.right;
     if (c.task === 'mnist' && c.sequenceLength !== 28) problems.push(`sequenceLength: mnist has 28 rows per image, got ${c.sequenceLength}`);
     if (c.task !== 'mnist' && c.trainSize !== null) problems.push(`trainSize: ${c.task} draws new sequences every step, so it takes no training set size`);
-    const family = c.cell.split('+')[0];
+    const family = c.cell.split('+')[0]!;
+    if (c.cellModule !== undefined && cellFamily(family)?.builtin === true) problems.push(`cellModule: the cell ${c.cell} is built in; cellModule names the module of a user's cell`);
     if (family !== 'lstm') {
       if (c.projSize !== 0) problems.push(`projSize: only an LSTM has a projection of its hidden state, the cell is ${c.cell}`);
       if (c.layerNorm) problems.push(`layerNorm: only the LSTM has layer normalization here, the cell is ${c.cell}`);
