@@ -304,6 +304,8 @@ export interface SequenceRun {
  *
  * @param p - The program, as the cell compiler made it.
  * @returns Text, one line per buffer and instruction.
+ * @throws ArgumentError when `p` is not a well-formed program (a buffer,
+ * kernel or instruction out of range), naming what is wrong.
  *
  * @example
  * ```ts

@@ -521,6 +521,8 @@ export interface CellCase {
  *
  * @param families - Only these families (default: every registered one).
  * @returns The cases, family by family.
+ * @throws ArgumentError when `families` is given and is not an array of
+ * strings.
  *
  * @example
  * ```ts
