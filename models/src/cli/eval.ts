@@ -113,14 +113,16 @@ export async function runEval(io: CliIo, a: EvalArgs): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   const step = r.right.state.step;
   if (!Number.isFinite(result.loss)) throw new DivergedError(step, result.loss, 'test loss');
-  const cell = (config as { cell?: string }).cell ?? null;
-  const cellModule = config.cellModule ?? null;
+  const cell = (config as { cell?: string }).cell;
+  const cellModule = config.cellModule;
   if (a.json === true) {
-    io.stdout(`${jsonText({ runDir: dir, task: config.task, cell, cellModule, step, ...result, seconds }, 2)}\n`);
+    // Fields a run does not have are left out (never null: --json writes no nulls).
+    const named = { ...(cell === undefined ? {} : { cell }), ...(cellModule === undefined ? {} : { cellModule }) };
+    io.stdout(`${jsonText({ runDir: dir, task: config.task, ...named, step, ...result, seconds }, 2)}\n`);
   } else {
     const n = (result as { examples?: number }).examples;
     io.stdout(
-      `${config.task}, ${cell}${cellModule === null ? '' : ` (from ${cellModule})`}, checkpoint at step ${step} of ${config.steps}\n` +
+      `${config.task}${cell === undefined ? '' : `, ${cell}`}${cellModule === undefined ? '' : ` (from ${cellModule})`}, checkpoint at step ${step} of ${config.steps}\n` +
         `test accuracy: ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}${n === undefined ? '' : `, ${n} examples`}, ${seconds.toFixed(1)} s)\n` +
         (job.describe === undefined ? '' : `\n${job.describe(result)}\n`),
     );
