@@ -435,7 +435,7 @@ describe('the documentation site', () => {
       const { page, problems } = await newPage();
       await open(page, `${origin}/${url}`);
       await page.evaluate('document.fonts.ready');
-      const fences = [...guide.markdown.matchAll(/^\s*(`{3,}|~{3,})\s*(\S*)/gm)].length / 2;
+      const fences = [...guide.markdown.matchAll(/^[ \t]*(`{3,}|~{3,})[ \t]*(\S*)/gm)].length / 2;
       const math = hasMath(proseOf(guide.markdown));
       const seen = await inPage<{
         blocks: number;
