@@ -40,6 +40,10 @@ export interface CellsBenchRow {
   readonly vsLstm: number;
   /** This step's time over the LSTM's scaled by gate blocks (`blocks / 4`): 1 means the cell costs what its products cost. */
   readonly vsScaledLstm: number;
+  /** The same training step through the tape (`scan(..., { compile: false })`), median ms, when the bench timed it. */
+  readonly tapeMs?: number;
+  /** The tape's step over the compiled one, in the same run: how many times faster the compiled step is. */
+  readonly speedup?: number;
 }
 
 /** The cells the bench trains: spec, gate blocks, and how to make it. */
@@ -75,20 +79,23 @@ function userCell(family: string): { readonly name: string; readonly blocks: num
  * after three warm-up steps) and report its median step beside the
  * compiled LSTM's. `cells` picks cells by name (default: all); `families`
  * adds registered families, a user's cells loaded from their modules (the
- * bench loads the guide's JANET with `loadCellModule`).
+ * bench loads the guide's JANET with `loadCellModule`). With `tape`, each
+ * cell's same step is also timed through the tape (`compile: false`, the
+ * path every cell but the hand-fused LSTM took before the compiler), as the
+ * baseline of the compiled one.
  *
  * @example
  * ```ts
  * import { runCellsBench } from '@mnemo/models';
- * const rows = runCellsBench({ batch: 4, steps: 1, cells: ['lstm', 'rnn'] });
- * console.assert(rows.length === 2 && rows.every((r) => r.compiled));
+ * const rows = runCellsBench({ batch: 4, steps: 1, cells: ['lstm', 'rnn'], tape: true });
+ * console.assert(rows.length === 2 && rows.every((r) => r.compiled && r.tapeMs !== undefined && r.speedup! > 0));
  * ```
- * @param options - batch, timed steps, which cells, and families of users' cells to add
+ * @param options - batch, timed steps, which cells, families of users' cells to add, and whether to time the tape too
  * @returns one row per cell, the LSTM first
  * @category Benchmarks
  */
 export function runCellsBench(
-  options: { batch?: number; steps?: number; cells?: readonly string[]; families?: readonly string[]; onRow?: (r: CellsBenchRow) => void } = {},
+  options: { batch?: number; steps?: number; cells?: readonly string[]; families?: readonly string[]; tape?: boolean; onRow?: (r: CellsBenchRow) => void } = {},
 ): CellsBenchRow[] {
   const batch = options.batch ?? 128;
   const steps = options.steps ?? 8;
@@ -104,21 +111,26 @@ export function runCellsBench(
     const [kc, kh] = split(key(7), 2) as [Key, Key];
     type Params = { rnn: Tree; head: DenseParams };
     let params: Params = { rnn: cell.init(kc) as Tree, head: dense.init(kh, 128, 10) };
-    const apply = (p: Params): Tensor => {
-      const { outputs } = scan(cell as Cell<Tree, Tree>, p.rnn, x);
-      return dense.apply(p.head, index(outputs, 1, outputs.shape[1]! - 1));
+    const time = (compile: boolean): { medianMs: number; bestMs: number } => {
+      const apply = (p: Params): Tensor => {
+        const { outputs } = scan(cell as Cell<Tree, Tree>, p.rnn, x, { compile });
+        return dense.apply(p.head, index(outputs, 1, outputs.shape[1]! - 1));
+      };
+      const opt = adam({ lr: 1e-3 });
+      let p = params;
+      let state = opt.init(p);
+      const vg = valueAndGrad((q: Params) => softmaxCrossEntropy(apply(q), y));
+      return timeRuns(
+        () => {
+          const [, g] = vg(p);
+          [p, state] = opt.update(g, state, p);
+        },
+        compile ? 3 : 1,
+        steps,
+      );
     };
-    const opt = adam({ lr: 1e-3 });
-    let state = opt.init(params);
-    const vg = valueAndGrad((p: Params) => softmaxCrossEntropy(apply(p), y));
-    const t = timeRuns(
-      () => {
-        const [, g] = vg(params);
-        [params, state] = opt.update(g, state, params);
-      },
-      3,
-      steps,
-    );
+    const t = time(true);
+    const tape = options.tape === true ? time(false) : undefined;
     if (c.name === 'lstm') lstmMs = t.medianMs;
     const row: CellsBenchRow = {
       cell: c.name,
@@ -128,6 +140,7 @@ export function runCellsBench(
       bestMs: t.bestMs,
       vsLstm: t.medianMs / lstmMs,
       vsScaledLstm: t.medianMs / ((lstmMs * c.blocks) / 4),
+      ...(tape === undefined ? {} : { tapeMs: tape.medianMs, speedup: tape.medianMs / t.medianMs }),
     };
     rows.push(row);
     options.onRow?.(row);
@@ -149,12 +162,14 @@ export function runCellsBench(
  * @category Benchmarks
  */
 export function formatCellsTable(rows: readonly CellsBenchRow[]): string {
+  const tape = rows.some((r) => r.tapeMs !== undefined);
   const lines = [
-    '| cell | gate blocks | compiled | ms/step (median) | best ms | x LSTM | x LSTM scaled by blocks |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
+    `| cell | gate blocks | compiled | ms/step (median) | best ms | x LSTM | x LSTM scaled by blocks |${tape ? ' tape ms/step | tape / compiled |' : ''}`,
+    `| --- | ---: | --- | ---: | ---: | ---: | ---: |${tape ? ' ---: | ---: |' : ''}`,
   ];
   for (const r of rows) {
-    lines.push(`| ${r.cell} | ${r.blocks} | ${r.compiled ? 'yes' : 'no'} | ${r.msPerStep.toFixed(1)} | ${r.bestMs.toFixed(1)} | ${r.vsLstm.toFixed(2)} | ${r.vsScaledLstm.toFixed(2)} |`);
+    const t = !tape ? '' : r.tapeMs === undefined ? ' | |' : ` ${r.tapeMs.toFixed(1)} | ${r.speedup!.toFixed(2)} |`;
+    lines.push(`| ${r.cell} | ${r.blocks} | ${r.compiled ? 'yes' : 'no'} | ${r.msPerStep.toFixed(1)} | ${r.bestMs.toFixed(1)} | ${r.vsLstm.toFixed(2)} | ${r.vsScaledLstm.toFixed(2)} |${t}`);
   }
   return lines.join('\n');
 }

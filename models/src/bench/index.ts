@@ -10,7 +10,7 @@
  * 128x256x512,512x512x512` the matmul bench's `m x k x n` shapes, `--min-ms
  * N` how long it times each kernel (default 250; on a busy host a longer
  * time gives the best run more chances); and
- * `--gpujs-only` skips the CPU kernels' table of the matmul bench, keeping
+ * `--no-tape` leaves the cells bench's tape baseline out; `--gpujs-only` skips the CPU kernels' table of the matmul bench, keeping
  * only the `gpujs` rows beside the `cpu` backend's (for a GPU machine).
  *
  * The header names the runtime and the gemm's path: the Node version,
@@ -119,8 +119,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (valued.has(a)) i++;
-    else if (a === '--gpujs-only' || [...valued].some((v) => a.startsWith(`${v}=`))) continue;
-    else if (a.startsWith('--')) fail(`unknown option ${JSON.stringify(a)}; options: ${[...valued, '--gpujs-only'].join(', ')}`);
+    else if (a === '--gpujs-only' || a === '--no-tape' || [...valued].some((v) => a.startsWith(`${v}=`))) continue;
+    else if (a.startsWith('--')) fail(`unknown option ${JSON.stringify(a)}; options: ${[...valued, '--gpujs-only', '--no-tape'].join(', ')}`);
     else asked.push(a);
   }
   for (const a of asked) {
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     write('seed', { ...r, ...(r.rows.some((row) => row.backend === 'gpujs') ? { gpujs: gpujsInfo() } : {}) });
   }
   if (run('cells')) {
-    log('## (a2) every cell, compiled: the seed model (batch 128, 28 steps, 128 units, Adam), median ms per step');
+    log('## (a2) every cell, compiled: the seed model (batch 128, 28 steps, 128 units, Adam), median ms per step; beside it the same step through the tape (compile: false) unless --no-tape');
     const cellsText = option(args, 'cells');
     // The guide's JANET, loaded from its module file as `mnemo train --cell` loads it (in the repository only).
     const guide = fileURLToPath(new URL('../../../docs/guides/examples/janet.ts', import.meta.url));
@@ -170,7 +170,8 @@ async function main(): Promise<void> {
       ...(steps === undefined ? {} : { steps }),
       ...(cellsText === undefined ? {} : { cells: cellsText.split(',') }),
       families,
-      onRow: (r) => process.stderr.write(`  ${r.cell}: ${r.msPerStep.toFixed(1)} ms\n`),
+      tape: !args.includes('--no-tape'),
+      onRow: (r) => process.stderr.write(`  ${r.cell}: ${r.msPerStep.toFixed(1)} ms${r.tapeMs === undefined ? '' : ` (tape ${r.tapeMs.toFixed(1)} ms)`}\n`),
     });
     log(formatCellsTable(rows));
     log(`gemm: ${JSON.stringify(gemmInfo())}`);
