@@ -12,6 +12,7 @@ then the test set), timed like `npm start`.
     export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1; unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
     /usr/bin/python3 models/bench-torch/seed_step.py            # step medians
     /usr/bin/python3 models/bench-torch/seed_step.py --train    # the 781-step run
+    OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 /usr/bin/python3 models/bench-torch/seed_step.py --threads 2
 
 Without libopenblas0 Debian's PyTorch runs on the reference BLAS (libblas3),
 ten times slower (an LSTM step of about 500 ms instead of 40-55 ms here).
@@ -105,8 +106,10 @@ def train():
 if __name__ == '__main__':
     parser = argparse.ArgumentParser()
     parser.add_argument('--train', action='store_true')
+    parser.add_argument('--threads', type=int, default=1, help='intra-op threads (set OPENBLAS_NUM_THREADS to match)')
     args = parser.parse_args()
-    print(f'PyTorch {torch.__version__}, {torch.get_num_threads()} thread')
+    torch.set_num_threads(args.threads)
+    print(f'PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s)')
     if args.train:
         train()
     else:
