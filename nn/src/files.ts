@@ -82,6 +82,79 @@ export interface SaveOptions {
 }
 
 /**
+ * The file-system calls {@link writeFileAtomic} makes (a subset of
+ * `node:fs`), replaceable to test failures such as a full disk.
+ *
+ * @example
+ * ```ts
+ * import * as fs from 'node:fs';
+ * import type { AtomicWriteFileSystem } from '@mnemo/nn/node';
+ * const full: AtomicWriteFileSystem = { ...fs, writeSync: () => { throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }); } };
+ * console.assert(typeof full.renameSync === 'function');
+ * ```
+ * @category Parameter files
+ */
+export type AtomicWriteFileSystem = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync'>;
+
+/**
+ * Write a file so that a reader never sees half of it: the text or bytes go
+ * to a new temporary file beside `path`, which is flushed to disk and then
+ * renamed over `path`. If anything fails, the temporary file is removed and
+ * the file system's error is thrown again; whatever was at `path` before is
+ * unchanged. (`saveParams` and the run directory's writers use it.)
+ *
+ * @param path - Where the file goes; its folder must exist.
+ * @param data - The contents: a string (written as UTF-8) or bytes.
+ * @param fs - The file system to write through (default `node:fs`).
+ * @returns Nothing; the file is in place when it returns.
+ * @throws Error the file system's own error (with its `code`, such as
+ * `ENOSPC` or `EACCES`) when the folder is missing or not writable or a
+ * write fails; the previous file is untouched.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from '@mnemo/nn/node';
+ * import * as fs from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * const path = join(fs.mkdtempSync(join(tmpdir(), 'mnemo-')), 'notes.txt');
+ * writeFileAtomic(path, 'first');
+ * let failed = false;
+ * try { writeFileAtomic(path, 'second', { ...fs, writeSync: () => { throw new Error('disk full'); } }); } catch { failed = true; }
+ * console.assert(failed && fs.readFileSync(path, 'utf8') === 'first' && fs.readdirSync(join(path, '..')).length === 1);
+ * ```
+ * @category Parameter files
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, fs: AtomicWriteFileSystem = nodeFs): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', 0o644);
+    let off = 0;
+    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* it may not exist */
+    }
+    throw e;
+  }
+}
+
+/**
  * Save parameters (and optionally an optimizer state and JSON metadata) to
  * `path`, atomically: the text ({@link encodeParams}) goes to a new
  * temporary file in the same directory, which is flushed (`fsync`), closed
@@ -116,31 +189,10 @@ export function saveParams(path: string, file: ParamFile, options?: SaveOptions)
   checkPath('saveParams', path);
   const fs = checkOptions('saveParams', 'options', options).fs ?? nodeFs;
   const text = encodeParams(file);
-  const bytes = Buffer.from(text, 'utf8');
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'wx', 0o644);
-    let off = 0;
-    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, path);
+    writeFileAtomic(path, text, fs);
   } catch (e) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* it may not exist */
-    }
     throw new ParamFileError('saveParams', path, `could not write the file (${(e as Error).message}); any previous file at this path is unchanged`);
   }
   // Make the rename itself durable; some platforms cannot fsync a directory.

@@ -11,10 +11,10 @@
  * @module
  */
 import * as nodeFs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import { ArgumentError, MnemoError } from '@mnemo/core';
 import { jsonText } from './json.js';
+import { writeFileAtomic } from '@mnemo/nn/node';
 
 /**
  * The name of the metrics file inside a run directory.
@@ -217,30 +217,9 @@ export function createRunDir(root: string, name: string, fs: RunFileSystem = nod
  * @category Reports
  */
 export function writeTextAtomic(path: string, text: string, fs: RunFileSystem = nodeFs): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'wx');
-    const bytes = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, path);
+    writeFileAtomic(path, text, fs);
   } catch (e) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* it may not exist */
-    }
     const { detail, code } = explain(e);
     throw new OutputError('writeTextAtomic', 'path', path, `could not be written (${detail}); the previous file, if any, is unchanged`, code);
   }
