@@ -248,6 +248,42 @@ export function describe(def: TreeDef): string {
   return render(def);
 }
 
+/**
+ * The path of every leaf of a structure, in {@link flatten}'s order, as
+ * error messages and reports name parameters: `layers[0].w` for a record's
+ * key inside an array, `''` for a structure that is a bare leaf.
+ *
+ * @param def - A structure.
+ * @param prefix - A path to put before every leaf's (default none).
+ * @returns One path per leaf.
+ * @throws ArgumentError - when `def` is not a structure that {@link flatten}
+ *   returns.
+ *
+ * @example
+ * ```ts
+ * import { tree } from '@mnemo/autodiff';
+ * import { zeros } from '@mnemo/core';
+ * const [, def] = tree.flatten({ layers: [{ w: zeros([2]), b: zeros([1]) }], out: zeros([3]) });
+ * console.assert(tree.paths(def).join() === 'layers[0].b,layers[0].w,out');
+ * ```
+ * @category Pytrees
+ */
+export function paths(def: TreeDef, prefix = ''): string[] {
+  checkDef('tree.paths', 'def', def);
+  if (typeof prefix !== 'string') throw new ArgumentError('tree.paths', 'prefix', `expected a string, got ${typeof prefix}`);
+  const walk = (d: TreeDef, at: string): string[] => {
+    switch (d.kind) {
+      case 'leaf':
+        return [at];
+      case 'array':
+        return d.children.flatMap((c, i) => walk(c, `${at}[${i}]`));
+      case 'record':
+        return d.children.flatMap((c, i) => walk(c, at === '' ? d.keys[i]! : `${at}.${d.keys[i]!}`));
+    }
+  };
+  return walk(def, prefix);
+}
+
 function render(def: TreeDef): string {
   switch (def.kind) {
     case 'leaf':

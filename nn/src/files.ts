@@ -23,7 +23,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { checkOptions, formatShape, formatValue, shapesEqual } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 import { decodeParams, encodeParams, ParamFileError, type ParamFile } from './params.js';
-import { at, leafPaths } from './treeutil.js';
+import { at } from './treeutil.js';
 
 /** Throws a ParamFileError unless `path` is a non-empty string without NUL characters (what the file system accepts). */
 function checkPath(op: string, path: unknown): asserts path is string {
@@ -37,7 +37,7 @@ function compareWith(name: string, x: Tree, like: Tree): string[] {
   const [ll, ld] = tree.flatten(like, 'loadParams', 'like');
   const [xl, xd] = tree.flatten(x, 'loadParams', name);
   if (!tree.sameStructure(xd, ld)) return [`${name}: the file holds ${tree.describe(xd)}, the template is ${tree.describe(ld)}`];
-  const paths = leafPaths(ld);
+  const paths = tree.paths(ld);
   const out: string[] = [];
   xl.forEach((l, i) => {
     const r = ll[i]!;

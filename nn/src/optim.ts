@@ -22,7 +22,7 @@
 import { ArgumentError, allocate, checkFlag, checkOptions, formatValue, full, unsafeDataOf, unsafeFromData, type Tensor, type TypedArray } from '@mnemo/core';
 import { add, div, fuseElementwise, mul, sqrt, sub, tree, type Tree } from '@mnemo/autodiff';
 import { of as scheduleOf, type LearningRate } from './schedules.js';
-import { flattenLike, leafPaths } from './treeutil.js';
+import { flattenLike } from './treeutil.js';
 
 // ---------------------------------------------------------------------------
 // The shape of an optimizer
@@ -123,7 +123,7 @@ function makeOptimizer(spec: Spec): Optimizer {
     },
     update<P extends Tree>(grads: P, state: OptState<P>, params: P): [P, OptState<P>] {
       const [pLeaves, def] = tree.flatten(params, op, 'params');
-      const paths = leafPaths(def);
+      const paths = tree.paths(def);
       const gLeaves = flattenLike(op, 'grads', grads, 'params', def, pLeaves, paths);
       if (state === null || typeof state !== 'object' || typeof state.slots !== 'object' || state.slots === null) {
         throw new ArgumentError(op, 'state', `expected an optimizer state { step, slots }, got ${formatValue(state)}`);

@@ -9,18 +9,6 @@
 import { ArgumentError, DTypeError, ShapeError, formatShape, shapesEqual, type Tensor } from '@mnemo/core';
 import { tree, type TreeDef } from '@mnemo/autodiff';
 
-/** The path of every leaf of a structure, in flatten order (`''` for a bare leaf). */
-export function leafPaths(def: TreeDef, prefix = ''): string[] {
-  switch (def.kind) {
-    case 'leaf':
-      return [prefix];
-    case 'array':
-      return def.children.flatMap((c, i) => leafPaths(c, `${prefix}[${i}]`));
-    case 'record':
-      return def.children.flatMap((c, i) => leafPaths(c, prefix === '' ? def.keys[i]! : `${prefix}.${def.keys[i]!}`));
-  }
-}
-
 /** `name` followed by a leaf path: `grads.layers[0].w`, or `grads` for a bare leaf. */
 export function at(name: string, path: string): string {
   if (path === '') return name;

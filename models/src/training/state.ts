@@ -38,18 +38,6 @@ export interface TrainState<P extends Tree = Tree, C extends Tree = Tree> {
   readonly carry: C;
 }
 
-/** The path of every leaf of a structure, in flatten order (`''` for a bare leaf). */
-function leafPaths(def: TreeDef, prefix = ''): string[] {
-  switch (def.kind) {
-    case 'leaf':
-      return [prefix];
-    case 'array':
-      return def.children.flatMap((c, i) => leafPaths(c, `${prefix}[${i}]`));
-    case 'record':
-      return def.children.flatMap((c, i) => leafPaths(c, prefix === '' ? def.keys[i]! : `${prefix}.${def.keys[i]!}`));
-  }
-}
-
 /** `name` followed by a leaf path: `params.rnn[0].fwd.wx`. */
 function at(name: string, path: string): string {
   if (path === '') return name;
@@ -82,7 +70,7 @@ export function firstBadEntry(
   rule?: { readonly ok: (v: number) => boolean; readonly what: string },
 ): { readonly field: string; readonly index: number; readonly value: number; readonly problem: string } | undefined {
   const [leaves, def] = tree.flatten(x, 'firstBadEntry', name);
-  const paths = leafPaths(def);
+  const paths = tree.paths(def);
   for (let i = 0; i < leaves.length; i++) {
     const d = unsafeDataOf(leaves[i]!);
     for (let j = 0; j < d.length; j++) {
@@ -122,7 +110,7 @@ export function treeMismatches(name: string, x: unknown, like: Tree): string[] {
     return [`${name}: ${(e as Error).message}`];
   }
   if (!tree.sameStructure(xd, ld)) return [`${name}: the file holds ${tree.describe(xd)}, the run needs ${tree.describe(ld)}`];
-  const paths = leafPaths(ld);
+  const paths = tree.paths(ld);
   const out: string[] = [];
   xl.forEach((l, i) => {
     const r = ll[i]!;
