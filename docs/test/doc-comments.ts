@@ -369,8 +369,9 @@ class ThrowAnalysis {
       } else if (ts.isCallExpression(n) || ts.isNewExpression(n) || ts.isDecorator(n)) {
         for (const c of this.calleeBodies(n)) for (const x of this.of(c)) out.add(x);
       }
-      // A `try` whose catch does not rethrow swallows what its block throws.
-      if (ts.isTryStatement(n) && n.catchClause && !containsThrow(n.catchClause)) {
+      // A `try` whose catch does not rethrow swallows what its block throws; one
+      // whose catch throws only new errors (`throw new X(...)`) turns them into those.
+      if (ts.isTryStatement(n) && n.catchClause && !mayRethrow(n.catchClause)) {
         if (n.finallyBlock) ts.forEachChild(n.finallyBlock, visit);
         ts.forEachChild(n.catchClause, visit);
         return;
@@ -400,11 +401,12 @@ class ThrowAnalysis {
   }
 }
 
-function containsThrow(n: ts.Node): boolean {
+/** Whether `n` holds a `throw` of anything but a new error (`throw e`, `throw f()`): what it caught may go on. */
+function mayRethrow(n: ts.Node): boolean {
   let found = false;
   const visit = (c: ts.Node): void => {
     if (found) return;
-    if (ts.isThrowStatement(c)) found = true;
+    if (ts.isThrowStatement(c) && !ts.isNewExpression(c.expression)) found = true;
     else ts.forEachChild(c, visit);
   };
   visit(n);

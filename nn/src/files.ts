@@ -20,7 +20,7 @@ import * as nodeFs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { checkOptions, formatShape, formatValue, shapesEqual } from '@mnemo/core';
+import { ArgumentError, MnemoError, checkOptions, formatShape, formatValue, shapesEqual } from '@mnemo/core';
 import { tree, type Tree } from '@mnemo/autodiff';
 import { decodeParams, encodeParams, ParamFileError, type ParamFile } from './params.js';
 import { at } from './treeutil.js';
@@ -82,6 +82,45 @@ export interface SaveOptions {
 }
 
 /**
+ * A file could not be written by {@link writeFileAtomic} (a missing or
+ * read-only folder, no permission, a full disk). `path` is the file, `code`
+ * the file system's error code where there is one (`ENOSPC`, `EACCES`...),
+ * `cause` the file system's error; the previous file is unchanged.
+ *
+ * @example
+ * ```ts
+ * import { FileWriteError } from '@mnemo/nn/node';
+ * import { MnemoError } from '@mnemo/core';
+ * const e = new FileWriteError('/full/disk.json', Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+ * console.assert(e instanceof MnemoError && e.code === 'ENOSPC' && e.message.includes('/full/disk.json'));
+ * ```
+ * @category Parameter files
+ */
+export class FileWriteError extends MnemoError {
+  /** The file that could not be written. */
+  readonly path: string;
+  /** The file system's error code, if it gave one. */
+  readonly code: string | undefined;
+  /** The file system's error. */
+  override readonly cause: unknown;
+  /**
+   * Describe why the file at `path` could not be written, keeping the cause.
+   *
+   * @param path - The file.
+   * @param cause - The file system's error.
+   */
+  constructor(path: string, cause: unknown) {
+    const code = cause !== null && typeof cause === 'object' ? (cause as { code?: unknown }).code : undefined;
+    const where = typeof path === 'string' ? path : formatValue(path);
+    const why = cause instanceof Error ? cause.message : formatValue(cause);
+    super('writeFileAtomic', 'path', `${where}: could not be written (${why}); the previous file, if any, is unchanged`);
+    this.path = where;
+    this.code = typeof code === 'string' ? code : undefined;
+    this.cause = cause;
+  }
+}
+
+/**
  * The file-system calls {@link writeFileAtomic} makes (a subset of
  * `node:fs`), replaceable to test failures such as a full disk.
  *
@@ -107,25 +146,37 @@ export type AtomicWriteFileSystem = Pick<typeof nodeFs, 'openSync' | 'writeSync'
  * @param data - The contents: a string (written as UTF-8) or bytes.
  * @param fs - The file system to write through (default `node:fs`).
  * @returns Nothing; the file is in place when it returns.
- * @throws Error the file system's own error (with its `code`, such as
- * `ENOSPC` or `EACCES`) when the folder is missing or not writable or a
- * write fails; the previous file is untouched.
+ * @throws ArgumentError when `path` is not a non-empty string without NUL
+ * characters, `data` is neither a string nor a `Uint8Array`, or `fs` lacks
+ * one of the calls.
+ * @throws FileWriteError when the folder is missing or not writable or a
+ * write fails (its `code` is the file system's, such as `ENOSPC`, and its
+ * `cause` the file system's error); the previous file is untouched.
  *
  * @example
  * ```ts
- * import { writeFileAtomic } from '@mnemo/nn/node';
+ * import { writeFileAtomic, FileWriteError } from '@mnemo/nn/node';
  * import * as fs from 'node:fs';
  * import { tmpdir } from 'node:os';
  * import { join } from 'node:path';
  * const path = join(fs.mkdtempSync(join(tmpdir(), 'mnemo-')), 'notes.txt');
  * writeFileAtomic(path, 'first');
  * let failed = false;
- * try { writeFileAtomic(path, 'second', { ...fs, writeSync: () => { throw new Error('disk full'); } }); } catch { failed = true; }
+ * try { writeFileAtomic(path, 'second', { ...fs, writeSync: () => { throw new Error('disk full'); } }); } catch (e) { failed = e instanceof FileWriteError; }
  * console.assert(failed && fs.readFileSync(path, 'utf8') === 'first' && fs.readdirSync(join(path, '..')).length === 1);
  * ```
  * @category Parameter files
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, fs: AtomicWriteFileSystem = nodeFs): void {
+  if (typeof path !== 'string' || path === '' || path.includes('\u0000')) {
+    throw new ArgumentError('writeFileAtomic', 'path', `expected a file path (a non-empty string without NUL characters), got ${formatValue(path)}`);
+  }
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new ArgumentError('writeFileAtomic', 'data', `expected a string or a Uint8Array, got ${formatValue(data)}`);
+  }
+  const calls = ['openSync', 'writeSync', 'fsyncSync', 'closeSync', 'renameSync', 'unlinkSync'] as const;
+  const missing = fs === null || typeof fs !== 'object' ? [...calls] : calls.filter((c) => typeof (fs as Record<string, unknown>)[c] !== 'function');
+  if (missing.length > 0) throw new ArgumentError('writeFileAtomic', 'fs', `expected a file system with ${calls.join(', ')}; it lacks ${missing.join(', ')}`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
@@ -150,7 +201,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, fs: Ato
     } catch {
       /* it may not exist */
     }
-    throw e;
+    throw new FileWriteError(path, e);
   }
 }
 
@@ -193,7 +244,8 @@ export function saveParams(path: string, file: ParamFile, options?: SaveOptions)
   try {
     writeFileAtomic(path, text, fs);
   } catch (e) {
-    throw new ParamFileError('saveParams', path, `could not write the file (${(e as Error).message}); any previous file at this path is unchanged`);
+    const cause = e instanceof FileWriteError ? e.cause : e;
+    throw new ParamFileError('saveParams', path, `could not write the file (${cause instanceof Error ? cause.message : String(cause)}); any previous file at this path is unchanged`);
   }
   // Make the rename itself durable; some platforms cannot fsync a directory.
   try {

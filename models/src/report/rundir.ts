@@ -14,7 +14,7 @@ import * as nodeFs from 'node:fs';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import { ArgumentError, MnemoError } from '@mnemo/core';
 import { jsonText } from './json.js';
-import { writeFileAtomic } from '@mnemo/nn/node';
+import { FileWriteError, writeFileAtomic } from '@mnemo/nn/node';
 
 /**
  * The name of the metrics file inside a run directory.
@@ -220,7 +220,7 @@ export function writeTextAtomic(path: string, text: string, fs: RunFileSystem = 
   try {
     writeFileAtomic(path, text, fs);
   } catch (e) {
-    const { detail, code } = explain(e);
+    const { detail, code } = explain(e instanceof FileWriteError ? e.cause : e);
     throw new OutputError('writeTextAtomic', 'path', path, `could not be written (${detail}); the previous file, if any, is unchanged`, code);
   }
 }

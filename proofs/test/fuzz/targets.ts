@@ -368,6 +368,7 @@ export const TEMPLATES: Readonly<Record<string, () => unknown[][]>> = {
   'nn.encodeParams': () => [[{ params: params() }], [{ params: params(), optimizer: nn.adam().init(params()), metadata: { a: 1 } }]],
   'nn.decodeParams': () => [[nn.encodeParams({ params: params() })], ['{}'], ['']],
   'nn.saveParams': () => [['fuzz-out/params.json', { params: params() }]],
+  'nn.writeFileAtomic': () => [['fuzz-out/notes.txt', 'text'], ['fuzz-out/bytes.bin', new Uint8Array([1, 2, 3])]],
   'nn.loadParams': () => [['fuzz-out/params.json'], ['fuzz-out/params.json', { like: params() }]],
   'nn.loadParamsOrThrow': () => [['fuzz-out/params.json'], ['fuzz-out/params.json', { like: params() }]],
   'nn.ParamFileError': () => [['loadParams', 'x.json', 'detail']],
