@@ -207,6 +207,40 @@ export function testCompilerOptions(): ts.CompilerOptions {
   return { ...parsed.options, noEmit: true };
 }
 
+/** `file:line` of a declaration, relative to the repository. */
+const whereOf = (d: ts.Node): string => `${relative(ROOT, d.getSourceFile().fileName)}:${d.getSourceFile().getLineAndCharacterOfPosition(d.getStart()).line + 1}`;
+
+/** One export of a layer: its name (`tree.map` inside a namespace), what it resolves to, and where that is declared. */
+interface PublicExport {
+  readonly name: string;
+  readonly exported: ts.Symbol;
+  readonly target: ts.Symbol;
+  readonly decls: readonly ts.Declaration[];
+  /** For a namespace (`export * as tree from './tree.js'`), its file; its members follow it in the list. */
+  readonly namespaceFile?: ts.SourceFile;
+}
+
+/** Every export of the layer whose index is `indexPath`, in order, each namespace followed by its members. */
+function publicExports(program: ts.Program, indexPath: string): { checker: ts.TypeChecker; exports: PublicExport[] } {
+  const checker = program.getTypeChecker();
+  const index = program.getSourceFile(indexPath);
+  if (!index) throw new Error(`${indexPath} is not in the program`);
+  const moduleSymbol = checker.getSymbolAtLocation(index);
+  const exports: PublicExport[] = [];
+  const walk = (module: ts.Symbol, prefix: string): void => {
+    for (const exported of checker.getExportsOfModule(module)) {
+      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      const name = prefix + exported.getName();
+      const decls = target.declarations ?? [];
+      const namespaceFile = decls.find(ts.isSourceFile);
+      exports.push({ name, exported, target, decls, ...(namespaceFile ? { namespaceFile } : {}) });
+      if (namespaceFile) walk(target, `${name}.`);
+    }
+  };
+  if (moduleSymbol) walk(moduleSymbol, '');
+  return { checker, exports };
+}
+
 /**
  * Checks the doc comment of every public export of one layer (everything the
  * index file, its src/index.ts, exports, following `export * as ns` into namespaces): each needs
@@ -214,57 +248,38 @@ export function testCompilerOptions(): ts.CompilerOptions {
  * Exports marked `@internal`, `@hidden` or `@ignore` are not public.
  */
 export function publicExportShortfalls(program: ts.Program, indexPath: string): Shortfall[] {
-  const checker = program.getTypeChecker();
-  const index = program.getSourceFile(indexPath);
-  if (!index) throw new Error(`${indexPath} is not in the program`);
-  const moduleSymbol = checker.getSymbolAtLocation(index);
-  if (!moduleSymbol) return [];
   const out: Shortfall[] = [];
-  const walk = (module: ts.Symbol, prefix: string): void => {
-    for (const exported of checker.getExportsOfModule(module)) {
-      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      const name = prefix + exported.getName();
-      const decls = target.declarations ?? [];
-      const sourceModule = decls.find(ts.isSourceFile);
-      if (sourceModule) {
-        // `export * as tree from './tree.js'`: the namespace needs a description
-        // and a @category (on the export, or in the file's `@module` comment),
-        // and its members are public exports too.
-        const statement = exported.declarations?.find(ts.isNamespaceExport)?.parent;
-        const comments = [
-          ...(statement ? ts.getJSDocCommentsAndTags(statement) : []),
-          ...moduleComments(sourceModule),
-        ].filter(ts.isJSDoc);
-        const missing: string[] = [];
-        if (!comments.some((c) => (ts.getTextOfJSDocComment(c.comment) ?? '').trim().length > 0)) missing.push('a description');
-        if (!comments.some((c) => c.tags?.some((t) => t.tagName.text === 'category'))) missing.push('@category');
-        if (missing.length > 0) out.push({ name, where: `${relative(ROOT, sourceModule.fileName)}:1`, missing });
-        walk(target, `${name}.`);
-        continue;
-      }
-      const docs = decls.map((d) => ({ decl: d, tags: ts.getJSDocTags(d), comments: ts.getJSDocCommentsAndTags(d) }));
-      if (docs.some(({ tags }) => tags.some((t) => ['internal', 'hidden', 'ignore'].includes(t.tagName.text)))) continue;
+  for (const { name, exported, decls, namespaceFile: sourceModule } of publicExports(program, indexPath).exports) {
+    if (sourceModule) {
+      // `export * as tree from './tree.js'`: the namespace needs a description
+      // and a @category (on the export, or in the file's `@module` comment),
+      // and its members are public exports too.
+      const statement = exported.declarations?.find(ts.isNamespaceExport)?.parent;
+      const comments = [
+        ...(statement ? ts.getJSDocCommentsAndTags(statement) : []),
+        ...moduleComments(sourceModule),
+      ].filter(ts.isJSDoc);
       const missing: string[] = [];
-      const hasDescription = docs.some(({ comments }) =>
-        comments.some((c) => ts.isJSDoc(c) && (ts.getTextOfJSDocComment(c.comment) ?? '').trim().length > 0),
-      );
-      if (!hasDescription) missing.push('a description');
-      const examples = docs.flatMap(({ tags }) => tags.filter((t) => t.tagName.text === 'example'));
-      if (examples.length === 0) missing.push('@example');
-      else if (!examples.some((t) => /```\s*(ts|typescript)\b/.test(ts.getTextOfJSDocComment(t.comment) ?? ''))) {
-        missing.push('a ```ts block in @example');
-      }
-      if (!docs.some(({ tags }) => tags.some((t) => t.tagName.text === 'category'))) missing.push('@category');
-      if (missing.length > 0) {
-        const d = decls[0];
-        const where = d
-          ? `${relative(ROOT, d.getSourceFile().fileName)}:${d.getSourceFile().getLineAndCharacterOfPosition(d.getStart()).line + 1}`
-          : '(no declaration)';
-        out.push({ name, where, missing });
-      }
+      if (!comments.some((c) => (ts.getTextOfJSDocComment(c.comment) ?? '').trim().length > 0)) missing.push('a description');
+      if (!comments.some((c) => c.tags?.some((t) => t.tagName.text === 'category'))) missing.push('@category');
+      if (missing.length > 0) out.push({ name, where: `${relative(ROOT, sourceModule.fileName)}:1`, missing });
+      continue;
     }
-  };
-  walk(moduleSymbol, '');
+    const docs = decls.map((d) => ({ decl: d, tags: ts.getJSDocTags(d), comments: ts.getJSDocCommentsAndTags(d) }));
+    if (docs.some(({ tags }) => isHidden(tags))) continue;
+    const missing: string[] = [];
+    const hasDescription = docs.some(({ comments }) =>
+      comments.some((c) => ts.isJSDoc(c) && (ts.getTextOfJSDocComment(c.comment) ?? '').trim().length > 0),
+    );
+    if (!hasDescription) missing.push('a description');
+    const examples = docs.flatMap(({ tags }) => tags.filter((t) => t.tagName.text === 'example'));
+    if (examples.length === 0) missing.push('@example');
+    else if (!examples.some((t) => /```\s*(ts|typescript)\b/.test(ts.getTextOfJSDocComment(t.comment) ?? ''))) {
+      missing.push('a ```ts block in @example');
+    }
+    if (!docs.some(({ tags }) => tags.some((t) => t.tagName.text === 'category'))) missing.push('@category');
+    if (missing.length > 0) out.push({ name, where: decls[0] ? whereOf(decls[0]) : '(no declaration)', missing });
+  }
   return out;
 }
 
@@ -423,18 +438,11 @@ const isHidden = (tags: readonly ts.JSDocTag[]): boolean => tags.some((t) => ['i
  * `@internal`, `@hidden` or `@ignore` are not public.
  */
 export function publicFunctionDocs(program: ts.Program, indexPath: string): FunctionDoc[] {
-  const checker = program.getTypeChecker();
-  const index = program.getSourceFile(indexPath);
-  if (!index) throw new Error(`${indexPath} is not in the program`);
-  const moduleSymbol = checker.getSymbolAtLocation(index);
-  if (!moduleSymbol) return [];
+  const { checker, exports } = publicExports(program, indexPath);
   const errorClasses = errorClassNames(program);
   const throwsOf = new ThrowAnalysis(checker);
   const out: FunctionDoc[] = [];
   const seen = new Set<ts.Node>();
-
-  const whereOf = (d: ts.Node): string =>
-    `${relative(ROOT, d.getSourceFile().fileName)}:${d.getSourceFile().getLineAndCharacterOfPosition(d.getStart()).line + 1}`;
 
   const record = (
     name: string,
@@ -505,55 +513,45 @@ export function publicFunctionDocs(program: ts.Program, indexPath: string): Func
     });
   };
 
-  const walk = (module: ts.Symbol, prefix: string): void => {
-    for (const exported of checker.getExportsOfModule(module)) {
-      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      const name = prefix + exported.getName();
-      const decls = target.declarations ?? [];
-      const sourceModule = decls.find(ts.isSourceFile);
-      if (sourceModule) {
-        walk(target, `${name}.`);
-        continue;
-      }
-      if (decls.some((d) => isHidden(ts.getJSDocTags(d)))) continue;
-      const first = decls[0];
-      if (!first || seen.has(first)) continue;
-      seen.add(first);
-      const fns = decls.filter(ts.isFunctionDeclaration);
-      if (fns.length > 0) {
-        const impl = fns.find((f) => f.body) ?? fns[0]!;
-        const overloads = fns.filter((f) => !f.body);
-        const sigDecl = overloads[0] ?? impl;
-        record(name, 'function', fns, sigDecl.parameters, checker.getSignatureFromDeclaration(sigDecl), impl.body, sigDecl);
-        continue;
-      }
-      const variable = decls.find(ts.isVariableDeclaration);
-      if (variable) {
-        const type = checker.getTypeOfSymbolAtLocation(target, variable);
-        const calls = type.getCallSignatures();
-        if (calls.length === 0 || type.getConstructSignatures().length > 0) continue;
-        const init = variable.initializer;
-        const fnInit = init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) ? init : undefined;
-        record(name, 'variable', [variable], fnInit?.parameters, calls[0], init, variable);
-        continue;
-      }
-      const cls = decls.find(ts.isClassDeclaration);
-      if (cls) {
-        for (const member of cls.members) {
-          const mods = ts.getCombinedModifierFlags(member as ts.Declaration);
-          if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
-          if (member.name && ts.isPrivateIdentifier(member.name)) continue;
-          if (isHidden(ts.getJSDocTags(member))) continue;
-          if (ts.isConstructorDeclaration(member)) {
-            record(`${name}.constructor`, 'constructor', [member], member.parameters, checker.getSignatureFromDeclaration(member), member.body, member);
-          } else if (ts.isMethodDeclaration(member) && member.body) {
-            record(`${name}.${member.name.getText()}`, 'method', [member], member.parameters, checker.getSignatureFromDeclaration(member), member.body, member);
-          }
+  for (const { name, target, decls, namespaceFile } of exports) {
+    if (namespaceFile) continue;
+    if (decls.some((d) => isHidden(ts.getJSDocTags(d)))) continue;
+    const first = decls[0];
+    if (!first || seen.has(first)) continue;
+    seen.add(first);
+    const fns = decls.filter(ts.isFunctionDeclaration);
+    if (fns.length > 0) {
+      const impl = fns.find((f) => f.body) ?? fns[0]!;
+      const overloads = fns.filter((f) => !f.body);
+      const sigDecl = overloads[0] ?? impl;
+      record(name, 'function', fns, sigDecl.parameters, checker.getSignatureFromDeclaration(sigDecl), impl.body, sigDecl);
+      continue;
+    }
+    const variable = decls.find(ts.isVariableDeclaration);
+    if (variable) {
+      const type = checker.getTypeOfSymbolAtLocation(target, variable);
+      const calls = type.getCallSignatures();
+      if (calls.length === 0 || type.getConstructSignatures().length > 0) continue;
+      const init = variable.initializer;
+      const fnInit = init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) ? init : undefined;
+      record(name, 'variable', [variable], fnInit?.parameters, calls[0], init, variable);
+      continue;
+    }
+    const cls = decls.find(ts.isClassDeclaration);
+    if (cls) {
+      for (const member of cls.members) {
+        const mods = ts.getCombinedModifierFlags(member as ts.Declaration);
+        if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+        if (member.name && ts.isPrivateIdentifier(member.name)) continue;
+        if (isHidden(ts.getJSDocTags(member))) continue;
+        if (ts.isConstructorDeclaration(member)) {
+          record(`${name}.constructor`, 'constructor', [member], member.parameters, checker.getSignatureFromDeclaration(member), member.body, member);
+        } else if (ts.isMethodDeclaration(member) && member.body) {
+          record(`${name}.${member.name.getText()}`, 'method', [member], member.parameters, checker.getSignatureFromDeclaration(member), member.body, member);
         }
       }
     }
-  };
-  walk(moduleSymbol, '');
+  }
   return out;
 }
 
@@ -604,31 +602,14 @@ export function functionDocCoverage(docs: readonly FunctionDoc[]): {
  * comment, has fewer than {@link MIN_SUMMARY_WORDS} words.
  */
 export function shortSummaries(program: ts.Program, indexPath: string): { name: string; where: string; words: number }[] {
-  const checker = program.getTypeChecker();
-  const index = program.getSourceFile(indexPath);
-  if (!index) throw new Error(`${indexPath} is not in the program`);
-  const moduleSymbol = checker.getSymbolAtLocation(index);
-  if (!moduleSymbol) return [];
   const out: { name: string; where: string; words: number }[] = [];
-  const walk = (module: ts.Symbol, prefix: string): void => {
-    for (const exported of checker.getExportsOfModule(module)) {
-      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      const decl = target.declarations?.[0];
-      if (!decl) continue;
-      if (ts.isSourceFile(decl)) {
-        walk(target, `${prefix}${exported.getName()}.`);
-        continue;
-      }
-      if (isHidden(ts.getJSDocTags(decl))) continue;
-      const description =
-        ts.getJSDocCommentsAndTags(decl).filter(ts.isJSDoc).map((c) => ts.getTextOfJSDocComment(c.comment) ?? '').find((t) => t.trim().length > 0) ?? '';
-      const words = wordCount(summaryOf(description));
-      if (words < MIN_SUMMARY_WORDS) {
-        const where = `${relative(ROOT, decl.getSourceFile().fileName)}:${decl.getSourceFile().getLineAndCharacterOfPosition(decl.getStart()).line + 1}`;
-        out.push({ name: prefix + exported.getName(), where, words });
-      }
-    }
-  };
-  walk(moduleSymbol, '');
+  for (const { name, decls, namespaceFile } of publicExports(program, indexPath).exports) {
+    const decl = decls[0];
+    if (!decl || namespaceFile || isHidden(ts.getJSDocTags(decl))) continue;
+    const description =
+      ts.getJSDocCommentsAndTags(decl).filter(ts.isJSDoc).map((c) => ts.getTextOfJSDocComment(c.comment) ?? '').find((t) => t.trim().length > 0) ?? '';
+    const words = wordCount(summaryOf(description));
+    if (words < MIN_SUMMARY_WORDS) out.push({ name, where: whereOf(decl), words });
+  }
   return out;
 }
