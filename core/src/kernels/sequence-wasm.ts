@@ -28,11 +28,9 @@ import { ArgumentError, MnemoError, formatValue } from '../errors.js';
 import type { CompiledLoop, CompiledSequence, LoopKernel, ProgramBuffer, ProgramInstr, ProgramPhase, SequenceProgram, SequenceRun, BufferRef } from '../program.js';
 import { F32, F64, Fn, I32, Op, Op2, Simd, encodeModule, wasmApi, type ValType, type WasmApi, type WasmModule } from './wasm-emit.js';
 import { appendGemm } from './wasm-gemm-module.js';
-import { gemmRuntime, type BlockHandle } from './wasm-gemm.js';
+import { align, gemmRuntime, roundUp, type BlockHandle } from './wasm-gemm.js';
 import { VecMath, mathImportObject, mathImportSpecs } from './wasm-math.js';
 
-const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
-const align = (bytes: number): number => roundUp(bytes, 64);
 
 /** Header words of a sweep's argument block, then one base pointer per buffer. */
 const H_STEPS = 0;

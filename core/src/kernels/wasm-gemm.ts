@@ -375,8 +375,10 @@ function checkArgs(args: GemmArgs): void {
   check('out', out, args.outOffset, m, n, 'as');
 }
 
-const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
-const align = (bytes: number): number => roundUp(bytes, 64);
+/** `x` rounded up to a multiple of `to`. @internal */
+export const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+/** `bytes` rounded up to a whole cache line (64 bytes), where every block of the kernels' memory starts. @internal */
+export const align = (bytes: number): number => roundUp(bytes, 64);
 
 /**
  * Multiply two matrices held in raw buffers (see {@link GemmArgs}) with the
